@@ -1,0 +1,55 @@
+# PolicyFlow: `make run` serves the app, `make test` passes the tests (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+UV_VERSION := 0.13.8
+UV := .uv/bin/uv
+VENV := .venv
+MANAGE := $(VENV)/bin/python manage.py
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: install system-packages services messages lint format migrations-check test run worker bench clean
+
+$(UV):
+	$(PYTHON) -m venv .uv
+	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+install: $(UV) system-packages ## Install the locked dependencies into .venv and compile translations
+	$(UV) sync --locked --quiet --python $(PYTHON)
+	@$(MAKE) --no-print-directory messages
+
+system-packages:
+	@scripts/ensure-system-packages.sh
+
+messages:
+	@DJANGO_SETTINGS_MODULE=policyflow.settings.base $(MANAGE) compilemessages --ignore=.venv --ignore=.uv -v0
+
+services:
+	@scripts/ensure-services.sh
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+migrations-check: install
+	DJANGO_SETTINGS_MODULE=policyflow.settings.base $(MANAGE) makemigrations --check --dry-run
+
+test: lint services migrations-check ## Lint, then the whole suite against PostgreSQL, Redis and Celery
+	$(VENV)/bin/pytest -n 2 --dist loadgroup
+
+run: install ## Migrate the SQLite default, seed Kronoberg with demo data, serve with a Celery worker
+	@mkdir -p var
+	$(MANAGE) migrate --noinput
+	$(MANAGE) seed_kronoberg --demo
+	$(MANAGE) collectstatic --noinput -v0
+	$(VENV)/bin/honcho -f Procfile.dev start
+
+bench: install services ## Country-scale benchmark (not part of make test)
+	$(VENV)/bin/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) .uv staticfiles var/celery-*

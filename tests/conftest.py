@@ -1,0 +1,48 @@
+"""Shared fixtures: roles, users and the Kronoberg municipalities on the real PostgreSQL."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import get_resolver
+
+from tests.factories import ContactFactory, UserFactory
+from workflows.seeding import PROJECT_LEADERS, STEERING_GROUP, seed
+
+get_resolver().url_patterns  # noqa: B018  (viewflow nodes reverse URLs: import the URLconf)
+
+
+@pytest.fixture
+def seeded(db):
+    """The official municipality list and the roles, as `seed_kronoberg` creates them."""
+    seed(demo=False)
+
+
+@pytest.fixture
+def leader(seeded):
+    user = UserFactory(username="pia", first_name="Pia", last_name="Projektledare")
+    user.groups.add(Group.objects.get(name=PROJECT_LEADERS))
+    return user
+
+
+@pytest.fixture
+def steering(seeded):
+    user = UserFactory(username="sven", first_name="Sven", last_name="Styrgrupp")
+    user.groups.add(Group.objects.get(name=STEERING_GROUP))
+    return user
+
+
+@pytest.fixture
+def vaxjo(seeded):
+    from municipalities.models import Municipality
+
+    return Municipality.objects.get(code="0780")
+
+
+@pytest.fixture
+def vaxjo_contact(vaxjo):
+    return ContactFactory(municipality=vaxjo, name="Vera Växjö", email="vera@vaxjo.example")
+
+
+@pytest.fixture
+def leader_client(client, leader):
+    client.force_login(leader)
+    return client

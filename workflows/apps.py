@@ -1,0 +1,17 @@
+"""What happens: the policy-adoption flow, its process data, drafts, approvals and decisions."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WorkflowsConfig(AppConfig):
+    name = "workflows"
+    verbose_name = _("Policy adoption")
+
+    def ready(self) -> None:
+        from simple_history import register
+        from viewflow.workflow.models import Task
+
+        # Viewflow's Task carries who completed which step and when: audit it too.
+        if not hasattr(Task, "history"):
+            register(Task, app="workflows", table_name="workflows_historicaltask")

@@ -1,0 +1,126 @@
+"""Forms for the project leader's steps; they parse input, services decide."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from municipalities.models import Contact, County, Municipality
+
+from .models import ContactChannel, DecisionBody, DecisionOutcome
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class StartProcessForm(forms.Form):
+    municipality = forms.ModelChoiceField(
+        label=_("Municipality"), queryset=Municipality.objects.select_related("county")
+    )
+
+
+class StartCountyForm(forms.Form):
+    county = forms.ModelChoiceField(label=_("County"), queryset=County.objects.all())
+
+
+class _MunicipalityContactsMixin:
+    """Limits contact choices to the active contacts of the process's municipality."""
+
+    contact_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, process, **kwargs):
+        super().__init__(*args, **kwargs)
+        contacts = Contact.objects.filter(municipality_id=process.municipality_id, is_active=True)
+        for name in self.contact_fields:
+            self.fields[name].queryset = contacts
+
+
+class FirstContactForm(_MunicipalityContactsMixin, forms.Form):
+    contact_fields = ("contacts", "approvers")
+
+    contacted_on = forms.DateField(label=_("Date of contact"), widget=DateInput)
+    channel = forms.ChoiceField(label=_("Channel"), choices=ContactChannel.choices)
+    contacts = forms.ModelMultipleChoiceField(
+        label=_("Contact persons reached"),
+        queryset=Contact.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    approvers = forms.ModelMultipleChoiceField(
+        label=_("Contact persons who will approve the draft"),
+        queryset=Contact.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    notes = forms.CharField(label=_("Notes"), widget=forms.Textarea, required=False)
+
+
+class MeetingForm(forms.Form):
+    held_on = forms.DateField(label=_("Date of the meeting"), widget=DateInput)
+    participants = forms.CharField(
+        label=_("Participants"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+    notes = forms.CharField(label=_("Notes"), widget=forms.Textarea, required=False)
+
+
+class CompleteDialogueForm(forms.Form):
+    confirm = forms.BooleanField(label=_("The dialogue is ready for a draft"))
+
+
+class DraftForm(forms.Form):
+    competition_section = forms.CharField(
+        label=_("Competition-law section"), widget=forms.Textarea(attrs={"rows": 10})
+    )
+    customer_section = forms.CharField(
+        label=_("Customer section"), widget=forms.Textarea(attrs={"rows": 10})
+    )
+    other_text = forms.CharField(
+        label=_("Other text"), widget=forms.Textarea(attrs={"rows": 5}), required=False
+    )
+    change_note = forms.CharField(
+        label=_("What changed in this version"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+
+
+class RequestApprovalForm(_MunicipalityContactsMixin, forms.Form):
+    contact_fields = ("approvers",)
+
+    approvers = forms.ModelMultipleChoiceField(
+        label=_("Send the draft to"),
+        queryset=Contact.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class DecisionForm(forms.Form):
+    body = forms.ChoiceField(label=_("Decision body"), choices=DecisionBody.choices)
+    body_other = forms.CharField(label=_("Other body (if other)"), required=False)
+    meeting_date = forms.DateField(label=_("Meeting date"), widget=DateInput)
+    paragraph = forms.CharField(label=_("Paragraph (§)"), max_length=20)
+    case_number = forms.CharField(label=_("Case number (diarienummer)"), max_length=100)
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=DecisionOutcome.choices)
+    certification_date = forms.DateField(
+        label=_("Minutes certified (justerat)"), widget=DateInput, required=False
+    )
+    announcement_date = forms.DateField(
+        label=_("Announced on the notice board"), widget=DateInput, required=False
+    )
+    legal_force_date = forms.DateField(
+        label=_("Legally binding from"), widget=DateInput, required=False
+    )
+    minutes_url = forms.URLField(label=_("Link to the minutes"), required=False)
+    minutes_file = forms.FileField(label=_("Minutes (file)"), required=False)
+    notes = forms.CharField(label=_("Notes"), widget=forms.Textarea, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("body") == DecisionBody.OTHER and not data.get("body_other"):
+            self.add_error("body_other", _("Name the body that decided."))
+        announced, certified = data.get("announcement_date"), data.get("certification_date")
+        if announced and certified and announced < certified:
+            self.add_error(
+                "announcement_date", _("The minutes are announced after they are certified.")
+            )
+        meeting = data.get("meeting_date")
+        if meeting and certified and certified < meeting:
+            self.add_error("certification_date", _("Minutes are certified after the meeting."))
+        return data

@@ -1,0 +1,286 @@
+"""Process data of the policy adoption: one process per municipality, its records and drafts."""
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+from viewflow.workflow.models import Process
+
+from municipalities.models import Contact, Municipality
+
+APPEAL_PERIOD = datetime.timedelta(days=21)  # laglighetsprövning: 3 weeks after announcement
+
+
+class Stage(models.TextChoices):
+    """Where a municipality stands, named by the municipal fact that put it there."""
+
+    CONTACT = "contact", _("Awaiting first contact")
+    DIALOGUE = "dialogue", _("In dialogue")
+    DRAFTING = "drafting", _("Draft being written")
+    AWAITING_APPROVAL = "awaiting_approval", _("Draft sent to the municipality")
+    AWAITING_DECISION = "awaiting_decision", _("Draft approved, awaiting decision")
+    ADOPTED = "adopted", _("Policy adopted")
+    REJECTED = "rejected", _("Policy rejected")
+
+
+CLOSED_STAGES = [Stage.ADOPTED, Stage.REJECTED]
+
+
+class PolicyProcess(Process):
+    """One municipality's path to an ASF policy (viewflow process with its own columns)."""
+
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="policy_processes",
+        verbose_name=_("municipality"),
+    )
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="led_processes",
+        verbose_name=_("project leader"),
+    )
+    stage = models.CharField(
+        _("stage"), max_length=32, choices=Stage.choices, default=Stage.CONTACT, db_index=True
+    )
+    stage_entered_at = models.DateTimeField(_("in this stage since"), default=timezone.now)
+    approvers = models.ManyToManyField(
+        Contact,
+        blank=True,
+        related_name="processes_to_approve",
+        verbose_name=_("contact persons who approve"),
+    )
+    history = HistoricalRecords(m2m_fields=[approvers])
+
+    class Meta:
+        verbose_name = _("policy process")
+        verbose_name_plural = _("policy processes")
+        permissions = [
+            ("lead_policyprocess", _("Can lead policy processes (project leader)")),
+            ("follow_policyprocess", _("Can follow policy processes (steering group)")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality"],
+                condition=~models.Q(stage__in=["adopted", "rejected"]),
+                name="one_open_process_per_municipality",
+                violation_error_message=_("This municipality already has an open process."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("ASF policy – %(municipality)s") % {"municipality": self.municipality})
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage not in CLOSED_STAGES
+
+
+class ContactChannel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    MEETING = "meeting", _("Meeting")
+    VIDEO = "video", _("Video call")
+    OTHER = "other", _("Other")
+
+
+class FirstContact(models.Model):
+    """The first contact with the municipality: when, how, with whom."""
+
+    process = models.ForeignKey(
+        PolicyProcess, on_delete=models.PROTECT, related_name="first_contacts"
+    )
+    contacted_on = models.DateField(_("date of contact"))
+    channel = models.CharField(_("channel"), max_length=16, choices=ContactChannel.choices)
+    contacts = models.ManyToManyField(
+        Contact, related_name="first_contacts", verbose_name=_("contact persons")
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+    history = HistoricalRecords(m2m_fields=[contacts])
+
+    class Meta:
+        ordering = ["recorded_at"]
+        verbose_name = _("first contact")
+        verbose_name_plural = _("first contacts")
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.contacted_on}"
+
+
+class Meeting(models.Model):
+    """A meeting or conversation in the dialogue with the municipality."""
+
+    process = models.ForeignKey(PolicyProcess, on_delete=models.PROTECT, related_name="meetings")
+    held_on = models.DateField(_("date"))
+    participants = models.TextField(_("participants"))
+    notes = models.TextField(_("notes"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["held_on", "recorded_at"]
+        verbose_name = _("meeting")
+        verbose_name_plural = _("meetings")
+
+    def __str__(self) -> str:
+        return f"{self.held_on}: {self.participants[:50]}"
+
+
+class PolicyTemplate(models.Model):
+    """The text a first draft starts from; editable by an administrator."""
+
+    name = models.CharField(_("name"), max_length=200)
+    competition_section = models.TextField(_("competition-law section"))
+    customer_section = models.TextField(_("customer section"))
+    other_text = models.TextField(_("other text"), blank=True)
+    is_default = models.BooleanField(_("default template"), default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+        verbose_name = _("policy template")
+        verbose_name_plural = _("policy templates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="one_default_policy_template",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PolicyDraft(models.Model):
+    """One version of the policy draft. Versions are never changed once written."""
+
+    process = models.ForeignKey(PolicyProcess, on_delete=models.PROTECT, related_name="drafts")
+    version = models.PositiveIntegerField(_("version"))
+    competition_section = models.TextField(_("competition-law section"))
+    customer_section = models.TextField(_("customer section"))
+    other_text = models.TextField(_("other text"), blank=True)
+    change_note = models.TextField(_("what changed"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["process", "version"]
+        verbose_name = _("policy draft")
+        verbose_name_plural = _("policy drafts")
+        constraints = [
+            models.UniqueConstraint(fields=["process", "version"], name="unique_draft_version"),
+            models.CheckConstraint(condition=models.Q(version__gte=1), name="draft_version_gte_1"),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Draft v%(version)s") % {"version": self.version})
+
+
+class AnswerKind(models.TextChoices):
+    APPROVED = "approved", _("Approved")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+
+
+class ApprovalAnswer(models.Model):
+    """A municipal contact's answer to a draft: approve, or ask for changes with a comment."""
+
+    process = models.ForeignKey(
+        PolicyProcess, on_delete=models.PROTECT, related_name="approval_answers"
+    )
+    draft = models.ForeignKey(PolicyDraft, on_delete=models.PROTECT, related_name="answers")
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="approval_answers")
+    answer = models.CharField(_("answer"), max_length=32, choices=AnswerKind.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    answered_at = models.DateTimeField(_("answered"), default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["answered_at"]
+        verbose_name = _("approval answer")
+        verbose_name_plural = _("approval answers")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(answer="changes_requested") | ~models.Q(comment=""),
+                name="changes_requested_needs_comment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_answer_display()} ({self.contact_id})"
+
+
+class DecisionBody(models.TextChoices):
+    KS = "ks", _("Municipal executive board (KS)")
+    KF = "kf", _("Municipal council (KF)")
+    OTHER = "other", _("Other body")
+
+
+class DecisionOutcome(models.TextChoices):
+    ADOPTED = "adopted", _("Adopted")
+    REJECTED = "rejected", _("Rejected")
+    SENT_BACK = "sent_back", _("Sent back (återremiss)")
+    POSTPONED = "postponed", _("Postponed")
+
+
+class Decision(models.Model):
+    """The municipality's formal decision on the policy, as recorded in its minutes."""
+
+    process = models.ForeignKey(PolicyProcess, on_delete=models.PROTECT, related_name="decisions")
+    body = models.CharField(_("decision body"), max_length=8, choices=DecisionBody.choices)
+    body_other = models.CharField(_("other body"), max_length=200, blank=True)
+    meeting_date = models.DateField(_("meeting date"))
+    paragraph = models.CharField(_("paragraph (§)"), max_length=20)
+    case_number = models.CharField(
+        _("case number (diarienummer)"),
+        max_length=100,
+        help_text=_("As the municipality writes it, e.g. “KS 2025/39”."),
+    )
+    outcome = models.CharField(_("outcome"), max_length=16, choices=DecisionOutcome.choices)
+    certification_date = models.DateField(_("minutes certified (justerat)"), null=True, blank=True)
+    announcement_date = models.DateField(_("announced on the notice board"), null=True, blank=True)
+    appeal_deadline = models.DateField(_("appeal deadline"), null=True, blank=True, editable=False)
+    legal_force_date = models.DateField(_("legally binding from"), null=True, blank=True)
+    minutes_url = models.URLField(_("link to the minutes"), blank=True)
+    minutes_file = models.FileField(_("minutes (file)"), upload_to="minutes/%Y/", blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["recorded_at"]
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(body="other") | ~models.Q(body_other=""),
+                name="other_body_is_named",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_body_display()} {self.meeting_date} § {self.paragraph}"
+
+    def save(self, *args, **kwargs):
+        # The appeal period is fixed by law: three weeks from the announcement.
+        self.appeal_deadline = (
+            self.announcement_date + APPEAL_PERIOD if self.announcement_date else None
+        )
+        super().save(*args, **kwargs)

@@ -1,0 +1,89 @@
+"""Seed data for a quick start: the official municipality list, the roles and demo data."""
+
+import secrets
+import unicodedata
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from municipalities.models import Contact, Municipality
+from municipalities.services import load_municipalities
+
+KRONOBERG = "07"
+PROJECT_LEADERS = "Project leaders"
+STEERING_GROUP = "Steering group"
+
+ROLE_PERMISSIONS = {
+    PROJECT_LEADERS: ["workflows.lead_policyprocess", "workflows.view_policyprocess"],
+    STEERING_GROUP: ["workflows.follow_policyprocess", "workflows.view_policyprocess"],
+}
+ROLE_LABELS = {PROJECT_LEADERS: _("Project leaders"), STEERING_GROUP: _("Steering group")}
+
+DEMO_USERS = [
+    # username, role, first name, last name, superuser
+    ("projektledare", PROJECT_LEADERS, "Pia", "Projektledare", False),
+    ("styrgrupp", STEERING_GROUP, "Sven", "Styrgrupp", False),
+    ("admin", None, "Ada", "Administratör", True),
+]
+
+
+@dataclass
+class SeedResult:
+    new_passwords: dict[str, str] = field(default_factory=dict)
+
+
+def _permission(dotted: str) -> Permission:
+    app_label, codename = dotted.split(".")
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+def _ascii_slug(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in ascii_name.lower() if ch.isalnum())
+
+
+@transaction.atomic
+def seed(*, demo: bool = False) -> SeedResult:
+    """Idempotent: running it again changes nothing and prints no new passwords."""
+    load_municipalities()
+    for role, permissions in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role)
+        group.permissions.set([_permission(p) for p in permissions])
+
+    result = SeedResult()
+    if not demo:
+        return result
+
+    User = get_user_model()
+    for username, role, first, last, is_superuser in DEMO_USERS:
+        if User.objects.filter(username=username).exists():
+            continue
+        password = secrets.token_urlsafe(9)
+        user = User.objects.create_user(
+            username=username,
+            password=password,
+            first_name=first,
+            last_name=last,
+            email=f"{username}@policyflow.example",
+            is_staff=is_superuser,
+            is_superuser=is_superuser,
+        )
+        if role:
+            user.groups.add(Group.objects.get(name=role))
+        result.new_passwords[username] = password
+
+    for municipality in Municipality.objects.filter(county__code=KRONOBERG):
+        slug = _ascii_slug(municipality.name)
+        Contact.objects.get_or_create(
+            municipality=municipality,
+            email=f"asf-kontakt@{slug}.example",
+            defaults={
+                "name": f"Kim Kontakt ({municipality.name})",
+                "title": "Näringslivsutvecklare",
+                "language": "sv",
+            },
+        )
+    return result

@@ -1,0 +1,311 @@
+"""Every write a user can cause in the policy adoption. Views, commands and tasks call these.
+
+Each step runs under the flow's row lock on the process (select_for_update), so a step
+completed twice at once completes once: the second caller gets `StepAlreadyDone`.
+"""
+
+import datetime
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from municipalities.models import Contact, County, Municipality
+
+from .audit import stamp
+from .flows import LEAD, PolicyAdoptionFlow
+from .models import (
+    CLOSED_STAGES,
+    AnswerKind,
+    ApprovalAnswer,
+    Decision,
+    DecisionOutcome,
+    FirstContact,
+    Meeting,
+    PolicyDraft,
+    PolicyProcess,
+    PolicyTemplate,
+    Stage,
+)
+
+OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+
+
+class StepAlreadyDone(Exception):
+    """The task was completed (or cancelled) by someone else first."""
+
+
+def _require_lead(user) -> None:
+    if user is None or not user.has_perm(LEAD):
+        raise PermissionDenied(_("Only project leaders can do this."))
+
+
+def _enter_stage(process: PolicyProcess, stage: Stage, *, user, reason: str) -> None:
+    if process.stage != stage:
+        process.stage = stage
+        process.stage_entered_at = timezone.now()
+    stamp(process, user=user, reason=reason)
+    process.save()
+
+
+# --- Starting ---------------------------------------------------------------------------------
+
+
+def start_process(*, municipality: Municipality, user) -> PolicyProcess:
+    """Open a policy process for one municipality, led by ``user``."""
+    _require_lead(user)
+    if (
+        PolicyProcess.objects.filter(municipality=municipality)
+        .exclude(stage__in=CLOSED_STAGES)
+        .exists()
+    ):
+        raise ValidationError(
+            _("%(municipality)s already has an open process.") % {"municipality": municipality}
+        )
+    try:
+        with transaction.atomic():
+            process = PolicyAdoptionFlow.start.run(municipality=municipality, lead=user)
+    except IntegrityError as exc:  # a concurrent start won the race
+        raise ValidationError(
+            _("%(municipality)s already has an open process.") % {"municipality": municipality}
+        ) from exc
+    return process
+
+
+def start_processes_for_county(*, county: County, user) -> list[PolicyProcess]:
+    """Open a process for every municipality of ``county`` that has none open."""
+    _require_lead(user)
+    started = []
+    for municipality in county_municipalities_without_open_process(county):
+        try:
+            started.append(start_process(municipality=municipality, user=user))
+        except ValidationError:
+            continue  # opened by someone else meanwhile: nothing to do
+    return started
+
+
+def county_municipalities_without_open_process(county: County):
+    open_ids = PolicyProcess.objects.exclude(stage__in=CLOSED_STAGES).values("municipality_id")
+    return county.municipalities.exclude(pk__in=open_ids).order_by("code")
+
+
+# --- Completing a project leader's step -------------------------------------------------------
+
+
+@contextmanager
+def _human_step(*, task: Task, node, user, reason: str) -> Iterator:
+    """Lock the process, check the task is still open at ``node``, and complete it on exit."""
+    _require_lead(user)
+    with PolicyAdoptionFlow.lock(task.process_id):
+        task.refresh_from_db()
+        if task.flow_task != node or task.status not in OPEN_TASK_STATUSES:
+            raise StepAlreadyDone(_("This step has already been completed."))
+        activation = node.activation_class(task)
+        if task.status == STATUS.NEW:
+            activation.assign(user)
+        elif task.owner_id != user.pk:
+            task.owner = user  # another project leader takes over the step
+        if task.status != STATUS.STARTED:
+            activation.start(None)
+        yield activation
+        stamp(task, user=user, reason=reason)
+        activation.execute()
+
+
+def record_first_contact(
+    *,
+    task: Task,
+    user,
+    contacted_on: datetime.date,
+    channel: str,
+    contacts: Iterable[Contact],
+    approvers: Iterable[Contact],
+    notes: str = "",
+) -> FirstContact:
+    with _human_step(
+        task=task, node=PolicyAdoptionFlow.contact, user=user, reason=_("First contact recorded")
+    ) as activation:
+        process = activation.process
+        contacts, approvers = list(contacts), list(approvers)
+        _check_contacts_belong(process, contacts + approvers)
+        record = FirstContact(
+            process=process,
+            contacted_on=contacted_on,
+            channel=channel,
+            notes=notes,
+            recorded_by=user,
+        )
+        stamp(record, user=user, reason=_("First contact recorded"))
+        record.save()
+        record.contacts.set(contacts)
+        process.approvers.set(approvers)
+        _enter_stage(process, Stage.DIALOGUE, user=user, reason=_("First contact recorded"))
+    return record
+
+
+def _check_contacts_belong(process: PolicyProcess, contacts: Iterable[Contact]) -> None:
+    if any(c.municipality_id != process.municipality_id for c in contacts):
+        raise ValidationError(_("Contact persons must belong to the process's municipality."))
+
+
+def record_meeting(
+    *, process: PolicyProcess, user, held_on: datetime.date, participants: str, notes: str = ""
+) -> Meeting:
+    """Add a meeting to the dialogue; the step stays open until the leader completes it."""
+    _require_lead(user)
+    with PolicyAdoptionFlow.lock(process.pk):
+        process.refresh_from_db()
+        if not process.is_open:
+            raise ValidationError(_("The process is closed."))
+        meeting = Meeting(
+            process=process,
+            held_on=held_on,
+            participants=participants,
+            notes=notes,
+            recorded_by=user,
+        )
+        stamp(meeting, user=user, reason=_("Meeting recorded"))
+        meeting.save()
+    return meeting
+
+
+def complete_dialogue(*, task: Task, user) -> None:
+    with _human_step(
+        task=task,
+        node=PolicyAdoptionFlow.dialogue,
+        user=user,
+        reason=_("Dialogue completed, ready to draft"),
+    ) as activation:
+        process = activation.process
+        if not process.meetings.exists():
+            raise ValidationError(_("Record at least one meeting before drafting."))
+        _enter_stage(process, Stage.DRAFTING, user=user, reason=_("Dialogue completed"))
+
+
+@dataclass(frozen=True)
+class DraftText:
+    competition_section: str
+    customer_section: str
+    other_text: str
+
+
+def draft_starting_text(process: PolicyProcess) -> DraftText:
+    """The last version's text, or the default policy template for a first draft."""
+    last = process.drafts.order_by("-version").first()
+    source = last or PolicyTemplate.objects.filter(is_default=True).first()
+    if source is None:
+        return DraftText("", "", "")
+    return DraftText(source.competition_section, source.customer_section, source.other_text)
+
+
+def write_draft(
+    *,
+    task: Task,
+    user,
+    competition_section: str,
+    customer_section: str,
+    other_text: str = "",
+    change_note: str = "",
+) -> PolicyDraft:
+    """Write a new draft version (every earlier version is kept)."""
+    with _human_step(
+        task=task, node=PolicyAdoptionFlow.draft, user=user, reason=_("Draft written")
+    ) as activation:
+        process = activation.process
+        last_version = process.drafts.order_by("-version").values_list("version", flat=True)
+        draft = PolicyDraft(
+            process=process,
+            version=(last_version.first() or 0) + 1,
+            competition_section=competition_section,
+            customer_section=customer_section,
+            other_text=other_text,
+            change_note=change_note,
+            created_by=user,
+        )
+        reason = _("Draft version %(version)s written") % {"version": draft.version}
+        stamp(draft, user=user, reason=reason)
+        draft.save()
+        _enter_stage(process, Stage.DRAFTING, user=user, reason=reason)
+    return draft
+
+
+def request_approval(*, task: Task, user, approvers: Iterable[Contact]) -> PolicyProcess:
+    """Send the latest draft to the municipality's contact person(s) for approval."""
+    with _human_step(
+        task=task,
+        node=PolicyAdoptionFlow.request_approval,
+        user=user,
+        reason=_("Approval requested"),
+    ) as activation:
+        process = activation.process
+        approvers = [c for c in approvers if c.is_active]
+        if not approvers:
+            raise ValidationError(_("Choose at least one active contact person."))
+        _check_contacts_belong(process, approvers)
+        if not process.drafts.exists():
+            raise ValidationError(_("There is no draft to approve."))
+        process.approvers.set(approvers)
+        _enter_stage(process, Stage.AWAITING_APPROVAL, user=user, reason=_("Approval requested"))
+    return process
+
+
+def answer_approval(
+    *, task: Task, contact: Contact, answer: str, comment: str = ""
+) -> ApprovalAnswer:
+    """Record the municipal contact's answer to the latest draft and move the flow on.
+
+    Approved leads to the decision step; changes requested leads back to the draft step.
+    """
+    comment = comment.strip()
+    if answer not in AnswerKind.values:
+        raise ValidationError(_("Unknown answer."))
+    if answer == AnswerKind.CHANGES_REQUESTED and not comment:
+        raise ValidationError({"comment": _("Say what should change.")})
+    with PolicyAdoptionFlow.lock(task.process_id):
+        task.refresh_from_db()
+        if task.flow_task != PolicyAdoptionFlow.approval or task.status not in OPEN_TASK_STATUSES:
+            raise StepAlreadyDone(_("This draft has already been answered."))
+        process = PolicyProcess.objects.get(pk=task.process_id)
+        if not process.approvers.filter(pk=contact.pk).exists():
+            raise PermissionDenied(_("This contact person is not asked to approve this draft."))
+        draft = process.drafts.order_by("-version").first()
+        record = ApprovalAnswer(
+            process=process, draft=draft, contact=contact, answer=answer, comment=comment
+        )
+        reason = _("%(answer)s by %(contact)s") % {
+            "answer": record.get_answer_display(),
+            "contact": contact.name,
+        }
+        stamp(record, reason=reason)
+        record.save()
+        next_stage = Stage.AWAITING_DECISION if answer == AnswerKind.APPROVED else Stage.DRAFTING
+        _enter_stage(process, next_stage, user=None, reason=reason)
+        stamp(task, reason=reason)
+        # The gateway after the handle reads the stage from the process it loads itself.
+        PolicyAdoptionFlow.approval.run(task)
+    return record
+
+
+def record_decision(*, task: Task, user, **fields) -> Decision:
+    """Record the municipality's formal decision; adopted/rejected ends the process."""
+    with _human_step(
+        task=task, node=PolicyAdoptionFlow.decision, user=user, reason=_("Decision recorded")
+    ) as activation:
+        process = activation.process
+        decision = Decision(process=process, recorded_by=user, **fields)
+        decision.full_clean(exclude=["process", "recorded_by"])
+        reason = _("Decision recorded: %(outcome)s") % {"outcome": decision.get_outcome_display()}
+        stamp(decision, user=user, reason=reason)
+        decision.save()
+        next_stage = {
+            DecisionOutcome.ADOPTED: Stage.ADOPTED,
+            DecisionOutcome.REJECTED: Stage.REJECTED,
+        }.get(decision.outcome, Stage.DIALOGUE)
+        _enter_stage(process, next_stage, user=user, reason=reason)
+    return decision

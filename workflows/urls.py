@@ -1,0 +1,23 @@
+"""URLs of the project leader's and the steering group's workflow pages."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "workflows"
+
+urlpatterns = [
+    path("tasks/", views.InboxView.as_view(), name="inbox"),
+    path("tasks/<int:task_pk>/", views.StepView.as_view(), name="step"),
+    path("processes/", views.ProcessListView.as_view(), name="processes"),
+    path("processes/start/", views.StartProcessView.as_view(), name="start"),
+    path("processes/start-county/", views.StartCountyView.as_view(), name="start_county"),
+    path("processes/<int:pk>/", views.ProcessDetailView.as_view(), name="process"),
+    path("processes/<int:pk>/chart.svg", views.ProcessChartView.as_view(), name="chart"),
+    path("processes/<int:pk>/meetings/", views.AddMeetingView.as_view(), name="add_meeting"),
+    path(
+        "processes/<int:pk>/drafts/<int:version>/",
+        views.DraftDetailView.as_view(),
+        name="draft",
+    ),
+]

@@ -1,0 +1,295 @@
+"""Thin views for the project leader and the steering group: parse, call a service or selector,
+render. Every mutating view is POST-only (or shows its form on GET), CSRF-protected and
+permission-checked."""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.http import require_POST
+from django.views.generic import TemplateView
+
+from municipalities.models import County
+
+from . import forms, selectors, services
+from .flows import LEAD
+
+READ = "workflows.view_policyprocess"
+
+
+class ReadMixin(LoginRequiredMixin, PermissionRequiredMixin):
+    permission_required = READ
+
+
+class LeadMixin(LoginRequiredMixin, PermissionRequiredMixin):
+    permission_required = LEAD
+
+
+def _form_errors_from(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _step_done(request, process_pk: int) -> HttpResponse:
+    return render(
+        request,
+        "workflows/step_done.html",
+        {"process_url": reverse("workflows:process", args=[process_pk])},
+        status=409,
+    )
+
+
+class HomeView(LoginRequiredMixin, View):
+    def get(self, request):
+        if request.user.has_perm(LEAD):
+            return redirect("workflows:inbox")
+        return redirect("workflows:processes")
+
+
+class InboxView(ReadMixin, TemplateView):
+    template_name = "workflows/inbox.html"
+
+    def get_context_data(self, **kwargs):
+        page = Paginator(selectors.inbox_tasks(user=self.request.user), 50).get_page(
+            self.request.GET.get("page")
+        )
+        waiting = Paginator(selectors.waiting_tasks(), 50).get_page(
+            self.request.GET.get("waiting_page")
+        )
+        return super().get_context_data(page=page, waiting=waiting, **kwargs)
+
+
+class ProcessListView(ReadMixin, TemplateView):
+    template_name = "workflows/process_list.html"
+
+    def get_context_data(self, **kwargs):
+        county = self.request.GET.get("county") or None
+        page = Paginator(selectors.process_list(county_code=county), 50).get_page(
+            self.request.GET.get("page")
+        )
+        return super().get_context_data(
+            page=page, counties=County.objects.all(), county=county, **kwargs
+        )
+
+
+class StartProcessView(LeadMixin, View):
+    template_name = "workflows/start.html"
+
+    def get(self, request):
+        return self._render(forms.StartProcessForm(), forms.StartCountyForm())
+
+    def post(self, request):
+        form = forms.StartProcessForm(request.POST)
+        if form.is_valid():
+            try:
+                process = services.start_process(
+                    municipality=form.cleaned_data["municipality"], user=request.user
+                )
+            except ValidationError as error:
+                _form_errors_from(form, error)
+            else:
+                messages.success(
+                    request, _("The process for %s has started.") % process.municipality
+                )
+                return redirect("workflows:process", process.pk)
+        return self._render(form, forms.StartCountyForm(), status=400)
+
+    def _render(self, form, county_form, status=200):
+        return render(
+            self.request,
+            self.template_name,
+            {"form": form, "county_form": county_form},
+            status=status,
+        )
+
+
+@method_decorator(require_POST, name="dispatch")
+class StartCountyView(LeadMixin, View):
+    def post(self, request):
+        form = forms.StartCountyForm(request.POST)
+        if not form.is_valid():
+            return render(
+                request,
+                "workflows/start.html",
+                {"form": forms.StartProcessForm(), "county_form": form},
+                status=400,
+            )
+        started = services.start_processes_for_county(
+            county=form.cleaned_data["county"], user=request.user
+        )
+        if started:
+            messages.success(
+                request,
+                _("%(count)s processes started in %(county)s.")
+                % {"count": len(started), "county": form.cleaned_data["county"]},
+            )
+        else:
+            messages.info(
+                request, _("Every municipality in this county already has an open process.")
+            )
+        return redirect("workflows:processes")
+
+
+class ProcessDetailView(ReadMixin, TemplateView):
+    template_name = "workflows/process_detail.html"
+
+    def get_context_data(self, pk, **kwargs):
+        try:
+            process = selectors.process_detail(pk=pk)
+        except selectors.PolicyProcess.DoesNotExist as exc:
+            raise Http404 from exc
+        return super().get_context_data(
+            process=process,
+            steps=selectors.process_steps(process=process),
+            history=selectors.process_history(process=process),
+            open_task=selectors.open_task_for(process=process),
+            meeting_form=forms.MeetingForm(),
+            can_lead=self.request.user.has_perm(LEAD),
+            **kwargs,
+        )
+
+
+class ProcessChartView(ReadMixin, View):
+    """The flow chart that viewflow draws, with this process's steps coloured in."""
+
+    def get(self, request, pk):
+        process = get_object_or_404(selectors.PolicyProcess, pk=pk)
+        return HttpResponse(selectors.flow_chart_svg(process=process), content_type="image/svg+xml")
+
+
+class DraftDetailView(ReadMixin, TemplateView):
+    template_name = "workflows/draft_detail.html"
+
+    def get_context_data(self, pk, version, **kwargs):
+        draft = get_object_or_404(
+            selectors.PolicyDraft.objects.select_related("process__municipality", "created_by"),
+            process_id=pk,
+            version=version,
+        )
+        return super().get_context_data(draft=draft, **kwargs)
+
+
+@method_decorator(require_POST, name="dispatch")
+class AddMeetingView(LeadMixin, View):
+    def post(self, request, pk):
+        process = get_object_or_404(selectors.PolicyProcess, pk=pk)
+        form = forms.MeetingForm(request.POST)
+        if form.is_valid():
+            try:
+                services.record_meeting(process=process, user=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                _form_errors_from(form, error)
+            else:
+                messages.success(request, _("The meeting has been recorded."))
+                return redirect("workflows:process", pk)
+        return render(
+            request, "workflows/meeting_form.html", {"process": process, "form": form}, status=400
+        )
+
+
+class StepView(LeadMixin, View):
+    """Shows the form of the process's current step and completes it on POST."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated or not request.user.has_perm(LEAD):
+            return super().dispatch(request, *args, **kwargs)
+        try:
+            self.task = selectors.task_for_step(task_pk=kwargs["task_pk"])
+        except selectors.Task.DoesNotExist as exc:
+            raise Http404 from exc
+        self.process = selectors.PolicyProcess.objects.select_related("municipality").get(
+            pk=self.task.process_id
+        )
+        self.step = STEPS.get(self.task.flow_task.name)
+        if self.step is None:
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, task_pk):
+        if self.task.status not in services.OPEN_TASK_STATUSES:
+            return _step_done(request, self.process.pk)
+        return self._render(self.step.form(self.process))
+
+    def post(self, request, task_pk):
+        form = self.step.form(self.process, data=request.POST, files=request.FILES)
+        if form.is_valid():
+            try:
+                self.step.complete(task=self.task, user=request.user, data=form.cleaned_data)
+            except services.StepAlreadyDone:
+                return _step_done(request, self.process.pk)
+            except ValidationError as error:
+                _form_errors_from(form, error)
+            except PermissionDenied:
+                raise
+            else:
+                messages.success(request, _("Step completed: %s") % self.task.flow_task)
+                return redirect("workflows:process", self.process.pk)
+        return self._render(form, status=400)
+
+    def _render(self, form, status=200):
+        context = {"form": form, "task": self.task, "process": self.process, "step": self.step}
+        if self.step.name == "draft":
+            context["drafts"] = self.process.drafts.order_by("-version")[:1]
+        return render(self.request, self.step.template, context, status=status)
+
+
+class _Step:
+    def __init__(self, name, form_factory, complete, template="workflows/step.html"):
+        self.name, self.form, self.complete, self.template = name, form_factory, complete, template
+
+
+def _steps():
+    def initial_draft(process):
+        text = services.draft_starting_text(process)
+        return {
+            "competition_section": text.competition_section,
+            "customer_section": text.customer_section,
+            "other_text": text.other_text,
+        }
+
+    return {
+        s.name: s
+        for s in [
+            _Step(
+                "contact",
+                lambda p, **kw: forms.FirstContactForm(process=p, **kw),
+                lambda task, user, data: services.record_first_contact(
+                    task=task, user=user, **data
+                ),
+            ),
+            _Step(
+                "dialogue",
+                lambda p, **kw: forms.CompleteDialogueForm(**kw),
+                lambda task, user, data: services.complete_dialogue(task=task, user=user),
+            ),
+            _Step(
+                "draft",
+                lambda p, **kw: forms.DraftForm(initial=initial_draft(p), **kw),
+                lambda task, user, data: services.write_draft(task=task, user=user, **data),
+            ),
+            _Step(
+                "request_approval",
+                lambda p, **kw: forms.RequestApprovalForm(
+                    process=p, initial={"approvers": list(p.approvers.all())}, **kw
+                ),
+                lambda task, user, data: services.request_approval(task=task, user=user, **data),
+            ),
+            _Step(
+                "decision",
+                lambda p, **kw: forms.DecisionForm(**kw),
+                lambda task, user, data: services.record_decision(task=task, user=user, **data),
+            ),
+        ]
+    }
+
+
+STEPS = _steps()
