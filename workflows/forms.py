@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from municipalities.models import Contact, County, Municipality
 
-from .models import ContactChannel, DecisionBody, DecisionOutcome
+from .models import AnswerKind, ContactChannel, DecisionBody, DecisionOutcome
 
 
 class DateInput(forms.DateInput):
@@ -107,7 +107,9 @@ class DecisionForm(forms.Form):
     legal_force_date = forms.DateField(
         label=_("Legally binding from"), widget=DateInput, required=False
     )
-    minutes_url = forms.URLField(label=_("Link to the minutes"), required=False)
+    minutes_url = forms.URLField(
+        label=_("Link to the minutes"), required=False, assume_scheme="https"
+    )
     minutes_file = forms.FileField(label=_("Minutes (file)"), required=False)
     notes = forms.CharField(label=_("Notes"), widget=forms.Textarea, required=False)
 
@@ -124,3 +126,47 @@ class DecisionForm(forms.Form):
         if meeting and certified and certified < meeting:
             self.add_error("certification_date", _("Minutes are certified after the meeting."))
         return data
+
+
+class AnswerForm(forms.Form):
+    """The municipal contact's answer on the task-link page."""
+
+    answer = forms.ChoiceField(
+        label=_("Your answer"), choices=AnswerKind.choices, widget=forms.RadioSelect
+    )
+    comment = forms.CharField(
+        label=_("Comment"),
+        help_text=_("Required when you ask for changes: say what should change."),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        required=False,
+    )
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("answer") == AnswerKind.CHANGES_REQUESTED
+            and not data.get("comment", "").strip()
+        ):
+            self.add_error("comment", _("Say what should change."))
+        return data
+
+
+class RecordAnswerForm(AnswerForm):
+    """A project leader records an answer the contact gave another way (phone, email)."""
+
+    contact = forms.ModelChoiceField(label=_("Answer from"), queryset=Contact.objects.none())
+    field_order = ["contact", "answer", "comment"]
+
+    def __init__(self, *args, process, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contact"].queryset = process.approvers.all()
+
+
+class IssueLinkForm(_MunicipalityContactsMixin, forms.Form):
+    contact_fields = ("contact",)
+
+    contact = forms.ModelChoiceField(label=_("Send a new link to"), queryset=Contact.objects.none())
+
+
+class RevokeLinkForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=200)

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
-from viewflow.workflow.models import Process
+from viewflow.workflow.models import Process, Task
 
 from municipalities.models import Contact, Municipality
 
@@ -207,6 +207,22 @@ class ApprovalAnswer(models.Model):
     answer = models.CharField(_("answer"), max_length=32, choices=AnswerKind.choices)
     comment = models.TextField(_("comment"), blank=True)
     answered_at = models.DateTimeField(_("answered"), default=timezone.now)
+    via_link = models.ForeignKey(
+        "TaskLink",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="answers",
+        verbose_name=_("answered through task link"),
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by (answer received another way)"),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -284,3 +300,80 @@ class Decision(models.Model):
             self.announcement_date + APPEAL_PERIOD if self.announcement_date else None
         )
         super().save(*args, **kwargs)
+
+
+class TaskLinkStatus(models.TextChoices):
+    SENT = "sent", _("Sent")
+    OPENED = "opened", _("Opened")
+    USED = "used", _("Used")
+    EXPIRED = "expired", _("Expired")
+    REVOKED = "revoked", _("Revoked")
+    CLOSED = "closed", _("Step closed")
+
+
+class TaskLink(models.Model):
+    """An emailed link that lets one municipal contact answer one approval task.
+
+    The link is the contact's credential: bound to one task and one person, expiring and
+    single-use. Only the SHA-256 of its token is stored; the token itself lives in the URL.
+    """
+
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="+")
+    process = models.ForeignKey(PolicyProcess, on_delete=models.PROTECT, related_name="task_links")
+    contact = models.ForeignKey(
+        Contact, on_delete=models.PROTECT, related_name="task_links", verbose_name=_("contact")
+    )
+    draft = models.ForeignKey(
+        PolicyDraft, on_delete=models.PROTECT, related_name="task_links", verbose_name=_("draft")
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    expires_at = models.DateTimeField(_("expires"))
+    first_opened_at = models.DateTimeField(_("first opened"), null=True, blank=True)
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("revoked by"),
+    )
+    revoke_reason = models.CharField(_("reason for revoking"), max_length=200, blank=True)
+    # The token's hash is a credential too: it stays out of the history.
+    history = HistoricalRecords(excluded_fields=["token_hash"])
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("task link")
+        verbose_name_plural = _("task links")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(used_at__isnull=True) | models.Q(revoked_at__isnull=True),
+                name="task_link_not_both_used_and_revoked",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Task link for %(contact)s") % {"contact": self.contact.name})
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at
+
+    def status(self, *, task_is_open: bool = True) -> TaskLinkStatus:
+        if self.used_at:
+            return TaskLinkStatus.USED
+        if self.revoked_at:
+            return TaskLinkStatus.REVOKED
+        if not task_is_open:
+            return TaskLinkStatus.CLOSED
+        if self.is_expired:
+            return TaskLinkStatus.EXPIRED
+        if self.first_opened_at:
+            return TaskLinkStatus.OPENED
+        return TaskLinkStatus.SENT

@@ -168,3 +168,35 @@ def flow_chart_svg(*, process: PolicyProcess | None = None) -> str:
     if process is not None:
         chart.calc_cell_status(PolicyAdoptionFlow, grid, process.pk)
     return chart.grid_to_svg(grid)
+
+
+def task_links_for(*, process: PolicyProcess) -> list:
+    """The process's task links with their status, newest first (one query)."""
+    from .models import TaskLink
+
+    links = list(
+        TaskLink.objects.filter(process_id=process.pk)
+        .select_related("contact", "task", "draft", "revoked_by")
+        .order_by("-created_at", "-pk")
+    )
+    for link in links:
+        link.current_status = link.status(task_is_open=link.task.status in OPEN)
+    return links
+
+
+def last_seen_draft(*, link):
+    """The latest earlier draft version this link's contact opened, to show what changed."""
+    from .models import TaskLink
+
+    seen = (
+        TaskLink.objects.filter(
+            process_id=link.process_id,
+            contact_id=link.contact_id,
+            first_opened_at__isnull=False,
+            draft__version__lt=link.draft.version,
+        )
+        .select_related("draft")
+        .order_by("-draft__version")
+        .first()
+    )
+    return seen.draft if seen else None

@@ -235,33 +235,59 @@ def write_draft(
     return draft
 
 
-def request_approval(*, task: Task, user, approvers: Iterable[Contact]) -> PolicyProcess:
-    """Send the latest draft to the municipality's contact person(s) for approval."""
-    with _human_step(
-        task=task,
-        node=PolicyAdoptionFlow.request_approval,
-        user=user,
-        reason=_("Approval requested"),
-    ) as activation:
-        process = activation.process
-        approvers = [c for c in approvers if c.is_active]
-        if not approvers:
-            raise ValidationError(_("Choose at least one active contact person."))
-        _check_contacts_belong(process, approvers)
-        if not process.drafts.exists():
-            raise ValidationError(_("There is no draft to approve."))
-        process.approvers.set(approvers)
-        _enter_stage(process, Stage.AWAITING_APPROVAL, user=user, reason=_("Approval requested"))
-    return process
+def request_approval(*, task: Task, user, approvers: Iterable[Contact]) -> list:
+    """Send the latest draft to the municipality's contact person(s) for approval.
+
+    Completes the step and issues one task link per contact in the same transaction.
+    Returns the issued links (their URLs hold the tokens: show once, email, never log).
+    """
+    # task_links builds on this module's answer_approval, so it is imported here.
+    from .task_links import issue_links
+
+    approvers = list(approvers)
+    with PolicyAdoptionFlow.lock(task.process_id):
+        with _human_step(
+            task=task,
+            node=PolicyAdoptionFlow.request_approval,
+            user=user,
+            reason=_("Approval requested"),
+        ) as activation:
+            process = activation.process
+            approvers = [c for c in approvers if c.is_active]
+            if not approvers:
+                raise ValidationError(_("Choose at least one active contact person."))
+            _check_contacts_belong(process, approvers)
+            if not process.drafts.exists():
+                raise ValidationError(_("There is no draft to approve."))
+            process.approvers.set(approvers)
+            _enter_stage(
+                process, Stage.AWAITING_APPROVAL, user=user, reason=_("Approval requested")
+            )
+        approval_task = Task.objects.get(
+            process_id=task.process_id,
+            flow_task=PolicyAdoptionFlow.approval,
+            status__in=OPEN_TASK_STATUSES,
+        )
+        return issue_links(task=approval_task, contacts=approvers, user=user)
 
 
 def answer_approval(
-    *, task: Task, contact: Contact, answer: str, comment: str = ""
+    *,
+    task: Task,
+    contact: Contact,
+    answer: str,
+    comment: str = "",
+    via_link=None,
+    recorded_by=None,
 ) -> ApprovalAnswer:
     """Record the municipal contact's answer to the latest draft and move the flow on.
 
     Approved leads to the decision step; changes requested leads back to the draft step.
+    The answer comes through the contact's task link (``via_link``), or is recorded by a
+    project leader who received it another way (``recorded_by``).
     """
+    if recorded_by is not None:
+        _require_lead(recorded_by)
     comment = comment.strip()
     if answer not in AnswerKind.values:
         raise ValidationError(_("Unknown answer."))
@@ -276,7 +302,13 @@ def answer_approval(
             raise PermissionDenied(_("This contact person is not asked to approve this draft."))
         draft = process.drafts.order_by("-version").first()
         record = ApprovalAnswer(
-            process=process, draft=draft, contact=contact, answer=answer, comment=comment
+            process=process,
+            draft=draft,
+            contact=contact,
+            answer=answer,
+            comment=comment,
+            via_link=via_link,
+            recorded_by=recorded_by,
         )
         reason = _("%(answer)s by %(contact)s") % {
             "answer": record.get_answer_display(),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import link_views, views
 
 app_name = "workflows"
 
@@ -15,6 +15,16 @@ urlpatterns = [
     path("processes/<int:pk>/", views.ProcessDetailView.as_view(), name="process"),
     path("processes/<int:pk>/chart.svg", views.ProcessChartView.as_view(), name="chart"),
     path("processes/<int:pk>/meetings/", views.AddMeetingView.as_view(), name="add_meeting"),
+    path("processes/<int:pk>/links/", link_views.IssueLinkView.as_view(), name="issue_link"),
+    path(
+        "processes/<int:pk>/links/<int:link_pk>/revoke/",
+        link_views.RevokeLinkView.as_view(),
+        name="revoke_link",
+    ),
+    path("processes/<int:pk>/answer/", link_views.RecordAnswerView.as_view(), name="record_answer"),
+    # The emailed task link; the token leaves the URL after the first GET.
+    path("l/<str:token>/", link_views.link_open, name="link_open"),
+    path("l/", link_views.LinkAnswerView.as_view(), name="link_answer"),
     path(
         "processes/<int:pk>/drafts/<int:version>/",
         views.DraftDetailView.as_view(),

@@ -19,6 +19,7 @@ from municipalities.models import County
 
 from . import forms, selectors, services
 from .flows import LEAD
+from .models import Stage
 
 READ = "workflows.view_policyprocess"
 
@@ -153,6 +154,10 @@ class ProcessDetailView(ReadMixin, TemplateView):
             history=selectors.process_history(process=process),
             open_task=selectors.open_task_for(process=process),
             meeting_form=forms.MeetingForm(),
+            links=selectors.task_links_for(process=process),
+            approval_open=process.stage == Stage.AWAITING_APPROVAL,
+            issue_form=forms.IssueLinkForm(process=process, auto_id="issue_%s"),
+            answer_form=forms.RecordAnswerForm(process=process, auto_id="answer_%s"),
             can_lead=self.request.user.has_perm(LEAD),
             **kwargs,
         )
@@ -223,7 +228,9 @@ class StepView(LeadMixin, View):
         form = self.step.form(self.process, data=request.POST, files=request.FILES)
         if form.is_valid():
             try:
-                self.step.complete(task=self.task, user=request.user, data=form.cleaned_data)
+                result = self.step.complete(
+                    task=self.task, user=request.user, data=form.cleaned_data
+                )
             except services.StepAlreadyDone:
                 return _step_done(request, self.process.pk)
             except ValidationError as error:
@@ -231,6 +238,13 @@ class StepView(LeadMixin, View):
             except PermissionDenied:
                 raise
             else:
+                if self.step.name == "request_approval":
+                    # The new links' URLs are shown once, so this answers without a redirect.
+                    return render(
+                        request,
+                        "workflows/links_issued.html",
+                        {"process": self.process, "issued": result},
+                    )
                 messages.success(request, _("Step completed: %s") % self.task.flow_task)
                 return redirect("workflows:process", self.process.pk)
         return self._render(form, status=400)

@@ -134,8 +134,26 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # The outbox sweep: re-enqueues notifications a broker outage or a dead worker left queued.
+    "notifications-sweep-outbox": {
+        "task": "notifications.sweep_outbox",
+        "schedule": env.float("NOTIFICATIONS_SWEEP_INTERVAL_SECONDS", default=60.0),
+    },
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# Notifications (outbox + Celery). Attempts before a notification is marked failed; the first
+# retry delay in seconds, doubled each attempt and capped (keep the cap below the broker's
+# visibility_timeout); how long a queued notification may be overdue before the sweep
+# re-enqueues it, and how many one sweep takes; how long to skip the broker after a failed
+# publish (the sweep catches up).
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
+NOTIFICATIONS_BACKOFF_SECONDS = env.float("NOTIFICATIONS_BACKOFF_SECONDS", default=60.0)
+NOTIFICATIONS_BACKOFF_MAX_SECONDS = env.float("NOTIFICATIONS_BACKOFF_MAX_SECONDS", default=1800.0)
+NOTIFICATIONS_SWEEP_GRACE_SECONDS = env.float("NOTIFICATIONS_SWEEP_GRACE_SECONDS", default=60.0)
+NOTIFICATIONS_SWEEP_BATCH = env.int("NOTIFICATIONS_SWEEP_BATCH", default=500)
+NOTIFICATIONS_BROKER_PAUSE_SECONDS = env.float("NOTIFICATIONS_BROKER_PAUSE_SECONDS", default=10.0)
 
 # Content Security Policy (django-csp 4): only our own resources, no inline script.
 CONTENT_SECURITY_POLICY = {
@@ -159,6 +177,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 POLICYFLOW = {
     # Days a municipal contact's task link stays valid.
     "TASK_LINK_DAYS": env.int("TASK_LINK_DAYS", default=30),
+    # Where people write when a link does not work (shown on the dead-link page).
+    "SUPPORT_EMAIL": env("SUPPORT_EMAIL", default="policyflow@regionkronoberg.se"),
 }
 
 LOGGING = {

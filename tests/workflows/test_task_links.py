@@ -1,0 +1,378 @@
+"""Municipal contacts answer through emailed task links: safely, once, and only their own task."""
+
+import datetime
+import re
+import threading
+
+import html5lib
+import pytest
+import time_machine
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import ContactFactory
+from workflows import services, task_links
+from workflows.link_views import SESSION_KEY
+from workflows.models import ApprovalAnswer, PolicyDraft, PolicyProcess, Stage, TaskLink
+
+from .helpers import open_task, walk_to_approval
+
+pytestmark = pytest.mark.django_db
+
+
+def state():
+    """Everything an answer could change: rows, history rows, task and link states."""
+    with connection.cursor() as cursor:
+        counts = {}
+        for table in (
+            "workflows_approvalanswer",
+            "workflows_historicalapprovalanswer",
+            "workflows_historicalpolicyprocess",
+            "workflows_historicaltask",
+            "workflows_tasklink",
+            "viewflow_task",
+        ):
+            cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 (fixed names)
+            counts[table] = cursor.fetchone()[0]
+    return (
+        counts,
+        list(PolicyProcess.objects.values_list("pk", "stage", "status")),
+        list(TaskLink.objects.values_list("pk", "used_at", "revoked_at")),
+        list(PolicyProcess.objects.values_list("task__pk", "task__status").order_by("task__pk")),
+    )
+
+
+def without_csrf(response) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+
+
+def link_path(url: str) -> str:
+    return url.split("127.0.0.1:8000", 1)[-1] if "127.0.0.1:8000" in url else url
+
+
+@pytest.fixture
+def started(leader, vaxjo, vaxjo_contact):
+    process = services.start_process(municipality=vaxjo, user=leader)
+    walk_to_approval(process, leader, vaxjo_contact)
+    return process
+
+
+@pytest.fixture
+def link(started):
+    """The first link of the Växjö approval task, with its URL (the token is in it)."""
+    item = TaskLink.objects.get(process=started)
+    return item
+
+
+def issue_fresh(process, contact, leader):
+    return task_links.reissue_link(process=process, contact=contact, user=leader)
+
+
+def opened_client(url: str) -> Client:
+    client = Client()
+    response = client.get(link_path(url))
+    assert response.status_code == 302 and response.url == reverse("workflows:link_answer")
+    return client
+
+
+def test_request_approval_creates_one_link_per_contact_with_only_the_hash_stored(
+    leader, vaxjo, vaxjo_contact, settings
+):
+    second = ContactFactory(municipality=vaxjo, name="Sam Second")
+    process = services.start_process(municipality=vaxjo, user=leader)
+    services.record_first_contact(
+        task=open_task(process, "contact"),
+        user=leader,
+        contacted_on=datetime.date(2026, 1, 1),
+        channel="email",
+        contacts=[vaxjo_contact],
+        approvers=[vaxjo_contact, second],
+    )
+    services.record_meeting(
+        process=process, user=leader, held_on=datetime.date(2026, 1, 2), participants="A"
+    )
+    services.complete_dialogue(task=open_task(process, "dialogue"), user=leader)
+    services.write_draft(
+        task=open_task(process, "draft"), user=leader, competition_section="K", customer_section="C"
+    )
+    issued = services.request_approval(
+        task=open_task(process, "request_approval"), user=leader, approvers=[vaxjo_contact, second]
+    )
+    assert {i.link.contact for i in issued} == {vaxjo_contact, second}
+    for item in issued:
+        token = item.url.rstrip("/").rsplit("/", 1)[-1]
+        assert item.url.startswith(settings.SITE_URL + "/l/")
+        assert len(token) >= 43
+        stored = TaskLink.objects.get(pk=item.link.pk)
+        assert stored.token_hash == task_links.hash_token(token) and token not in stored.token_hash
+        assert stored.expires_at - stored.created_at == datetime.timedelta(days=30)
+        history = stored.history.values()
+        assert all(token not in str(row) for row in history)
+
+
+def test_link_is_built_from_site_url_not_the_request_host(leader_client, started, settings):
+    settings.SITE_URL = "https://policyflow.regionkronoberg.se"
+    settings.ALLOWED_HOSTS = ["*"]
+    task = open_task(started, "approval")
+    response = leader_client.post(
+        reverse("workflows:issue_link", args=[started.pk]),
+        {"contact": started.approvers.get().pk},
+        HTTP_HOST="evil.example",
+    )
+    assert response.status_code == 200
+    assert "https://policyflow.regionkronoberg.se/l/" in response.content.decode()
+    assert "evil.example" not in response.content.decode()
+    assert open_task(started, "approval") == task
+
+
+def test_contact_requests_changes_then_approves_through_links_end_to_end(
+    leader, leader_client, vaxjo, vaxjo_contact
+):
+    process = services.start_process(municipality=vaxjo, user=leader)
+    walk_to_approval(process, leader, vaxjo_contact)
+    # The project leader sends a fresh link and sees it once on the page.
+    page = leader_client.post(
+        reverse("workflows:issue_link", args=[process.pk]), {"contact": vaxjo_contact.pk}
+    ).content.decode()
+    url = re.search(r'id="link-\d+" value="([^"]+)"', page).group(1)
+    before = state()
+
+    contact = Client()
+    response = contact.get(link_path(url))
+    assert response.status_code == 302 and response.url == "/l/"
+    assert "Referrer-Policy" in response and response["Referrer-Policy"] == "no-referrer"
+    page = contact.get("/l/")
+    assert page.status_code == 200 and "no-store" in page["Cache-Control"]
+    assert page["Referrer-Policy"] == "no-referrer"
+    assert "Växjö" in page.content.decode()
+    # GET changed no workflow state (only "first opened" on the link).
+    after = state()
+    assert after[0]["workflows_approvalanswer"] == before[0]["workflows_approvalanswer"]
+    assert open_task(process, "approval")
+
+    response = contact.post(
+        "/l/", {"answer": "changes_requested", "comment": "Lägg till IOP-avsnittet."}
+    )
+    assert response.status_code == 200
+    assert ApprovalAnswer.objects.get().via_link is not None
+    process.refresh_from_db()
+    assert process.stage == Stage.DRAFTING
+
+    services.write_draft(
+        task=open_task(process, "draft"),
+        user=leader,
+        competition_section="Konkurrens med IOP",
+        customer_section="Kund",
+    )
+    (new,) = services.request_approval(
+        task=open_task(process, "request_approval"), user=leader, approvers=[vaxjo_contact]
+    )
+    # The old link is dead now.
+    assert contact.get(link_path(url)).status_code == 410
+
+    second = opened_client(new.url)
+    page = second.get("/l/").content.decode()
+    assert "<ins>" in page and "IOP" in page  # what changed since v1, which the contact saw
+    response = second.post("/l/", {"answer": "approved"})
+    assert response.status_code == 200
+    process.refresh_from_db()
+    assert process.stage == Stage.AWAITING_DECISION
+    assert open_task(process, "decision")
+    answer = ApprovalAnswer.objects.latest("answered_at")
+    assert answer.contact == vaxjo_contact and answer.via_link == new.link
+    assert answer.history.get().history_change_reason
+
+
+def test_random_or_tampered_tokens_show_the_same_calm_page_and_change_nothing(started, link):
+    issued = issue_fresh(started, started.approvers.get(), started.lead)
+    token = issued.url.rstrip("/").rsplit("/", 1)[-1]
+    flipped = token[:-1] + ("A" if token[-1] != "A" else "B")
+    before = state()
+    random_page = Client().get(f"/l/{'x' * 43}/")
+    tampered_page = Client().get(f"/l/{flipped}/")
+    assert random_page.status_code == tampered_page.status_code == 404
+    assert without_csrf(random_page) == without_csrf(tampered_page)
+    assert (
+        "inte giltig" in random_page.content.decode() or "not valid" in random_page.content.decode()
+    )
+    assert state() == before
+
+
+def test_expired_link_is_refused_and_changes_nothing(started):
+    issued = issue_fresh(started, started.approvers.get(), started.lead)
+    client = opened_client(issued.url)
+    before = state()
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=31)):
+        page = Client().get(link_path(issued.url))
+        response = client.post("/l/", {"answer": "approved"})
+    assert page.status_code == 410
+    assert "gått ut" in page.content.decode() or "expired" in page.content.decode()
+    assert response.status_code in (400, 410)  # the session may be gone too: refused either way
+    assert state() == before
+
+
+def test_answer_page_without_an_opened_link_asks_to_open_the_email_link_again(started):
+    response = Client().get("/l/")
+    assert response.status_code == 400
+    assert "igen" in response.content.decode() or "again" in response.content.decode()
+
+
+def test_link_cannot_be_reused_after_a_successful_answer(started):
+    issued = issue_fresh(started, started.approvers.get(), started.lead)
+    client = opened_client(issued.url)
+    assert (
+        client.post("/l/", {"answer": "changes_requested", "comment": "Mer text"}).status_code
+        == 200
+    )
+    before = state()
+    assert Client().get(link_path(issued.url)).status_code == 410
+    stale = opened_client_or_none(issued.url)
+    assert stale is None
+    assert state() == before
+
+
+def opened_client_or_none(url):
+    client = Client()
+    response = client.get(link_path(url))
+    return client if response.status_code == 302 else None
+
+
+def test_revoked_link_is_refused_and_changes_nothing(started, leader):
+    issued = issue_fresh(started, started.approvers.get(), leader)
+    client = opened_client(issued.url)
+    task_links.revoke_link(link=issued.link, user=leader, reason="Fel mottagare")
+    before = state()
+    assert client.post("/l/", {"answer": "approved"}).status_code == 410
+    assert Client().get(link_path(issued.url)).status_code == 410
+    assert state() == before
+
+
+def test_a_link_only_answers_its_own_task(started, leader, seeded):
+    from municipalities.models import Municipality
+
+    ljungby = Municipality.objects.get(code="0781")
+    ljungby_contact = ContactFactory(municipality=ljungby)
+    other = services.start_process(municipality=ljungby, user=leader)
+    walk_to_approval(other, leader, ljungby_contact)
+    ljungby_link = issue_fresh(other, ljungby_contact, leader)
+    vaxjo_link = issue_fresh(started, started.approvers.get(), leader)
+
+    # The Ljungby link's session cannot reach Växjö's task: the answer lands on Ljungby only.
+    client = opened_client(ljungby_link.url)
+    client.post("/l/", {"answer": "approved"})
+    started.refresh_from_db()
+    assert started.stage == Stage.AWAITING_APPROVAL
+    assert open_task(started, "approval")
+    assert not ApprovalAnswer.objects.filter(process=started).exists()
+    # And a Ljungby contact can never be given a link to Växjö's task.
+    before = state()
+    with pytest.raises(Exception, match="active contacts of this municipality"):
+        issue_fresh(started, ljungby_contact, leader)
+    assert state() == before
+    assert opened_client(vaxjo_link.url)
+
+
+def test_a_thousand_gets_change_nothing(started):
+    issued = issue_fresh(started, started.approvers.get(), started.lead)
+    client = opened_client(issued.url)  # the first GET records "first opened"
+    before = state()
+    for _ in range(500):
+        assert client.get("/l/").status_code == 200
+        assert Client().get(link_path(issued.url)).status_code == 302
+    assert state() == before
+    assert open_task(started, "approval")
+
+
+def test_post_without_csrf_token_is_refused(started):
+    issued = issue_fresh(started, started.approvers.get(), started.lead)
+    client = Client(enforce_csrf_checks=True)
+    client.get(link_path(issued.url))
+    before = state()
+    assert client.post("/l/", {"answer": "approved"}).status_code == 403
+    assert state() == before
+
+
+def test_post_after_the_leader_recorded_the_answer_another_way(started, leader_client):
+    issued = issue_fresh(started, started.approvers.get(), started.lead)
+    client = opened_client(issued.url)
+    response = leader_client.post(
+        reverse("workflows:record_answer", args=[started.pk]),
+        {"contact": started.approvers.get().pk, "answer": "approved"},
+    )
+    assert response.status_code == 302
+    before = state()
+    response = client.post("/l/", {"answer": "changes_requested", "comment": "För sent"})
+    assert response.status_code == 410
+    assert state() == before
+    assert ApprovalAnswer.objects.get().recorded_by is not None
+
+
+def test_changes_requested_without_comment_shows_the_field_error(started):
+    issued = issue_fresh(started, started.approvers.get(), started.lead)
+    client = opened_client(issued.url)
+    before = state()
+    response = client.post("/l/", {"answer": "changes_requested", "comment": " "})
+    assert response.status_code == 400
+    assert 'id="id_comment_error"' in response.content.decode()
+    assert state() == before
+
+
+def test_link_pages_are_valid_html_with_labelled_form_fields(started):
+    issued = issue_fresh(started, started.approvers.get(), started.lead)
+    client = opened_client(issued.url)
+    pages = [
+        client.get("/l/"),
+        client.post("/l/", {"answer": "changes_requested"}),
+        Client().get("/l/unknown-token/"),
+        client.post("/l/", {"answer": "approved"}),
+    ]
+    for response in pages:
+        html = response.content.decode()
+        parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
+        document = parser.parse(html)
+        fields = [e for e in document.iter() if e.tag in ("input", "textarea", "select")]
+        for field in fields:
+            if field.get("type") in ("hidden", "submit"):
+                continue
+            assert document.find(f".//label[@for='{field.get('id')}']") is not None, field.attrib
+
+
+def test_link_page_is_in_the_contacts_language(started):
+    contact = started.approvers.get()
+    contact.language = "en"
+    contact.save()
+    issued = issue_fresh(started, contact, started.lead)
+    client = opened_client(issued.url)
+    page = client.get("/l/").content.decode()
+    assert '<html lang="en">' in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_simultaneous_approvals_on_one_link_complete_once(seeded, leader, vaxjo):
+    contact = ContactFactory(municipality=vaxjo)
+    process = services.start_process(municipality=vaxjo, user=leader)
+    walk_to_approval(process, leader, contact)
+    issued = issue_fresh(process, contact, leader)
+    clients = [opened_client(issued.url) for _ in range(20)]
+    barrier = threading.Barrier(20)
+    statuses = []
+
+    def answer(client):
+        try:
+            barrier.wait()
+            statuses.append(client.post("/l/", {"answer": "approved"}).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=answer, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [200] + [410] * 19
+    assert ApprovalAnswer.objects.filter(process=process).count() == 1
+    assert open_task(process, "decision")
+    assert PolicyDraft.objects.filter(process=process).count() == 1
+    assert SESSION_KEY

@@ -1,0 +1,231 @@
+"""Pages behind the emailed task link (no login: the link is the credential) and the project
+leader's controls over links.
+
+The token is in the URL only for the first GET: it moves into the session and the browser is
+redirected to a token-less URL (as Django's password reset does), so it never leaks through
+Referer or the browser history. These pages are never cached and send no Referer.
+"""
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from . import forms, selectors, task_links
+from .models import PolicyProcess, TaskLink
+from .views import LeadMixin, _form_errors_from
+
+SESSION_KEY = "policyflow_task_link"
+
+NO_SESSION = "no_session"
+DEAD_LINK_STATUS = {task_links.UNKNOWN: 404, NO_SESSION: 400}
+DEAD_LINK_MESSAGES = {
+    NO_SESSION: _("Please open the link in your email again."),
+    task_links.UNKNOWN: _("This link is not valid. Check that you used the whole link."),
+    "expired": _("This link has expired."),
+    "used": _("This draft has already been answered with this link. Thank you!"),
+    "revoked": _("This link has been replaced or withdrawn. A newer link may be in your inbox."),
+    "closed": _("This draft no longer needs an answer: the step has been completed."),
+}
+DRAFT_SECTIONS = {
+    "competition_section": _("Competition-law section"),
+    "customer_section": _("Customer section"),
+    "other_text": _("Other text"),
+}
+
+
+def private_page(view):
+    """No caching and no Referer for anything behind a task link."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        response = never_cache(view)(*args, **kwargs)
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+
+    return wrapped
+
+
+def _dead_link_page(request, error: task_links.DeadLink):
+    link = error.link
+    language = link.contact.language if link else translation.get_language()
+    with translation.override(language):
+        return render(
+            request,
+            "workflows/link_dead.html",
+            {
+                "message": DEAD_LINK_MESSAGES[error.reason],
+                "lead": link.process.lead if link else None,
+                "support_email": settings.POLICYFLOW["SUPPORT_EMAIL"],
+                "hide_language_switch": True,
+            },
+            status=DEAD_LINK_STATUS.get(error.reason, 410),
+        )
+
+
+@require_GET
+@private_page
+def link_open(request, token):
+    """The emailed URL: check the link, remember it in the session, drop the token from the URL."""
+    try:
+        link = task_links.open_link(token=token)
+    except task_links.DeadLink as error:
+        return _dead_link_page(request, error)
+    request.session[SESSION_KEY] = link.token_hash
+    return redirect("workflows:link_answer")
+
+
+@method_decorator(private_page, name="dispatch")
+class LinkAnswerView(View):
+    """The draft, what changed since the contact last saw it, and the confirm form."""
+
+    def dispatch(self, request, *args, **kwargs):
+        self.token_hash = request.session.get(SESSION_KEY, "")
+        if not self.token_hash:
+            return _dead_link_page(request, task_links.DeadLink(NO_SESSION))
+        try:
+            self.link = task_links.check_alive(task_links.find_link(self.token_hash))
+        except task_links.DeadLink as error:
+            return _dead_link_page(request, error)
+        with translation.override(self.link.contact.language):
+            return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request):
+        return self._render(forms.AnswerForm())
+
+    def post(self, request):
+        form = forms.AnswerForm(request.POST)
+        if form.is_valid():
+            try:
+                record = task_links.answer_via_link(
+                    token_hash=self.token_hash,
+                    answer=form.cleaned_data["answer"],
+                    comment=form.cleaned_data["comment"],
+                )
+            except task_links.DeadLink as error:
+                return _dead_link_page(request, error)
+            except ValidationError as error:
+                _form_errors_from(form, error)
+            else:
+                request.session.pop(SESSION_KEY, None)
+                return render(
+                    request,
+                    "workflows/link_receipt.html",
+                    {"link": self.link, "answer": record, "hide_language_switch": True},
+                )
+        return self._render(form, status=400)
+
+    def _render(self, form, status=200):
+        link = self.link
+        seen = selectors.last_seen_draft(link=link)
+        diff = None
+        if seen is not None:
+            from .diff import draft_diff
+
+            diff = draft_diff(seen, link.draft, DRAFT_SECTIONS)
+        return render(
+            self.request,
+            "workflows/link_answer.html",
+            {
+                "link": link,
+                "draft": link.draft,
+                "seen": seen,
+                "diff": diff,
+                "form": form,
+                "lead": link.process.lead,
+                "hide_language_switch": True,
+            },
+            status=status,
+        )
+
+
+def _process_page(pk):
+    return redirect("workflows:process", pk)
+
+
+@method_decorator(require_POST, name="dispatch")
+class IssueLinkView(LeadMixin, View):
+    """Send a fresh link to the same or another contact; shows the new URL once."""
+
+    def post(self, request, pk):
+        process = get_object_or_404(PolicyProcess.objects.select_related("municipality"), pk=pk)
+        form = forms.IssueLinkForm(request.POST, process=process)
+        if form.is_valid():
+            try:
+                issued = task_links.reissue_link(
+                    process=process, contact=form.cleaned_data["contact"], user=request.user
+                )
+            except ValidationError as error:
+                _form_errors_from(form, error)
+            else:
+                return render(
+                    request, "workflows/links_issued.html", {"process": process, "issued": [issued]}
+                )
+        return render(
+            request, "workflows/link_form.html", {"process": process, "form": form}, status=400
+        )
+
+
+@method_decorator(require_POST, name="dispatch")
+class RevokeLinkView(LeadMixin, View):
+    def post(self, request, pk, link_pk):
+        link = get_object_or_404(
+            TaskLink.objects.select_related("process"), pk=link_pk, process_id=pk
+        )
+        form = forms.RevokeLinkForm(request.POST)
+        if form.is_valid():
+            try:
+                task_links.revoke_link(
+                    link=link, user=request.user, reason=form.cleaned_data["reason"]
+                )
+            except ValidationError as error:
+                _form_errors_from(form, error)
+            else:
+                messages.success(request, _("The link has been revoked."))
+                return _process_page(pk)
+        return render(
+            request,
+            "workflows/link_form.html",
+            {"process": link.process, "form": form},
+            status=400,
+        )
+
+
+@method_decorator(require_POST, name="dispatch")
+class RecordAnswerView(LeadMixin, View):
+    """The project leader records an answer the contact gave by phone or email."""
+
+    def post(self, request, pk):
+        from . import services
+
+        process = get_object_or_404(PolicyProcess.objects.select_related("municipality"), pk=pk)
+        form = forms.RecordAnswerForm(request.POST, process=process)
+        if form.is_valid():
+            try:
+                task = task_links.open_approval_task(process)
+                services.answer_approval(
+                    task=task,
+                    contact=form.cleaned_data["contact"],
+                    answer=form.cleaned_data["answer"],
+                    comment=form.cleaned_data["comment"],
+                    recorded_by=request.user,
+                )
+            except services.StepAlreadyDone:
+                messages.error(request, _("The draft had already been answered."))
+                return _process_page(pk)
+            except ValidationError as error:
+                _form_errors_from(form, error)
+            else:
+                messages.success(request, _("The answer has been recorded."))
+                return _process_page(pk)
+        return render(
+            request, "workflows/link_form.html", {"process": process, "form": form}, status=400
+        )

@@ -1,0 +1,185 @@
+"""Task links: how a municipal contact without an account answers an approval task.
+
+A link is bound to one approval task and one contact, expires (TASK_LINK_DAYS), is single-use
+and can be revoked. Only the SHA-256 of its random token is stored. A GET never completes
+anything (mail scanners open links); only the POST of the confirm form answers.
+
+Locks are always taken in the same order, process row first and link row second, so a
+project leader re-issuing links and a contact answering cannot deadlock.
+"""
+
+import datetime
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from viewflow.workflow.models import Task
+
+from municipalities.models import Contact
+
+from .audit import stamp
+from .flows import PolicyAdoptionFlow
+from .models import ApprovalAnswer, PolicyProcess, TaskLink, TaskLinkStatus
+from .services import OPEN_TASK_STATUSES, StepAlreadyDone, _require_lead, answer_approval
+
+
+class DeadLink(Exception):
+    """The link cannot be used; ``reason`` says why (a TaskLinkStatus, or "unknown")."""
+
+    def __init__(self, reason: str, link: TaskLink | None = None):
+        super().__init__(reason)
+        self.reason, self.link = reason, link
+
+
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    """A new link and its URL. The URL holds the token: show it once, email it, never log it."""
+
+    link: TaskLink
+    url: str
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def link_lifetime() -> datetime.timedelta:
+    return datetime.timedelta(days=settings.POLICYFLOW["TASK_LINK_DAYS"])
+
+
+def _url_for(token: str) -> str:
+    # Built from the configured SITE_URL, never from a request's Host header.
+    return settings.SITE_URL + reverse("workflows:link_open", args=[token])
+
+
+def open_approval_task(process: PolicyProcess) -> Task:
+    task = (
+        Task.objects.filter(
+            process_id=process.pk,
+            flow_task=PolicyAdoptionFlow.approval,
+            status__in=OPEN_TASK_STATUSES,
+        )
+        .order_by("-created")
+        .first()
+    )
+    if task is None:
+        raise ValidationError(_("No draft is waiting for approval."))
+    return task
+
+
+def issue_links(*, task: Task, contacts: Iterable[Contact], user) -> list[IssuedLink]:
+    """Create one link per contact for an open approval task, revoking its older links.
+
+    The caller holds the process lock (the request-approval step does).
+    """
+    process = PolicyProcess.objects.get(pk=task.process_id)
+    draft = process.drafts.order_by("-version").first()
+    contacts = list(contacts)
+    if any(c.municipality_id != process.municipality_id or not c.is_active for c in contacts):
+        raise ValidationError(_("Links can only go to active contacts of this municipality."))
+    now = timezone.now()
+    for old in TaskLink.objects.select_for_update().filter(
+        task_id=task.pk, used_at__isnull=True, revoked_at__isnull=True
+    ):
+        old.revoked_at, old.revoked_by = now, user
+        old.revoke_reason = _("Replaced by a new link")
+        stamp(old, user=user, reason=_("Task link replaced"))
+        old.save()
+    issued = []
+    for contact in contacts:
+        token = secrets.token_urlsafe(32)
+        link = TaskLink(
+            task=task,
+            process=process,
+            contact=contact,
+            draft=draft,
+            token_hash=hash_token(token),
+            created_by=user,
+            created_at=now,
+            expires_at=now + link_lifetime(),
+        )
+        stamp(link, user=user, reason=_("Task link sent to %(name)s") % {"name": contact.name})
+        link.save()
+        issued.append(IssuedLink(link=link, url=_url_for(token)))
+    return issued
+
+
+def reissue_link(*, process: PolicyProcess, contact: Contact, user) -> IssuedLink:
+    """Send a fresh link to the same or another contact; every older link of the task dies."""
+    _require_lead(user)
+    with PolicyAdoptionFlow.lock(process.pk):
+        task = open_approval_task(process)
+        (issued,) = issue_links(task=task, contacts=[contact], user=user)
+        process.approvers.add(contact)
+    return issued
+
+
+def revoke_link(*, link: TaskLink, user, reason: str) -> TaskLink:
+    _require_lead(user)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the link is revoked.")})
+    with PolicyAdoptionFlow.lock(link.process_id):
+        link = TaskLink.objects.select_for_update().get(pk=link.pk)
+        if link.used_at or link.revoked_at:
+            raise ValidationError(_("The link is no longer active."))
+        link.revoked_at, link.revoked_by, link.revoke_reason = timezone.now(), user, reason
+        stamp(link, user=user, reason=_("Task link revoked"))
+        link.save()
+    return link
+
+
+def find_link(token_hash: str) -> TaskLink | None:
+    return (
+        TaskLink.objects.select_related("task", "contact", "process__municipality", "draft")
+        .filter(token_hash=token_hash)
+        .first()
+    )
+
+
+def check_alive(link: TaskLink | None) -> TaskLink:
+    """Raise DeadLink unless the link can still answer its task."""
+    if link is None:
+        raise DeadLink(UNKNOWN)
+    status = link.status(task_is_open=link.task.status in OPEN_TASK_STATUSES)
+    if status not in (TaskLinkStatus.SENT, TaskLinkStatus.OPENED):
+        raise DeadLink(status, link)
+    return link
+
+
+def open_link(*, token: str) -> TaskLink:
+    """The GET of an emailed link: records the first opening and nothing else."""
+    link = check_alive(find_link(hash_token(token)))
+    if link.first_opened_at is None:
+        link.first_opened_at = timezone.now()
+        stamp(link, reason=_("Task link opened by %(name)s") % {"name": link.contact.name})
+        link.save(update_fields=["first_opened_at"])
+    return link
+
+
+def answer_via_link(*, token_hash: str, answer: str, comment: str = "") -> ApprovalAnswer:
+    """The contact's confirmed answer (POST). Exactly one answer per link, whatever the races."""
+    link = find_link(token_hash)
+    if link is None:
+        raise DeadLink(UNKNOWN)
+    with PolicyAdoptionFlow.lock(link.process_id):
+        link = TaskLink.objects.select_for_update().get(pk=link.pk)
+        check_alive(link)
+        try:
+            record = answer_approval(
+                task=link.task, contact=link.contact, answer=answer, comment=comment, via_link=link
+            )
+        except StepAlreadyDone as exc:
+            raise DeadLink(TaskLinkStatus.CLOSED, link) from exc
+        link.used_at = timezone.now()
+        stamp(link, reason=_("Task link used by %(name)s") % {"name": link.contact.name})
+        link.save(update_fields=["used_at"])
+    return record
