@@ -377,3 +377,25 @@ class TaskLink(models.Model):
         if self.first_opened_at:
             return TaskLinkStatus.OPENED
         return TaskLinkStatus.SENT
+
+
+class StageLimit(models.Model):
+    """How long a municipality may stay in a stage before the process counts as stalled.
+
+    Editable by an administrator; reminders and the county overview read it.
+    """
+
+    stage = models.CharField(_("stage"), max_length=32, choices=Stage.choices, unique=True)
+    days = models.PositiveIntegerField(_("days"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["stage"]
+        verbose_name = _("stage limit")
+        verbose_name_plural = _("stage limits")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(days__gte=1), name="stage_limit_days_gte_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()}: {self.days}"
