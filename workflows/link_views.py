@@ -73,10 +73,10 @@ def _dead_link_page(request, error: task_links.DeadLink):
 
 @require_GET
 @private_page
-def link_open(request, token):
+def link_open(request):
     """The emailed URL: check the link, remember it in the session, drop the token from the URL."""
     try:
-        link = task_links.open_link(token=token)
+        link = task_links.open_link(token=request.GET.get("t", ""))
     except task_links.DeadLink as error:
         return _dead_link_page(request, error)
     request.session[SESSION_KEY] = link.token_hash

@@ -13,6 +13,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -58,7 +59,7 @@ def link_lifetime() -> datetime.timedelta:
 
 def _url_for(token: str) -> str:
     # Built from the configured SITE_URL, never from a request's Host header.
-    return settings.SITE_URL + reverse("workflows:link_open", args=[token])
+    return f"{settings.SITE_URL}{reverse('workflows:link_open')}?{urlencode({'t': token})}"
 
 
 def open_approval_task(process: PolicyProcess) -> Task:

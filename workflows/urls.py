@@ -22,8 +22,9 @@ urlpatterns = [
         name="revoke_link",
     ),
     path("processes/<int:pk>/answer/", link_views.RecordAnswerView.as_view(), name="record_answer"),
-    # The emailed task link; the token leaves the URL after the first GET.
-    path("l/<str:token>/", link_views.link_open, name="link_open"),
+    # The emailed task link, /l/open/?t=<token>: the token is in the query string, which the
+    # access log leaves out, and leaves the URL after the first GET.
+    path("l/open/", link_views.link_open, name="link_open"),
     path("l/", link_views.LinkAnswerView.as_view(), name="link_answer"),
     path(
         "processes/<int:pk>/drafts/<int:version>/",
