@@ -29,7 +29,10 @@ class _MunicipalityContactsMixin:
 
     def __init__(self, *args, process, **kwargs):
         super().__init__(*args, **kwargs)
-        contacts = Contact.objects.filter(municipality_id=process.municipality_id, is_active=True)
+        # A contact's label names its municipality: join it rather than query it per choice.
+        contacts = Contact.objects.filter(
+            municipality_id=process.municipality_id, is_active=True
+        ).select_related("municipality")
         for name in self.contact_fields:
             self.fields[name].queryset = contacts
 
@@ -159,7 +162,7 @@ class RecordAnswerForm(AnswerForm):
 
     def __init__(self, *args, process, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["contact"].queryset = process.approvers.all()
+        self.fields["contact"].queryset = process.approvers.select_related("municipality")
 
 
 class IssueLinkForm(_MunicipalityContactsMixin, forms.Form):

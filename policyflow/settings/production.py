@@ -3,18 +3,22 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import BASE_DIR, env
 
+# An empty value counts as missing: Compose passes an unset `${VAR}` as an empty string.
 for _required in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"):
-    if not env.str(_required, default=""):
+    if not env.str(_required, default="").strip():
         raise ImproperlyConfigured(f"Production needs the environment variable {_required}.")
 
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+# Persistent connections outlive a database restart: check them before each request reuses one.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEBUG = False
 
+# TLS ends at the reverse proxy in front of gunicorn, which must set X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
@@ -22,7 +26,17 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+
+# The Docker image collects static files at build time (see Dockerfile). Static files keep
+# base's CompressedStaticFilesStorage: the manifest storage refuses viewflow's bundled
+# roboto-fontface.css, which references font files viewflow does not ship.
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+
+# Django names the request path in its log lines; token-like segments are masked (policyflow.logs).
+LOGGING = {
+    **LOGGING,  # noqa: F405
+    "filters": {"redact_tokens": {"()": "policyflow.logs.RedactTokens"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]},
+    },
 }

@@ -1,7 +1,10 @@
-"""Helpers that walk a process through its steps with the real services."""
+"""Test helpers: walk a process through its steps with the real services, snapshot the database
+to prove a refused request changed nothing, and show pages in English."""
 
 import datetime
 
+import pytest
+from django.utils import translation
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -52,3 +55,154 @@ def decision_fields(outcome="adopted"):
         "certification_date": datetime.date(2026, 5, 12),
         "announcement_date": datetime.date(2026, 5, 13),
     }
+
+
+# --- Walking a process to any step ------------------------------------------------------------
+
+OPEN = [STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
+
+
+def current_task(process) -> Task | None:
+    """The process's open step (a process has at most one at a time)."""
+    return (
+        Task.objects.filter(process_id=process.pk, status__in=OPEN)
+        .order_by("created", "pk")
+        .first()
+    )
+
+
+def walk_to(process, leader, contact, step: str) -> Task:
+    """Complete the steps before ``step`` with plausible data; return ``step``'s open task."""
+    for _ in range(12):
+        task = current_task(process)
+        if task is None:
+            raise AssertionError(f"The process ended before reaching {step!r}.")
+        name = task.flow_task.name
+        if name == step:
+            return task
+        _COMPLETE[name](task, process, leader, contact)
+    raise AssertionError(f"{step!r} was not reached.")
+
+
+def _contact(task, process, leader, contact):
+    services.record_first_contact(
+        task=task,
+        user=leader,
+        contacted_on=datetime.date(2026, 1, 10),
+        channel="email",
+        contacts=[contact],
+        approvers=[contact],
+    )
+
+
+def _dialogue(task, process, leader, contact):
+    if not process.meetings.exists():
+        services.record_meeting(
+            process=process, user=leader, held_on=datetime.date(2026, 2, 1), participants="Möte"
+        )
+    services.complete_dialogue(task=task, user=leader)
+
+
+def _draft(task, process, leader, contact):
+    services.write_draft(
+        task=task, user=leader, competition_section="Konkurrens", customer_section="Kund"
+    )
+
+
+def _request_approval(task, process, leader, contact):
+    services.request_approval(task=task, user=leader, approvers=[contact])
+
+
+def _approval(task, process, leader, contact):
+    services.answer_approval(task=task, contact=contact, answer="approved")
+
+
+def _decision(task, process, leader, contact):
+    services.record_decision(task=task, user=leader, **decision_fields())
+
+
+_COMPLETE = {
+    "contact": _contact,
+    "dialogue": _dialogue,
+    "draft": _draft,
+    "request_approval": _request_approval,
+    "approval": _approval,
+    "decision": _decision,
+}
+
+
+def valid_step_data(step: str, contact) -> dict:
+    """What a project leader would post to complete ``step`` on its page."""
+    return {
+        "contact": {
+            "contacted_on": "2026-01-12",
+            "channel": "phone",
+            "contacts": [contact.pk],
+            "approvers": [contact.pk],
+        },
+        "dialogue": {"confirm": "on"},
+        "draft": {"competition_section": "Konkurrens", "customer_section": "Kund"},
+        "request_approval": {"approvers": [contact.pk]},
+        "decision": {
+            "body": "kf",
+            "meeting_date": "2026-05-04",
+            "paragraph": "57",
+            "case_number": "KS 2026/39",
+            "outcome": "adopted",
+            "certification_date": "2026-05-12",
+            "announcement_date": "2026-05-13",
+        },
+    }[step]
+
+
+# --- Checking that nothing changed ------------------------------------------------------------
+
+_UNTRACKED_APPS = {"sessions", "admin", "contenttypes"}
+
+
+def snapshot() -> dict:
+    """Row counts of every model (history tables included), and every step's and process's state.
+
+    Two equal snapshots mean a request wrote nothing a user or the audit trail could see.
+    """
+    from django.apps import apps
+    from django.db import connection
+
+    from workflows.models import PolicyProcess
+
+    tables = set(connection.introspection.table_names())
+    counts = {
+        model._meta.label: model._default_manager.count()
+        for model in apps.get_models()
+        if model._meta.app_label not in _UNTRACKED_APPS and model._meta.db_table in tables
+    }
+    return {
+        "counts": counts,
+        "tasks": list(
+            Task.objects.order_by("pk").values_list("pk", "flow_task", "status", "owner_id")
+        ),
+        "processes": list(
+            PolicyProcess.objects.order_by("pk").values_list("pk", "stage", "status")
+        ),
+    }
+
+
+def field_error(response, field: str, message: str) -> bool:
+    """Whether the page shows ``message`` as the error of ``field``, next to the field."""
+    import re
+
+    from django.utils.html import escape
+
+    shown = re.findall(rf'id="id_{field}_error">(.*?)</p>', response.content.decode(), re.S)
+    return any(escape(message) in text for text in shown)
+
+
+# --- Pages in English, whatever translations exist --------------------------------------------
+
+
+@pytest.fixture
+def english(settings):
+    """Pages and service messages in English, the source language the tests assert on."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield

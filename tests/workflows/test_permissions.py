@@ -1,0 +1,245 @@
+"""Who may see and do what: the steering group reads, only project leaders change anything.
+
+Every URL of `workflows.urls` is classified below; a URL added without a classification fails
+`test_every_workflow_url_is_classified`, so no new mutating page escapes these checks.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.urls import reverse
+
+from municipalities.models import County, Municipality
+from tests.factories import ContactFactory, UserFactory
+from workflows import services, urls
+
+from .helpers import current_task, english, snapshot, valid_step_data, walk_to  # noqa: F401
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+
+READ, LEAD, PUBLIC = "read", "lead", "public"
+
+
+@dataclass
+class World:
+    """Växjö's process waiting for approval (draft v1 sent, a task link issued)."""
+
+    process: object
+    contact: object
+    kronoberg: object
+    ljungby: object
+
+    @property
+    def link(self):
+        return self.process.task_links.order_by("pk").first()
+
+
+@dataclass(frozen=True)
+class Url:
+    access: str  # READ: steering group and leaders; LEAD: leaders only; PUBLIC: task link
+    kwargs: Callable[[World], dict] = lambda w: {}
+    data: Callable[[World], dict] = lambda w: {}
+    post_only: bool = False
+
+
+URLS = {
+    "inbox": Url(READ),
+    "processes": Url(READ),
+    "process": Url(READ, kwargs=lambda w: {"pk": w.process.pk}),
+    "chart": Url(READ, kwargs=lambda w: {"pk": w.process.pk}),
+    "draft": Url(READ, kwargs=lambda w: {"pk": w.process.pk, "version": 1}),
+    # Step pages are checked step by step in the tests below; here the open approval task.
+    "step": Url(
+        LEAD,
+        kwargs=lambda w: {"task_pk": current_task(w.process).pk},
+    ),
+    "start": Url(LEAD, data=lambda w: {"municipality": w.ljungby.pk}),
+    "start_county": Url(LEAD, data=lambda w: {"county": w.kronoberg.pk}, post_only=True),
+    "add_meeting": Url(
+        LEAD,
+        kwargs=lambda w: {"pk": w.process.pk},
+        data=lambda w: {"held_on": "2026-03-01", "participants": "Vera, Pia"},
+        post_only=True,
+    ),
+    "issue_link": Url(
+        LEAD,
+        kwargs=lambda w: {"pk": w.process.pk},
+        data=lambda w: {"contact": w.contact.pk},
+        post_only=True,
+    ),
+    "revoke_link": Url(
+        LEAD,
+        kwargs=lambda w: {"pk": w.process.pk, "link_pk": w.link.pk},
+        data=lambda w: {"reason": "Fel mottagare"},
+        post_only=True,
+    ),
+    "record_answer": Url(
+        LEAD,
+        kwargs=lambda w: {"pk": w.process.pk},
+        data=lambda w: {"contact": w.contact.pk, "answer": "approved"},
+        post_only=True,
+    ),
+    # The municipal contact's task link: the link is the credential, there is no login.
+    "link_open": Url(PUBLIC, kwargs=lambda w: {"token": "not-a-real-token"}),
+    "link_answer": Url(PUBLIC),
+}
+
+LEAD_URLS = [name for name, url in URLS.items() if url.access == LEAD and name != "step"]
+READ_URLS = [name for name, url in URLS.items() if url.access == READ]
+LOGIN_URLS = [name for name, url in URLS.items() if url.access != PUBLIC]
+STEPS = ["contact", "dialogue", "draft", "request_approval", "decision"]
+
+
+@pytest.fixture
+def world(leader, vaxjo, vaxjo_contact):
+    process = services.start_process(municipality=vaxjo, user=leader)
+    walk_to(process, leader, vaxjo_contact, "approval")
+    return World(
+        process=process,
+        contact=vaxjo_contact,
+        kronoberg=County.objects.get(code="07"),
+        ljungby=Municipality.objects.get(code="0781"),
+    )
+
+
+@pytest.fixture
+def steering_client(client, steering):
+    client.force_login(steering)
+    return client
+
+
+@pytest.fixture
+def roleless_client(client, seeded):
+    client.force_login(UserFactory(username="nora"))
+    return client
+
+
+def url_of(name: str, world: World) -> str:
+    return reverse(f"workflows:{name}", kwargs=URLS[name].kwargs(world))
+
+
+def step_at(step: str, leader) -> tuple:
+    """A process in Alvesta with ``step`` open, and the data that would complete it."""
+    alvesta = Municipality.objects.get(code="0764")
+    contact = ContactFactory(municipality=alvesta, name="Alva Alvesta")
+    process = services.start_process(municipality=alvesta, user=leader)
+    task = walk_to(process, leader, contact, step)
+    return reverse("workflows:step", args=[task.pk]), valid_step_data(step, contact)
+
+
+def test_every_workflow_url_is_classified():
+    names = {pattern.name for pattern in urls.urlpatterns}
+
+    assert names == set(URLS), (
+        "Classify new workflow URLs in URLS (read, lead or public) so their permissions are "
+        f"tested: unclassified {sorted(names - set(URLS))}, gone {sorted(set(URLS) - names)}"
+    )
+
+
+# --- Steering group: reads everything, changes nothing ----------------------------------------
+
+
+@pytest.mark.parametrize("name", READ_URLS)
+def test_steering_group_can_read(steering_client, world, name):
+    response = steering_client.get(url_of(name, world))
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("name", LEAD_URLS)
+def test_steering_group_gets_403_on_every_mutating_url_and_nothing_changes(
+    steering_client, world, name
+):
+    url, data = url_of(name, world), URLS[name].data(world)
+    before = snapshot()
+
+    get = steering_client.get(url)
+    post = steering_client.post(url, data)
+
+    # A POST-only URL answers any GET with 405, before looking at who asks.
+    assert get.status_code == (405 if URLS[name].post_only else 403)
+    assert post.status_code == 403
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_steering_group_can_neither_open_nor_complete_a_step(steering_client, leader, step):
+    url, data = step_at(step, leader)
+    before = snapshot()
+
+    assert steering_client.get(url).status_code == 403
+    assert steering_client.post(url, data).status_code == 403
+    assert snapshot() == before
+
+
+def test_steering_group_is_offered_no_step_or_form_on_the_process_page(
+    steering_client, leader, world
+):
+    other = services.start_process(municipality=world.ljungby, user=leader)
+
+    pages = [
+        steering_client.get(reverse("workflows:process", args=[p.pk])).content.decode()
+        for p in (world.process, other)
+    ]
+    inbox = steering_client.get(reverse("workflows:inbox")).content.decode()
+
+    contact_step = reverse("workflows:step", args=[current_task(other).pk])
+    assert contact_step not in pages[1] and contact_step not in inbox
+    own_forms = {reverse("logout"), reverse("set_language")}
+    for page in pages + [inbox]:
+        assert set(re.findall(r'<form[^>]*action="([^"]*)"', page)) <= own_forms
+
+
+# --- Project leaders: the same requests do change things (so the 403s above mean something) ---
+
+
+@pytest.mark.parametrize("name", LEAD_URLS)
+def test_the_same_request_by_a_project_leader_changes_something(leader_client, world, name):
+    before = snapshot()
+
+    response = leader_client.post(url_of(name, world), URLS[name].data(world))
+
+    assert response.status_code in (200, 302), response.content.decode()[:1000]
+    assert snapshot() != before
+
+
+# --- Anonymous visitors and users without a role ----------------------------------------------
+
+
+@pytest.mark.parametrize("name", LOGIN_URLS)
+def test_anonymous_visitor_is_sent_to_log_in_and_nothing_changes(client, world, name):
+    url = url_of(name, world)
+    before = snapshot()
+
+    response = client.post(url, URLS[name].data(world)) if URLS[name].post_only else client.get(url)
+    posted = client.post(url, URLS[name].data(world))
+
+    login = f"{reverse('login')}?next={url}"
+    assert response.status_code == 302 and response.url == login
+    assert posted.status_code == 302 and posted.url == login
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_anonymous_visitor_is_sent_to_log_in_from_every_step(client, leader, step):
+    url, data = step_at(step, leader)
+    before = snapshot()
+
+    for response in (client.get(url), client.post(url, data)):
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("login"))
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("name", LOGIN_URLS)
+def test_user_without_a_role_gets_403_everywhere(roleless_client, world, name):
+    url = url_of(name, world)
+    before = snapshot()
+
+    if not URLS[name].post_only:
+        assert roleless_client.get(url).status_code == 403
+    if URLS[name].access == LEAD:
+        assert roleless_client.post(url, URLS[name].data(world)).status_code == 403
+    assert snapshot() == before

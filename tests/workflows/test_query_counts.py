@@ -1,0 +1,163 @@
+"""Pages run the same number of SQL queries however many processes, steps and records exist."""
+
+import itertools
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from municipalities.models import Municipality
+from tests.factories import ContactFactory
+from workflows import services
+
+from .helpers import current_task, english, walk_to  # noqa: F401
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+
+# Where the processes built for the large dataset stop, in turn: every kind of inbox row.
+STOPS = ["contact", "dialogue", "draft", "request_approval", "approval", "decision"]
+
+
+def queries(client, url: str) -> int:
+    client.get(url)  # warm-up: per-process caches (content types, templates) are filled once
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured)
+
+
+def build(leader, count: int, *, stops=STOPS, exclude=("0780",)) -> list:
+    """``count`` new processes outside ``exclude``, stopped in turn at each of ``stops``."""
+    municipalities = Municipality.objects.exclude(code__in=exclude).exclude(
+        policy_processes__isnull=False
+    )
+    processes = []
+    for municipality, stop in zip(
+        municipalities.order_by("code")[:count], itertools.cycle(stops), strict=False
+    ):
+        contact = ContactFactory(municipality=municipality)
+        process = services.start_process(municipality=municipality, user=leader)
+        walk_to(process, leader, contact, stop)
+        processes.append(process)
+    assert len(processes) == count
+    return processes
+
+
+@pytest.fixture
+def vaxjo_process(leader, vaxjo, vaxjo_contact):
+    return services.start_process(municipality=vaxjo, user=leader)
+
+
+def assert_same(small: int, large: int, page: str) -> None:
+    assert small == large, f"{page}: {small} queries with a small dataset, {large} with a large one"
+
+
+def test_inbox_queries_do_not_grow_with_the_number_of_processes(
+    leader_client, leader, vaxjo_process, vaxjo_contact
+):
+    # The smallest dataset that shows both lists: Växjö waits for approval, one step is open.
+    walk_to(vaxjo_process, leader, vaxjo_contact, "approval")
+    build(leader, 1, stops=["contact"])
+    url = reverse("workflows:inbox")
+    small = queries(leader_client, url)
+
+    build(leader, 48)
+    large = queries(leader_client, url)
+
+    assert_same(small, large, "inbox")
+    # Every row is on the page: 41 open steps, and 9 drafts waiting (Växjö and 8 built).
+    page = leader_client.get(url).content.decode()
+    assert len(re.findall(r'href="/tasks/\d+/"', page)) == 41
+    assert page.count("waiting for approval by") == 9
+
+
+def test_process_list_queries_do_not_grow_with_the_number_of_processes(
+    leader_client, leader, vaxjo_process
+):
+    url = reverse("workflows:processes")
+    small = queries(leader_client, url)
+
+    build(leader, 49)
+    large = queries(leader_client, url)
+
+    assert_same(small, large, "process list")
+
+
+@pytest.mark.parametrize("stop", ["contact", "approval", "decision"])
+def test_process_page_queries_do_not_grow_with_the_number_of_processes(
+    leader_client, leader, vaxjo_process, vaxjo_contact, stop
+):
+    walk_to(vaxjo_process, leader, vaxjo_contact, stop)
+    url = reverse("workflows:process", args=[vaxjo_process.pk])
+    small = queries(leader_client, url)
+
+    build(leader, 49)
+    large = queries(leader_client, url)
+
+    assert_same(small, large, f"process page at {stop}")
+
+
+def test_process_page_queries_do_not_grow_with_the_process_history(
+    leader_client, leader, vaxjo_process, vaxjo_contact
+):
+    """Several rounds of drafts, answers, meetings and decisions cost no extra queries."""
+
+    def round_trip(answer, outcome):
+        task = walk_to(vaxjo_process, leader, vaxjo_contact, "approval")
+        services.answer_approval(
+            task=task, contact=vaxjo_contact, answer=answer, comment="Ändra stycke 2."
+        )
+        if answer == "approved":
+            services.record_decision(
+                task=current_task(vaxjo_process),
+                user=leader,
+                body="ks",
+                meeting_date="2026-05-04",
+                paragraph="12",
+                case_number="KS 2026/1",
+                outcome=outcome,
+            )
+
+    # The small dataset already holds one record of each kind, so that only growth is measured.
+    url = reverse("workflows:process", args=[vaxjo_process.pk])
+    round_trip("changes_requested", None)
+    round_trip("approved", "sent_back")
+    walk_to(vaxjo_process, leader, vaxjo_contact, "approval")
+    small = queries(leader_client, url)
+
+    for answer, outcome in [
+        ("changes_requested", None),
+        ("approved", "sent_back"),
+        ("changes_requested", None),
+        ("approved", "postponed"),
+    ]:
+        round_trip(answer, outcome)
+        services.record_meeting(
+            process=vaxjo_process, user=leader, held_on="2026-06-01", participants="Vera"
+        )
+    more = ContactFactory(municipality=vaxjo_contact.municipality, name="Max Växjö")
+    walk_to(vaxjo_process, leader, vaxjo_contact, "request_approval")
+    services.request_approval(
+        task=current_task(vaxjo_process), user=leader, approvers=[vaxjo_contact, more]
+    )
+    large = queries(leader_client, url)
+
+    assert vaxjo_process.drafts.count() == 7
+    assert_same(small, large, "process page with a long history")
+
+
+@pytest.mark.parametrize("step", ["contact", "dialogue", "draft", "request_approval", "decision"])
+def test_step_page_queries_do_not_grow_with_processes_or_contacts(
+    leader_client, leader, vaxjo_process, vaxjo_contact, step
+):
+    task = walk_to(vaxjo_process, leader, vaxjo_contact, step)
+    url = reverse("workflows:step", args=[task.pk])
+    small = queries(leader_client, url)
+
+    build(leader, 49)
+    ContactFactory.create_batch(10, municipality=vaxjo_contact.municipality)
+    large = queries(leader_client, url)
+
+    assert_same(small, large, f"{step} step page")
