@@ -18,5 +18,6 @@ urlpatterns = [
         name="accessibility",
     ),
     path("admin/", admin.site.urls),
+    path("notifications/", include("notifications.urls")),
     path("", include("workflows.urls")),
 ]

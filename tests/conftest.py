@@ -10,10 +10,23 @@ from workflows.seeding import PROJECT_LEADERS, STEERING_GROUP, seed
 get_resolver().url_patterns  # noqa: B018  (viewflow nodes reverse URLs: import the URLconf)
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Seed the test database once per session: loading 290 municipalities per test is slow."""
+    with django_db_blocker.unblock():
+        seed(demo=False)
+
+
 @pytest.fixture
 def seeded(db):
-    """The official municipality list and the roles, as `seed_kronoberg` creates them."""
-    seed(demo=False)
+    """The official municipality list and the roles, as `seed_kronoberg` creates them.
+
+    Transactional tests flush the database after themselves; seed again when that happened.
+    """
+    from municipalities.models import Municipality
+
+    if not Municipality.objects.exists() or not Group.objects.exists():
+        seed(demo=False)
 
 
 @pytest.fixture

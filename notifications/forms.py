@@ -1,0 +1,20 @@
+"""The delivery log's filter form."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import DeliveryStatus
+
+
+class DeliveryLogFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All statuses")), *DeliveryStatus.choices],
+    )
+    topic = forms.CharField(
+        label=_("Topic"),
+        required=False,
+        max_length=100,
+        help_text=_('For example "process:12" for one process.'),
+    )

@@ -1,0 +1,414 @@
+"""Every write on the outbox: queue a notification, deliver it, sweep what is stuck, retry.
+
+The guarantee: a notification is stored as a row in the caller's transaction (the outbox), so it
+commits or rolls back with the step that caused it. Delivery is scheduled after the commit; if the
+broker is down the row stays queued and the periodic sweep re-enqueues it later. The row is
+locked while it is sent and skipped once sent, so duplicate task messages never send twice.
+See docs/decisions/notifications-outbox.md for the one duplicate window no SMTP client can close.
+"""
+
+import enum
+import hashlib
+import logging
+import smtplib
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from email.headerregistry import Address
+from email.utils import parseaddr
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from municipalities.models import Language
+
+from .events import missing_context
+from .models import DeliveryStatus, Event, Notification
+
+logger = logging.getLogger(__name__)
+
+RETRY_PERMISSION = "notifications.retry_notification"
+KEY_MAX_LENGTH = Notification._meta.get_field("idempotency_key").max_length
+SUBJECT_MAX_LENGTH = Notification._meta.get_field("subject").max_length
+ERROR_MAX_LENGTH = 2000
+# A task message may arrive a moment before the row's next_attempt_at (clocks, rounding).
+DUE_TOLERANCE = timedelta(milliseconds=500)
+# Errors worth another attempt: every SMTP error, and network errors (refused, reset, timeout).
+SMTP_ERRORS = (smtplib.SMTPException, OSError)
+
+DEFAULTS = {
+    "NOTIFICATIONS_MAX_ATTEMPTS": 5,
+    "NOTIFICATIONS_BACKOFF_SECONDS": 60.0,
+    "NOTIFICATIONS_BACKOFF_MAX_SECONDS": 1800.0,
+    "NOTIFICATIONS_SWEEP_GRACE_SECONDS": 60.0,
+    "NOTIFICATIONS_SWEEP_BATCH": 500,
+    "NOTIFICATIONS_BROKER_PAUSE_SECONDS": 10.0,
+}
+
+
+def setting(name: str) -> Any:
+    """A NOTIFICATIONS_* setting, read at call time so tests and workers can change it."""
+    return getattr(settings, name, DEFAULTS[name])
+
+
+def _stamp(obj: Notification, *, user=None, reason: str) -> Notification:
+    # The stamp workflows.audit applies (notifications may not import workflows). Without a
+    # user, simple-history's middleware still records the request's user, if there is one.
+    if user is not None:
+        obj._history_user = user
+    obj._change_reason = str(reason)[:100]
+    return obj
+
+
+# --- Queueing ---------------------------------------------------------------------------------
+
+
+def make_idempotency_key(*, event: str, key: str, recipient_email: str) -> str:
+    """(event, occurrence, recipient): the same step told to the same person is one message."""
+    composed = f"{event}:{key}:{recipient_email.strip().lower()}"
+    if len(composed) <= KEY_MAX_LENGTH:
+        return composed
+    return f"{event}:sha256:{hashlib.sha256(composed.encode()).hexdigest()}"
+
+
+def _absolute_urls(value: Any, key: str = "") -> Any:
+    if isinstance(value, dict):
+        return {k: _absolute_urls(v, k) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_absolute_urls(v) for v in value]
+    if key.endswith("_url") and isinstance(value, str) and value.startswith("/"):
+        return settings.SITE_URL + value
+    return value
+
+
+def render_notification(
+    *, event: str, language: str, recipient_name: str, context: dict
+) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of ``event`` in ``language``."""
+    full_context = {
+        **_absolute_urls(context),
+        "recipient_name": recipient_name,
+        "language": language,
+        "site_url": settings.SITE_URL,
+    }
+    base = f"notifications/email/{event}"
+    with translation.override(language):
+        subject = " ".join(render_to_string(f"{base}_subject.txt", full_context).split())
+        if len(subject) > SUBJECT_MAX_LENGTH:
+            subject = subject[: SUBJECT_MAX_LENGTH - 1] + "…"
+        full_context["subject"] = subject
+        body_text = render_to_string(f"{base}.txt", full_context).strip() + "\n"
+        body_html = render_to_string(f"{base}.html", full_context)
+    return subject, body_text, body_html
+
+
+def queue_notification(
+    *,
+    event: str,
+    recipient_email: str,
+    recipient_name: str,
+    language: str | None,
+    context: dict,
+    key: str,
+    topic: str,
+) -> Notification:
+    """Store a notification in the outbox and deliver it after the caller's transaction commits.
+
+    Call it inside the transaction of the step that causes it: the row then commits or rolls
+    back with the step. ``key`` names the occurrence (e.g. "task:45"); with the event and the
+    recipient it makes the idempotency key, so queueing the same thing twice returns the first
+    row and sends nothing new. ``language`` is the recipient's (Swedish when not known).
+    Never raises because the broker is down, and waits for a dead broker at most once per pause
+    (NOTIFICATIONS_BROKER_PAUSE_SECONDS).
+    """
+    event = Event(event)
+    language = language or Language.SWEDISH
+    if language not in Language.values:
+        raise ValueError(f"Unknown language {language!r}; expected one of {Language.values}.")
+    missing = missing_context(event, context)
+    if missing:
+        raise ValueError(f"The {event} notification needs the context keys {missing}.")
+
+    idempotency_key = make_idempotency_key(event=event, key=key, recipient_email=recipient_email)
+    existing = Notification.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+
+    subject, body_text, body_html = render_notification(
+        event=event, language=language, recipient_name=recipient_name, context=context
+    )
+    notification = Notification(
+        event=event,
+        idempotency_key=idempotency_key,
+        topic=topic,
+        recipient_email=recipient_email.strip(),
+        recipient_name=recipient_name,
+        language=language,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        next_attempt_at=timezone.now(),
+    )
+    _stamp(notification, reason="queued")
+    try:
+        # A savepoint: a concurrent insert of the same key must not break the caller's step.
+        with transaction.atomic():
+            notification.save(force_insert=True)
+    except IntegrityError:
+        return Notification.objects.get(idempotency_key=idempotency_key)
+    transaction.on_commit(partial(enqueue, notification.pk), robust=True)
+    return notification
+
+
+class _BrokerPause:
+    """After a failed publish, skip the broker for a while instead of waiting on it again.
+
+    Publishing to a Redis that is down takes ~0.6 s of connection retries; a step that queues
+    many notifications would otherwise wait that long for each. The rows are safe in the
+    database and the sweep enqueues them when the broker is back. Per process, by design.
+    """
+
+    def __init__(self) -> None:
+        self.until = 0.0
+
+    def is_paused(self) -> bool:
+        return time.monotonic() < self.until
+
+    def pause(self) -> None:
+        self.until = time.monotonic() + float(setting("NOTIFICATIONS_BROKER_PAUSE_SECONDS"))
+
+    def resume(self) -> None:
+        self.until = 0.0
+
+
+broker_pause = _BrokerPause()
+
+
+def enqueue(notification_id: int, *, force: bool = False) -> bool:
+    """Ask a worker to deliver the notification; False (logged, never raised) if the broker
+    can't be reached. ``force`` tries even during the pause after a failure."""
+    from .tasks import deliver_notification  # tasks import this module
+
+    if not force and broker_pause.is_paused():
+        logger.info(
+            "Broker paused after a failure: notification %s waits for the sweep.", notification_id
+        )
+        return False
+    try:
+        deliver_notification.delay(notification_id)
+    except Exception as error:  # kombu OperationalError, redis errors, anything: the row is safe
+        broker_pause.pause()
+        logger.warning(
+            "Could not enqueue notification %s (%s: %s); the sweep will retry.",
+            notification_id,
+            type(error).__name__,
+            error,
+        )
+        return False
+    broker_pause.resume()
+    return True
+
+
+# --- Delivering -------------------------------------------------------------------------------
+
+
+class Outcome(enum.Enum):
+    SENT = "sent"
+    SKIPPED = "skipped"
+    RETRY = "retry"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    outcome: Outcome
+    retry_in: float | None = None
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Delay before the next attempt after ``attempts`` failed ones: doubled each time, capped."""
+    base = float(setting("NOTIFICATIONS_BACKOFF_SECONDS"))
+    cap = float(setting("NOTIFICATIONS_BACKOFF_MAX_SECONDS"))
+    return min(base * 2 ** max(attempts - 1, 0), cap)
+
+
+def message_id(notification: Notification) -> str:
+    """A Message-ID derived from the idempotency key: every attempt carries the same one, so a
+    duplicate that slips through the crash window below can be recognised by mail systems."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "policyflow.localhost"
+    digest = hashlib.sha256(notification.idempotency_key.encode()).hexdigest()[:40]
+    return f"<notification.{digest}@{domain}>"
+
+
+def build_message(notification: Notification, connection=None) -> mail.EmailMultiAlternatives:
+    recipient = str(
+        Address(display_name=notification.recipient_name, addr_spec=notification.recipient_email)
+    )
+    message = mail.EmailMultiAlternatives(
+        subject=notification.subject,
+        body=notification.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[recipient],
+        connection=connection,
+        headers={
+            "Message-ID": message_id(notification),
+            "Content-Language": notification.language,
+            # RFC 3834: tells auto-responders not to answer.
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+    message.attach_alternative(notification.body_html, "text/html")
+    return message
+
+
+def _is_permanent(error: Exception) -> bool:
+    """A 5xx answer about the recipient or the message: retrying can't change it."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in error.recipients.values()]
+        return bool(codes) and all(500 <= code < 600 for code in codes)
+    if isinstance(error, smtplib.SMTPDataError):
+        return 500 <= error.smtp_code < 600
+    return False
+
+
+def _describe(error: Exception) -> str:
+    """The error as the delivery log shows it, e.g. "SMTPDataError: 451 4.3.0 Try again"."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        detail = "; ".join(
+            f"{recipient}: {code} {_text(answer)}"
+            for recipient, (code, answer) in error.recipients.items()
+        )
+    elif isinstance(error, smtplib.SMTPResponseException):
+        detail = f"{error.smtp_code} {_text(error.smtp_error)}"
+    else:
+        detail = str(error)
+    return f"{type(error).__name__}: {detail}"[:ERROR_MAX_LENGTH]
+
+
+def _text(answer: bytes | str) -> str:
+    return answer.decode(errors="replace") if isinstance(answer, bytes) else str(answer)
+
+
+def deliver(*, notification_id: int) -> Delivery:
+    """Send one queued notification, under a row lock, and record the outcome.
+
+    Skips a row that is sent, failed, not yet due or being sent by another worker right now.
+    The row stays locked during the SMTP exchange (bounded by EMAIL_TIMEOUT); it is marked sent
+    in the same transaction, and the SMTP connection is closed only after the commit, which
+    keeps the window between "the server accepted it" and "the row says sent" to one UPDATE
+    and one COMMIT.
+    """
+    connection = mail.get_connection(fail_silently=False)
+    try:
+        with transaction.atomic():
+            notification = (
+                Notification.objects.select_for_update(skip_locked=True)
+                .filter(pk=notification_id)
+                .first()
+            )
+            if notification is None or notification.status != DeliveryStatus.QUEUED:
+                return Delivery(Outcome.SKIPPED)
+            now = timezone.now()
+            if notification.next_attempt_at > now + DUE_TOLERANCE:
+                # Another message already scheduled the next attempt: one retry chain only.
+                return Delivery(Outcome.SKIPPED)
+            notification.attempts += 1
+            try:
+                connection.open()
+                build_message(notification, connection).send()
+            except SMTP_ERRORS as error:
+                return _record_failure(notification, error, now=now)
+            notification.status = DeliveryStatus.SENT
+            notification.sent_at = timezone.now()
+            notification.last_error = ""
+            _stamp(notification, reason=f"sent (attempt {notification.attempts})")
+            notification.save()
+            return Delivery(Outcome.SENT)
+    finally:
+        try:
+            connection.close()
+        except Exception:  # the message is sent and recorded: a failing QUIT changes nothing
+            logger.debug("Closing the SMTP connection failed.", exc_info=True)
+
+
+def _record_failure(notification: Notification, error: Exception, *, now) -> Delivery:
+    notification.last_error = _describe(error)
+    max_attempts = int(setting("NOTIFICATIONS_MAX_ATTEMPTS"))
+    if _is_permanent(error) or notification.attempts >= max_attempts:
+        notification.status = DeliveryStatus.FAILED
+        _stamp(notification, reason=f"failed after {notification.attempts} attempts")
+        notification.save()
+        logger.warning(
+            "Notification %s failed after %s attempts: %s",
+            notification.pk,
+            notification.attempts,
+            notification.last_error,
+        )
+        return Delivery(Outcome.FAILED)
+    delay = backoff_seconds(notification.attempts)
+    notification.next_attempt_at = now + timedelta(seconds=delay)
+    _stamp(notification, reason=f"attempt {notification.attempts} failed")
+    notification.save()
+    logger.info(
+        "Notification %s attempt %s failed (%s); next try in %.1f s.",
+        notification.pk,
+        notification.attempts,
+        notification.last_error,
+        delay,
+    )
+    return Delivery(Outcome.RETRY, retry_in=delay)
+
+
+# --- Sweeping and retrying --------------------------------------------------------------------
+
+
+def requeue_overdue() -> int:
+    """Re-enqueue queued notifications whose attempt is overdue by more than the grace period.
+
+    Catches what a broker outage or a dead worker left behind. Returns how many were enqueued.
+    """
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=float(setting("NOTIFICATIONS_SWEEP_GRACE_SECONDS")))
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(status=DeliveryStatus.QUEUED, next_attempt_at__lte=cutoff)
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)[: int(setting("NOTIFICATIONS_SWEEP_BATCH"))]
+        )
+        # Claim them for one grace period, so a backlog the workers are still working through
+        # is not enqueued again by every sweep. A scheduling detail, not worth a history row
+        # (update() writes none).
+        Notification.objects.filter(pk__in=ids).update(next_attempt_at=now)
+    enqueued = 0
+    for pk in ids:
+        if not enqueue(pk, force=True):
+            break  # broker down: the rest are picked up by a later sweep
+        enqueued += 1
+    if ids:
+        logger.info("Sweep re-enqueued %s of %s overdue notifications.", enqueued, len(ids))
+    return enqueued
+
+
+def retry_notification(*, notification: Notification, user) -> Notification:
+    """Queue a failed notification again (the delivery log's retry button)."""
+    if user is None or not user.has_perm(RETRY_PERMISSION):
+        raise PermissionDenied(_("You may not retry notifications."))
+    with transaction.atomic():
+        locked = Notification.objects.select_for_update().get(pk=notification.pk)
+        if locked.status != DeliveryStatus.FAILED:
+            raise ValidationError(_("Only a failed notification can be retried."))
+        locked.status = DeliveryStatus.QUEUED
+        locked.attempts = 0
+        locked.next_attempt_at = timezone.now()
+        _stamp(locked, user=user, reason="retried from the delivery log")
+        locked.save()
+        transaction.on_commit(partial(enqueue, locked.pk, force=True), robust=True)
+    return locked

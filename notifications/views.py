@@ -1,0 +1,71 @@
+"""The delivery log: every notification with its status, per process (topic) and overall, and a
+retry button for failed ones. Thin: parse, call a selector or service, render."""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.http import require_POST
+from django.views.generic import TemplateView
+
+from . import selectors, services
+from .forms import DeliveryLogFilterForm
+from .models import Notification
+
+VIEW_LOG = "notifications.view_delivery_log"
+PAGE_SIZE = 50
+
+
+class DeliveryLogView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
+    permission_required = VIEW_LOG
+    template_name = "notifications/delivery_log.html"
+
+    def get_context_data(self, **kwargs):
+        form = DeliveryLogFilterForm(self.request.GET)
+        filters = form.cleaned_data if form.is_valid() else {}
+        status = filters.get("status") or None
+        topic = filters.get("topic") or None
+        page = Paginator(selectors.delivery_log(status=status, topic=topic), PAGE_SIZE).get_page(
+            self.request.GET.get("page")
+        )
+        # Keeps the filters when paging.
+        query = urlencode({k: v for k, v in (("status", status), ("topic", topic)) if v})
+        return super().get_context_data(
+            form=form,
+            page=page,
+            topic=topic,
+            counts=selectors.status_counts(topic=topic),
+            query=query,
+            can_retry=self.request.user.has_perm(services.RETRY_PERMISSION),
+            current_url=self.request.get_full_path(),
+            **kwargs,
+        )
+
+
+@method_decorator(require_POST, name="dispatch")
+class RetryNotificationView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    permission_required = services.RETRY_PERMISSION
+
+    def post(self, request, pk):
+        notification = get_object_or_404(Notification, pk=pk)
+        try:
+            services.retry_notification(notification=notification, user=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("The notification to %(recipient)s has been queued again.")
+                % {"recipient": notification.recipient_email},
+            )
+        next_url = request.POST.get("next", "")
+        if url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return redirect(next_url)
+        return redirect("notifications:log")
