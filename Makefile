@@ -19,7 +19,7 @@ install: $(UV) system-packages ## Install the locked dependencies into .venv and
 	@$(MAKE) --no-print-directory messages
 
 system-packages:
-	@scripts/ensure-system-packages.sh
+	@scripts/ensure-system-packages.sh chromium
 
 messages:
 	@DJANGO_SETTINGS_MODULE=policyflow.settings.base $(MANAGE) compilemessages --ignore=.venv --ignore=.uv -v0

@@ -1,13 +1,14 @@
 """Read-only admin for the outbox: rows are written by services only, never by hand."""
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+
+from audit.admin import ReadOnlyHistoryAdmin
 
 from .models import Notification
 
 
 @admin.register(Notification)
-class NotificationAdmin(SimpleHistoryAdmin):
+class NotificationAdmin(ReadOnlyHistoryAdmin):
     list_display = ("created_at", "event", "recipient_email", "status", "attempts", "topic")
     list_filter = ("status", "event", "language")
     search_fields = ("recipient_email", "topic", "subject", "idempotency_key")

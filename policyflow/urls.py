@@ -18,6 +18,7 @@ urlpatterns = [
         name="accessibility",
     ),
     path("admin/", admin.site.urls),
+    path("audit/", include("audit.urls")),
     path("notifications/", include("notifications.urls")),
     path("", include("workflows.urls")),
 ]

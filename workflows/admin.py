@@ -2,13 +2,14 @@
 the app, never edited here."""
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+
+from audit.admin import ReadOnlyHistoryAdmin
 
 from .models import PolicyTemplate, StageLimit
 
 
 @admin.register(PolicyTemplate)
-class PolicyTemplateAdmin(SimpleHistoryAdmin):
+class PolicyTemplateAdmin(ReadOnlyHistoryAdmin):
     list_display = ["name", "is_default"]
 
     def has_delete_permission(self, request, obj=None):
@@ -16,7 +17,7 @@ class PolicyTemplateAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(StageLimit)
-class StageLimitAdmin(SimpleHistoryAdmin):
+class StageLimitAdmin(ReadOnlyHistoryAdmin):
     list_display = ["stage", "days"]
 
     def has_delete_permission(self, request, obj=None):

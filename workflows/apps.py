@@ -15,3 +15,7 @@ class WorkflowsConfig(AppConfig):
         # Viewflow's Task carries who completed which step and when: audit it too.
         if not hasattr(Task, "history"):
             register(Task, app="workflows", table_name="workflows_historicaltask")
+
+        from . import audit_events
+
+        audit_events.register()  # what our records mean in the audit timeline

@@ -41,7 +41,9 @@ class PolicyAdoptionFlow(flow.Flow):
     process_title = _("ASF policy adoption")
     process_description = _("A municipality's path from first contact to a decided ASF policy.")
 
-    start = flow.StartHandle(this.begin).Next(this.contact)
+    start = (
+        flow.StartHandle(this.begin).Annotation(title=_("Process started")).Next(this.contact)
+    )
 
     contact = (
         flow.View(step_page)
@@ -103,7 +105,7 @@ class PolicyAdoptionFlow(flow.Flow):
         .Default(this.dialogue)
     )
 
-    end = flow.End()
+    end = flow.End().Annotation(title=_("Process finished"))
 
     # Callbacks the nodes above refer to. Writes happen in services before these run.
     def begin(self, activation, *, municipality, lead):

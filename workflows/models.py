@@ -80,6 +80,41 @@ class PolicyProcess(Process):
         return self.stage not in CLOSED_STAGES
 
 
+class Voidable(models.Model):
+    """A record that is voided (makulerad) with a reason when it was a mistake, never deleted."""
+
+    is_voided = models.BooleanField(_("voided"), default=False)
+    voided_reason = models.TextField(_("reason for voiding"), blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("voided by"),
+    )
+    voided_at = models.DateTimeField(_("voided"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+def void_constraint(name: str) -> models.CheckConstraint:
+    """A voided record names who voided it, when and why; a live one has none of these."""
+    return models.CheckConstraint(
+        condition=(
+            models.Q(
+                is_voided=False, voided_at__isnull=True, voided_by__isnull=True, voided_reason=""
+            )
+            | (
+                models.Q(is_voided=True, voided_at__isnull=False, voided_by__isnull=False)
+                & ~models.Q(voided_reason="")
+            )
+        ),
+        name=name,
+    )
+
+
 class ContactChannel(models.TextChoices):
     EMAIL = "email", _("Email")
     PHONE = "phone", _("Phone")
@@ -115,7 +150,7 @@ class FirstContact(models.Model):
         return f"{self.get_channel_display()} {self.contacted_on}"
 
 
-class Meeting(models.Model):
+class Meeting(Voidable):
     """A meeting or conversation in the dialogue with the municipality."""
 
     process = models.ForeignKey(PolicyProcess, on_delete=models.PROTECT, related_name="meetings")
@@ -132,6 +167,7 @@ class Meeting(models.Model):
         ordering = ["held_on", "recorded_at"]
         verbose_name = _("meeting")
         verbose_name_plural = _("meetings")
+        constraints = [void_constraint("meeting_void_is_complete")]
 
     def __str__(self) -> str:
         return f"{self.held_on}: {self.participants[:50]}"
@@ -163,7 +199,7 @@ class PolicyTemplate(models.Model):
         return self.name
 
 
-class PolicyDraft(models.Model):
+class PolicyDraft(Voidable):
     """One version of the policy draft. Versions are never changed once written."""
 
     process = models.ForeignKey(PolicyProcess, on_delete=models.PROTECT, related_name="drafts")
@@ -185,6 +221,7 @@ class PolicyDraft(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["process", "version"], name="unique_draft_version"),
             models.CheckConstraint(condition=models.Q(version__gte=1), name="draft_version_gte_1"),
+            void_constraint("draft_void_is_complete"),
         ]
 
     def __str__(self) -> str:
@@ -253,7 +290,7 @@ class DecisionOutcome(models.TextChoices):
     POSTPONED = "postponed", _("Postponed")
 
 
-class Decision(models.Model):
+class Decision(Voidable):
     """The municipality's formal decision on the policy, as recorded in its minutes."""
 
     process = models.ForeignKey(PolicyProcess, on_delete=models.PROTECT, related_name="decisions")
@@ -289,6 +326,7 @@ class Decision(models.Model):
                 condition=~models.Q(body="other") | ~models.Q(body_other=""),
                 name="other_body_is_named",
             ),
+            void_constraint("decision_void_is_complete"),
         ]
 
     def __str__(self) -> str:

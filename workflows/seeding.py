@@ -17,7 +17,12 @@ PROJECT_LEADERS = "Project leaders"
 STEERING_GROUP = "Steering group"
 
 ROLE_PERMISSIONS = {
-    PROJECT_LEADERS: ["workflows.lead_policyprocess", "workflows.view_policyprocess"],
+    PROJECT_LEADERS: [
+        "workflows.lead_policyprocess",
+        "workflows.view_policyprocess",
+        "notifications.view_delivery_log",
+        "notifications.retry_notification",
+    ],
     STEERING_GROUP: ["workflows.follow_policyprocess", "workflows.view_policyprocess"],
 }
 ROLE_LABELS = {PROJECT_LEADERS: _("Project leaders"), STEERING_GROUP: _("Steering group")}

@@ -18,6 +18,7 @@ from viewflow.workflow.status import STATUS
 
 from municipalities.models import Contact, County, Municipality
 
+from . import notify
 from .audit import stamp
 from .flows import LEAD, PolicyAdoptionFlow
 from .models import (
@@ -71,6 +72,7 @@ def start_process(*, municipality: Municipality, user) -> PolicyProcess:
     try:
         with transaction.atomic():
             process = PolicyAdoptionFlow.start.run(municipality=municipality, lead=user)
+            notify.open_steps(process)
     except IntegrityError as exc:  # a concurrent start won the race
         raise ValidationError(
             _("%(municipality)s already has an open process.") % {"municipality": municipality}
@@ -116,6 +118,7 @@ def _human_step(*, task: Task, node, user, reason: str) -> Iterator:
         yield activation
         stamp(task, user=user, reason=reason)
         activation.execute()
+        notify.open_steps(activation.process)
 
 
 def record_first_contact(
@@ -268,7 +271,9 @@ def request_approval(*, task: Task, user, approvers: Iterable[Contact]) -> list:
             flow_task=PolicyAdoptionFlow.approval,
             status__in=OPEN_TASK_STATUSES,
         )
-        return issue_links(task=approval_task, contacts=approvers, user=user)
+        issued = issue_links(task=approval_task, contacts=approvers, user=user)
+        notify.approval_requested(process, issued, sender=user)
+        return issued
 
 
 def answer_approval(
@@ -321,6 +326,8 @@ def answer_approval(
         stamp(task, reason=reason)
         # The gateway after the handle reads the stage from the process it loads itself.
         PolicyAdoptionFlow.approval.run(task)
+        notify.answer_received(record)
+        notify.open_steps(process)
     return record
 
 
@@ -335,6 +342,7 @@ def record_decision(*, task: Task, user, **fields) -> Decision:
         reason = _("Decision recorded: %(outcome)s") % {"outcome": decision.get_outcome_display()}
         stamp(decision, user=user, reason=reason)
         decision.save()
+        notify.decision_recorded(decision)
         next_stage = {
             DecisionOutcome.ADOPTED: Stage.ADOPTED,
             DecisionOutcome.REJECTED: Stage.REJECTED,

@@ -24,6 +24,7 @@ from viewflow.workflow.models import Task
 
 from municipalities.models import Contact
 
+from . import notify
 from .audit import stamp
 from .flows import PolicyAdoptionFlow
 from .models import ApprovalAnswer, PolicyProcess, TaskLink, TaskLinkStatus
@@ -121,6 +122,7 @@ def reissue_link(*, process: PolicyProcess, contact: Contact, user) -> IssuedLin
         task = open_approval_task(process)
         (issued,) = issue_links(task=task, contacts=[contact], user=user)
         process.approvers.add(contact)
+        notify.approval_requested(process, [issued], sender=user)
     return issued
 
 

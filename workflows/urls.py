@@ -2,11 +2,23 @@
 
 from django.urls import path
 
-from . import link_views, views
+from . import link_views, overview_views, views, void_views
 
 app_name = "workflows"
 
 urlpatterns = [
+    path("overview/", overview_views.CountyOverviewView.as_view(), name="overview"),
+    path("overview/report.pdf", overview_views.CountyReportView.as_view(), name="overview_report"),
+    path(
+        "overview/municipalities/<str:code>/",
+        overview_views.MunicipalityOverviewView.as_view(),
+        name="overview_municipality",
+    ),
+    path(
+        "overview/municipalities/<str:code>/report.pdf",
+        overview_views.MunicipalityReportView.as_view(),
+        name="overview_municipality_report",
+    ),
     path("tasks/", views.InboxView.as_view(), name="inbox"),
     path("tasks/<int:task_pk>/", views.StepView.as_view(), name="step"),
     path("processes/", views.ProcessListView.as_view(), name="processes"),
@@ -22,6 +34,11 @@ urlpatterns = [
         name="revoke_link",
     ),
     path("processes/<int:pk>/answer/", link_views.RecordAnswerView.as_view(), name="record_answer"),
+    path(
+        "processes/<int:pk>/void/<str:kind>/<int:record_pk>/",
+        void_views.VoidRecordView.as_view(),
+        name="void_record",
+    ),
     # The emailed task link, /l/open/?t=<token>: the token is in the query string, which the
     # access log leaves out, and leaves the URL after the first GET.
     path("l/open/", link_views.link_open, name="link_open"),

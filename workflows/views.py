@@ -16,8 +16,9 @@ from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
 from municipalities.models import County
+from notifications import selectors as notification_selectors
 
-from . import forms, selectors, services
+from . import forms, notify, selectors, services
 from .flows import LEAD
 from .models import Stage
 
@@ -53,7 +54,8 @@ class HomeView(LoginRequiredMixin, View):
     def get(self, request):
         if request.user.has_perm(LEAD):
             return redirect("workflows:inbox")
-        return redirect("workflows:processes")
+        # The steering group's home page: where every municipality of the county stands.
+        return redirect("workflows:overview")
 
 
 class InboxView(ReadMixin, TemplateView):
@@ -158,6 +160,12 @@ class ProcessDetailView(ReadMixin, TemplateView):
             approval_open=process.stage == Stage.AWAITING_APPROVAL,
             issue_form=forms.IssueLinkForm(process=process, auto_id="issue_%s"),
             answer_form=forms.RecordAnswerForm(process=process, auto_id="answer_%s"),
+            notifications=list(
+                notification_selectors.delivery_log(topic=notify.topic_for(process))[:10]
+            ),
+            notification_counts=notification_selectors.status_counts(
+                topic=notify.topic_for(process)
+            ),
             can_lead=self.request.user.has_perm(LEAD),
             **kwargs,
         )
@@ -245,7 +253,7 @@ class StepView(LeadMixin, View):
                         "workflows/links_issued.html",
                         {"process": self.process, "issued": result},
                     )
-                messages.success(request, _("Step completed: %s") % self.task.flow_task)
+                messages.success(request, _("Step completed: %s") % self.task.flow_task.task_title)
                 return redirect("workflows:process", self.process.pk)
         return self._render(form, status=400)
 

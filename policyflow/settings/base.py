@@ -7,6 +7,7 @@ Every variable is documented in `.env.example`. Production adds its own checks i
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -35,6 +36,8 @@ INSTALLED_APPS = [
     "viewflow",
     "viewflow.workflow",
     "simple_history",
+    "pgtrigger",
+    "audit",
     "csp",
     "municipalities",
     "workflows",
@@ -135,10 +138,25 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
+    # Approval reminders and stall alerts: hourly is fine-grained enough for days-long limits.
+    "workflows-approval-reminders": {
+        "task": "workflows.send_approval_reminders",
+        "schedule": 3600.0,
+    },
+    "workflows-alert-stalled": {"task": "workflows.alert_stalled", "schedule": 3600.0},
+    "workflows-stalled-digest": {
+        "task": "workflows.send_stalled_digest",
+        "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
+    },
     # The outbox sweep: re-enqueues notifications a broker outage or a dead worker left queued.
     "notifications-sweep-outbox": {
         "task": "notifications.sweep_outbox",
         "schedule": env.float("NOTIFICATIONS_SWEEP_INTERVAL_SECONDS", default=60.0),
+    },
+    # Re-compute the audit chain every night; alerts the steering group when it is broken.
+    "audit-verify-chain": {
+        "task": "audit.verify_chain",
+        "schedule": crontab(hour=2, minute=30),
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -179,7 +197,23 @@ POLICYFLOW = {
     "TASK_LINK_DAYS": env.int("TASK_LINK_DAYS", default=30),
     # Where people write when a link does not work (shown on the dead-link page).
     "SUPPORT_EMAIL": env("SUPPORT_EMAIL", default="policyflow@regionkronoberg.se"),
+    # Approval reminders: N days after the request, and M days before the links expire.
+    "APPROVAL_REMINDER_AFTER_DAYS": env.int("APPROVAL_REMINDER_AFTER_DAYS", default=7),
+    "APPROVAL_REMINDER_BEFORE_EXPIRY_DAYS": env.int(
+        "APPROVAL_REMINDER_BEFORE_EXPIRY_DAYS", default=5
+    ),
 }
+
+# Audit trail (docs/audit.md). The HMAC key of the hash chain: set it in production and keep it
+# as long as the record (verification needs it); empty derives one from SECRET_KEY (local use).
+AUDIT_HMAC_KEY = env("AUDIT_HMAC_KEY", default="")
+AUDIT_READ_PERMISSION = "workflows.view_policyprocess"
+AUDIT_ALERT_PERMISSION = "workflows.follow_policyprocess"
+# The history tables' append-only triggers are installed after every migrate (they belong to
+# other apps' tables, so they are not in migrations); simple-history's admin never reverts.
+PGTRIGGER_MIGRATIONS = False
+PGTRIGGER_INSTALL_ON_MIGRATE = True
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 LOGGING = {
     "version": 1,

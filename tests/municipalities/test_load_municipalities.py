@@ -77,6 +77,8 @@ def test_seed_kronoberg_creates_the_roles_with_their_permissions():
     assert permissions("Project leaders") == {
         "workflows.lead_policyprocess",
         "workflows.view_policyprocess",
+        "notifications.view_delivery_log",
+        "notifications.retry_notification",
     }
     assert permissions("Steering group") == {
         "workflows.follow_policyprocess",

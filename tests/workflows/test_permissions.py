@@ -45,6 +45,10 @@ class Url:
 
 
 URLS = {
+    "overview": Url(READ),
+    "overview_report": Url(READ),
+    "overview_municipality": Url(READ, kwargs=lambda w: {"code": "0780"}),
+    "overview_municipality_report": Url(READ, kwargs=lambda w: {"code": "0780"}),
     "inbox": Url(READ),
     "processes": Url(READ),
     "process": Url(READ, kwargs=lambda w: {"pk": w.process.pk}),
@@ -80,6 +84,15 @@ URLS = {
         kwargs=lambda w: {"pk": w.process.pk},
         data=lambda w: {"contact": w.contact.pk, "answer": "approved"},
         post_only=True,
+    ),
+    "void_record": Url(
+        LEAD,
+        kwargs=lambda w: {
+            "pk": w.process.pk,
+            "kind": "draft",
+            "record_pk": w.process.drafts.get().pk,
+        },
+        data=lambda w: {"reason": "Fel mall"},
     ),
     # The municipal contact's task link: the link is the credential, there is no login.
     "link_open": Url(PUBLIC, kwargs=lambda w: {"token": "not-a-real-token"}),

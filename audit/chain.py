@@ -1,0 +1,77 @@
+"""The hash chain: what each event's HMAC covers, computed the same way when writing and verifying.
+
+hash = HMAC-SHA256(AUDIT_HMAC_KEY, canonical JSON of every non-personal field, including seq,
+prev_hash and personal_digest). personal_digest = HMAC-SHA256(key, canonical JSON of the personal
+part, which carries a random salt). Pseudonymising replaces the personal part and keeps the
+digest, so the chain still verifies, and the salt is gone with the data: the digest can no longer
+be matched against a guessed name.
+"""
+
+import datetime
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from django.conf import settings
+
+PAYLOAD_VERSION = 1
+
+# The hashed fields, in the order the verifier reads them from the database.
+HASHED_FIELDS = (
+    "seq",
+    "occurred_at",
+    "kind",
+    "actor_kind",
+    "actor_user_id",
+    "actor_label",
+    "model_label",
+    "object_id",
+    "history_id",
+    "process_id",
+    "municipality_id",
+    "municipality_name",
+    "county_code",
+    "stage",
+    "summary",
+    "reason",
+    "changes",
+    "personal_digest",
+    "prev_hash",
+)
+
+
+def hmac_key() -> bytes:
+    key = getattr(settings, "AUDIT_HMAC_KEY", "") or ""
+    if not key:
+        # Local use only: production sets AUDIT_HMAC_KEY (see docs/audit.md).
+        key = hashlib.sha256(b"policyflow-audit:" + settings.SECRET_KEY.encode()).hexdigest()
+    return key.encode()
+
+
+def canonical(value: Any) -> bytes:
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
+
+
+def timestamp(value: datetime.datetime) -> str:
+    """UTC, microseconds: what PostgreSQL and SQLite both store and return unchanged."""
+    return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def personal_digest(personal: dict, key: bytes | None = None) -> str:
+    return hmac.new(key or hmac_key(), b"personal:" + canonical(personal), "sha256").hexdigest()
+
+
+def payload(values: dict) -> dict:
+    """The hashed part of an event, from a dict holding HASHED_FIELDS."""
+    data = {name: values[name] for name in HASHED_FIELDS}
+    if not isinstance(data["occurred_at"], str):  # the verifier reads it already formatted
+        data["occurred_at"] = timestamp(values["occurred_at"])
+    data["v"] = PAYLOAD_VERSION
+    return data
+
+
+def event_hash(values: dict, key: bytes | None = None) -> str:
+    return hmac.new(key or hmac_key(), b"event:" + canonical(payload(values)), "sha256").hexdigest()

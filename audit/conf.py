@@ -1,0 +1,16 @@
+"""The audit app's settings, with their defaults (the project sets them in policyflow.settings)."""
+
+from django.conf import settings
+
+DEFAULTS = {
+    # Who may read the timelines and exports (project leaders and the steering group).
+    "AUDIT_READ_PERMISSION": "workflows.view_policyprocess",
+    # Who is emailed when the nightly verification finds the chain broken (plus ADMINS).
+    "AUDIT_ALERT_PERMISSION": "workflows.follow_policyprocess",
+    # Rows fetched per round trip while verifying.
+    "AUDIT_VERIFY_CHUNK_SIZE": 5000,
+}
+
+
+def setting(name: str):
+    return getattr(settings, name, DEFAULTS[name])

@@ -1,0 +1,246 @@
+"""Exports of the audit trail: CSV for people (Excel-friendly, streamed), a ZIP archive with a
+manifest and checksums for the Region's e-archive, and everything about one contact person (GDPR).
+
+Exports read through server-side cursors in id order, so any size streams in constant memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import tempfile
+import zipfile
+from collections.abc import Iterator
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import chain, registry
+from .models import AuditEvent, Kind
+from .personal import expand, expand_value
+from .selectors import chain_status, events_about_person
+
+BOM = "\ufeff"
+CHUNK = 2000
+ARCHIVE_FORMAT = "policyflow-audit-archive/1"
+
+
+def csv_header() -> list[str]:
+    return [
+        _("Sequence"),
+        _("Event id"),
+        _("Time (UTC)"),
+        _("Event"),
+        _("Actor"),
+        _("County"),
+        _("Municipality"),
+        _("Process"),
+        _("Stage"),
+        _("What"),
+        _("Why"),
+        _("Changes"),
+        _("Record"),
+    ]
+
+
+def csv_row(event: AuditEvent) -> list[str]:
+    personal = event.personal
+    kind = Kind(event.kind).label if event.kind in Kind.values else event.kind
+    return [
+        str(event.seq),
+        str(event.id),
+        chain.timestamp(event.occurred_at),
+        str(kind),
+        expand(event.actor_label, personal),
+        event.county_code,
+        event.municipality_name,
+        "" if event.process_id is None else str(event.process_id),
+        event.stage,
+        expand(event.summary, personal),
+        expand(event.reason, personal),
+        json.dumps(expand_value(event.changes, personal), ensure_ascii=False, sort_keys=True)
+        if event.changes
+        else "",
+        f"{event.model_label}:{event.object_id}",
+    ]
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def stream_csv(queryset, *, delimiter: str = ",") -> Iterator[str]:
+    """UTF-8 with a BOM (Excel detects the encoding), one line per event, oldest first."""
+    writer = csv.writer(_Echo(), delimiter=delimiter)
+    yield BOM + writer.writerow(csv_header())
+    for event in queryset.order_by("id").iterator(chunk_size=CHUNK):
+        yield writer.writerow(csv_row(event))
+
+
+# --- The archive ------------------------------------------------------------------------------
+
+
+def archive_record(event: AuditEvent) -> dict:
+    """One event as stored in the archive: every field, hashed ones exactly as hashed."""
+    record = {name: getattr(event, name) for name in chain.HASHED_FIELDS}
+    record["occurred_at"] = chain.timestamp(event.occurred_at)
+    record.update(
+        id=event.id,
+        hash=event.hash,
+        personal=event.personal,
+        pseudonymised_at=chain.timestamp(event.pseudonymised_at)
+        if event.pseudonymised_at
+        else None,
+        # For readers: the texts with the names put back.
+        readable={
+            "actor": expand(event.actor_label, event.personal),
+            "summary": expand(event.summary, event.personal),
+            "reason": expand(event.reason, event.personal),
+        },
+    )
+    return record
+
+
+SCHEMA = {
+    "format": ARCHIVE_FORMAT,
+    "files": {
+        "events.jsonl": "One JSON object per line, one per audit event, in chain order (seq).",
+        "manifest.json": "This archive's contents, SHA-256 checksums and the chain head.",
+        "schema.json": "This description.",
+    },
+    "event_fields": {
+        "seq": "Position in the hash chain (no gaps in the full trail).",
+        "id": "Database id of the event.",
+        "occurred_at": "UTC time, ISO 8601 with microseconds.",
+        "kind": "What happened (a code; see kinds).",
+        "actor_kind": "user, contact (via task link) or system.",
+        "actor_user_id": "Id of the acting user, if any.",
+        "actor_label": "Who acted; may hold placeholders ⟦p:ID⟧ for people in 'personal'.",
+        "model_label, object_id": "The record the event is about.",
+        "history_id": "Row of the record's history table (django-simple-history).",
+        "process_id, municipality_id, municipality_name, county_code, stage": "Where.",
+        "summary": "What happened (placeholders as in actor_label).",
+        "reason": "Why: the reason recorded with the change.",
+        "changes": "Field-level changes: {field: [old, new]}.",
+        "personal": "Personal data kept apart (people's names and emails, personal fields).",
+        "personal_digest": "HMAC-SHA256 of the canonical JSON of 'personal' when written.",
+        "prev_hash": "hash of the previous event in the chain.",
+        "hash": "HMAC-SHA256 over the canonical JSON of the hashed fields (see docs/audit.md).",
+        "pseudonymised_at": "When the personal part was pseudonymised (its digest then stays).",
+        "readable": "actor, summary and reason with the placeholders filled in.",
+    },
+    "kinds": {value: str(label) for value, label in Kind.choices},
+}
+
+
+def _sha256_file(handle) -> str:
+    digest = hashlib.sha256()
+    handle.seek(0)
+    for block in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(block)
+    return digest.hexdigest()
+
+
+def write_archive(target, queryset, *, filters: dict | None = None) -> dict:
+    """Write the ZIP archive of ``queryset``'s events to the binary file ``target``.
+
+    Returns the manifest. Events go through a temporary file first (checksum before zipping).
+    """
+    status = chain_status()
+    count, first_seq, last_seq = 0, None, None
+    with tempfile.TemporaryFile() as events_file:
+        for event in queryset.order_by("id").iterator(chunk_size=CHUNK):
+            line = json.dumps(archive_record(event), ensure_ascii=False, sort_keys=True)
+            events_file.write(line.encode() + b"\n")
+            count += 1
+            first_seq = event.seq if first_seq is None else first_seq
+            last_seq = event.seq
+        events_sha = _sha256_file(events_file)
+        schema_bytes = json.dumps(SCHEMA, ensure_ascii=False, indent=2, sort_keys=True).encode()
+        verification = status.last_verification
+        manifest = {
+            "format": ARCHIVE_FORMAT,
+            "created_at": chain.timestamp(timezone.now()),
+            "filters": filters or {},
+            "event_count": count,
+            "first_seq": first_seq,
+            "last_seq": last_seq,
+            "chain_head": {
+                "seq": status.head.seq if status.head else None,
+                "id": status.head.id if status.head else None,
+                "hash": status.head.hash if status.head else None,
+            },
+            "last_verification": {
+                "finished_at": chain.timestamp(verification.finished_at),
+                "is_ok": verification.is_ok,
+                "head_seq": verification.head_seq,
+                "head_hash": verification.head_hash,
+            }
+            if verification
+            else None,
+            "hash_algorithm": "HMAC-SHA256",
+            "files": {
+                "events.jsonl": {"sha256": events_sha, "lines": count},
+                "schema.json": {"sha256": hashlib.sha256(schema_bytes).hexdigest()},
+            },
+        }
+        with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            events_file.seek(0)
+            with archive.open("events.jsonl", "w", force_zip64=True) as member:
+                for block in iter(lambda: events_file.read(1 << 20), b""):
+                    member.write(block)
+            archive.writestr("schema.json", schema_bytes)
+            archive.writestr(
+                "manifest.json",
+                json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode(),
+            )
+    return manifest
+
+
+def verify_archive(source) -> list[str]:
+    """Problems found checking an archive's files against its manifest (empty: all good)."""
+    problems = []
+    with zipfile.ZipFile(source) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        for name, meta in manifest["files"].items():
+            with archive.open(name) as member:
+                digest = hashlib.sha256()
+                for block in iter(lambda member=member: member.read(1 << 20), b""):
+                    digest.update(block)
+            if digest.hexdigest() != meta["sha256"]:
+                problems.append(f"{name}: checksum does not match the manifest")
+    return problems
+
+
+# --- GDPR -------------------------------------------------------------------------------------
+
+
+def personal_data_export(person) -> dict:
+    """Everything stored about a contact person: live data, history and audit events."""
+    directory = registry.directory()
+    records = directory.personal_records(person) if directory else {}
+    events = [
+        {
+            "id": event.id,
+            "seq": event.seq,
+            "occurred_at": chain.timestamp(event.occurred_at),
+            "kind": event.kind,
+            "actor": expand(event.actor_label, event.personal),
+            "municipality": event.municipality_name,
+            "summary": expand(event.summary, event.personal),
+            "reason": expand(event.reason, event.personal),
+            "personal": event.personal.get("people", {}).get(str(person.pk)),
+            "personal_changes": event.personal.get("changes", {}),
+            "pseudonymised": event.pseudonymised_at is not None,
+        }
+        for event in events_about_person(person.pk).iterator(chunk_size=CHUNK)
+    ]
+    return {
+        "format": "policyflow-personal-data/1",
+        "created_at": chain.timestamp(timezone.now()),
+        "person": {"model": person._meta.label_lower, "id": person.pk, "name": str(person)},
+        "records": records,
+        "audit_events": events,
+    }

@@ -1,0 +1,158 @@
+"""The audit trail: one append-only, hash-chained table of events, and the record of its checks.
+
+Every row of `AuditEvent` is written once, in the transaction of the change it describes, and
+never updated or deleted (PostgreSQL triggers refuse it; see `audit.apps`). The only exception
+is pseudonymisation, which may replace `personal` and set `pseudonymised_at`: both lie outside
+the hash (the hash covers `personal_digest`, an HMAC of the personal part). See docs/audit.md.
+"""
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+GENESIS_HASH = "0" * 64
+
+
+class Kind(models.TextChoices):
+    """What happened, in the words of the timeline."""
+
+    PROCESS_STARTED = "process_started", _("Process started")
+    STAGE_CHANGED = "stage_changed", _("Stage changed")
+    PROCESS_CHANGED = "process_changed", _("Process changed")
+    STEP_OPENED = "step_opened", _("Step opened")
+    STEP_ASSIGNED = "step_assigned", _("Step assigned")
+    STEP_STARTED = "step_started", _("Step started")
+    STEP_COMPLETED = "step_completed", _("Step completed")
+    STEP_CANCELLED = "step_cancelled", _("Step cancelled")
+    STEP_CHANGED = "step_changed", _("Step changed")
+    CONTACT_RECORDED = "contact_recorded", _("First contact recorded")
+    MEETING_RECORDED = "meeting_recorded", _("Meeting recorded")
+    DRAFT_WRITTEN = "draft_written", _("Draft written")
+    LINK_SENT = "link_sent", _("Task link sent")
+    LINK_OPENED = "link_opened", _("Task link opened")
+    LINK_USED = "link_used", _("Task link used")
+    LINK_REVOKED = "link_revoked", _("Task link revoked")
+    ANSWER_RECEIVED = "answer_received", _("Answer received")
+    DECISION_RECORDED = "decision_recorded", _("Decision recorded")
+    NOTIFICATION_QUEUED = "notification_queued", _("Notification queued")
+    NOTIFICATION_SENT = "notification_sent", _("Notification sent")
+    NOTIFICATION_RETRYING = "notification_retrying", _("Notification attempt failed")
+    NOTIFICATION_FAILED = "notification_failed", _("Notification failed")
+    NOTIFICATION_REQUEUED = "notification_requeued", _("Notification queued again")
+    CONTACT_PERSON_ADDED = "contact_person_added", _("Contact person added")
+    CONTACT_PERSON_CHANGED = "contact_person_changed", _("Contact person changed")
+    RECORD_VOIDED = "record_voided", _("Record voided")
+    RECORD_CREATED = "record_created", _("Record created")
+    RECORD_CHANGED = "record_changed", _("Record changed")
+    RECORD_DELETED = "record_deleted", _("Record deleted")
+    PERSON_PSEUDONYMISED = "person_pseudonymised", _("Contact person pseudonymised")
+    PERSONAL_DATA_EXPORTED = "personal_data_exported", _("Personal data exported")
+
+
+class ActorKind(models.TextChoices):
+    USER = "user", _("User")
+    CONTACT = "contact", _("Contact person (via task link)")
+    SYSTEM = "system", _("PolicyFlow")
+
+
+class AuditEvent(models.Model):
+    """One thing that happened: when, who, where (process, municipality, county, stage), what, why.
+
+    `seq` is assigned under a lock and has no gaps, so a removed row shows as a gap; `hash`
+    chains each row to the one before (HMAC-SHA256, see `audit.chain`). Texts may hold
+    placeholders such as ``⟦p:17⟧`` for a contact person's name, kept in `personal`.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    seq = models.BigIntegerField(_("sequence number"), unique=True)
+    occurred_at = models.DateTimeField(_("time"))
+    kind = models.CharField(_("event"), max_length=40, choices=Kind.choices)
+    actor_kind = models.CharField(
+        _("actor type"), max_length=10, choices=ActorKind.choices, default=ActorKind.SYSTEM
+    )
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        # History outlives accounts: deactivate users instead of deleting them.
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    actor_label = models.CharField(_("actor"), max_length=300, blank=True)
+    model_label = models.CharField(_("record type"), max_length=100)
+    object_id = models.CharField(_("record id"), max_length=64, blank=True)
+    history_id = models.BigIntegerField(_("history row"), null=True, blank=True)
+    process_id = models.BigIntegerField(_("process"), null=True, blank=True)
+    municipality_id = models.BigIntegerField(_("municipality"), null=True, blank=True)
+    municipality_name = models.CharField(_("municipality name"), max_length=100, blank=True)
+    county_code = models.CharField(_("county code"), max_length=2, blank=True)
+    stage = models.CharField(_("stage"), max_length=32, blank=True)
+    summary = models.TextField(_("what"))
+    reason = models.TextField(_("why"), blank=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    personal = models.JSONField(_("personal data"), default=dict, blank=True)
+    personal_digest = models.CharField(max_length=64)
+    pseudonymised_at = models.DateTimeField(_("pseudonymised"), null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [
+            # Keyset pagination per filter: newest first within the filtered set.
+            models.Index(fields=["municipality_id", "id"], name="audit_municipality_idx"),
+            models.Index(fields=["county_code", "id"], name="audit_county_idx"),
+            models.Index(fields=["process_id", "id"], name="audit_process_idx"),
+            models.Index(fields=["kind", "id"], name="audit_kind_idx"),
+            models.Index(fields=["actor_user", "id"], name="audit_actor_idx"),
+            # Date filters are turned into id bounds through this one.
+            models.Index(fields=["occurred_at", "id"], name="audit_time_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(seq__gte=1), name="audit_seq_gte_1"),
+        ]
+        triggers = [
+            # Rows are never updated or deleted; only the pseudonymisation service lifts this
+            # one (pgtrigger.ignore), and even then the next trigger pins every hashed column.
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+            pgtrigger.Protect(
+                name="chain_immutable",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.AnyChange(exclude=["personal", "pseudonymised_at"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.get_kind_display()}"
+
+
+class AuditVerification(models.Model):
+    """One run of the chain verification: when, whether it held, the head it reached."""
+
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"))
+    is_ok = models.BooleanField(_("chain intact"))
+    rows_checked = models.BigIntegerField(_("rows checked"))
+    head_id = models.BigIntegerField(_("head event"), null=True, blank=True)
+    head_seq = models.BigIntegerField(_("head sequence number"), null=True, blank=True)
+    head_hash = models.CharField(_("head hash"), max_length=64, blank=True)
+    first_bad_id = models.BigIntegerField(_("first bad event"), null=True, blank=True)
+    problem = models.TextField(_("first problem"), blank=True)
+    problem_count = models.PositiveIntegerField(_("problems found"), default=0)
+    source = models.CharField(_("run by"), max_length=40)
+
+    class Meta:
+        ordering = ["-id"]
+        get_latest_by = "id"
+        verbose_name = _("audit verification")
+        verbose_name_plural = _("audit verifications")
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.finished_at:%Y-%m-%d %H:%M} {'ok' if self.is_ok else 'FAILED'}"

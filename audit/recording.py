@@ -1,0 +1,249 @@
+"""Every django-simple-history record becomes an audit event, in the same transaction.
+
+Connected to simple-history's `post_create_historical_record` for every audited model. What a
+record means (its kind, summary, the people it mentions) comes from the model's registration
+(`audit.registry`); where it happened (process, municipality, county, stage) is read from the
+record, else from the process's previous event, else from the directory.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import connections, transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from . import registry, services
+from .models import ActorKind, AuditEvent, Kind
+from .personal import Scrubber, build_personal
+from .registry import Change, Description, json_safe
+
+logger = logging.getLogger(__name__)
+
+HISTORY_FIELDS = {"history_id", "history_date", "history_change_reason", "history_type"}
+HISTORY_FIELDS |= {"history_user", "history_relation"}
+
+_GENERIC_KIND = {"+": Kind.RECORD_CREATED, "~": Kind.RECORD_CHANGED, "-": Kind.RECORD_DELETED}
+
+
+def on_history_record(sender, history_instance, using=None, **kwargs) -> None:
+    record_history(history_instance, using=using or "default")
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _field_values(record, names) -> dict:
+    values = {}
+    for name in names:
+        field = record._meta.get_field(name)
+        value = getattr(record, field.attname)
+        if not isinstance(value, _PLAIN) and field.get_internal_type() == "CharField":
+            # Custom text fields (e.g. viewflow's node references): their stored form.
+            value = field.get_prep_value(value)
+        values[name] = value
+    return values
+
+
+def _tracked_names(record, spec: registry.ModelSpec) -> list[str]:
+    return [
+        f.name
+        for f in record.instance_type._meta.concrete_fields
+        if f.name not in spec.hidden_fields and _has_field(record, f.name)
+    ]
+
+
+def _has_field(record, name: str) -> bool:
+    try:
+        record._meta.get_field(name)
+    except Exception:  # noqa: BLE001 (excluded from the history model)
+        return False
+    return True
+
+
+def _changes(record, previous, spec: registry.ModelSpec) -> dict[str, tuple]:
+    """Field-level old → new values (all set values for a new record)."""
+    names = _tracked_names(record, spec)
+    new = _field_values(record, names)
+    if previous is None:
+        changes = {n: (None, v) for n, v in new.items() if v not in (None, "")}
+    else:
+        old = _field_values(previous, names)
+        changes = {n: (old[n], new[n]) for n in names if old[n] != new[n]}
+    for field in getattr(record, "_history_m2m_fields", []):
+        if field.name in spec.hidden_fields:
+            continue
+        new_ids, old_ids = _m2m_ids(record, previous, field)
+        if new_ids != old_ids:
+            changes[field.name] = (old_ids if previous is not None else None, new_ids)
+    return changes
+
+
+def _m2m_ids(record, previous, field) -> tuple[list, list]:
+    """The related ids of ``record`` and ``previous`` (one query for both)."""
+    m2m_model = getattr(record, field.name).model
+    target = field.m2m_reverse_field_name()
+    history_ids = [record.history_id] + ([previous.history_id] if previous is not None else [])
+    rows = m2m_model.objects.filter(history_id__in=history_ids).values_list(
+        "history_id", f"{target}_id"
+    )
+    new_ids, old_ids = [], []
+    for history_id, related_id in rows:
+        (new_ids if history_id == record.history_id else old_ids).append(related_id)
+    return sorted(new_ids), sorted(old_ids)
+
+
+def _describe(spec: registry.ModelSpec, change: Change) -> Description:
+    if spec.describe is None:
+        return Description()
+    try:
+        return spec.describe(change) or Description()
+    except Exception:
+        # A describing mistake must not stop the step; the event is still written, generically.
+        logger.exception("Describing %s for the audit trail failed.", change.record._meta.label)
+        return Description()
+
+
+def _place(municipality_id: int, memo: dict):
+    directory = registry.directory()
+    return directory.place(municipality_id, memo) if directory else None
+
+
+def _object_id(record) -> str:
+    pk = record.instance_type._meta.pk
+    return str(getattr(record, pk.attname, "") or "")
+
+
+def _default_process_id(record) -> int | None:
+    for attname in ("process_id", "process_ptr_id"):
+        value = getattr(record, attname, None)
+        if value is not None:
+            return value
+    return None
+
+
+def record_history(record, *, using: str = "default") -> AuditEvent:
+    model = record.instance_type
+    spec = registry.spec_for(model)
+    with transaction.atomic(using=using), translation.override(_record_language()):
+        txid = services.lock_chain(using)
+        previous = record.prev_record if record.history_type != "+" else None
+        raw_changes = _changes(record, previous, spec)
+        change = Change(record=record, previous=previous, changes=raw_changes, memo={})
+        description = _describe(spec, change)
+        summary = description.summary or _generic_summary(record)
+        kind = description.kind or _GENERIC_KIND.get(record.history_type, Kind.RECORD_CHANGED)
+
+        process_id = description.process_id or _default_process_id(record)
+        municipality_id = description.municipality_id or getattr(record, "municipality_id", None)
+        stage = description.stage or getattr(record, "stage", None) or ""
+        head, context = services.head_and_context(process_id, using)
+        municipality_id = municipality_id or context.get("municipality_id")
+        if municipality_id and municipality_id == context.get("municipality_id"):
+            municipality_name = context["municipality_name"]
+            county_code = context["county_code"]
+        else:
+            place = _place(municipality_id, change.memo) if municipality_id else None
+            municipality_name = place.municipality_name if place else ""
+            county_code = place.county_code if place else ""
+        if process_id and not stage:
+            stage = context.get("stage", "")
+
+        actor_user, actor_kind, actor_label, acting = _actor(record, description, txid, process_id)
+        people = dict(description.people)
+        if acting is not None:
+            people.setdefault(*acting)
+        directory = registry.directory()
+        if directory is not None and model is directory.person_model:
+            services.forget_people()
+        if municipality_id and directory is not None and spec.mentions_people:
+            known = services.people_in_transaction(
+                txid, municipality_id, lambda: directory.people(municipality_id, change.memo)
+            )
+            people = {**known, **people}
+        scrubber = Scrubber(people)
+        actor_label = scrubber.text(actor_label)
+
+        public_changes, personal_changes = {}, {}
+        for name, (old, new) in raw_changes.items():
+            pair = [json_safe(old), json_safe(new)]
+            if name in spec.personal_fields:
+                personal_changes[name] = pair
+                scrubber.mentions(pair)
+            else:
+                public_changes[name] = scrubber.value(pair)
+        summary = scrubber.text(str(summary))
+        reason = scrubber.text(record.history_change_reason or "")
+        explicit = set(description.people) | ({acting[0]} if acting else set())
+        mentioned = {pk: people[pk] for pk in scrubber.used | explicit}
+
+        return services.append_event(
+            kind=kind,
+            summary=summary,
+            occurred_at=record.history_date,
+            model_label=model._meta.label_lower,
+            object_id=_object_id(record),
+            history_id=record.history_id,
+            reason=reason,
+            actor_user=actor_user,
+            actor_kind=actor_kind,
+            actor_label=actor_label,
+            process_id=process_id,
+            municipality_id=municipality_id,
+            municipality_name=municipality_name,
+            county_code=county_code,
+            stage=stage,
+            changes=public_changes,
+            personal=build_personal(mentioned, personal_changes),
+            using=using,
+            chain_locked=True,
+            head=head,
+        )
+
+
+def _record_language() -> str:
+    from django.conf import settings
+
+    # The record's own words are in the site's language, whoever's request wrote them.
+    return settings.LANGUAGE_CODE
+
+
+def _generic_summary(record) -> str:
+    verb = {"+": _("created"), "~": _("changed"), "-": _("deleted")}.get(record.history_type, "")
+    return f"{record.instance_type._meta.verbose_name} {_object_id(record)} {verb}".strip()
+
+
+def _actor(record, description: Description, txid, process_id):
+    """(user, kind, label, acting person): the user who did it, else the last actor of this
+    transaction and process (a contact through a task link, a leader recording an answer, the
+    user whose step opened the next one), else PolicyFlow itself."""
+    user, acting = record.history_user, None
+    if user is not None:
+        services.remember_actor(txid, process_id, ("user", user))
+    else:
+        if description.actor_user_id:
+            from django.contrib.auth import get_user_model
+
+            user = get_user_model()._default_manager.filter(pk=description.actor_user_id).first()
+            if user is not None:
+                services.remember_actor(txid, process_id, ("user", user))
+        elif description.actor_person_id in description.people:
+            acting = (description.actor_person_id, description.people[description.actor_person_id])
+            services.remember_actor(txid, process_id, ("person", acting))
+        else:
+            inherited = services.actor_in_transaction(txid, process_id)
+            if inherited is not None and inherited[0] == "user":
+                user = inherited[1]
+            elif inherited is not None:
+                acting = inherited[1]
+    if user is not None:
+        return user, ActorKind.USER, user.get_full_name() or user.get_username(), None
+    if acting is not None:
+        label = _("%(name)s (via task link)") % {"name": acting[1].name}
+        return None, ActorKind.CONTACT, label, acting
+    return None, ActorKind.SYSTEM, _("PolicyFlow"), None
+
+
+def connection_is_postgresql(using: str = "default") -> bool:
+    return connections[using].vendor == "postgresql"

@@ -1,0 +1,177 @@
+"""How other apps tell the audit trail what their history records mean (`audit` imports none).
+
+An app calls `register(Model, describe=..., personal_fields=...)` from its AppConfig.ready() for
+each audited model, and the project sets one `Directory` (places and people) with
+`set_directory`. Unregistered audited models are still recorded, with generic kinds.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Person:
+    """A person without an account (a municipal contact) whose data can be pseudonymised."""
+
+    name: str
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Place:
+    municipality_name: str
+    county_code: str
+
+
+@dataclass
+class Change:
+    """What `describe` callables receive: one historical record and what it changed."""
+
+    record: Any
+    previous: Any | None
+    changes: dict[str, tuple[Any, Any]]
+    memo: dict
+
+    @property
+    def history_type(self) -> str:
+        return self.record.history_type
+
+    @property
+    def is_created(self) -> bool:
+        return self.record.history_type == "+"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.record.history_type == "-"
+
+    def became(self, name: str, value: Any = None) -> bool:
+        """Whether ``name`` changed in this record (to ``value`` if one is given)."""
+        if name not in self.changes:
+            return False
+        return value is None or self.changes[name][1] == value
+
+    def was_set(self, name: str) -> bool:
+        """Whether ``name`` went from empty to a value in this record."""
+        if name not in self.changes:
+            return False
+        old, new = self.changes[name]
+        return not old and bool(new)
+
+
+@dataclass
+class Description:
+    """What a registered model says about one of its history records; empty fields are derived."""
+
+    kind: str | None = None
+    summary: str | None = None
+    process_id: int | None = None
+    municipality_id: int | None = None
+    stage: str | None = None
+    actor_user_id: int | None = None
+    # A person without an account acted (e.g. a contact through a task link).
+    actor_person_id: int | None = None
+    # People the record mentions: their names and emails are kept apart (pseudonymisable).
+    people: dict[int, Person] = field(default_factory=dict)
+
+
+Describe = Callable[[Change], Description | None]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    describe: Describe | None = None
+    # Fields holding personal data: their old → new values go to the event's personal part.
+    personal_fields: frozenset[str] = frozenset()
+    # Fields never copied into an event (bulky or secret).
+    hidden_fields: frozenset[str] = frozenset()
+    # Whether its texts may name contact persons (their names are then looked up and kept apart).
+    mentions_people: bool = True
+
+
+class Directory(Protocol):
+    """Places and people, provided by the project (it knows the municipality and contact models)."""
+
+    person_model: Any
+
+    def place(self, municipality_id: int, memo: dict) -> Place | None:
+        """The municipality's name and county code."""
+
+    def people(self, municipality_id: int, memo: dict) -> dict[int, Person]:
+        """Every contact person of the municipality, by primary key."""
+
+    def counties(self) -> list[tuple[str, str]]:
+        """(code, name) of every county, for the timeline filters."""
+
+    def municipalities(self, county_code: str | None = None) -> list[tuple[int, str]]:
+        """(id, name) of the municipalities, of one county or of all."""
+
+    def stage_label(self, code: str) -> str:
+        """How a stage code reads (translated)."""
+
+    def person(self, pk: int) -> Any:
+        """The person model instance (raises its DoesNotExist)."""
+
+    def person_names(self, person: Any) -> list[Person]:
+        """Every name and email the person has had (live and history), newest first."""
+
+    def personal_records(self, person: Any) -> dict[str, list[dict]]:
+        """Everything stored about the person in the live data and history, for a GDPR export."""
+
+    def pseudonymise_person(self, person: Any, pseudonym: Person) -> None:
+        """Replace the person's own fields (live row and its history rows) with the pseudonym."""
+
+
+_models: dict[type, ModelSpec] = {}
+_directory: Directory | None = None
+
+
+def register(
+    model: type,
+    *,
+    describe: Describe | None = None,
+    personal_fields: Iterable[str] = (),
+    hidden_fields: Iterable[str] = (),
+    mentions_people: bool = True,
+) -> None:
+    """Say what ``model``'s history records mean (the audited model, not its history model)."""
+    _models[model] = ModelSpec(
+        describe, frozenset(personal_fields), frozenset(hidden_fields), mentions_people
+    )
+
+
+def spec_for(model: type) -> ModelSpec:
+    for klass in model.__mro__:
+        if klass in _models:
+            return _models[klass]
+    return ModelSpec()
+
+
+def set_directory(directory: Directory) -> None:
+    global _directory
+    _directory = directory
+
+
+def directory() -> Directory | None:
+    return _directory
+
+
+def json_safe(value: Any) -> Any:
+    """A value as it is stored in the events' JSON (dates as ISO text, decimals as text)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return repr(value)  # floats as text: their JSON round trip is not exact everywhere
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [json_safe(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if hasattr(value, "name") and hasattr(value, "storage"):  # a FieldFile
+        return value.name or ""
+    return str(value)

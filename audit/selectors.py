@@ -1,0 +1,222 @@
+"""Every read of the audit trail: the timeline (keyset-paginated), the chain's state, choices for
+the filters, and the events about one contact person.
+
+`timeline` runs one query for a page whatever the table's size (plus one per date bound, which
+turns the date into an id bound through the time index): newest first, ordered by id, which is
+the chain's order.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from . import registry
+from .models import AuditEvent, AuditVerification, Kind
+from .personal import expand, expand_value
+
+MAX_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    events: list[AuditEvent]
+    # Pass as after_id for the next (older) page; None on the last page.
+    next_after_id: int | None
+
+
+def _as_datetime(value, *, end: bool = False) -> datetime.datetime:
+    if isinstance(value, datetime.datetime):
+        return value
+    # A date bound covers the whole day, in the site's time zone.
+    day = value + datetime.timedelta(days=1) if end else value
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def _first_id_from(moment: datetime.datetime) -> int | None:
+    return (
+        AuditEvent.objects.filter(occurred_at__gte=moment)
+        .order_by("occurred_at", "id")
+        .values_list("id", flat=True)
+        .first()
+    )
+
+
+def _pk(value) -> int | None:
+    return getattr(value, "pk", value)
+
+
+def filtered_events(
+    *,
+    county: str | None = None,
+    municipality=None,
+    process=None,
+    actor=None,
+    kinds: Iterable[str] | None = None,
+    since: datetime.date | datetime.datetime | None = None,
+    until: datetime.date | datetime.datetime | None = None,
+) -> QuerySet | None:
+    """The events matching the filters, newest first (None: nothing can match).
+
+    ``since`` is inclusive, ``until`` exclusive for a datetime and inclusive for a date (the
+    whole day). Event times never run backwards in id order, so date bounds become id bounds.
+    """
+    qs = AuditEvent.objects.all()
+    if county:
+        qs = qs.filter(county_code=county)
+    if municipality is not None:
+        qs = qs.filter(municipality_id=_pk(municipality))
+    if process is not None:
+        qs = qs.filter(process_id=_pk(process))
+    if actor is not None:
+        qs = qs.filter(actor_user_id=_pk(actor))
+    kinds = [k for k in (kinds or []) if k]
+    if kinds:
+        qs = qs.filter(kind__in=kinds)
+    if since is not None:
+        first = _first_id_from(_as_datetime(since))
+        if first is None:
+            return None
+        qs = qs.filter(id__gte=first)
+    if until is not None:
+        beyond = _first_id_from(_as_datetime(until, end=True))
+        if beyond is not None:
+            qs = qs.filter(id__lt=beyond)
+    return qs.order_by("-id")
+
+
+def timeline(
+    *,
+    county: str | None = None,
+    municipality=None,
+    process=None,
+    actor=None,
+    kinds: Iterable[str] | None = None,
+    since=None,
+    until=None,
+    after_id: int | None = None,
+    limit: int = 50,
+) -> TimelinePage:
+    """One page of events, newest first; the next page starts after ``next_after_id``."""
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    qs = filtered_events(
+        county=county,
+        municipality=municipality,
+        process=process,
+        actor=actor,
+        kinds=kinds,
+        since=since,
+        until=until,
+    )
+    if qs is None:
+        return TimelinePage([], None)
+    if after_id is not None:
+        qs = qs.filter(id__lt=after_id)
+    events = list(qs[: limit + 1])
+    has_more = len(events) > limit
+    events = events[:limit]
+    return TimelinePage(events, events[-1].id if has_more and events else None)
+
+
+def _stage_label(code: str) -> str:
+    directory = registry.directory()
+    return directory.stage_label(code) if directory and code else code
+
+
+def display(event: AuditEvent) -> dict:
+    """An event as people read it: placeholders replaced by the names they stand for."""
+    personal = event.personal
+    return {
+        "id": event.id,
+        "seq": event.seq,
+        "occurred_at": event.occurred_at,
+        "kind": event.kind,
+        "kind_label": Kind(event.kind).label if event.kind in Kind.values else event.kind,
+        "actor": expand(event.actor_label, personal),
+        "actor_kind": event.actor_kind,
+        "municipality": event.municipality_name,
+        "county_code": event.county_code,
+        "stage": _stage_label(event.stage),
+        "process_id": event.process_id,
+        "summary": expand(event.summary, personal),
+        "reason": expand(event.reason, personal),
+        "changes": expand_value(event.changes, personal),
+        "personal_changes": (personal or {}).get("changes", {}),
+        "record": f"{event.model_label}:{event.object_id}",
+        "is_pseudonymised": event.pseudonymised_at is not None,
+    }
+
+
+# --- The chain's state ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChainStatus:
+    head: AuditEvent | None
+    last_verification: AuditVerification | None
+    last_success: AuditVerification | None
+
+    @property
+    def is_verified_up_to_head(self) -> bool:
+        v = self.last_verification
+        return bool(v and v.is_ok and self.head and v.head_seq == self.head.seq)
+
+
+def chain_status() -> ChainStatus:
+    """The chain head and the latest verification (3 queries), for the steering group's page."""
+    head = AuditEvent.objects.order_by("-seq").only("id", "seq", "hash", "occurred_at").first()
+    last = AuditVerification.objects.order_by("-id").first()
+    last_ok = (
+        last
+        if last and last.is_ok
+        else (AuditVerification.objects.filter(is_ok=True).order_by("-id").first())
+    )
+    return ChainStatus(head=head, last_verification=last, last_success=last_ok)
+
+
+# --- Filter choices ---------------------------------------------------------------------------
+
+
+def county_choices() -> list[tuple[str, str]]:
+    directory = registry.directory()
+    return directory.counties() if directory else []
+
+
+def municipality_choices(county_code: str | None = None) -> list[tuple[int, str]]:
+    directory = registry.directory()
+    return directory.municipalities(county_code) if directory else []
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    return list(Kind.choices)
+
+
+def actor_choices() -> list[tuple[int, str]]:
+    """Users who may act: anyone with an account who is active or has acted."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model()._default_manager.order_by("first_name", "last_name", "username")
+    return [(u.pk, u.get_full_name() or u.get_username()) for u in users.filter(is_active=True)]
+
+
+# --- Personal data ----------------------------------------------------------------------------
+
+
+def events_about_person(person_pk: int) -> QuerySet:
+    """Events whose personal part names the person (pseudonymised ones included)."""
+    return AuditEvent.objects.filter(personal__people__has_key=str(person_pk)).order_by("id")
+
+
+def search_people(query: str, *, limit: int = 50) -> list:
+    directory = registry.directory()
+    if directory is None or not query.strip():
+        return []
+    model = directory.person_model
+    from django.db.models import Q
+
+    condition = Q(name__icontains=query.strip()) | Q(email__icontains=query.strip())
+    return list(model._default_manager.filter(condition).order_by("name", "pk")[:limit])

@@ -1,0 +1,409 @@
+"""Every write on the audit trail: append an event to the chain, record a verification,
+pseudonymise a contact person, note an export of personal data.
+
+Appending takes a transaction-level advisory lock (PostgreSQL) so that chain heads are handed out
+one at a time; the lock is held until the caller's transaction ends, which serialises audited
+transactions from their first audited write to their commit. Take row locks before the first
+audited write in a transaction: a row lock awaited while holding this lock can deadlock with a
+transaction waiting for it (PostgreSQL detects it and aborts one). SQLite serialises writers by
+itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import pgtrigger
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connections, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import chain, registry
+from .models import GENESIS_HASH, ActorKind, AuditEvent, AuditVerification, Kind
+from .personal import build_personal, replace_in
+
+logger = logging.getLogger(__name__)
+
+# The advisory lock's key: any constant that no other code uses.
+CHAIN_LOCK_KEY = zlib.crc32(b"policyflow.audit.chain")
+
+# Who acts in a transaction, by (transaction id, process): a contact answering through a task
+# link, or a project leader recording an answer. Later events of the same transaction and process
+# that name no user are theirs too. Bounded; transaction ids are never reused.
+_tx_actors: OrderedDict[tuple[str, int | None], tuple] = OrderedDict()
+_TX_ACTORS_MAX = 256
+
+
+@dataclass(frozen=True)
+class Head:
+    seq: int
+    hash: str
+    occurred_at: object = None
+
+
+def lock_chain(using: str = "default") -> str | None:
+    """Serialise appends until the transaction ends; return the transaction id (PostgreSQL)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_current_xact_id()::text FROM (SELECT pg_advisory_xact_lock(%s)) AS locked",
+            [CHAIN_LOCK_KEY],
+        )
+        return cursor.fetchone()[0]
+
+
+def chain_head(using: str = "default") -> Head:
+    """The newest event's seq and hash (read it under the lock to append after it)."""
+    row = (
+        AuditEvent.objects.using(using)
+        .order_by("-seq")
+        .values_list("seq", "hash", "occurred_at")
+        .first()
+    )
+    return Head(*row) if row else Head(0, GENESIS_HASH)
+
+
+_CONTEXT_COLUMNS = ("municipality_id", "municipality_name", "county_code", "stage")
+
+
+def head_and_context(process_id: int | None, using: str = "default") -> tuple[Head, dict]:
+    """The chain head and the process's latest place and stage, in one round trip (PostgreSQL).
+
+    Call it under the chain lock: the head is then the one to append after.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        context = {}
+        if process_id is not None:
+            context = (
+                AuditEvent.objects.using(using)
+                .filter(process_id=process_id)
+                .order_by("-id")
+                .values(*_CONTEXT_COLUMNS)
+                .first()
+            ) or {}
+        return chain_head(using), context
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT h.seq, h.hash, h.occurred_at, c.municipality_id, c.municipality_name,
+                   c.county_code, c.stage
+            FROM (SELECT 1) AS one
+            LEFT JOIN LATERAL (
+                SELECT seq, hash, occurred_at FROM audit_auditevent ORDER BY seq DESC LIMIT 1
+            ) AS h ON true
+            LEFT JOIN LATERAL (
+                SELECT municipality_id, municipality_name, county_code, stage
+                FROM audit_auditevent WHERE process_id = %s ORDER BY id DESC LIMIT 1
+            ) AS c ON true
+            """,
+            [process_id],
+        )
+        row = cursor.fetchone()
+    head = Head(row[0], row[1], row[2]) if row[0] is not None else Head(0, GENESIS_HASH)
+    context = dict(zip(_CONTEXT_COLUMNS, row[3:], strict=True)) if row[3] is not None else {}
+    return head, context
+
+
+# People of a municipality, per transaction: one query per municipality and transaction.
+_tx_people: OrderedDict[tuple[str, int], dict] = OrderedDict()
+
+
+def people_in_transaction(txid: str | None, municipality_id: int, load) -> dict:
+    if txid is None:
+        return load()
+    key = (txid, municipality_id)
+    if key not in _tx_people:
+        _tx_people[key] = load()
+        while len(_tx_people) > _TX_ACTORS_MAX:
+            _tx_people.popitem(last=False)
+    return _tx_people[key]
+
+
+def forget_people() -> None:
+    """A contact person changed: names must be looked up again."""
+    _tx_people.clear()
+
+
+def remember_actor(txid: str | None, process_id: int | None, actor: tuple) -> None:
+    """Note who acts in this transaction for this process: ("user", user) or
+    ("person", (pk, Person))."""
+    if txid is None:
+        return
+    _tx_actors[(txid, process_id)] = actor
+    _tx_actors.move_to_end((txid, process_id))
+    while len(_tx_actors) > _TX_ACTORS_MAX:
+        _tx_actors.popitem(last=False)
+
+
+def actor_in_transaction(txid: str | None, process_id: int | None) -> tuple | None:
+    if txid is None:
+        return None
+    return _tx_actors.get((txid, process_id))
+
+
+def append_event(
+    *,
+    kind: str,
+    summary: str,
+    model_label: str,
+    occurred_at=None,
+    object_id: str = "",
+    history_id: int | None = None,
+    reason: str = "",
+    actor_user=None,
+    actor_kind: str | None = None,
+    actor_label: str = "",
+    process_id: int | None = None,
+    municipality_id: int | None = None,
+    municipality_name: str = "",
+    county_code: str = "",
+    stage: str = "",
+    changes: dict | None = None,
+    personal: dict | None = None,
+    using: str = "default",
+    chain_locked: bool = False,
+    head: Head | None = None,
+) -> AuditEvent:
+    """Append one event to the chain, in the caller's transaction (a savepoint of it).
+
+    Texts must already have their people replaced by placeholders (see `audit.personal`).
+    ``chain_locked``: the caller took `lock_chain` in this transaction already (and may pass the
+    ``head`` it read after that).
+    """
+    personal = personal or {}
+    if actor_kind is None:
+        actor_kind = ActorKind.USER if actor_user is not None else ActorKind.SYSTEM
+    if actor_user is not None and not actor_label:
+        actor_label = actor_user.get_full_name() or actor_user.get_username()
+    with transaction.atomic(using=using):
+        if not chain_locked:
+            lock_chain(using)
+        if head is None:
+            head = chain_head(using)
+        now = timezone.now()
+        occurred_at = occurred_at or now
+        event = AuditEvent(
+            seq=head.seq + 1,
+            # The record's clock never runs backwards: a transaction that waited for the lock
+            # is recorded when it got it, which keeps date filters exact on the id order.
+            occurred_at=max(occurred_at, head.occurred_at) if head.occurred_at else occurred_at,
+            kind=kind,
+            actor_kind=actor_kind,
+            actor_user=actor_user,
+            actor_label=actor_label[:300],
+            model_label=model_label,
+            object_id=str(object_id or "")[:64],
+            history_id=history_id,
+            process_id=process_id,
+            municipality_id=municipality_id,
+            municipality_name=municipality_name or "",
+            county_code=county_code or "",
+            stage=stage or "",
+            summary=summary,
+            reason=reason or "",
+            changes=changes or {},
+            personal=personal,
+            personal_digest=chain.personal_digest(personal),
+            prev_hash=head.hash,
+        )
+        event.hash = chain.event_hash(_hashed_values(event))
+        event.save(using=using, force_insert=True)
+    return event
+
+
+def _hashed_values(event: AuditEvent) -> dict:
+    return {name: getattr(event, name) for name in chain.HASHED_FIELDS}
+
+
+# --- Verifications ----------------------------------------------------------------------------
+
+
+def record_verification(*, result, source: str) -> AuditVerification:
+    """Store the outcome of a chain verification (see `audit.verification`)."""
+    return AuditVerification.objects.create(
+        started_at=result.started_at,
+        finished_at=result.finished_at,
+        is_ok=result.is_ok,
+        rows_checked=result.rows_checked,
+        head_id=result.head_id,
+        head_seq=result.head_seq,
+        head_hash=result.head_hash or "",
+        first_bad_id=result.first_bad_id,
+        problem=result.first_problem or "",
+        problem_count=len(result.problems),
+        source=source,
+    )
+
+
+# --- Personal data ----------------------------------------------------------------------------
+
+
+def _require_admin(user) -> None:
+    if user is None or not (user.is_active and user.is_superuser):
+        raise PermissionDenied(_("Only an administrator can do this."))
+
+
+def _directory():
+    directory = registry.directory()
+    if directory is None:
+        raise ValidationError(_("No directory of contact persons is configured."))
+    return directory
+
+
+def _person_label(person) -> str:
+    return f"{person._meta.label_lower}:{person.pk}"
+
+
+def note_personal_data_export(*, person, user) -> AuditEvent:
+    """Record that an administrator exported everything stored about a contact person."""
+    _require_admin(user)
+    with transaction.atomic():
+        return append_event(
+            kind=Kind.PERSONAL_DATA_EXPORTED,
+            summary=_("Personal data of contact person %(id)s exported") % {"id": person.pk},
+            model_label=person._meta.label_lower,
+            object_id=str(person.pk),
+            actor_user=user,
+            municipality_id=getattr(person, "municipality_id", None),
+        )
+
+
+def pseudonym_for(person) -> registry.Person:
+    from django.conf import settings
+    from django.utils import translation
+
+    # In the record's language (the site's), whoever asks.
+    with translation.override(settings.LANGUAGE_CODE):
+        name = _("Pseudonymised contact %(id)s") % {"id": person.pk}
+    return registry.Person(name=name, email=f"pseudonymised-{person.pk}@invalid.example")
+
+
+@dataclass(frozen=True)
+class PseudonymisationResult:
+    event: AuditEvent
+    events_rewritten: int
+    rows_rewritten: int
+
+
+def _audited_tables():
+    """(model, text columns) of every audited model and of its history table."""
+    from django.apps import apps
+    from django.db import models as db_models
+    from simple_history.models import HistoricalChanges
+
+    text_fields = (db_models.CharField, db_models.TextField)
+    for model in apps.get_models():
+        is_history = issubclass(model, HistoricalChanges)
+        if not is_history and not hasattr(model._meta, "simple_history_manager_attribute"):
+            continue
+        columns = [
+            f.column
+            # Local fields: a multi-table child's parent columns live in the parent's table.
+            for f in model._meta.local_concrete_fields
+            if isinstance(f, text_fields) and f.name not in ("history_type",)
+        ]
+        if columns:
+            yield model, columns
+
+
+def _history_trigger_uris() -> list[str]:
+    from .apps import history_trigger_uris
+
+    return history_trigger_uris()
+
+
+def pseudonymise_person(*, person, user, reason: str) -> PseudonymisationResult:
+    """Replace a contact person's name and email, in live data, in history and in the audit
+    trail's personal parts, without breaking the chain; record it as an event.
+
+    Every text column of every audited table and history table has the person's former names and
+    emails replaced (plain text replacement: full names and emails, see docs/audit.md). Events keep
+    their `personal_digest`, so their hashes still verify; they are marked `pseudonymised_at`
+    and listed in the new event, which the verifier checks.
+    """
+    _require_admin(user)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the contact person is pseudonymised.")})
+    directory = _directory()
+    pseudonym = pseudonym_for(person)
+    with transaction.atomic():
+        names = [n for n in directory.person_names(person) if n.name != pseudonym.name]
+        replacements: list[tuple[str, str]] = []
+        for former in names:
+            if former.email:
+                replacements.append((former.email, pseudonym.email))
+            if former.name:
+                replacements.append((former.name, pseudonym.name))
+        # Longest first, so that a name inside an email or a longer name is replaced whole.
+        replacements = sorted(set(replacements), key=lambda r: -len(r[0]))
+        with pgtrigger.ignore(*_history_trigger_uris(), "audit.AuditEvent:append_only"):
+            directory.pseudonymise_person(person, pseudonym)
+            rows = _replace_everywhere(replacements)
+            rewritten = _pseudonymise_events(person.pk, pseudonym, replacements)
+        event = append_event(
+            kind=Kind.PERSON_PSEUDONYMISED,
+            summary=_("Contact person %(id)s pseudonymised") % {"id": person.pk},
+            model_label=person._meta.label_lower,
+            object_id=str(person.pk),
+            reason=reason,
+            actor_user=user,
+            municipality_id=getattr(person, "municipality_id", None),
+            changes={"person": person.pk, "events": rewritten},
+        )
+    return PseudonymisationResult(event=event, events_rewritten=len(rewritten), rows_rewritten=rows)
+
+
+def _replace_everywhere(replacements: list[tuple[str, str]]) -> int:
+    if not replacements:
+        return 0
+    connection = connections["default"]
+    quote = connection.ops.quote_name
+    total = 0
+    with connection.cursor() as cursor:
+        for model, columns in _audited_tables():
+            table = quote(model._meta.db_table)
+            for column in columns:
+                col = quote(column)
+                for old, new in replacements:
+                    # Fixed identifiers from the model registry; values are parameters.
+                    cursor.execute(
+                        f"UPDATE {table} SET {col} = REPLACE({col}, %s, %s) "  # noqa: S608
+                        f"WHERE {col} LIKE %s ESCAPE '\\'",
+                        [old, new, f"%{_like_escape(old)}%"],
+                    )
+                    total += max(cursor.rowcount, 0)
+    return total
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _pseudonymise_events(person_pk: int, pseudonym: registry.Person, replacements) -> list[int]:
+    key = str(person_pk)
+    now = timezone.now()
+    rewritten = []
+    events = (
+        AuditEvent.objects.filter(personal__people__has_key=key)
+        .only("id", "personal")
+        .order_by("id")
+    )
+    for event in events.iterator(chunk_size=1000):
+        personal = replace_in(event.personal, replacements)
+        personal["people"][key] = {"name": pseudonym.name, "email": pseudonym.email}
+        personal["salt"] = ""  # the digest can no longer be recomputed, nor guessed
+        AuditEvent.objects.filter(pk=event.pk).update(personal=personal, pseudonymised_at=now)
+        rewritten.append(event.pk)
+    return rewritten
+
+
+def personal_from(people: dict[int, registry.Person], changes: dict) -> dict:
+    return build_personal(people, changes)

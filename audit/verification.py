@@ -1,0 +1,291 @@
+"""Re-computing the hash chain, streaming, and naming the first row that does not hold.
+
+Rows are read in id order (ids and seqs are both handed out under the chain lock, so they rise
+together). For each row: seq must follow the previous one by exactly 1 (a gap means removed
+rows, a step back means a reordered or inserted row), prev_hash must equal the previous row's
+stored hash, the hash must recompute, and, unless pseudonymised, the personal part must match its
+digest. Every pseudonymised row must be listed by a later pseudonymisation event. The chain must
+still contain the head a previous verification saw (else rows were cut off the end).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import multiprocessing
+import time
+from dataclasses import dataclass, field
+
+from django.db import connections
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from . import chain
+from .conf import setting
+from .models import GENESIS_HASH, AuditEvent, AuditVerification, Kind
+
+MAX_PROBLEMS = 100
+
+_COLUMNS = ("id", *chain.HASHED_FIELDS, "hash", "personal", "pseudonymised_at")
+
+
+@dataclass(frozen=True)
+class Problem:
+    event_id: int | None
+    seq: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"event id {self.event_id} (seq {self.seq})" if self.event_id else "chain"
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class Result:
+    started_at: object
+    finished_at: object = None
+    rows_checked: int = 0
+    head_id: int | None = None
+    head_seq: int | None = None
+    head_hash: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def is_ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first_bad_id(self) -> int | None:
+        return self.problems[0].event_id if self.problems else None
+
+    @property
+    def first_problem(self) -> str:
+        return str(self.problems[0]) if self.problems else ""
+
+    def add(self, event_id, seq, message) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(Problem(event_id, seq, message))
+
+
+# PostgreSQL formats the time exactly as `chain.timestamp` does, which saves parsing a million
+# datetimes only to format them again.
+_PG_TIMESTAMP = """to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+
+
+def _rows(using: str, chunk_size: int, low: int | None = None, high: int | None = None):
+    """Plain tuples in id order (ids in [low, high]), streamed: constant memory, no models."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        qs = AuditEvent.objects.using(using).order_by("id")
+        if low is not None:
+            qs = qs.filter(id__gte=low, id__lte=high)
+        yield from qs.values_list(*_COLUMNS).iterator(chunk_size=chunk_size)
+        return
+    columns = ", ".join(
+        _PG_TIMESTAMP if c == "occurred_at" else connection.ops.quote_name(c) for c in _COLUMNS
+    )
+    where, params = ("WHERE id BETWEEN %s AND %s", [low, high]) if low is not None else ("", [])
+    json_columns = [i for i, c in enumerate(_COLUMNS) if c in ("changes", "personal")]
+    loads = json.loads
+    connection.ensure_connection()
+    # A server-side cursor of psycopg: rows arrive in chunks as plain tuples.
+    raw = connection.connection
+    with raw.transaction(), raw.cursor(name="audit_verify") as cursor:
+        cursor.itersize = chunk_size
+        cursor.execute(
+            f"SELECT {columns} FROM audit_auditevent {where} ORDER BY id",  # noqa: S608
+            params,
+        )
+        for row in cursor:
+            # Django's psycopg setup loads jsonb as text (its JSONField decodes it).
+            if isinstance(row[json_columns[0]], str):
+                row = list(row)
+                for i in json_columns:
+                    row[i] = loads(row[i])
+            yield row
+
+
+@dataclass
+class _Range:
+    """What one worker found in one id range; ranges are stitched together afterwards."""
+
+    rows: int = 0
+    first: tuple | None = None  # (id, seq, prev_hash)
+    last: tuple | None = None  # (id, seq, hash)
+    problems: list[Problem] = field(default_factory=list)
+    pseudonymised: list[tuple[int, int]] = field(default_factory=list)
+    covered: set[int] = field(default_factory=set)
+    remembered_hash: str | None = None
+
+
+def _check_range(using, chunk_size, low, high, remember_seq, is_first_range) -> _Range:
+    key = chain.hmac_key()
+    names = chain.HASHED_FIELDS
+    width = len(names)
+    hash_index = width + 1
+    personal_index, pseudonymised_index = hash_index + 1, hash_index + 2
+    digest_index = 1 + names.index("personal_digest")
+    prev_index, kind_index = 1 + names.index("prev_hash"), 1 + names.index("kind")
+    changes_index = 1 + names.index("changes")
+    empty_digest = chain.personal_digest({}, key)
+    event_hash, personal_digest, compare = (
+        chain.event_hash,
+        chain.personal_digest,
+        hmac.compare_digest,
+    )
+    found = _Range()
+
+    def add(event_id, seq, message):
+        if len(found.problems) < MAX_PROBLEMS:
+            found.problems.append(Problem(event_id, seq, message))
+
+    expected_seq, prev_hash = (1, GENESIS_HASH) if is_first_range else (None, None)
+    for row in _rows(using, chunk_size, low, high):
+        found.rows += 1
+        event_id, seq, row_hash = row[0], row[1], row[hash_index]
+        if found.first is None:
+            found.first = (event_id, seq, row[prev_index])
+        if expected_seq is not None and seq != expected_seq:
+            if seq > expected_seq:
+                gap = f"{expected_seq}" if seq == expected_seq + 1 else f"{expected_seq}–{seq - 1}"
+                add(event_id, seq, f"seq {gap} missing before it: rows removed or reordered")
+            else:
+                add(event_id, seq, f"seq {seq} out of order (expected {expected_seq})")
+        if prev_hash is not None and row[prev_index] != prev_hash:
+            add(event_id, seq, "prev_hash does not match the previous row: inserted or reordered")
+        if not compare(
+            event_hash(dict(zip(names, row[1 : width + 1], strict=True)), key), row_hash
+        ):
+            add(event_id, seq, "hash does not match its content: the row was altered")
+        if row[pseudonymised_index] is None:
+            personal = row[personal_index]
+            digest = personal_digest(personal, key) if personal else empty_digest
+            if not compare(digest, row[digest_index]):
+                add(event_id, seq, "personal data does not match its digest: altered")
+        else:
+            found.pseudonymised.append((event_id, seq))
+        if row[kind_index] == Kind.PERSON_PSEUDONYMISED:
+            found.covered.update((row[changes_index] or {}).get("events", []))
+        if seq == remember_seq:
+            found.remembered_hash = row_hash
+        expected_seq = seq + 1 if expected_seq is None else max(seq, expected_seq) + 1
+        prev_hash = row_hash
+        found.last = (event_id, seq, row_hash)
+    return found
+
+
+def _check_range_in_worker(args) -> _Range:
+    from django.db import connections as worker_connections
+
+    try:
+        return _check_range(*args)
+    finally:
+        worker_connections.close_all()
+
+
+def _split(using: str, jobs: int) -> list[tuple[int, int]]:
+    bounds = AuditEvent.objects.using(using).aggregate(low=Min("id"), high=Max("id"))
+    low, high = bounds["low"], bounds["high"]
+    if low is None:
+        return []
+    step = max((high - low + 1) // jobs, 1)
+    edges = [low + i * step for i in range(jobs)] + [high + 1]
+    return [(edges[i], edges[i + 1] - 1) for i in range(jobs) if edges[i] <= edges[i + 1] - 1]
+
+
+def verify_chain(*, using: str = "default", chunk_size: int | None = None, jobs: int = 1) -> Result:
+    """Verify the whole chain. ``jobs`` > 1 checks id ranges in parallel processes (each with its
+    own connection, so only outside a transaction: inside one the others could not see its rows).
+    """
+    started = time.monotonic()
+    result = Result(started_at=timezone.now())
+    chunk_size = chunk_size or setting("AUDIT_VERIFY_CHUNK_SIZE")
+    last = _last_verified_head(using)
+    remember_seq = last[0] if last else None
+    connection = connections[using]
+    if jobs > 1 and (connection.in_atomic_block or connection.vendor != "postgresql"):
+        jobs = 1
+    if jobs == 1:
+        ranges = [_check_range(using, chunk_size, None, None, remember_seq, True)]
+    else:
+        splits = _split(using, jobs)
+        tasks = [
+            (using, chunk_size, low, high, remember_seq, i == 0)
+            for i, (low, high) in enumerate(splits)
+        ]
+        connections.close_all()  # forked workers must not share the parent's connection
+        with multiprocessing.get_context("fork").Pool(len(tasks) or 1) as pool:
+            ranges = pool.map(_check_range_in_worker, tasks)
+
+    problems: list[Problem] = []
+    previous = None
+    covered: set[int] = set()
+    pseudonymised: list[tuple[int, int]] = []
+    remembered = None
+    for found in ranges:
+        if found.first is None:
+            continue
+        if previous is not None:
+            first_id, first_seq, first_prev = found.first
+            _, last_seq, last_hash = previous.last
+            if first_seq != last_seq + 1:
+                problems.append(
+                    Problem(first_id, first_seq, f"seq {last_seq + 1} missing or out of order")
+                )
+            if first_prev != last_hash:
+                problems.append(
+                    Problem(first_id, first_seq, "prev_hash does not match the previous row")
+                )
+        problems += found.problems
+        covered |= found.covered
+        pseudonymised += found.pseudonymised
+        remembered = remembered or found.remembered_hash
+        result.rows_checked += found.rows
+        result.head_id, result.head_seq, result.head_hash = found.last
+        previous = found
+    for event_id, seq in pseudonymised:
+        if event_id not in covered:
+            problems.append(
+                Problem(event_id, seq, "pseudonymised without a pseudonymisation event")
+            )
+    problems.sort(key=lambda p: (p.event_id is None, p.event_id or 0))
+    if last is not None and remembered != last[1]:
+        problems.append(
+            Problem(
+                None,
+                None,
+                f"the head verified before (seq {last[0]}) is gone or changed: rows were "
+                "removed from the end",
+            )
+        )
+    result.problems = problems[:MAX_PROBLEMS]
+    result.finished_at = timezone.now()
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _last_verified_head(using: str) -> tuple[int, str] | None:
+    row = (
+        AuditVerification.objects.using(using)
+        .filter(is_ok=True, head_seq__isnull=False)
+        .order_by("-id")
+        .values_list("head_seq", "head_hash")
+        .first()
+    )
+    return row
+
+
+def triggers_missing(using: str = "default") -> list[str]:
+    """Tables whose append-only trigger is not installed (PostgreSQL; empty elsewhere)."""
+    import pgtrigger.core
+    from pgtrigger import registry
+
+    if connections[using].vendor != "postgresql":
+        return []
+    missing = []
+    for model, trigger in registry.registered():
+        status, enabled = trigger.get_installation_status(model, database=using)
+        if status != pgtrigger.core.INSTALLED or not enabled:
+            missing.append(f"{model._meta.db_table}:{trigger.name}")
+    return missing

@@ -1,0 +1,235 @@
+"""Thin views of the audit trail: timelines (county-wide, per municipality, per process), the CSV
+and archive exports, and the administrator's personal-data pages (export, pseudonymise).
+
+Timelines and exports need AUDIT_READ_PERMISSION (project leaders and the steering group); the
+personal-data pages are for superusers only. Nothing here changes the record except the two
+POSTs of the personal-data pages, which are CSRF-protected.
+"""
+
+import json
+import tempfile
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.http import require_POST
+from django.views.generic import TemplateView
+
+from . import exports, registry, selectors, services
+from .conf import setting
+from .forms import PseudonymiseForm, TimelineFilterForm
+from .models import AuditEvent
+
+
+class ReadMixin(LoginRequiredMixin, PermissionRequiredMixin):
+    def get_permission_required(self):
+        return [setting("AUDIT_READ_PERMISSION")]
+
+
+class AdminMixin(LoginRequiredMixin):
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not request.user.is_superuser:
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+def _scope(view_name: str, pk: int | None) -> tuple[str, dict]:
+    if view_name in ("process", "process_csv"):
+        return "process", {"process": pk}
+    if view_name in ("municipality", "municipality_csv"):
+        return "municipality", {"municipality": pk}
+    return "county", {}
+
+
+def _scope_title(scope: str, pk: int | None) -> str:
+    if scope == "process":
+        name = (
+            AuditEvent.objects.filter(process_id=pk)
+            .order_by("-id")
+            .values_list("municipality_name", flat=True)
+            .first()
+        )
+        if name is None:
+            raise Http404
+        return _("Timeline of process %(id)s – %(municipality)s") % {"id": pk, "municipality": name}
+    if scope == "municipality":
+        directory = registry.directory()
+        place = directory.place(pk, {}) if directory else None
+        if place is None:
+            raise Http404
+        return _("Timeline of %(municipality)s") % {"municipality": place.municipality_name}
+    return _("Audit trail")
+
+
+def _filter_query(request) -> str:
+    query = request.GET.copy()
+    query.pop("after", None)
+    return query.urlencode()
+
+
+class TimelineView(ReadMixin, TemplateView):
+    template_name = "audit/timeline.html"
+
+    def get_context_data(self, pk=None, **kwargs):
+        scope, fixed = _scope(self.request.resolver_match.url_name, pk)
+        title = _scope_title(scope, pk)
+        form = TimelineFilterForm(self.request.GET or None, scope=scope)
+        filters = {**form.filters(), **fixed} if form.is_bound else dict(fixed)
+        after = form.cleaned_data.get("after") if form.is_bound and form.is_valid() else None
+        page = selectors.timeline(**filters, after_id=after, limit=50)
+        query = _filter_query(self.request)
+        csv_url = {
+            "county": "audit:export_csv",
+            "process": "audit:process_csv",
+            "municipality": "audit:municipality_csv",
+        }[scope]
+        return super().get_context_data(
+            title=title,
+            scope=scope,
+            scope_pk=pk,
+            form=form,
+            events=[selectors.display(e) for e in page.events],
+            next_after_id=page.next_after_id,
+            is_first_page=after is None,
+            query=query,
+            csv_url=csv_url,
+            chain=selectors.chain_status(),
+            **kwargs,
+        )
+
+
+class ProcessTimelineView(TimelineView):
+    pass
+
+
+class MunicipalityTimelineView(TimelineView):
+    pass
+
+
+class CsvExportView(ReadMixin, View):
+    """The timeline's events (same filters), oldest first, streamed: any size."""
+
+    def get(self, request, pk=None):
+        scope, fixed = _scope(request.resolver_match.url_name, pk)
+        form = TimelineFilterForm(request.GET or None, scope=scope)
+        if form.is_bound and not form.is_valid():
+            return HttpResponse(_("Invalid filters."), status=400, content_type="text/plain")
+        filters = {**(form.filters() if form.is_bound else {}), **fixed}
+        queryset = selectors.filtered_events(**filters)
+        delimiter = ";" if request.GET.get("delimiter") in (";", "semicolon") else ","
+        rows = exports.stream_csv(
+            queryset if queryset is not None else AuditEvent.objects.none(), delimiter=delimiter
+        )
+        response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+        stamp = timezone.now().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="policyflow-audit-{stamp}.csv"'
+        return response
+
+
+class ArchiveExportView(ReadMixin, View):
+    """A ZIP for the Region's e-archive: events.jsonl, schema.json and manifest.json (checksums)."""
+
+    def get(self, request):
+        form = TimelineFilterForm(request.GET or None, scope="county")
+        if form.is_bound and not form.is_valid():
+            return HttpResponse(_("Invalid filters."), status=400, content_type="text/plain")
+        filters = form.filters() if form.is_bound else {}
+        queryset = selectors.filtered_events(**filters)
+        # FileResponse closes the file when the response is sent.
+        target = tempfile.TemporaryFile()  # noqa: SIM115
+        exports.write_archive(
+            target,
+            queryset if queryset is not None else AuditEvent.objects.none(),
+            filters={k: str(v) for k, v in filters.items() if v},
+        )
+        target.seek(0)
+        stamp = timezone.now().strftime("%Y%m%d-%H%M")
+        return FileResponse(
+            target,
+            as_attachment=True,
+            filename=f"policyflow-audit-archive-{stamp}.zip",
+            content_type="application/zip",
+        )
+
+
+# --- Personal data (administrators) -----------------------------------------------------------
+
+
+def _person_or_404(pk: int):
+    directory = registry.directory()
+    if directory is None:
+        raise Http404
+    try:
+        return directory.person(pk)
+    except ObjectDoesNotExist as exc:
+        raise Http404 from exc
+
+
+class PeopleView(AdminMixin, TemplateView):
+    template_name = "audit/people.html"
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.get("q", "")
+        return super().get_context_data(
+            query=query, people=selectors.search_people(query), **kwargs
+        )
+
+
+class PersonView(AdminMixin, TemplateView):
+    template_name = "audit/person.html"
+
+    def get_context_data(self, pk, **kwargs):
+        person = _person_or_404(pk)
+        return super().get_context_data(
+            person=person,
+            event_count=selectors.events_about_person(pk).count(),
+            form=kwargs.pop("form", None) or PseudonymiseForm(),
+            **kwargs,
+        )
+
+
+@method_decorator(require_POST, name="dispatch")
+class PersonExportView(AdminMixin, View):
+    """Everything stored about the contact person, as a JSON download (the export is recorded)."""
+
+    def post(self, request, pk):
+        person = _person_or_404(pk)
+        data = exports.personal_data_export(person)
+        services.note_personal_data_export(person=person, user=request.user)
+        response = HttpResponse(
+            json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True),
+            content_type="application/json; charset=utf-8",
+        )
+        response["Content-Disposition"] = f'attachment; filename="contact-{pk}-personal-data.json"'
+        return response
+
+
+@method_decorator(require_POST, name="dispatch")
+class PseudonymiseView(AdminMixin, View):
+    def post(self, request, pk):
+        person = _person_or_404(pk)
+        form = PseudonymiseForm(request.POST)
+        if form.is_valid():
+            try:
+                result = services.pseudonymise_person(
+                    person=person, user=request.user, reason=form.cleaned_data["reason"]
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(
+                    request,
+                    _("The contact person is pseudonymised (%(count)s audit events rewritten).")
+                    % {"count": result.events_rewritten},
+                )
+                return redirect("audit:person", pk)
+        view = PersonView()
+        view.setup(request, pk=pk)
+        context = view.get_context_data(pk=pk, form=form)
+        return render(request, "audit/person.html", context, status=400)

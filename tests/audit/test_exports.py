@@ -1,0 +1,141 @@
+"""Exports: the CSV round-trips, the archive's checksums verify, the GDPR export is complete."""
+
+import csv
+import hashlib
+import io
+import json
+import zipfile
+
+import pytest
+from django.urls import reverse
+
+from audit import exports, selectors
+from audit.models import AuditEvent, Kind
+from audit.personal import expand
+
+pytestmark = pytest.mark.django_db
+
+
+def csv_rows(response, delimiter=","):
+    body = b"".join(response.streaming_content).decode("utf-8")
+    assert body.startswith("\ufeff")  # Excel reads the BOM as "this is UTF-8"
+    return list(csv.reader(io.StringIO(body[1:]), delimiter=delimiter))
+
+
+def test_csv_export_round_trips_the_timeline(vaxjo_story, steering_client):
+    process = vaxjo_story.process
+    response = steering_client.get(reverse("audit:process_csv", args=[process.pk]))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    header, *rows = csv_rows(response)
+    assert header == exports.csv_header()
+    events = list(AuditEvent.objects.filter(process_id=process.pk).order_by("id"))
+    assert rows == [exports.csv_row(e) for e in events]
+    by_id = {int(row[1]): row for row in rows}
+    decision = next(e for e in events if e.kind == Kind.DECISION_RECORDED)
+    assert by_id[decision.id][6] == "Växjö" and "KS 2026/39" in by_id[decision.id][9]
+    answer = next(e for e in events if e.kind == Kind.ANSWER_RECEIVED)
+    assert by_id[answer.id][4] == "Vera Växjö (via task link)"
+    assert by_id[answer.id][4] == expand(answer.actor_label, answer.personal)
+
+
+def test_csv_export_with_semicolons_and_filters(vaxjo_story, steering_client):
+    response = steering_client.get(
+        reverse("audit:export_csv"),
+        {
+            "county": "07",
+            "kind": [Kind.DECISION_RECORDED, Kind.LINK_SENT],
+            "delimiter": "semicolon",
+        },
+    )
+    header, *rows = csv_rows(response, delimiter=";")
+    assert len(header) == 13
+    assert sorted(row[3] for row in rows) == [
+        "Decision recorded",
+        "Task link sent",
+        "Task link sent",
+    ]
+
+
+def test_archive_export_checksums_verify_and_hold_every_event(vaxjo_story, steering_client):
+    from django.core.management import call_command
+
+    call_command("verify_audit", stdout=io.StringIO())
+    response = steering_client.get(reverse("audit:archive"))
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    data = b"".join(response.streaming_content)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert set(archive.namelist()) == {"events.jsonl", "schema.json", "manifest.json"}
+        manifest = json.loads(archive.read("manifest.json"))
+        for name, meta in manifest["files"].items():
+            assert hashlib.sha256(archive.read(name)).hexdigest() == meta["sha256"], name
+        lines = archive.read("events.jsonl").decode().splitlines()
+    assert exports.verify_archive(io.BytesIO(data)) == []
+    events = [json.loads(line) for line in lines]
+    assert [e["id"] for e in events] == list(
+        AuditEvent.objects.order_by("id").values_list("id", flat=True)
+    )
+    head = AuditEvent.objects.order_by("-seq").first()
+    assert manifest["chain_head"] == {"seq": head.seq, "id": head.id, "hash": head.hash}
+    assert manifest["last_verification"]["is_ok"] is True
+    # The archive holds what is needed to re-check each event's hash with the key.
+    from audit import chain
+
+    last = events[-1]
+    values = {name: last[name] for name in chain.HASHED_FIELDS}
+    values["occurred_at"] = AuditEvent.objects.get(pk=last["id"]).occurred_at
+    assert chain.event_hash(values) == last["hash"]
+
+
+def test_tampered_archive_fails_its_checksum(vaxjo_story, tmp_path):
+    path = tmp_path / "archive.zip"
+    with path.open("wb") as target:
+        exports.write_archive(target, selectors.filtered_events(process=vaxjo_story.process))
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members["events.jsonl"] = members["events.jsonl"].replace(b"KS 2026/39", b"KS 2026/40")
+    tampered = io.BytesIO()
+    with zipfile.ZipFile(tampered, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    assert exports.verify_archive(tampered) == [
+        "events.jsonl: checksum does not match the manifest"
+    ]
+
+
+def test_administrator_exports_everything_about_a_contact(vaxjo_story, admin_client):
+    contact = vaxjo_story.contact
+    page = admin_client.get(reverse("audit:person", args=[contact.pk]))
+    assert page.status_code == 200 and "Vera Växjö" in page.content.decode()
+    response = admin_client.post(reverse("audit:person_export", args=[contact.pk]))
+    assert response.status_code == 200
+    data = json.loads(response.content)
+    records = data["records"]
+    assert records["contact"][0]["email"] == "vera@vaxjo.example"
+    assert len(records["approval_answers"]) == 2
+    assert records["approval_answers"][0]["comment"] == "Förtydliga reserverad upphandling."
+    assert len(records["task_links"]) == 2
+    assert records["notifications"][0]["recipient_email"] == "vera@vaxjo.example"
+    kinds = {e["kind"] for e in data["audit_events"]}
+    assert {Kind.LINK_SENT, Kind.ANSWER_RECEIVED, Kind.LINK_OPENED} <= kinds
+    assert AuditEvent.objects.filter(
+        kind=Kind.PERSONAL_DATA_EXPORTED, object_id=str(contact.pk)
+    ).exists()
+
+
+def test_personal_data_pages_are_for_administrators_only(vaxjo_story, steering_client):
+    contact = vaxjo_story.contact
+    assert steering_client.get(reverse("audit:person", args=[contact.pk])).status_code == 403
+    assert (
+        steering_client.post(reverse("audit:person_export", args=[contact.pk])).status_code == 403
+    )
+    response = steering_client.post(
+        reverse("audit:person_pseudonymise", args=[contact.pk]), {"reason": "x", "confirm": "on"}
+    )
+    assert response.status_code == 403
+    assert steering_client.get(reverse("audit:people"), {"q": "Vera"}).status_code == 403
+
+
+def test_export_is_post_only(vaxjo_story, admin_client):
+    url = reverse("audit:person_export", args=[vaxjo_story.contact.pk])
+    assert admin_client.get(url).status_code == 405

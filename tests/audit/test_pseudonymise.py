@@ -1,0 +1,117 @@
+"""An administrator pseudonymises a contact who has left: the name and email disappear from the
+live data, the history and the audit trail, and the chain still verifies."""
+
+import io
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.db import connection
+from django.urls import reverse
+
+from audit import services
+from audit.models import AuditEvent, Kind
+from audit.personal import expand
+from audit.verification import verify_chain
+from municipalities.models import Contact
+from notifications.models import Notification
+from workflows.models import ApprovalAnswer, TaskLink
+
+pytestmark = pytest.mark.django_db
+
+
+def tables_mentioning(*texts) -> list[str]:
+    """Every table, live or history, whose text columns still hold one of ``texts``."""
+    found = []
+    with connection.cursor() as cursor:
+        for model in apps.get_models():
+            if model._meta.db_table not in connection.introspection.table_names():
+                continue
+            columns = [
+                f.column
+                for f in model._meta.local_concrete_fields
+                if f.get_internal_type() in ("CharField", "TextField", "EmailField", "JSONField")
+            ]
+            for column in columns:
+                for text in texts:
+                    # Fixed identifiers from the model registry.
+                    cursor.execute(
+                        f"SELECT count(*) FROM {model._meta.db_table} "  # noqa: S608
+                        f"WHERE CAST({column} AS text) LIKE %s",
+                        [f"%{text}%"],
+                    )
+                    if cursor.fetchone()[0]:
+                        found.append(f"{model._meta.db_table}.{column}")
+    return found
+
+
+def pseudonymise(story, admin_user):
+    return services.pseudonymise_person(
+        person=story.contact, user=admin_user, reason="Har slutat i kommunen."
+    )
+
+
+def test_pseudonymising_removes_the_name_and_email_everywhere(vaxjo_story, admin_user):
+    before = tables_mentioning("Vera Växjö", "vera@vaxjo.example")
+    assert "municipalities_historicalcontact.name" in before
+    assert "audit_auditevent.personal" in before
+    assert "workflows_historicaltasklink.history_change_reason" in before
+    assert "notifications_notification.recipient_email" in before
+
+    result = pseudonymise(vaxjo_story, admin_user)
+
+    assert tables_mentioning("Vera Växjö", "vera@vaxjo.example", "Vera") == []
+    contact = Contact.objects.get(pk=vaxjo_story.contact.pk)
+    assert contact.name == f"Pseudonymised contact {contact.pk}"
+    assert contact.email == f"pseudonymised-{contact.pk}@invalid.example"
+    assert not contact.is_active
+    assert {h.name for h in contact.history.all()} == {contact.name}
+    assert result.events_rewritten >= 6
+    to_contact = Notification.objects.filter(
+        topic=f"process:{vaxjo_story.process.pk}", recipient_name=contact.name
+    )
+    assert to_contact and {n.recipient_email for n in to_contact} == {contact.email}
+
+
+def test_pseudonymising_keeps_the_chain_verifiable(vaxjo_story, admin_user):
+    call_command("verify_audit", stdout=io.StringIO())
+    pseudonymise(vaxjo_story, admin_user)
+    result = verify_chain()
+    assert result.is_ok, result.first_problem
+    out = io.StringIO()
+    call_command("verify_audit", stdout=out)
+    assert "intact" in out.getvalue()
+
+
+def test_the_record_still_reads_with_the_pseudonym(vaxjo_story, admin_user):
+    pseudonymise(vaxjo_story, admin_user)
+    answer = AuditEvent.objects.filter(
+        kind=Kind.ANSWER_RECEIVED, process_id=vaxjo_story.process.pk
+    ).first()
+    pseudonym = f"Pseudonymised contact {vaxjo_story.contact.pk}"
+    assert expand(answer.actor_label, answer.personal) == f"{pseudonym} (via task link)"
+    assert answer.pseudonymised_at is not None
+    event = AuditEvent.objects.get(kind=Kind.PERSON_PSEUDONYMISED)
+    assert event.reason == "Har slutat i kommunen." and answer.pk in event.changes["events"]
+    # The workflow's own records are untouched apart from the name.
+    assert ApprovalAnswer.objects.filter(contact=vaxjo_story.contact).count() == 2
+    assert TaskLink.objects.filter(contact=vaxjo_story.contact).count() == 2
+
+
+def test_administrator_pseudonymises_through_the_page(vaxjo_story, admin_client):
+    url = reverse("audit:person_pseudonymise", args=[vaxjo_story.contact.pk])
+    response = admin_client.post(url, {"reason": "", "confirm": ""})
+    assert response.status_code == 400
+    assert Contact.objects.get(pk=vaxjo_story.contact.pk).name == "Vera Växjö"
+    response = admin_client.post(url, {"reason": "Har slutat.", "confirm": "on"})
+    assert response.status_code == 302
+    assert Contact.objects.get(pk=vaxjo_story.contact.pk).name.startswith("Pseudonymised")
+    assert admin_client.get(url).status_code == 405
+
+
+def test_only_an_administrator_may_pseudonymise(vaxjo_story, leader):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.pseudonymise_person(person=vaxjo_story.contact, user=leader, reason="x")
+    assert Contact.objects.get(pk=vaxjo_story.contact.pk).name == "Vera Växjö"

@@ -1,0 +1,67 @@
+"""Timeline pages run the same number of queries for 8 and for 290 municipalities with events."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from audit import services
+from audit.models import Kind
+from municipalities.models import Municipality
+
+pytestmark = pytest.mark.django_db
+
+
+def events_for(municipalities, per_municipality=3):
+    for municipality in municipalities:
+        for number in range(per_municipality):
+            services.append_event(
+                kind=Kind.PROCESS_CHANGED,
+                summary=f"Event {number} of {municipality.name}",
+                model_label="tests.example",
+                process_id=municipality.pk,
+                municipality_id=municipality.pk,
+                municipality_name=municipality.name,
+                county_code=municipality.county.code,
+                stage="dialogue",
+            )
+
+
+def queries(client, url, params=None) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, params or {})
+    assert response.status_code == 200
+    return len(captured)
+
+
+PAGES = [
+    ("audit:timeline", None, {}),
+    ("audit:timeline", None, {"county": "07", "kind": "process_changed"}),
+    ("audit:timeline", None, {"since": "2020-01-01", "until": "2099-12-31"}),
+    ("audit:municipality", "first", {}),
+    ("audit:process", "first", {}),
+]
+
+
+def measure(client, first):
+    counts = []
+    for name, arg, params in PAGES:
+        url = reverse(name, args=[first.pk] if arg else [])
+        counts.append(queries(client, url, params))
+    return counts
+
+
+def test_timeline_query_counts_do_not_grow_with_the_municipalities(steering_client, seeded):
+    everywhere = list(Municipality.objects.select_related("county").order_by("code"))
+    kronoberg = [m for m in everywhere if m.county.code == "07"]
+    assert len(kronoberg) == 8 and len(everywhere) == 290
+
+    events_for(kronoberg)
+    first = kronoberg[0]
+    small = measure(steering_client, first)
+
+    events_for([m for m in everywhere if m.county.code != "07"])
+    large = measure(steering_client, first)
+
+    assert small == large
+    assert max(large) <= 14

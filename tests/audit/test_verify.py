@@ -1,0 +1,157 @@
+"""`verify_audit` re-computes the chain and names the first row that was altered, removed or
+reordered; the nightly task records each run and alerts on failure."""
+
+import io
+
+import pgtrigger
+import pytest
+from django.core import mail
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from audit.models import AuditEvent, AuditVerification, Kind
+from audit.selectors import chain_status
+from audit.tasks import verify_audit_chain
+from audit.verification import verify_chain
+
+pytestmark = pytest.mark.django_db
+
+UNLOCKED = ("audit.AuditEvent:append_only", "audit.AuditEvent:chain_immutable")
+
+
+def tamper(sql: str, params=()) -> None:
+    """Change the audit table behind the application's back, with its triggers lifted."""
+    with pgtrigger.ignore(*UNLOCKED), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def story_event(story, kind):
+    return AuditEvent.objects.filter(process_id=story.process.pk, kind=kind).order_by("id").first()
+
+
+def run_command() -> str:
+    out = io.StringIO()
+    call_command("verify_audit", stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def broken() -> str:
+    with pytest.raises(CommandError) as error:
+        call_command("verify_audit", stdout=io.StringIO(), stderr=io.StringIO())
+    return str(error.value)
+
+
+def test_intact_chain_verifies_and_is_recorded(vaxjo_story):
+    output = run_command()
+    assert "The audit chain is intact." in output
+    verification = AuditVerification.objects.latest()
+    head = AuditEvent.objects.order_by("-seq").first()
+    assert verification.is_ok and verification.head_seq == head.seq
+    assert verification.head_hash == head.hash and verification.rows_checked == head.seq
+    status = chain_status()
+    assert status.head == head and status.is_verified_up_to_head
+
+
+def test_a_changed_row_is_named(vaxjo_story):
+    decision = story_event(vaxjo_story, Kind.DECISION_RECORDED)
+    tamper("UPDATE audit_auditevent SET summary = %s WHERE id = %s", ["Rejected", decision.pk])
+    message = broken()
+    assert f"event id {decision.pk} (seq {decision.seq})" in message
+    assert "altered" in message
+    assert AuditVerification.objects.latest().first_bad_id == decision.pk
+
+
+def test_a_changed_personal_part_is_named(vaxjo_story):
+    answer = story_event(vaxjo_story, Kind.ANSWER_RECEIVED)
+    personal = answer.personal
+    personal["people"][str(vaxjo_story.contact.pk)]["name"] = "Someone Else"
+    tamper(
+        "UPDATE audit_auditevent SET personal = %s::jsonb WHERE id = %s",
+        [__import__("json").dumps(personal), answer.pk],
+    )
+    result = verify_chain()
+    assert result.first_bad_id == answer.pk and "personal data" in result.first_problem
+
+
+def test_a_deleted_row_is_detected_at_the_row_after_it(vaxjo_story):
+    link = story_event(vaxjo_story, Kind.LINK_SENT)
+    after = AuditEvent.objects.filter(id__gt=link.pk).order_by("id").first()
+    tamper("DELETE FROM audit_auditevent WHERE id = %s", [link.pk])
+    message = broken()
+    assert f"event id {after.pk} (seq {after.seq})" in message
+    assert f"seq {link.seq} missing" in message
+
+
+def test_a_reordered_row_is_named(vaxjo_story):
+    first = story_event(vaxjo_story, Kind.DRAFT_WRITTEN)
+    second = AuditEvent.objects.filter(id__gt=first.pk).order_by("id").first()
+    # Swap the two rows' places in the chain (via a free seq, as seq is unique).
+    tamper("UPDATE audit_auditevent SET seq = 999999999 WHERE id = %s", [first.pk])
+    tamper("UPDATE audit_auditevent SET seq = %s WHERE id = %s", [first.seq, second.pk])
+    tamper("UPDATE audit_auditevent SET seq = %s WHERE id = %s", [second.seq, first.pk])
+    result = verify_chain()
+    assert result.first_bad_id == first.pk
+    assert {p.event_id for p in result.problems} >= {first.pk, second.pk}
+
+
+def test_an_inserted_forged_row_is_named(vaxjo_story):
+    decision = story_event(vaxjo_story, Kind.DECISION_RECORDED)
+    # A copy of a real row slipped in at the end, claiming to be the decision again.
+    tamper(
+        """INSERT INTO audit_auditevent (seq, occurred_at, kind, actor_kind, actor_user_id,
+        actor_label, model_label, object_id, history_id, process_id, municipality_id,
+        municipality_name, county_code, stage, summary, reason, changes, personal,
+        personal_digest, pseudonymised_at, prev_hash, hash)
+        SELECT (SELECT max(seq) + 1 FROM audit_auditevent), occurred_at, kind, actor_kind,
+        actor_user_id, actor_label, model_label, object_id, history_id, process_id,
+        municipality_id, municipality_name, county_code, stage, summary, reason, changes,
+        personal, personal_digest, pseudonymised_at, prev_hash, hash
+        FROM audit_auditevent WHERE id = %s""",
+        [decision.pk],
+    )
+    forged = AuditEvent.objects.order_by("-id").first()
+    result = verify_chain()
+    assert result.first_bad_id == forged.pk
+
+
+def test_rows_cut_off_the_end_after_a_verification_are_detected(vaxjo_story):
+    run_command()
+    head = AuditEvent.objects.order_by("-seq").first()
+    tamper("DELETE FROM audit_auditevent WHERE id = %s", [head.pk])
+    message = broken()
+    assert f"seq {head.seq}" in message and "removed from the end" in message
+
+
+def test_a_pseudonymised_mark_without_a_pseudonymisation_is_detected(vaxjo_story):
+    answer = story_event(vaxjo_story, Kind.ANSWER_RECEIVED)
+    tamper("UPDATE audit_auditevent SET pseudonymised_at = now() WHERE id = %s", [answer.pk])
+    result = verify_chain()
+    assert result.first_bad_id == answer.pk
+    assert "without a pseudonymisation event" in result.first_problem
+
+
+def test_nightly_verification_alerts_the_steering_group_when_broken(vaxjo_story, steering):
+    mail.outbox.clear()  # the story's own email
+    assert verify_audit_chain() is True
+    assert mail.outbox == []
+    decision = story_event(vaxjo_story, Kind.DECISION_RECORDED)
+    tamper("UPDATE audit_auditevent SET reason = '' WHERE id = %s", [decision.pk])
+    assert verify_audit_chain() is False
+    verification = AuditVerification.objects.latest()
+    assert not verification.is_ok and verification.source == "nightly"
+    assert verification.first_bad_id == decision.pk
+    alert = next(m for m in mail.outbox if steering.email in m.to)
+    assert f"event id {decision.pk}" in alert.body
+
+
+def test_steering_group_page_shows_a_failed_verification(vaxjo_story, steering_client):
+    decision = story_event(vaxjo_story, Kind.DECISION_RECORDED)
+    tamper("UPDATE audit_auditevent SET reason = '' WHERE id = %s", [decision.pk])
+    verify_audit_chain()
+    page = steering_client.get("/audit/").content.decode()
+    assert "found the record altered" in page and f"event id {decision.pk}" in page
+
+
+def test_nightly_verification_is_scheduled(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["audit-verify-chain"]
+    assert entry["task"] == "audit.verify_chain"

@@ -1,0 +1,133 @@
+"""The project leader's and the municipal contact's pages in a real, Swedish browser: axe-core
+finds no WCAG 2.1 A/AA (or best-practice) problem, form errors are announced and lead to their
+fields, pages reflow to 320 CSS px, and the keyboard reaches the content through the skip link."""
+
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
+from playwright.sync_api import expect
+
+from workflows.flows import PolicyAdoptionFlow
+
+from .helpers import login_with_form, open_task
+
+pytestmark = [pytest.mark.xdist_group("browser"), pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def test_login_page_passes_axe_in_swedish_and_logs_the_leader_in(
+    page, live_server, leader, axe_check
+):
+    page.goto(live_server.url + reverse("login"))
+
+    assert page.locator("html").get_attribute("lang") == "sv"
+    assert page.get_by_role("heading", level=1).inner_text() == "Logga in"
+    axe_check(page)
+    login_with_form(page, live_server.url, leader)
+    assert page.url == live_server.url + reverse("workflows:inbox")
+
+
+def test_inbox_with_open_steps_passes_axe(leader_page, live_server, county_work, axe_check):
+    leader_page.goto(live_server.url + reverse("workflows:inbox"))
+
+    assert leader_page.get_by_role("link", name="Alvesta").is_visible()
+    axe_check(leader_page)
+    leader_page.screenshot(path=SCREENSHOTS / "inbox.png", full_page=True)
+
+
+def test_process_list_start_page_and_accessibility_statement_pass_axe(
+    leader_page, live_server, county_work, axe_check
+):
+    for url_name in ("workflows:processes", "workflows:start", "accessibility"):
+        leader_page.goto(live_server.url + reverse(url_name))
+
+        assert leader_page.get_by_role("heading", level=1).is_visible()
+        axe_check(leader_page)
+
+
+def test_process_page_with_draft_meeting_and_decision_passes_axe(
+    leader_page, live_server, county_work, axe_check
+):
+    process = county_work["vaxjo"]
+    leader_page.goto(live_server.url + reverse("workflows:process", args=[process.pk]))
+
+    main = leader_page.locator("main")
+    for shown in ("Vera Växjö, Pia Projektledare", "KS 2026/39", str(county_work["draft"])):
+        assert shown in main.inner_text()
+    chart = leader_page.get_by_role("img", name="Flow chart", exact=False)
+    assert chart.evaluate("img => img.complete && img.naturalWidth > 0")
+    axe_check(leader_page)
+    leader_page.screenshot(path=SCREENSHOTS / "process.png", full_page=True)
+
+
+def test_draft_page_passes_axe(leader_page, live_server, county_work, axe_check):
+    draft = county_work["draft"]
+    leader_page.goto(
+        live_server.url + reverse("workflows:draft", args=[draft.process_id, draft.version])
+    )
+
+    assert "Reserverad upphandling" in leader_page.locator("main").inner_text()
+    axe_check(leader_page)
+
+
+def test_step_form_showing_errors_passes_axe(leader_page, live_server, county_work, axe_check):
+    task = open_task(county_work["alvesta"], PolicyAdoptionFlow.contact)
+    leader_page.goto(live_server.url + reverse("workflows:step", args=[task.pk]))
+    # Submit empty, past the browser's own checks, to see the server's messages.
+    leader_page.locator("main form").evaluate("form => { form.noValidate = true; }")
+    with leader_page.expect_navigation():
+        leader_page.locator("main form button[type=submit]").click()
+
+    # The error summary takes the focus, so a screen reader starts with what went wrong.
+    summary = leader_page.locator(":focus")
+    assert summary.get_attribute("role") == "alert"
+    with translation.override("sv"):
+        assert leader_page.title().startswith(gettext("Error") + ": ")
+    assert summary.get_by_role("link").count() == 3  # date, contacts, approvers
+    # Each message is tied to its field: read out with it, and the summary's link goes there.
+    date = leader_page.locator("#id_contacted_on")
+    assert date.get_attribute("aria-invalid") == "true"
+    assert "id_contacted_on_error" in date.get_attribute("aria-describedby")
+    summary.get_by_role("link").nth(1).click()
+    assert leader_page.url.endswith("#id_contacts_0")
+    expect(leader_page.locator("#id_contacts_0")).to_be_in_viewport()
+    axe_check(leader_page)
+
+
+def test_contact_answer_page_behind_task_link_passes_axe(page, live_server, task_link, axe_check):
+    page.goto(live_server.url + task_link)
+
+    assert page.get_by_role("radio").count() == 2
+    axe_check(page)
+
+
+def test_inbox_and_process_page_reflow_to_320_css_pixels_without_sideways_scrolling(
+    leader_page, live_server, county_work
+):
+    leader_page.set_viewport_size({"width": 320, "height": 640})
+    for url in (
+        reverse("workflows:inbox"),
+        reverse("workflows:process", args=[county_work["vaxjo"].pk]),
+    ):
+        leader_page.goto(live_server.url + url)
+
+        # WCAG 1.4.10: only the wide tables scroll, inside their own keyboard-focusable region.
+        assert leader_page.evaluate("document.documentElement.scrollWidth") <= 320, url
+        for region in leader_page.locator(".table-scroll").all():
+            assert region.get_attribute("tabindex") == "0"
+            assert region.get_attribute("role") == "region"
+
+
+def test_skip_link_is_the_first_tab_stop_and_moves_focus_to_main(page, live_server):
+    page.goto(live_server.url + reverse("accessibility"))
+
+    page.keyboard.press("Tab")
+    skip = page.locator(":focus")
+    assert skip.get_attribute("class") == "skip-link"
+    assert skip.is_visible()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"

@@ -1,0 +1,98 @@
+"""Workflow steps reach people's inboxes through the real Celery worker and a real SMTP server."""
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from municipalities.models import Municipality
+from notifications.models import DeliveryStatus, Event, Notification
+from tests.factories import ContactFactory, UserFactory
+from tests.workflows.helpers import open_task
+from workflows import services
+from workflows.seeding import PROJECT_LEADERS, seed
+
+from .conftest import wait_until
+
+pytestmark = [pytest.mark.xdist_group("celery")]
+
+
+@pytest.fixture
+def county(transactional_db):
+    seed(demo=False)
+    leader = UserFactory(username="pia", first_name="Pia", email="pia@region.example")
+    leader.groups.add(Group.objects.get(name=PROJECT_LEADERS))
+    return leader, Municipality.objects.get(code="0765")
+
+
+def walk_to_request(process, leader, contact):
+    services.record_first_contact(
+        task=open_task(process, "contact"),
+        user=leader,
+        contacted_on=datetime.date(2026, 3, 1),
+        channel="meeting",
+        contacts=[contact],
+        approvers=[contact],
+    )
+    services.record_meeting(
+        process=process, user=leader, held_on=datetime.date(2026, 3, 2), participants="Möte"
+    )
+    services.complete_dialogue(task=open_task(process, "dialogue"), user=leader)
+    services.write_draft(
+        task=open_task(process, "draft"), user=leader, competition_section="K", customer_section="C"
+    )
+
+
+def test_requesting_approval_puts_one_message_with_the_link_in_the_contacts_inbox(
+    county, smtp_settings, celery_worker
+):
+    leader, almhult = county
+    contact = ContactFactory(municipality=almhult, email="asa@almhult.example", language="en")
+    process = services.start_process(municipality=almhult, user=leader)
+    walk_to_request(process, leader, contact)
+    sink = smtp_settings
+    already = len(sink.received)
+
+    (issued,) = services.request_approval(
+        task=open_task(process, "request_approval"), user=leader, approvers=[contact]
+    )
+
+    wait_until(lambda: any(contact.email in r.rcpt_tos for r in sink.received[already:]))
+    to_contact = [r for r in sink.received if contact.email in r.rcpt_tos]
+    assert len(to_contact) == 1
+    message = to_contact[0]
+    assert message.message["Subject"].startswith("Please review the draft")
+    assert "Älmhult" in message.message["Subject"]
+    assert issued.url in message.text and issued.url in message.html
+    # The row is marked sent in the worker's transaction, just after the server accepted it.
+    wait_until(
+        lambda: Notification.objects.get(event=Event.APPROVAL_REQUESTED).status
+        == DeliveryStatus.SENT
+    )
+    assert Notification.objects.get(event=Event.APPROVAL_REQUESTED).language == "en"
+    # The project leader was told about each step of theirs, one message per step.
+    wait_until(
+        lambda: (
+            Notification.objects.filter(
+                event=Event.TASK_ASSIGNED, status=DeliveryStatus.SENT
+            ).count()
+            == 4
+        )
+    )
+    to_leader = [r for r in sink.received if leader.email in r.rcpt_tos]
+    assert len(to_leader) == 4
+
+
+def test_a_step_completes_promptly_with_the_broker_down(county, private_celery_app, private_redis):
+    leader, almhult = county
+    private_redis.stop()
+    from django.test import Client
+
+    client = Client()
+    client.force_login(leader)
+    response = client.post(reverse("workflows:start"), {"municipality": almhult.pk})
+    assert response.status_code == 302
+    process = almhult.policy_processes.get()
+    (row,) = Notification.objects.filter(topic=f"process:{process.pk}")
+    assert row.status == DeliveryStatus.QUEUED  # the sweep sends it when the broker is back

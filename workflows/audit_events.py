@@ -1,0 +1,432 @@
+"""How the policy adoption's records read in the audit timeline, and the places and people it needs.
+
+Registered with `audit.registry` from WorkflowsConfig.ready(). Workflows is the layer that knows
+every audited model (its own, viewflow's Task, municipalities' Contact and notifications'
+Notification), so the describing lives here and `audit` imports none of our apps.
+"""
+
+from django.utils.translation import gettext as _
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from audit import registry
+from audit.models import Kind
+from audit.registry import Change, Description, Person, Place
+from municipalities.models import Contact, County, Municipality
+from notifications.models import DeliveryStatus, Notification
+
+from .flows import PolicyAdoptionFlow
+from .models import (
+    AnswerKind,
+    ApprovalAnswer,
+    Decision,
+    FirstContact,
+    Meeting,
+    PolicyDraft,
+    PolicyProcess,
+    PolicyTemplate,
+    Stage,
+    StageLimit,
+    TaskLink,
+)
+
+
+def _label(choices, value) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value or "")
+
+
+def _person(contact_id, memo) -> tuple[int, Person] | None:
+    if contact_id is None:
+        return None
+    key = ("contact", contact_id)
+    if key not in memo:
+        row = Contact.objects.filter(pk=contact_id).values_list("name", "email").first()
+        memo[key] = Person(*row) if row else None
+    person = memo[key]
+    return (contact_id, person) if person else None
+
+
+def _voided(change: Change, what: str) -> Description | None:
+    if change.became("is_voided", True):
+        return Description(
+            kind=Kind.RECORD_VOIDED,
+            summary=_("%(what)s voided") % {"what": what},
+        )
+    return None
+
+
+# --- Describers -------------------------------------------------------------------------------
+
+
+def describe_process(change: Change) -> Description:
+    record = change.record
+    if change.is_created:
+        return Description(kind=Kind.PROCESS_STARTED, summary=_("Policy process started"))
+    if change.became("stage"):
+        old, new = change.changes["stage"]
+        return Description(
+            kind=Kind.STAGE_CHANGED,
+            summary=_("Stage: %(old)s → %(new)s")
+            % {"old": _label(Stage, old), "new": _label(Stage, new)},
+        )
+    if change.became("approvers"):
+        return Description(
+            kind=Kind.PROCESS_CHANGED, summary=_("Contact persons who approve changed")
+        )
+    if change.became("status") and record.status == STATUS.DONE:
+        return Description(kind=Kind.PROCESS_CHANGED, summary=_("Process finished"))
+    fields = ", ".join(sorted(change.changes)) or "–"
+    return Description(
+        kind=Kind.PROCESS_CHANGED, summary=_("Changed: %(fields)s") % {"fields": fields}
+    )
+
+
+_STEP_KINDS = {
+    STATUS.ASSIGNED: Kind.STEP_ASSIGNED,
+    STATUS.STARTED: Kind.STEP_STARTED,
+    STATUS.DONE: Kind.STEP_COMPLETED,
+    STATUS.CANCELED: Kind.STEP_CANCELLED,
+}
+
+
+def describe_task(change: Change) -> Description | None:
+    record = change.record
+    node = record.flow_task
+    if getattr(node, "flow_class", None) is not PolicyAdoptionFlow:
+        return None  # another flow's task: generic description
+    title = str(getattr(node, "task_title", "") or getattr(node, "name", "") or node)
+    if change.is_created:
+        kind = Kind.STEP_OPENED
+    elif change.became("status"):
+        kind = _STEP_KINDS.get(record.status, Kind.STEP_CHANGED)
+    else:
+        kind = Kind.STEP_CHANGED
+    return Description(kind=kind, summary=title)
+
+
+def describe_first_contact(change: Change) -> Description:
+    record = change.record
+    if change.is_created:
+        return Description(
+            kind=Kind.CONTACT_RECORDED,
+            summary=_("First contact (%(channel)s) on %(date)s")
+            % {"channel": record.get_channel_display(), "date": record.contacted_on},
+        )
+    if change.became("contacts"):
+        return Description(kind=Kind.CONTACT_RECORDED, summary=_("Persons reached recorded"))
+    return Description(kind=Kind.RECORD_CHANGED, summary=_("First contact changed"))
+
+
+def describe_meeting(change: Change) -> Description:
+    what = _("Meeting on %(date)s") % {"date": change.record.held_on}
+    if change.is_created:
+        return Description(kind=Kind.MEETING_RECORDED, summary=what)
+    return _voided(change, what) or Description(kind=Kind.RECORD_CHANGED, summary=what)
+
+
+def describe_draft(change: Change) -> Description:
+    what = _("Draft version %(version)s") % {"version": change.record.version}
+    if change.is_created:
+        return Description(kind=Kind.DRAFT_WRITTEN, summary=what)
+    return _voided(change, what) or Description(kind=Kind.RECORD_CHANGED, summary=what)
+
+
+def describe_answer(change: Change) -> Description:
+    record = change.record
+    version = (
+        PolicyDraft.objects.filter(pk=record.draft_id).values_list("version", flat=True).first()
+    )
+    person = _person(record.contact_id, change.memo)
+    if record.answer == AnswerKind.APPROVED:
+        summary = _("Draft version %(version)s approved by %(name)s")
+    else:
+        summary = _("Changes to draft version %(version)s requested by %(name)s")
+    description = Description(
+        kind=Kind.ANSWER_RECEIVED if change.is_created else Kind.RECORD_CHANGED,
+        summary=summary % {"version": version, "name": person[1].name if person else "–"},
+        people=dict([person]) if person else {},
+    )
+    if record.via_link_id and person:
+        description.actor_person_id = person[0]
+    elif record.recorded_by_id:
+        description.actor_user_id = record.recorded_by_id
+    return description
+
+
+def describe_decision(change: Change) -> Description:
+    record = change.record
+    what = _("%(outcome)s by %(body)s on %(date)s, § %(paragraph)s (%(case)s)") % {
+        "outcome": record.get_outcome_display(),
+        "body": record.body_other or record.get_body_display(),
+        "date": record.meeting_date,
+        "paragraph": record.paragraph,
+        "case": record.case_number,
+    }
+    if change.is_created:
+        return Description(kind=Kind.DECISION_RECORDED, summary=what)
+    return _voided(change, _("Decision %(what)s") % {"what": what}) or Description(
+        kind=Kind.RECORD_CHANGED, summary=what
+    )
+
+
+def describe_task_link(change: Change) -> Description:
+    record = change.record
+    person = _person(record.contact_id, change.memo)
+    people = dict([person]) if person else {}
+    name = person[1].name if person else "–"
+    if change.is_created:
+        return Description(
+            kind=Kind.LINK_SENT,
+            summary=_("Task link sent to %(name)s") % {"name": name},
+            people=people,
+        )
+    if change.was_set("used_at"):
+        return Description(
+            kind=Kind.LINK_USED,
+            summary=_("Task link used by %(name)s") % {"name": name},
+            people=people,
+            actor_person_id=person[0] if person else None,
+        )
+    if change.was_set("first_opened_at"):
+        return Description(
+            kind=Kind.LINK_OPENED,
+            summary=_("Task link opened by %(name)s") % {"name": name},
+            people=people,
+            actor_person_id=person[0] if person else None,
+        )
+    if change.was_set("revoked_at"):
+        return Description(
+            kind=Kind.LINK_REVOKED,
+            summary=_("Task link of %(name)s revoked: %(why)s")
+            % {"name": name, "why": record.revoke_reason},
+            people=people,
+        )
+    return Description(kind=Kind.RECORD_CHANGED, summary=_("Task link changed"), people=people)
+
+
+def describe_contact(change: Change) -> Description:
+    record = change.record
+    # Former names and emails stay in the personal part's changes.
+    people = {record.id: Person(record.name, record.email)}
+    if change.is_created:
+        return Description(
+            kind=Kind.CONTACT_PERSON_ADDED,
+            summary=_("Contact person %(name)s added") % {"name": record.name},
+            people=people,
+            municipality_id=record.municipality_id,
+        )
+    return Description(
+        kind=Kind.CONTACT_PERSON_CHANGED,
+        summary=_("Contact person %(name)s changed: %(fields)s")
+        % {"name": record.name, "fields": ", ".join(sorted(change.changes)) or "–"},
+        people=people,
+        municipality_id=record.municipality_id,
+    )
+
+
+def _process_from_topic(topic: str) -> int | None:
+    kind, _sep, value = (topic or "").partition(":")
+    return int(value) if kind == "process" and value.isdigit() else None
+
+
+def describe_notification(change: Change) -> Description:
+    record = change.record
+    what = {"event": record.get_event_display()}
+    process_id = _process_from_topic(record.topic)
+    if change.is_created:
+        kind, summary = Kind.NOTIFICATION_QUEUED, _("Email queued: %(event)s")
+    elif change.became("status", DeliveryStatus.SENT):
+        kind, summary = Kind.NOTIFICATION_SENT, _("Email sent: %(event)s")
+    elif change.became("status", DeliveryStatus.FAILED):
+        kind, summary = Kind.NOTIFICATION_FAILED, _("Email failed: %(event)s")
+    elif change.became("status", DeliveryStatus.QUEUED):
+        kind, summary = Kind.NOTIFICATION_REQUEUED, _("Email queued again: %(event)s")
+    elif change.became("attempts"):
+        kind, summary = Kind.NOTIFICATION_RETRYING, _("Email attempt failed: %(event)s")
+    else:
+        kind, summary = Kind.RECORD_CHANGED, _("Email changed: %(event)s")
+    return Description(kind=kind, summary=summary % what, process_id=process_id)
+
+
+def describe_municipality(change: Change) -> Description:
+    return Description(municipality_id=change.record.id)
+
+
+# --- The directory of places and people -------------------------------------------------------
+
+
+class ContactDirectory:
+    """Municipalities and their contact persons, for the audit trail."""
+
+    person_model = Contact
+
+    def place(self, municipality_id, memo):
+        row = (
+            Municipality.objects.filter(pk=municipality_id)
+            .values_list("name", "county__code")
+            .first()
+        )
+        return Place(*row) if row else None
+
+    def people(self, municipality_id, memo):
+        return {
+            pk: Person(name, email)
+            for pk, name, email in Contact.objects.filter(
+                municipality_id=municipality_id
+            ).values_list("pk", "name", "email")
+        }
+
+    def counties(self):
+        return list(County.objects.order_by("code").values_list("code", "name"))
+
+    def municipalities(self, county_code=None):
+        qs = Municipality.objects.order_by("name")
+        if county_code:
+            qs = qs.filter(county__code=county_code)
+        return list(qs.values_list("pk", "name"))
+
+    def stage_label(self, code):
+        return _label(Stage, code)
+
+    def person(self, pk):
+        return Contact.objects.select_related("municipality").get(pk=pk)
+
+    def person_names(self, person):
+        seen, names = set(), []
+        rows = [(person.name, person.email)] + list(
+            person.history.order_by("-history_id").values_list("name", "email")
+        )
+        for name, email in rows:
+            if (name, email) not in seen:
+                seen.add((name, email))
+                names.append(Person(name, email))
+        return names
+
+    def personal_records(self, person):
+        def rows(qs, *fields):
+            return [
+                {k: registry.json_safe(v) for k, v in row.items()} for row in qs.values(*fields)
+            ]
+
+        history = ("history_id", "history_date", "history_type", "history_change_reason")
+        emails = {n.email for n in self.person_names(person) if n.email}
+        return {
+            "contact": rows(
+                Contact.objects.filter(pk=person.pk),
+                "id",
+                "name",
+                "title",
+                "email",
+                "phone",
+                "is_active",
+                "language",
+                "municipality__name",
+            ),
+            "contact_history": rows(
+                person.history.order_by("history_id"),
+                *history,
+                "name",
+                "title",
+                "email",
+                "phone",
+                "is_active",
+                "language",
+            ),
+            "first_contacts": rows(
+                FirstContact.objects.filter(contacts=person).order_by("pk"),
+                "id",
+                "process_id",
+                "contacted_on",
+                "channel",
+                "notes",
+            ),
+            "approver_of_processes": rows(
+                PolicyProcess.objects.filter(approvers=person).order_by("pk"),
+                "id",
+                "municipality__name",
+                "stage",
+            ),
+            "approval_answers": rows(
+                ApprovalAnswer.objects.filter(contact=person).order_by("pk"),
+                "id",
+                "process_id",
+                "draft__version",
+                "answer",
+                "comment",
+                "answered_at",
+            ),
+            "approval_answers_history": rows(
+                ApprovalAnswer.history.filter(contact_id=person.pk).order_by("history_id"),
+                *history,
+                "id",
+                "answer",
+                "comment",
+            ),
+            "task_links": rows(
+                TaskLink.objects.filter(contact=person).order_by("pk"),
+                "id",
+                "process_id",
+                "draft__version",
+                "created_at",
+                "expires_at",
+                "first_opened_at",
+                "used_at",
+                "revoked_at",
+                "revoke_reason",
+            ),
+            "notifications": rows(
+                Notification.objects.filter(recipient_email__in=emails).order_by("pk"),
+                "id",
+                "event",
+                "recipient_name",
+                "recipient_email",
+                "subject",
+                "body_text",
+                "status",
+                "created_at",
+                "sent_at",
+            ),
+            "notifications_history": rows(
+                Notification.history.filter(recipient_email__in=emails).order_by("history_id"),
+                *history,
+                "id",
+                "recipient_name",
+                "recipient_email",
+                "subject",
+                "status",
+            ),
+        }
+
+    def pseudonymise_person(self, person, pseudonym):
+        fields = {"name": pseudonym.name, "email": pseudonym.email, "phone": "", "title": ""}
+        Contact.objects.filter(pk=person.pk).update(is_active=False, **fields)
+        Contact.history.filter(id=person.pk).update(**fields)
+
+
+def register() -> None:
+    registry.register(PolicyProcess, describe=describe_process)
+    registry.register(Task, describe=describe_task)
+    registry.register(FirstContact, describe=describe_first_contact, personal_fields=["notes"])
+    registry.register(Meeting, describe=describe_meeting, personal_fields=["participants", "notes"])
+    registry.register(PolicyDraft, describe=describe_draft)
+    registry.register(ApprovalAnswer, describe=describe_answer)
+    registry.register(Decision, describe=describe_decision)
+    registry.register(TaskLink, describe=describe_task_link)
+    registry.register(
+        Contact,
+        describe=describe_contact,
+        personal_fields=["name", "title", "email", "phone"],
+    )
+    registry.register(
+        Notification,
+        describe=describe_notification,
+        personal_fields=["recipient_email", "recipient_name", "idempotency_key"],
+    )
+    registry.register(Municipality, describe=describe_municipality, mentions_people=False)
+    registry.register(County, mentions_people=False)
+    registry.register(PolicyTemplate, mentions_people=False)
+    registry.register(StageLimit, mentions_people=False)
+    registry.set_directory(ContactDirectory())

@@ -1,0 +1,192 @@
+"""What the workflow tells whom. Each function queues notifications inside the caller's
+transaction (the outbox), so a message exists exactly when its step committed.
+
+Project leaders and the steering group read Swedish (the UI's default); contacts get their
+preferred language.
+"""
+
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from notifications.models import Event
+from notifications.services import queue_notification
+
+from .models import ApprovalAnswer, Decision, PolicyProcess
+
+STAFF_LANGUAGE = "sv"
+STEERING_PERMISSION_CODENAME = "follow_policyprocess"
+
+
+def topic_for(process: PolicyProcess) -> str:
+    return f"process:{process.pk}"
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def steering_group():
+    """Active users who follow the processes (the steering group), with an email address."""
+    User = get_user_model()
+    return (
+        User.objects.filter(is_active=True)
+        .exclude(email="")
+        .filter(groups__permissions__codename=STEERING_PERMISSION_CODENAME)
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def open_steps(process: PolicyProcess) -> None:
+    """Tell the project leader about every open step of theirs (once per step)."""
+    tasks = Task.objects.filter(
+        process_id=process.pk,
+        flow_task_type="HUMAN",
+        status__in=[STATUS.NEW, STATUS.ASSIGNED],
+        owner__isnull=False,
+    ).select_related("owner")
+    for task in tasks:
+        if not task.owner.email:
+            continue
+        queue_notification(
+            event=Event.TASK_ASSIGNED,
+            recipient_email=task.owner.email,
+            recipient_name=_name(task.owner),
+            language=STAFF_LANGUAGE,
+            context={
+                "municipality": process.municipality.name,
+                "task_title": task.flow_task.task_title,
+                "task_url": reverse("workflows:step", args=[task.pk]),
+            },
+            key=f"task:{task.pk}",
+            topic=topic_for(process),
+        )
+
+
+def _link_context(process, item, sender) -> dict:
+    return {
+        "municipality": process.municipality.name,
+        "draft_version": item.link.draft.version,
+        "task_url": item.url,
+        "link_expires": item.link.expires_at.date(),
+        "sender_name": _name(sender) if sender else process.lead.get_full_name(),
+    }
+
+
+def approval_requested(process: PolicyProcess, issued: list, *, sender) -> None:
+    """Each contact gets their own task link."""
+    for item in issued:
+        contact = item.link.contact
+        queue_notification(
+            event=Event.APPROVAL_REQUESTED,
+            recipient_email=contact.email,
+            recipient_name=contact.name,
+            language=contact.language,
+            context=_link_context(process, item, sender),
+            key=f"link:{item.link.pk}",
+            topic=topic_for(process),
+        )
+
+
+def approval_reminder(process: PolicyProcess, issued: list, *, kind: str, requested_on) -> None:
+    for item in issued:
+        contact = item.link.contact
+        context = _link_context(process, item, process.lead)
+        context.pop("sender_name")
+        context["requested_on"] = requested_on
+        queue_notification(
+            event=Event.APPROVAL_REMINDER,
+            recipient_email=contact.email,
+            recipient_name=contact.name,
+            language=contact.language,
+            context=context,
+            key=f"reminder:{item.link.task_id}:{kind}",
+            topic=topic_for(process),
+        )
+
+
+def answer_received(answer: ApprovalAnswer) -> None:
+    process = answer.process
+    lead = process.lead
+    if not lead.email:
+        return
+    queue_notification(
+        event=Event.ANSWER_RECEIVED,
+        recipient_email=lead.email,
+        recipient_name=_name(lead),
+        language=STAFF_LANGUAGE,
+        context={
+            "municipality": process.municipality.name,
+            "draft_version": answer.draft.version,
+            "contact_name": answer.contact.name,
+            "approved": answer.answer == "approved",
+            "comment": answer.comment,
+            "process_url": reverse("workflows:process", args=[process.pk]),
+        },
+        key=f"answer:{answer.pk}",
+        topic=topic_for(process),
+    )
+
+
+def decision_recorded(decision: Decision) -> None:
+    process = decision.process
+    body = decision.body_other if decision.body == "other" else decision.get_body_display()
+    for user in steering_group():
+        queue_notification(
+            event=Event.DECISION_RECORDED,
+            recipient_email=user.email,
+            recipient_name=_name(user),
+            language=STAFF_LANGUAGE,
+            context={
+                "municipality": process.municipality.name,
+                "body": body,
+                "meeting_date": decision.meeting_date,
+                "paragraph": decision.paragraph,
+                "case_number": decision.case_number,
+                "outcome": decision.get_outcome_display(),
+                "appeal_deadline": decision.appeal_deadline,
+                "process_url": reverse("workflows:process", args=[process.pk]),
+            },
+            key=f"decision:{decision.pk}",
+            topic=topic_for(process),
+        )
+
+
+def process_stalled(process: PolicyProcess, *, days_in_stage: int, limit_days: int) -> None:
+    lead = process.lead
+    if not lead.email:
+        return
+    queue_notification(
+        event=Event.PROCESS_STALLED,
+        recipient_email=lead.email,
+        recipient_name=_name(lead),
+        language=STAFF_LANGUAGE,
+        context={
+            "municipality": process.municipality.name,
+            "stage": process.get_stage_display(),
+            "days_in_stage": days_in_stage,
+            "stage_limit_days": limit_days,
+            "process_url": reverse("workflows:process", args=[process.pk]),
+        },
+        key=f"stalled:{process.pk}:{process.stage}:{process.stage_entered_at:%Y%m%d%H%M%S}",
+        topic=topic_for(process),
+    )
+
+
+def stalled_digest(stalled: list[dict], *, week: str) -> None:
+    for user in steering_group():
+        queue_notification(
+            event=Event.STALLED_DIGEST,
+            recipient_email=user.email,
+            recipient_name=_name(user),
+            language=STAFF_LANGUAGE,
+            context={
+                "stalled": stalled,
+                "week": week,
+                "overview_url": reverse("workflows:processes"),
+            },
+            key=f"digest:{week}",
+            topic="county",
+        )

@@ -1,0 +1,381 @@
+"""Reads of the county overview (the steering group's home page), its figures, the municipality
+page and the follow-up report.
+
+Each read runs a fixed number of SQL queries whatever the number of municipalities, processes or
+history rows: one query per kind of row, and the figures are computed in Python from them.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from viewflow.workflow.models import Task
+
+from municipalities.models import County, Municipality
+
+from .flows import PolicyAdoptionFlow
+from .models import CLOSED_STAGES, Decision, PolicyProcess, Stage, StageLimit
+from .overview_figures import (
+    Progress,
+    StageColumn,
+    StageTime,
+    Visit,
+    progress,
+    stage_times,
+    stage_visits,
+)
+from .selectors import OPEN
+
+DEFAULT_COUNTY = "07"  # Kronoberg, the project's own county
+ALL_COUNTIES = "all"  # every county at once (the project may grow to the neighbouring ones)
+
+# --- The stage board --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """One municipality on the board: where it stands, for how long, and what comes next."""
+
+    municipality: Municipality
+    process: PolicyProcess | None
+    days_in_stage: int | None
+    limit_days: int | None
+    due_on: datetime.date | None
+    is_stalled: bool
+    next_action: str
+    holder: str
+
+    @property
+    def stage(self) -> str | None:
+        return self.process.stage if self.process else None
+
+    @property
+    def stage_label(self) -> str:
+        return self.process.get_stage_display() if self.process else _("Not started")
+
+    @property
+    def is_started(self) -> bool:
+        return self.process is not None
+
+
+@dataclass(frozen=True)
+class Board:
+    county: County | None  # None: all counties
+    rows: list[BoardRow]
+    columns: list[StageColumn]
+    not_started: int
+    stalled: int
+    now: datetime.datetime
+    processes: list[PolicyProcess]
+
+
+def counties() -> list[County]:
+    return list(County.objects.order_by("code"))
+
+
+def county_by_code(code: str | None, *, choices: list[County] | None = None) -> County | None:
+    """The county with ``code`` (Kronoberg when none is given, None for all counties).
+
+    Raises Http404 for an unknown code.
+    """
+    code = code or DEFAULT_COUNTY
+    if code == ALL_COUNTIES:
+        return None
+    if choices is not None:
+        for county in choices:
+            if county.code == code:
+                return county
+        raise Http404(_("Unknown county."))
+    try:
+        return County.objects.get(code=code)
+    except County.DoesNotExist as exc:
+        raise Http404(_("Unknown county.")) from exc
+
+
+def stage_limits() -> dict[str, int]:
+    return dict(StageLimit.objects.values_list("stage", "days"))
+
+
+def _processes(**filters) -> list[PolicyProcess]:
+    """The processes matching ``filters``, with their approvers and open steps (3 queries)."""
+    open_steps = (
+        Task.objects.filter(status__in=OPEN).select_related("owner").order_by("created", "pk")
+    )
+    return list(
+        PolicyProcess.objects.filter(**filters)
+        .select_related("municipality__county", "lead")
+        .prefetch_related("approvers", Prefetch("task_set", open_steps, to_attr="open_steps"))
+        .order_by("municipality_id", "-created", "-pk")
+    )
+
+
+def _current_process(processes: list[PolicyProcess]) -> PolicyProcess | None:
+    """The open process if there is one, else the latest closed one."""
+    for process in processes:
+        if process.is_open:
+            return process
+    return processes[0] if processes else None
+
+
+def _person(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def _next_action(process: PolicyProcess) -> tuple[str, str]:
+    """What happens next in the process and who holds it."""
+    if not process.is_open:
+        return _("None: the process is closed"), "–"
+    steps = [t for t in process.open_steps if t.flow_task_type in ("HUMAN", "FUNCTION")]
+    if not steps:
+        return "–", "–"
+    step = steps[0]
+    title = str(step.flow_task.task_title or step.flow_task.name)
+    if step.flow_task == PolicyAdoptionFlow.approval:
+        names = ", ".join(contact.name for contact in process.approvers.all()) or "–"
+        return title, _("waiting for %(contacts)s") % {"contacts": names}
+    if step.owner is not None:
+        return title, _person(step.owner)
+    return title, _("Project leaders (not yet taken)")
+
+
+def _row(municipality, process, limits, now) -> BoardRow:
+    if process is None:
+        return BoardRow(municipality, None, None, None, None, False, _("Start a process"), "–")
+    action, holder = _next_action(process)
+    days = (now - process.stage_entered_at).days
+    limit = limits.get(process.stage) if process.is_open else None
+    due = process.stage_entered_at + datetime.timedelta(days=limit) if limit else None
+    return BoardRow(
+        municipality=municipality,
+        process=process,
+        days_in_stage=days,
+        limit_days=limit,
+        due_on=timezone.localdate(due) if due else None,
+        # The same rule as the stall alerts (workflows.reminders): past the stage's limit.
+        is_stalled=due is not None and now > due,
+        next_action=action,
+        holder=holder,
+    )
+
+
+def _in_county(county: County | None, path: str = "") -> dict:
+    return {f"{path}county": county} if county is not None else {}
+
+
+def county_board(*, county: County | None, now: datetime.datetime | None = None) -> Board:
+    """Every municipality of ``county`` (None: of all counties) in its current stage (5 queries)."""
+    now = now or timezone.now()
+    limits = stage_limits()
+    municipalities = list(
+        Municipality.objects.filter(**_in_county(county))
+        .select_related("county")
+        .order_by("county__code", "name", "code")
+    )
+    processes = _processes(**_in_county(county, "municipality__"))
+    by_municipality = defaultdict(list)
+    for process in processes:
+        by_municipality[process.municipality_id].append(process)
+    rows = [_row(m, _current_process(by_municipality[m.pk]), limits, now) for m in municipalities]
+    counts = defaultdict(int)
+    for row in rows:
+        counts[row.stage] += 1
+    columns = [
+        StageColumn(stage.value, str(stage.label), counts[stage.value], limits.get(stage.value))
+        for stage in Stage
+    ]
+    return Board(
+        county=county,
+        rows=rows,
+        columns=columns,
+        not_started=counts[None],
+        stalled=sum(row.is_stalled for row in rows),
+        now=now,
+        processes=processes,
+    )
+
+
+# --- What a page or report needs --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figures:
+    visits: list[Visit]
+    progress: Progress
+    stage_times: list[StageTime]
+
+
+def county_figures(*, board: Board) -> Figures:
+    """The county's progress and time per stage (1 query on top of the board's)."""
+    visits = stage_visits(processes=board.processes, **_in_county(board.county, "municipality__"))
+    names = {row.municipality.pk: row.municipality.name for row in board.rows}
+    limits = {c.stage: c.limit_days for c in board.columns if c.limit_days}
+    return Figures(
+        visits=visits,
+        progress=progress(visits=visits, now=board.now),
+        stage_times=stage_times(visits=visits, names=names, limits=limits, now=board.now),
+    )
+
+
+def county_decisions(*, county: County | None) -> list[Decision]:
+    """The county's recorded decisions, by municipality then meeting date (1 query)."""
+    return list(
+        Decision.objects.filter(**_in_county(county, "process__municipality__"))
+        .select_related("process__municipality", "recorded_by", "voided_by")
+        .order_by("process__municipality__name", "meeting_date", "recorded_at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class StageStay:
+    """One stretch in one stage, as the municipality page lists it."""
+
+    stage: str
+    label: str
+    entered_at: datetime.datetime
+    left_at: datetime.datetime | None
+    days: int | None  # None for a closed stage: the process ended there
+    is_current: bool
+
+
+@dataclass(frozen=True)
+class StageComparison:
+    """The days one municipality spent in a stage beside the county's median and limit."""
+
+    stage: str
+    label: str
+    days: int | None
+    is_ongoing: bool
+    county_median_days: float | None
+    limit_days: int | None
+
+
+@dataclass(frozen=True)
+class MunicipalityOverview:
+    municipality: Municipality
+    row: BoardRow
+    processes: list[PolicyProcess]
+    stays: list[StageStay]
+    comparison: list[StageComparison]
+    decisions: list[Decision]
+    now: datetime.datetime
+
+
+def municipality_by_code(code: str) -> Municipality:
+    try:
+        return Municipality.objects.select_related("county").get(code=code)
+    except Municipality.DoesNotExist as exc:
+        raise Http404(_("Unknown municipality.")) from exc
+
+
+def municipality_overview(
+    *, municipality: Municipality, now: datetime.datetime | None = None
+) -> MunicipalityOverview:
+    """One municipality's processes, stages, time per stage against its county, and decisions.
+
+    Built from its county's board and figures (the county median needs them): 7 queries.
+    """
+    board = county_board(county=municipality.county, now=now)
+    figures = county_figures(board=board)
+    row = next(r for r in board.rows if r.municipality.pk == municipality.pk)
+    processes = [p for p in board.processes if p.municipality_id == municipality.pk]
+    visits = sorted(
+        (v for v in figures.visits if v.municipality_id == municipality.pk),
+        key=lambda v: (v.entered_at, v.process_id),
+    )
+    stays = [
+        StageStay(
+            stage=v.stage,
+            label=stage_label(v.stage),
+            entered_at=v.entered_at,
+            left_at=v.left_at,
+            days=None
+            if v.stage in CLOSED_STAGES
+            else ((v.left_at or board.now) - v.entered_at).days,
+            is_current=v.left_at is None and v.stage not in CLOSED_STAGES,
+        )
+        for v in visits
+    ]
+    own = stage_times(visits=visits, names={}, limits={}, now=board.now)
+    comparison = [
+        StageComparison(
+            stage=mine.stage,
+            label=mine.label,
+            days=mine.slowest_days,
+            is_ongoing=mine.slowest_is_ongoing,
+            county_median_days=county.median_days,
+            limit_days=county.limit_days,
+        )
+        for mine, county in zip(own, figures.stage_times, strict=True)
+    ]
+    decisions = list(
+        Decision.objects.filter(process__municipality=municipality)
+        .select_related("process", "recorded_by", "voided_by")
+        .order_by("meeting_date", "recorded_at", "pk")
+    )
+    return MunicipalityOverview(
+        municipality=municipality,
+        row=row,
+        processes=sorted(processes, key=lambda p: (p.created, p.pk), reverse=True),
+        stays=stays,
+        comparison=comparison,
+        decisions=decisions,
+        now=board.now,
+    )
+
+
+def stage_label(code: str) -> str:
+    try:
+        return str(Stage(code).label)
+    except ValueError:
+        return code
+
+
+# --- The timeline in the follow-up report -----------------------------------------------------
+
+REPORT_TIMELINE_LIMIT = 1000
+# The county report lists the milestones; a municipality's report lists every event.
+COUNTY_REPORT_KINDS = [
+    "process_started",
+    "stage_changed",
+    "answer_received",
+    "decision_recorded",
+    "record_voided",
+]
+
+
+@dataclass(frozen=True)
+class ReportTimeline:
+    events: list[dict]  # as audit.selectors.display shows them, oldest first
+    is_truncated: bool  # older events exist beyond the limit (the CSV export has them all)
+
+    @property
+    def newest_first(self) -> list[dict]:
+        return self.events[::-1]
+
+
+def report_timeline(
+    *, county: str | None = None, municipality=None, kinds=None, limit=REPORT_TIMELINE_LIMIT
+) -> ReportTimeline:
+    """The latest ``limit`` audit events of a county or municipality, oldest first."""
+    from audit import selectors as audit
+
+    events, after_id = [], None
+    while len(events) < limit:
+        page = audit.timeline(
+            county=county,
+            municipality=municipality,
+            kinds=kinds,
+            after_id=after_id,
+            limit=min(audit.MAX_LIMIT, limit - len(events)),
+        )
+        events.extend(page.events)
+        after_id = page.next_after_id
+        if after_id is None:
+            break
+    return ReportTimeline([audit.display(e) for e in reversed(events)], after_id is not None)

@@ -1,0 +1,211 @@
+"""The figures of the county overview, computed from the stages each process has been in: how many
+municipalities reached each stage by month, and the days spent per stage (median, slowest).
+
+One query reads the history; everything else is arithmetic on its rows.
+"""
+
+from __future__ import annotations
+
+import datetime
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from .models import CLOSED_STAGES, PolicyProcess, Stage
+
+# The order a municipality passes the stages in; adopted and rejected are both the end.
+STAGE_RANK = {
+    Stage.CONTACT: 0,
+    Stage.DIALOGUE: 1,
+    Stage.DRAFTING: 2,
+    Stage.AWAITING_APPROVAL: 3,
+    Stage.AWAITING_DECISION: 4,
+    Stage.ADOPTED: 5,
+    Stage.REJECTED: 5,
+}
+# Stages a municipality passes through (and may stall in); the closed ones have no duration.
+TIMED_STAGES = [stage for stage in Stage if stage not in CLOSED_STAGES]
+
+
+@dataclass(frozen=True)
+class StageColumn:
+    stage: str
+    label: str
+    count: int
+    limit_days: int | None
+
+
+# --- Stage visits: the raw material of the figures --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A stretch of time a process spent in one stage."""
+
+    process_id: int
+    municipality_id: int
+    stage: str
+    entered_at: datetime.datetime
+    left_at: datetime.datetime | None  # None: still there (or the process ended there)
+
+
+def stage_visits(*, processes: list[PolicyProcess], **filters) -> list[Visit]:
+    """Every stage each process has been in, from the process history (1 query).
+
+    A history row records the stage and when it was entered, so the distinct (stage, entered)
+    pairs of a process are its visits. ``processes`` adds the live rows (a process written
+    without history, e.g. by a data import, still counts).
+    """
+    rows = set(
+        PolicyProcess.history.filter(**filters)
+        .values_list("process_ptr_id", "municipality_id", "stage", "stage_entered_at")
+        .distinct()
+    )
+    rows.update((p.pk, p.municipality_id, p.stage, p.stage_entered_at) for p in processes)
+    by_process = defaultdict(list)
+    for process_id, municipality_id, stage, entered_at in rows:
+        by_process[process_id].append((entered_at, stage, municipality_id))
+    visits = []
+    for process_id, entries in by_process.items():
+        entries.sort(key=lambda e: (e[0], STAGE_RANK.get(e[1], 0)))
+        for i, (entered_at, stage, municipality_id) in enumerate(entries):
+            left_at = entries[i + 1][0] if i + 1 < len(entries) else None
+            visits.append(Visit(process_id, municipality_id, stage, entered_at, left_at))
+    return visits
+
+
+# --- Progress over time -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProgressMonth:
+    month: datetime.date  # the first day of the month
+    counts: list[int]  # municipalities that had reached each stage by the month's end
+
+
+@dataclass(frozen=True)
+class Progress:
+    stages: list[StageColumn]
+    months: list[ProgressMonth]
+
+
+def _reached(visits: list[Visit]) -> dict[int, dict[str, datetime.datetime]]:
+    """When each municipality first reached each stage.
+
+    A stage is reached by being in it or in any later one (a process created in a later stage
+    passed the earlier ones); adopted and rejected are reached only by being there.
+    """
+    first_in = defaultdict(dict)
+    for v in visits:
+        known = first_in[v.municipality_id].get(v.stage)
+        if known is None or v.entered_at < known:
+            first_in[v.municipality_id][v.stage] = v.entered_at
+    reached = {}
+    for municipality_id, entered in first_in.items():
+        reached[municipality_id] = {}
+        for stage in Stage:
+            if stage in CLOSED_STAGES:
+                times = [entered[stage]] if stage in entered else []
+            else:
+                times = [t for s, t in entered.items() if STAGE_RANK[s] >= STAGE_RANK[stage]]
+            if times:
+                reached[municipality_id][stage.value] = min(times)
+    return reached
+
+
+def _month(moment: datetime.datetime) -> datetime.date:
+    return timezone.localdate(moment).replace(day=1)
+
+
+def _next_month(day: datetime.date) -> datetime.date:
+    return (day + datetime.timedelta(days=32)).replace(day=1)
+
+
+def progress(*, visits: list[Visit], now: datetime.datetime | None = None) -> Progress:
+    """How many municipalities had reached each stage by the end of each month, month by month."""
+    now = now or timezone.now()
+    reached = _reached(visits)
+    stages = [StageColumn(s.value, str(s.label), 0, None) for s in Stage]
+    moments = [t for stages_reached in reached.values() for t in stages_reached.values()]
+    if not moments:
+        return Progress(stages, [])
+    by_month = defaultdict(lambda: defaultdict(int))
+    for stages_reached in reached.values():
+        for stage, moment in stages_reached.items():
+            by_month[_month(moment)][stage] += 1
+    months = []
+    running = defaultdict(int)
+    month, last = _month(min(moments)), _month(max([now, *moments]))
+    while month <= last:
+        for stage, count in by_month[month].items():
+            running[stage] += count
+        months.append(ProgressMonth(month, [running[s.stage] for s in stages]))
+        month = _next_month(month)
+    return Progress(stages, months)
+
+
+# --- Time spent per stage ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StageTime:
+    stage: str
+    label: str
+    limit_days: int | None
+    count: int  # processes that have been in the stage
+    median_days: float | None
+    slowest_days: int | None
+    slowest_municipality: str
+    slowest_is_ongoing: bool
+
+
+def stage_times(
+    *,
+    visits: list[Visit],
+    names: dict[int, str],
+    limits: dict[str, int],
+    now: datetime.datetime | None = None,
+) -> list[StageTime]:
+    """Per stage, the days processes spent in it: median and slowest.
+
+    Repeated visits of one process (a draft sent back) add up. A process still in a stage
+    counts with its days so far, so that a municipality stuck there shows as the slowest.
+    """
+    now = now or timezone.now()
+    spent = defaultdict(lambda: defaultdict(datetime.timedelta))  # stage → process → time
+    ongoing = set()
+    municipality_of = {}
+    for v in visits:
+        if v.stage in CLOSED_STAGES:
+            continue
+        spent[v.stage][v.process_id] += (v.left_at or now) - v.entered_at
+        municipality_of[v.process_id] = v.municipality_id
+        if v.left_at is None:
+            ongoing.add((v.stage, v.process_id))
+    result = []
+    for stage in TIMED_STAGES:
+        per_process = {pk: delta.days for pk, delta in spent[stage.value].items()}
+        if per_process:
+            slowest_pk = max(per_process, key=lambda pk: (per_process[pk], -pk))
+            median = statistics.median(per_process.values())
+            result.append(
+                StageTime(
+                    stage=stage.value,
+                    label=str(stage.label),
+                    limit_days=limits.get(stage.value),
+                    count=len(per_process),
+                    median_days=median,
+                    slowest_days=per_process[slowest_pk],
+                    slowest_municipality=names.get(municipality_of[slowest_pk], ""),
+                    slowest_is_ongoing=(stage.value, slowest_pk) in ongoing,
+                )
+            )
+        else:
+            result.append(
+                StageTime(
+                    stage.value, str(stage.label), limits.get(stage.value), 0, None, None, "", False
+                )
+            )
+    return result

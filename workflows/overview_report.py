@@ -1,0 +1,97 @@
+"""The follow-up report (uppföljningsrapport) as a PDF rendered by WeasyPrint, for a county or one
+municipality: the overview, the figures with their tables, the decisions and the timeline."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from municipalities.models import County, Municipality
+
+from . import overview, overview_charts
+
+TEMPLATE = "workflows/overview/report.html"
+
+# WeasyPrint logs every rendering step at INFO; the site's log wants its warnings only.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+
+def figures_context(figures: overview.Figures) -> dict:
+    """The figures as image sources (data URIs), for a page or the report."""
+    progress = overview_charts.progress_svg(figures.progress)
+    times = overview_charts.stage_times_svg(figures.stage_times)
+    return {
+        "progress_chart": overview_charts.as_data_uri(progress) if progress else None,
+        "stage_times_chart": overview_charts.as_data_uri(times) if times else None,
+    }
+
+
+def county_context(*, county: County | None, now: datetime.datetime | None = None) -> dict:
+    """The report of one county, or of all counties (``county`` None)."""
+    board = overview.county_board(county=county, now=now)
+    figures = overview.county_figures(board=board)
+    return {
+        "scope": "county",
+        "title": county.name if county else _("All counties"),
+        "county": county,
+        "board": board,
+        "rows": board.rows,
+        "figures": figures,
+        "stage_times": figures.stage_times,
+        "decisions": overview.county_decisions(county=county),
+        "timeline": overview.report_timeline(
+            county=county.code if county else None, kinds=overview.COUNTY_REPORT_KINDS
+        ),
+        "generated_at": board.now,
+        **figures_context(figures),
+    }
+
+
+def municipality_context(
+    *,
+    municipality: Municipality,
+    now: datetime.datetime | None = None,
+    timeline_limit: int = overview.REPORT_TIMELINE_LIMIT,
+) -> dict:
+    page = overview.municipality_overview(municipality=municipality, now=now)
+    chart = overview_charts.comparison_svg(page.comparison)
+    return {
+        "scope": "municipality",
+        "title": municipality.name,
+        "county": municipality.county,
+        "municipality": municipality,
+        "page": page,
+        "rows": [page.row],
+        "decisions": page.decisions,
+        "timeline": overview.report_timeline(municipality=municipality, limit=timeline_limit),
+        "generated_at": page.now,
+        "comparison_chart": overview_charts.as_data_uri(chart) if chart else None,
+    }
+
+
+def render_pdf(context: dict, *, request=None) -> bytes:
+    """The report as PDF bytes."""
+    return html_to_pdf(render_to_string(TEMPLATE, context, request=request))
+
+
+def html_to_pdf(html: str) -> bytes:
+    """A PDF of ``html``, tagged for screen readers (PDF/UA), that loads nothing from outside.
+
+    Only embedded images (data: URIs, the figures) are read: text from the record can never
+    make the renderer fetch a URL or read a file.
+    """
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    fetcher = URLFetcher(allowed_protocols={"data"})
+    return HTML(string=html, url_fetcher=fetcher).write_pdf(pdf_variant="pdf/ua-1")
+
+
+def filename(context: dict) -> str:
+    day = timezone.localdate(context["generated_at"]).isoformat()
+    return f"policyflow-{slugify(context['title'])}-{day}.pdf"

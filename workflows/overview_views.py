@@ -1,0 +1,71 @@
+"""Pages of the county overview (the steering group's home page), the municipality page and the
+follow-up reports (PDF). All read-only (GET), for whoever may read processes."""
+
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from audit import selectors as audit_selectors
+
+from . import overview, overview_report
+from .views import ReadMixin
+
+# Events shown on the municipality page; its full timeline is one link away.
+PAGE_TIMELINE_LIMIT = 20
+
+
+class CountyOverviewView(ReadMixin, TemplateView):
+    template_name = "workflows/overview/county.html"
+
+    def get_context_data(self, **kwargs):
+        counties = overview.counties()
+        county = overview.county_by_code(self.request.GET.get("county"), choices=counties)
+        board = overview.county_board(county=county)
+        figures = overview.county_figures(board=board)
+        return super().get_context_data(
+            county=county,
+            county_param=county.code if county else overview.ALL_COUNTIES,
+            scope_name=county.name if county else _("all counties"),
+            counties=counties,
+            board=board,
+            figures=figures,
+            chain=audit_selectors.chain_status(),
+            **overview_report.figures_context(figures),
+            **kwargs,
+        )
+
+
+class MunicipalityOverviewView(ReadMixin, TemplateView):
+    template_name = "workflows/overview/municipality.html"
+
+    def get_context_data(self, code, **kwargs):
+        municipality = overview.municipality_by_code(code)
+        return super().get_context_data(
+            **overview_report.municipality_context(
+                municipality=municipality, timeline_limit=PAGE_TIMELINE_LIMIT
+            ),
+            **kwargs,
+        )
+
+
+def _pdf(context: dict, request) -> HttpResponse:
+    response = HttpResponse(
+        overview_report.render_pdf(context, request=request), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{overview_report.filename(context)}"'
+    # The report names contact persons: keep it out of shared caches.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+class CountyReportView(ReadMixin, View):
+    def get(self, request):
+        county = overview.county_by_code(request.GET.get("county"))
+        return _pdf(overview_report.county_context(county=county), request)
+
+
+class MunicipalityReportView(ReadMixin, View):
+    def get(self, request, code):
+        municipality = overview.municipality_by_code(code)
+        return _pdf(overview_report.municipality_context(municipality=municipality), request)

@@ -1,0 +1,64 @@
+"""The project leader voids a draft, meeting or decision: a confirm form (GET) and the POST."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+
+from .flows import LEAD
+from .voiding import REASON_MAX_LENGTH, VOIDABLE, void_record
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Why is the record voided?"),
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class VoidRecordView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    permission_required = LEAD
+    template_name = "workflows/void_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        model = VOIDABLE.get(kwargs["kind"])
+        if model is None:
+            raise Http404
+        if request.user.is_authenticated and request.user.has_perm(LEAD):
+            self.record = get_object_or_404(
+                model.objects.select_related("process__municipality"),
+                pk=kwargs["record_pk"],
+                process_id=kwargs["pk"],
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, pk, kind, record_pk):
+        return self._render(VoidForm())
+
+    def post(self, request, pk, kind, record_pk):
+        form = VoidForm(request.POST)
+        if form.is_valid():
+            try:
+                void_record(
+                    record=self.record, user=request.user, reason=form.cleaned_data["reason"]
+                )
+            except ValidationError as error:
+                if hasattr(error, "error_dict"):
+                    for field, errors in error.error_dict.items():
+                        form.add_error(field if field in form.fields else None, errors)
+                else:
+                    form.add_error(None, error)
+            else:
+                messages.success(request, _("%(record)s is voided.") % {"record": self.record})
+                return redirect("workflows:process", pk)
+        return self._render(form, status=400)
+
+    def _render(self, form, status=200):
+        context = {"form": form, "record": self.record, "process": self.record.process}
+        return render(self.request, self.template_name, context, status=status)
