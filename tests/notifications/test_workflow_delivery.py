@@ -67,8 +67,9 @@ def test_requesting_approval_puts_one_message_with_the_link_in_the_contacts_inbo
     assert issued.url in message.text and issued.url in message.html
     # The row is marked sent in the worker's transaction, just after the server accepted it.
     wait_until(
-        lambda: Notification.objects.get(event=Event.APPROVAL_REQUESTED).status
-        == DeliveryStatus.SENT
+        lambda: (
+            Notification.objects.get(event=Event.APPROVAL_REQUESTED).status == DeliveryStatus.SENT
+        )
     )
     assert Notification.objects.get(event=Event.APPROVAL_REQUESTED).language == "en"
     # The project leader was told about each step of theirs, one message per step.

@@ -48,7 +48,7 @@ def state():
 def says(response, reason: str, language: str = "sv") -> bool:
     """Whether the dead-link page shows the message for ``reason`` (in the contact's language)."""
     with translation.override(language):
-        return escape(DEAD_LINK_MESSAGES[reason]) in response.content.decode()
+        return escape(str(DEAD_LINK_MESSAGES[reason])) in response.content.decode()
 
 
 def without_csrf(response) -> str:
