@@ -45,7 +45,6 @@ run: install ## Migrate the SQLite default, seed Kronoberg with demo data, serve
 	@mkdir -p var
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_kronoberg --demo
-	$(MANAGE) collectstatic --noinput -v0
 	$(VENV)/bin/honcho -f Procfile.dev start
 
 bench: install services ## Country-scale benchmark (not part of make test)
