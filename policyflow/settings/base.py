@@ -31,7 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
-    "django.contrib.staticfiles",
+    "policyflow.staticfiles.PolicyFlowStaticFilesConfig",
     "django.contrib.humanize",
     "viewflow",
     "viewflow.workflow",

@@ -58,7 +58,7 @@ def test_process_page_with_draft_meeting_and_decision_passes_axe(
     main = leader_page.locator("main")
     for shown in ("Vera Växjö, Pia Projektledare", "KS 2026/39", str(county_work["draft"])):
         assert shown in main.inner_text()
-    chart = leader_page.get_by_role("img", name="Flow chart", exact=False)
+    chart = leader_page.get_by_role("img", name="Flödesschema", exact=False)
     assert chart.evaluate("img => img.complete && img.naturalWidth > 0")
     axe_check(leader_page)
     leader_page.screenshot(path=SCREENSHOTS / "process.png", full_page=True)
