@@ -1,5 +1,7 @@
 """Shared fixtures: roles, users and the Kronoberg municipalities on the real PostgreSQL."""
 
+import importlib
+
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import get_resolver
@@ -59,3 +61,32 @@ def vaxjo_contact(vaxjo):
 def leader_client(client, leader):
     client.force_login(leader)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _migration_data(request):
+    """Put back the rows data migrations create (the default policy template, stage limits).
+
+    Transactional tests flush the database after themselves, which removes those rows for
+    the tests that run after them on the same worker.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    uses_db = marker is not None or {"db", "transactional_db"} & set(request.fixturenames)
+    if not uses_db:
+        return
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from django.apps import apps
+
+    from workflows.models import PolicyTemplate, StageLimit
+
+    if not PolicyTemplate.objects.filter(is_default=True).exists():
+        importlib.import_module("workflows.migrations.0002_default_policy_template").create_default(
+            apps, None
+        )
+    if not StageLimit.objects.exists():
+        importlib.import_module("workflows.migrations.0005_default_stage_limits").create_defaults(
+            apps, None
+        )

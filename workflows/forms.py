@@ -58,9 +58,11 @@ class FirstContactForm(_MunicipalityContactsMixin, forms.Form):
 class MeetingForm(forms.Form):
     held_on = forms.DateField(label=_("Date of the meeting"), widget=DateInput)
     participants = forms.CharField(
-        label=_("Participants"), widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Participants"), widget=forms.Textarea(attrs={"rows": 2, "cols": 20})
     )
-    notes = forms.CharField(label=_("Notes"), widget=forms.Textarea, required=False)
+    notes = forms.CharField(
+        label=_("Notes"), widget=forms.Textarea(attrs={"rows": 4, "cols": 20}), required=False
+    )
 
 
 class CompleteDialogueForm(forms.Form):
@@ -140,7 +142,7 @@ class AnswerForm(forms.Form):
     comment = forms.CharField(
         label=_("Comment"),
         help_text=_("Required when you ask for changes: say what should change."),
-        widget=forms.Textarea(attrs={"rows": 5}),
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 20}),
         required=False,
     )
 

@@ -31,7 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
-    "policyflow.staticfiles.PolicyFlowStaticFilesConfig",
+    "django.contrib.staticfiles",
     "django.contrib.humanize",
     "viewflow",
     "viewflow.workflow",
