@@ -41,9 +41,7 @@ class PolicyAdoptionFlow(flow.Flow):
     process_title = _("ASF policy adoption")
     process_description = _("A municipality's path from first contact to a decided ASF policy.")
 
-    start = (
-        flow.StartHandle(this.begin).Annotation(title=_("Process started")).Next(this.contact)
-    )
+    start = flow.StartHandle(this.begin).Annotation(title=_("Process started")).Next(this.contact)
 
     contact = (
         flow.View(step_page)

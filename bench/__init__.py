@@ -1,0 +1,1 @@
+"""The country-scale benchmark (`make bench`, `python -m bench`): see docs/bench.md."""

@@ -1,0 +1,149 @@
+"""`python -m bench [--quick]`: set up the database, run every part, print the table, write the
+results file. A part that cannot run reports its figures as "not available: <why>"."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from . import config, database, report
+
+
+def _part(details: dict, name: str, only: set[str], run) -> None:
+    if only and name not in only:
+        details[name] = {"error": "not run (--only)"}
+        return
+    started = time.monotonic()
+    load_before = os.getloadavg()[0]
+    print(f"· {name} …", flush=True)
+    try:
+        details[name] = run()
+    except Exception as error:  # noqa: BLE001 (a broken part must not hide the others)
+        traceback.print_exc()
+        details[name] = {"error": f"{type(error).__name__}: {error}"}
+    details[name]["part_seconds"] = round(time.monotonic() - started, 1)
+    # Anything else running on the machine skews the figures: the load says how much.
+    details[name]["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+
+
+def _ensure_wrk() -> None:
+    """wrk is a Debian package: installed when missing and we may (else the Python client)."""
+    if shutil.which("wrk") is None:
+        subprocess.run(  # noqa: S603 (the project's own script)
+            [str(config.ROOT / "scripts" / "ensure-system-packages.sh"), "wrk"], check=False
+        )
+
+
+def main(argv=None) -> int:
+    args = config.parse_args(argv)
+    _ensure_wrk()
+    size = config.SIZES[args.size]
+    only = {p.strip() for p in args.only.split(",") if p.strip()}
+    smtp_port = config.free_port()
+    env = config.environment(args, smtp_port=smtp_port)
+    os.environ.update(env)
+    print(
+        f"PolicyFlow benchmark, size {size.name}: {size.municipalities} municipalities, "
+        f"{size.events:,} audit events; database {config.database_name(args.database_url)}",
+        flush=True,
+    )
+    generation_seconds, generated = database.prepare(
+        env,
+        url=args.database_url,
+        seed=args.seed,
+        municipalities=size.municipalities,
+        events=size.events,
+        fresh=args.fresh,
+    )
+    print(f"· data: {generated}", flush=True)
+    if os.getloadavg()[0] > 1.0:
+        print(
+            f"  note: load average {os.getloadavg()[0]:.1f}: other work on this machine "
+            "slows every figure (recorded with each part)",
+            flush=True,
+        )
+
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.urls import get_resolver, reverse
+
+    get_resolver().url_patterns  # noqa: B018 (viewflow nodes reverse URLs)
+    from . import export, notifications, pages, steps, verify
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version()")
+        postgresql = cursor.fetchone()[0].split(" on ")[0]
+    user = pages.bench_user()
+    details: dict = {}
+    # Read-only parts first, on exactly the generated data; then the parts that write.
+    _part(details, "verify", only, lambda: verify.measure(env))
+    _part(
+        details,
+        "export",
+        only,
+        lambda: export.measure(
+            env, cookie=pages.session_cookie(user), path=reverse("audit:export_csv")
+        ),
+    )
+    _part(
+        details,
+        "pages",
+        only,
+        lambda: pages.measure(
+            env, workers=args.workers, connections=args.connections, seconds=size.page_seconds
+        ),
+    )
+    _part(
+        details,
+        "step",
+        only,
+        lambda: steps.measure(steps=size.steps, leader_username=pages.BENCH_USERNAME),
+    )
+    with tempfile.TemporaryDirectory(prefix="pf-bench-") as workdir:
+        _part(
+            details,
+            "notifications",
+            only,
+            lambda: notifications.measure(
+                env,
+                smtp_port=smtp_port,
+                drain=size.notifications,
+                latency=size.latency_messages,
+                rate=size.latency_rate,
+                workdir=Path(workdir),
+            ),
+        )
+    figures = report.figures_from(details)
+    assessed = report.assess(figures)
+    results = {
+        "run_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "size": size.__dict__,
+        "machine": report.machine(postgresql),
+        "data": {
+            "database": config.database_name(args.database_url),
+            "seed": args.seed,
+            "generated_seconds": round(generation_seconds, 1) if generation_seconds else None,
+            "generator": generated,
+        },
+        "figures": assessed,
+        "targets_missed": [n for n, e in assessed.items() if e.get("met") is False],
+        "details": details,
+    }
+    report.write(args.output, results)
+    print()
+    print(report.table(assessed))
+    print(f"\nResults written to {args.output}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,287 @@
+"""The figures of a run, their targets, the table printed and the results file written.
+
+Every figure key is always present: a value, or `"not available: <why>"`. A missed target says by
+how much, and the notes say why and what would close it (from the analysis in docs/bench.md).
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+import os
+import platform
+import shutil
+import subprocess
+from pathlib import Path
+
+PAGES = [
+    "county_overview",
+    "inbox",
+    "process",
+    "timeline_first",
+    "timeline_deep",
+    "audit_csv_first_byte",
+]
+
+# figure → (unit, comparison, target); None: reported, no target.
+TARGETS: dict[str, tuple[str, str | None, float | None]] = {
+    "step_p50_ms": ("ms", None, None),
+    "step_p95_ms": ("ms", None, None),
+    "step_baseline_p50_ms": ("ms", None, None),
+    "step_baseline_p95_ms": ("ms", None, None),
+    "step_ratio_p50": ("×", "<=", 2.0),
+    "step_ratio_p95": ("×", "<=", 2.0),
+    "minimal_p95_ms": ("ms", None, None),
+    "minimal_rps": ("req/s", None, None),
+}
+for _page in PAGES:
+    TARGETS[f"{_page}_p50_ms"] = ("ms", None, None)
+    TARGETS[f"{_page}_p95_ms"] = ("ms", "<=", 150.0)
+    TARGETS[f"{_page}_rps"] = ("req/s", None, None)
+    TARGETS[f"{_page}_rps_vs_minimal"] = ("×", ">=", 0.5)
+TARGETS.update(
+    {
+        "export_rows_per_s": ("rows/s", ">=", 50_000),
+        "export_peak_rss_mb": ("MB", "<", 150.0),
+        "notifications_per_s": ("msg/s", ">=", 300),
+        "notifications_p95_ms": ("ms", "<", 1000.0),
+        "verify_seconds": ("s", "<", 30.0),
+    }
+)
+FIGURES = list(TARGETS)
+
+# Why a target is missed and what would close it, by figure prefix (see docs/bench.md).
+NOTES = {
+    "step_ratio": (
+        "The service step runs ~68 statements for the ~20 the baseline writes: viewflow's lock "
+        "and activation re-read the task and process, simple-history reads each previous "
+        "version, and each of the five audit events takes the chain lock, reads the chain head "
+        "and opens two savepoints. Closing it (audit): take the advisory lock once per "
+        "transaction and keep the head in memory while it is held, append without savepoints "
+        "when called from record_history, memoise the process context and the directory per "
+        "transaction."
+    ),
+    "verify_seconds": (
+        "Per row, Python decodes two JSON columns (~70 µs) and computes a canonical JSON dump "
+        "and two HMACs (~75 µs); and .iterator() outside a transaction declares a WITH HOLD "
+        "cursor, so PostgreSQL materialises all rows before the first one. Closing it: iterate "
+        "inside transaction.atomic(), use one constant digest for an empty personal part, "
+        "verify ranges in parallel (2 cores), and verify nightly from the last verified head "
+        "(a full pass weekly)."
+    ),
+    "export_rows_per_s": (
+        "~240 µs of Python per row: a model instance, the kind's label, three expand() calls and "
+        "a JSON dump; and the WITH HOLD cursor (.iterator() outside a transaction) makes "
+        "PostgreSQL materialise every row before the first byte (4.2 s at 1M; 0.36 s inside a "
+        "transaction). The full export outlives gunicorn's 30 s worker timeout: in production "
+        "the worker is killed mid-download. Closing it: stream inside a transaction, format rows "
+        "from values_list() tuples, or let PostgreSQL write the CSV (COPY … TO STDOUT) with the "
+        "placeholders expanded in SQL, and build county-wide exports as a file in a Celery task."
+    ),
+    "export_peak_rss_mb": (
+        "The streamed export keeps one chunk of model instances in memory; a smaller chunk "
+        "or values_list() tuples would lower the peak."
+    ),
+    "notifications_per_s": (
+        "Each delivery is a Celery task that locks its row, opens an SMTP connection, sends, and "
+        "saves the row with a history row and an audit event; the audit chain's lock is held to "
+        "commit, which serialises the worker's two processes. Closing it: keep one SMTP "
+        "connection per worker process, send a batch of due rows per task over it, and take the "
+        "audit append out of the per-message transaction's critical section."
+    ),
+    "notifications_p95_ms": (
+        "Latency is the queue wait plus one delivery; above the worker's rate the queue grows."
+    ),
+    "_p95_ms": (
+        "With 8 clients on 3 sync workers and 2 cores a request waits for the others: p95 ≤ "
+        "150 ms needs a page costing ≲ 35 ms of CPU. See docs/bench.md for each page's profile."
+    ),
+    "_rps_vs_minimal": (
+        "The page costs more than twice the minimal page in queries and rendering; see "
+        "docs/bench.md for each page's profile and what would close it."
+    ),
+}
+
+
+def _note(figure: str) -> str:
+    for prefix, note in NOTES.items():
+        if figure.startswith(prefix) or (prefix.startswith("_") and figure.endswith(prefix)):
+            return note
+    return ""
+
+
+def assess(figures: dict) -> dict:
+    """Each figure with its unit, target and verdict (`met`, or by how much it is missed)."""
+    assessed = {}
+    for name in FIGURES:
+        unit, op, target = TARGETS[name]
+        value = figures.get(name, "not available: not measured")
+        entry = {"value": value, "unit": unit}
+        if op is not None:
+            entry["target"] = f"{op} {target:g}"
+            if isinstance(value, int | float):
+                compare = {
+                    "<=": operator.le,
+                    "<": operator.lt,
+                    ">=": operator.ge,
+                }[op]
+                entry["met"] = bool(compare(value, target))
+                if not entry["met"]:
+                    if op.startswith("<"):
+                        entry["missed_by"] = f"{value / target:.2f}× the target"
+                    else:
+                        entry["missed_by"] = f"{value / target:.0%} of the target"
+                    entry["why"] = _note(name)
+            else:
+                entry["met"] = None
+        assessed[name] = entry
+    return assessed
+
+
+def figures_from(details: dict) -> dict:
+    """The flat figures from each part's detailed results (or why a part has none)."""
+    figures: dict = {}
+
+    def unavailable(prefix_names, why):
+        for name in prefix_names:
+            figures[name] = f"not available: {why}"
+
+    step = details.get("step", {})
+    step_names = [n for n in FIGURES if n.startswith("step_")]
+    if "error" in step or not step:
+        unavailable(step_names, step.get("error", "not run"))
+    else:
+        figures.update(
+            step_p50_ms=step["service"]["p50_ms"],
+            step_p95_ms=step["service"]["p95_ms"],
+            step_baseline_p50_ms=step["baseline"]["p50_ms"],
+            step_baseline_p95_ms=step["baseline"]["p95_ms"],
+            step_ratio_p50=step["ratio_p50"],
+            step_ratio_p95=step["ratio_p95"],
+        )
+    pages = details.get("pages", {})
+    page_names = [n for n in FIGURES if n.startswith(("minimal_", *PAGES))]
+    if "error" in pages or not pages:
+        unavailable(page_names, pages.get("error", "not run"))
+    else:
+        figures["minimal_p95_ms"] = pages["minimal"]["p95_ms"]
+        figures["minimal_rps"] = pages["minimal"]["rps"]
+        for page in PAGES:
+            result = pages["pages"].get(page, {"not_available": "not available: not measured"})
+            keys = [f"{page}_p50_ms", f"{page}_p95_ms", f"{page}_rps", f"{page}_rps_vs_minimal"]
+            if "not_available" in result:
+                for key in keys:
+                    figures[key] = result["not_available"]
+            elif result.get("non_2xx") or result.get("errors"):
+                for key in keys:
+                    figures[key] = (
+                        f"not available: {result.get('non_2xx')} error answers and "
+                        f"{result.get('errors')} failed requests"
+                    )
+            elif not result.get("requests"):
+                for key in keys:
+                    figures[key] = (
+                        "not available: no request completed within the measurement "
+                        f"({result.get('seconds', 0):.0f} s)"
+                    )
+            else:
+                figures[keys[0]] = round(result["p50_ms"], 1)
+                figures[keys[1]] = round(result["p95_ms"], 1)
+                figures[keys[2]] = result["rps"]
+                figures[keys[3]] = result["rps_vs_minimal"]
+    export = details.get("export", {})
+    if "error" in export or not export:
+        unavailable(["export_rows_per_s", "export_peak_rss_mb"], export.get("error", "not run"))
+    else:
+        figures["export_rows_per_s"] = export["rows_per_s"]
+        figures["export_peak_rss_mb"] = export["worker_peak_rss_mb"]
+    notes = details.get("notifications", {})
+    if "error" in notes or not notes:
+        unavailable(["notifications_per_s", "notifications_p95_ms"], notes.get("error", "not run"))
+    else:
+        figures["notifications_per_s"] = notes["drain"]["messages_per_s"]
+        figures["notifications_p95_ms"] = notes["latency"]["p95_ms"]
+    verify = details.get("verify", {})
+    if "error" in verify or not verify:
+        unavailable(["verify_seconds"], verify.get("error", "not run"))
+    elif not verify["ok"]:
+        figures["verify_seconds"] = f"not available: the chain did not verify: {verify['output']}"
+    else:
+        figures["verify_seconds"] = verify["seconds"]
+    return figures
+
+
+def machine(database_version: str) -> dict:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        memory_kib = int(Path("/proc/meminfo").read_text().split()[1])
+    except OSError:
+        memory_kib = 0
+    wrk = shutil.which("wrk")
+    wrk_version = ""
+    if wrk:
+        result = subprocess.run(  # noqa: S603 (wrk's own path)
+            [wrk, "--version"], capture_output=True, text=True, check=False
+        )
+        wrk_version = (result.stdout or result.stderr).splitlines()[0] if result else ""
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gib": round(memory_kib / 1024 / 1024, 1),
+        "postgresql": database_version,
+        "python": platform.python_version(),
+        "load_tool": wrk_version or "python threads (wrk not installed)",
+    }
+
+
+def table(assessed: dict) -> str:
+    lines = [f"{'figure':34} {'value':>14} {'unit':7} {'target':>10}  verdict"]
+    for name, entry in assessed.items():
+        value = entry["value"]
+        if isinstance(value, str):
+            shown, verdict = "–", value
+        elif entry.get("met") is None:
+            verdict = ""
+        elif entry["met"]:
+            verdict = "met"
+        else:
+            verdict = f"MISSED ({entry['missed_by']})"
+        if not isinstance(value, str):
+            shown = f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
+        lines.append(
+            f"{name:34} {shown:>14} {entry['unit']:7} {entry.get('target', ''):>10}  {verdict}"
+        )
+    return "\n".join(lines)
+
+
+def write(path: Path, results: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def markdown(assessed: dict) -> str:
+    """The figures as a Markdown table, for docs/bench.md."""
+    lines = ["| figure | value | target | verdict |", "|---|---:|---|---|"]
+    for name, entry in assessed.items():
+        value = entry["value"]
+        if isinstance(value, str):
+            shown, verdict = "–", value
+        else:
+            shown = f"{value:,.1f}" if isinstance(value, float) else f"{value:,}"
+            shown = f"{shown} {entry['unit']}"
+            if entry.get("met") is None:
+                verdict = ""
+            else:
+                verdict = "met" if entry["met"] else f"**missed** ({entry['missed_by']})"
+        lines.append(f"| `{name}` | {shown} | {entry.get('target', '')} | {verdict} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m bench.report bench/results.json: the Markdown table
+    import sys
+
+    print(markdown(json.loads(Path(sys.argv[1]).read_text())["figures"]))

@@ -1,0 +1,105 @@
+"""`python -m bench` end to end at a tiny size: a fresh database, the generator, gunicorn, wrk,
+a Celery worker and the SMTP sink; the results file has every figure.
+
+The figures themselves are not asserted (nothing here is a timed test): only that each one was
+measured or says why it was not.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from bench import report
+
+pytestmark = pytest.mark.xdist_group("bench")
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/11")
+
+
+def database_url(name: str) -> str:
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/policyflow")
+    return base.rsplit("/", 1)[0] + f"/{name}"
+
+
+def run(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        text=True,
+        capture_output=True,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    output = tmp_path_factory.mktemp("bench") / "results.json"
+    url = database_url(f"pf_bench_tiny_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}")
+    result = run(
+        "-m", "bench", "--size", "tiny", "--fresh", "--database-url", url,
+        "--redis-url", REDIS, "--output", str(output),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    yield url, output, result.stdout
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+def test_results_file_has_every_figure_measured_or_explained(tiny_run):
+    _url, output, stdout = tiny_run
+    results = json.loads(output.read_text())
+    figures = results["figures"]
+    assert set(figures) == set(report.FIGURES)
+    for name, entry in figures.items():
+        value = entry["value"]
+        assert isinstance(value, int | float) or value.startswith("not available: "), name
+    assert results["machine"]["cores"] and results["machine"]["postgresql"]
+    assert "step_ratio_p95" in stdout  # the table is printed
+
+
+def test_parts_ran_on_the_generated_data(tiny_run):
+    _url, output, _stdout = tiny_run
+    results = json.loads(output.read_text())
+    details = results["details"]
+    assert details["verify"]["ok"] and details["verify"]["events"] == 5000
+    assert details["export"]["rows"] == 5000
+    assert details["notifications"]["drain"]["sent"] == 40
+    rows = details["step"]["rows_written"]
+    # The baseline writes into the same tables as the service step.
+    assert set(rows["baseline"]) <= set(rows["service"])
+
+
+def test_generating_the_same_data_again_changes_nothing(tiny_run):
+    url, _output, _stdout = tiny_run
+    env = {
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DATABASE_URL": url,
+        "SECRET_KEY": "x",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "AUDIT_HMAC_KEY": "policyflow-benchmark-audit-key",
+    }
+    args = ("manage.py", "generate_scale_data", "--municipalities=6", "--events=5000")
+    again = run(*args, **env)
+    assert again.returncode == 0, again.stderr
+    assert "Nothing to do" in again.stdout
+    other = run(*args[:-1], "--events=6000", **env)
+    assert other.returncode != 0
+    assert "fresh database" in other.stderr
+
+
+def test_generator_refuses_sqlite_with_a_clear_message(tmp_path):
+    result = run(
+        "manage.py", "generate_scale_data", "--municipalities=6", "--events=5000",
+        DJANGO_SETTINGS_MODULE="policyflow.settings.base",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "needs PostgreSQL" in result.stderr
