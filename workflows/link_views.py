@@ -210,13 +210,12 @@ class RecordAnswerView(LeadMixin, View):
         form = forms.RecordAnswerForm(request.POST, process=process)
         if form.is_valid():
             try:
-                task = task_links.open_approval_task(process)
-                services.answer_approval(
-                    task=task,
+                services.record_answer_received_another_way(
+                    process=process,
+                    user=request.user,
                     contact=form.cleaned_data["contact"],
                     answer=form.cleaned_data["answer"],
                     comment=form.cleaned_data["comment"],
-                    recorded_by=request.user,
                 )
             except services.StepAlreadyDone:
                 messages.error(request, _("The draft had already been answered."))

@@ -331,6 +331,35 @@ def answer_approval(
     return record
 
 
+def open_approval_task(process: PolicyProcess) -> Task:
+    """The approval task of ``process`` that waits for the contact's answer."""
+    task = (
+        Task.objects.filter(
+            process_id=process.pk,
+            flow_task=PolicyAdoptionFlow.approval,
+            status__in=OPEN_TASK_STATUSES,
+        )
+        .order_by("-created")
+        .first()
+    )
+    if task is None:
+        raise ValidationError(_("No draft is waiting for approval."))
+    return task
+
+
+def record_answer_received_another_way(
+    *, process: PolicyProcess, user, contact: Contact, answer: str, comment: str = ""
+) -> ApprovalAnswer:
+    """A project leader records the answer a contact gave by phone or email, not by link."""
+    return answer_approval(
+        task=open_approval_task(process),
+        contact=contact,
+        answer=answer,
+        comment=comment,
+        recorded_by=user,
+    )
+
+
 def record_decision(*, task: Task, user, **fields) -> Decision:
     """Record the municipality's formal decision; adopted/rejected ends the process."""
     with _human_step(

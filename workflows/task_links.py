@@ -28,7 +28,13 @@ from . import notify
 from .audit import stamp
 from .flows import PolicyAdoptionFlow
 from .models import ApprovalAnswer, PolicyProcess, TaskLink, TaskLinkStatus
-from .services import OPEN_TASK_STATUSES, StepAlreadyDone, _require_lead, answer_approval
+from .services import (
+    OPEN_TASK_STATUSES,
+    StepAlreadyDone,
+    _require_lead,
+    answer_approval,
+    open_approval_task,
+)
 
 
 class DeadLink(Exception):
@@ -61,21 +67,6 @@ def link_lifetime() -> datetime.timedelta:
 def _url_for(token: str) -> str:
     # Built from the configured SITE_URL, never from a request's Host header.
     return f"{settings.SITE_URL}{reverse('workflows:link_open')}?{urlencode({'t': token})}"
-
-
-def open_approval_task(process: PolicyProcess) -> Task:
-    task = (
-        Task.objects.filter(
-            process_id=process.pk,
-            flow_task=PolicyAdoptionFlow.approval,
-            status__in=OPEN_TASK_STATUSES,
-        )
-        .order_by("-created")
-        .first()
-    )
-    if task is None:
-        raise ValidationError(_("No draft is waiting for approval."))
-    return task
 
 
 def issue_links(*, task: Task, contacts: Iterable[Contact], user) -> list[IssuedLink]:
