@@ -27,6 +27,34 @@ def _name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
+def _tell_staff(user, event: str, *, context: dict, key: str, topic: str) -> None:
+    """Queue a message to a project leader or steering-group member (in Swedish)."""
+    if not user.email:
+        return
+    queue_notification(
+        event=event,
+        recipient_email=user.email,
+        recipient_name=_name(user),
+        language=STAFF_LANGUAGE,
+        context=context,
+        key=key,
+        topic=topic,
+    )
+
+
+def _tell_contact(contact, event: str, *, context: dict, key: str, topic: str) -> None:
+    """Queue a message to a municipal contact, in the contact's preferred language."""
+    queue_notification(
+        event=event,
+        recipient_email=contact.email,
+        recipient_name=contact.name,
+        language=contact.language,
+        context=context,
+        key=key,
+        topic=topic,
+    )
+
+
 def steering_group():
     """Active users who follow the processes (the steering group), with an email address."""
     User = get_user_model()
@@ -48,13 +76,9 @@ def open_steps(process: PolicyProcess) -> None:
         owner__isnull=False,
     ).select_related("owner")
     for task in tasks:
-        if not task.owner.email:
-            continue
-        queue_notification(
-            event=Event.TASK_ASSIGNED,
-            recipient_email=task.owner.email,
-            recipient_name=_name(task.owner),
-            language=STAFF_LANGUAGE,
+        _tell_staff(
+            task.owner,
+            Event.TASK_ASSIGNED,
             context={
                 "municipality": process.municipality.name,
                 "task_title": task.flow_task.task_title,
@@ -78,12 +102,9 @@ def _link_context(process, item, sender) -> dict:
 def approval_requested(process: PolicyProcess, issued: list, *, sender) -> None:
     """Each contact gets their own task link."""
     for item in issued:
-        contact = item.link.contact
-        queue_notification(
-            event=Event.APPROVAL_REQUESTED,
-            recipient_email=contact.email,
-            recipient_name=contact.name,
-            language=contact.language,
+        _tell_contact(
+            item.link.contact,
+            Event.APPROVAL_REQUESTED,
             context=_link_context(process, item, sender),
             key=f"link:{item.link.pk}",
             topic=topic_for(process),
@@ -92,15 +113,12 @@ def approval_requested(process: PolicyProcess, issued: list, *, sender) -> None:
 
 def approval_reminder(process: PolicyProcess, issued: list, *, kind: str, requested_on) -> None:
     for item in issued:
-        contact = item.link.contact
         context = _link_context(process, item, process.lead)
         context.pop("sender_name")
         context["requested_on"] = requested_on
-        queue_notification(
-            event=Event.APPROVAL_REMINDER,
-            recipient_email=contact.email,
-            recipient_name=contact.name,
-            language=contact.language,
+        _tell_contact(
+            item.link.contact,
+            Event.APPROVAL_REMINDER,
             context=context,
             key=f"reminder:{item.link.task_id}:{kind}",
             topic=topic_for(process),
@@ -109,14 +127,9 @@ def approval_reminder(process: PolicyProcess, issued: list, *, kind: str, reques
 
 def answer_received(answer: ApprovalAnswer) -> None:
     process = answer.process
-    lead = process.lead
-    if not lead.email:
-        return
-    queue_notification(
-        event=Event.ANSWER_RECEIVED,
-        recipient_email=lead.email,
-        recipient_name=_name(lead),
-        language=STAFF_LANGUAGE,
+    _tell_staff(
+        process.lead,
+        Event.ANSWER_RECEIVED,
         context={
             "municipality": process.municipality.name,
             "draft_version": answer.draft.version,
@@ -134,11 +147,9 @@ def decision_recorded(decision: Decision) -> None:
     process = decision.process
     body = decision.body_other if decision.body == "other" else decision.get_body_display()
     for user in steering_group():
-        queue_notification(
-            event=Event.DECISION_RECORDED,
-            recipient_email=user.email,
-            recipient_name=_name(user),
-            language=STAFF_LANGUAGE,
+        _tell_staff(
+            user,
+            Event.DECISION_RECORDED,
             context={
                 "municipality": process.municipality.name,
                 "body": body,
@@ -155,14 +166,9 @@ def decision_recorded(decision: Decision) -> None:
 
 
 def process_stalled(process: PolicyProcess, *, days_in_stage: int, limit_days: int) -> None:
-    lead = process.lead
-    if not lead.email:
-        return
-    queue_notification(
-        event=Event.PROCESS_STALLED,
-        recipient_email=lead.email,
-        recipient_name=_name(lead),
-        language=STAFF_LANGUAGE,
+    _tell_staff(
+        process.lead,
+        Event.PROCESS_STALLED,
         context={
             "municipality": process.municipality.name,
             "stage": process.get_stage_display(),
@@ -177,11 +183,9 @@ def process_stalled(process: PolicyProcess, *, days_in_stage: int, limit_days: i
 
 def stalled_digest(stalled: list[dict], *, week: str) -> None:
     for user in steering_group():
-        queue_notification(
-            event=Event.STALLED_DIGEST,
-            recipient_email=user.email,
-            recipient_name=_name(user),
-            language=STAFF_LANGUAGE,
+        _tell_staff(
+            user,
+            Event.STALLED_DIGEST,
             context={
                 "stalled": stalled,
                 "week": week,
