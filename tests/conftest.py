@@ -1,12 +1,11 @@
 """Shared fixtures: roles, users and the Kronoberg municipalities on the real PostgreSQL."""
 
-import importlib
-
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import get_resolver
 
 from tests.factories import ContactFactory, UserFactory
+from workflows.defaults import ensure_defaults
 from workflows.seeding import PROJECT_LEADERS, STEERING_GROUP, seed
 
 get_resolver().url_patterns  # noqa: B018  (viewflow nodes reverse URLs: import the URLconf)
@@ -78,15 +77,4 @@ def _migration_data(request):
         marker is not None and marker.kwargs.get("transaction")
     )
     request.getfixturevalue("transactional_db" if transactional else "db")
-    from django.apps import apps
-
-    from workflows.models import PolicyTemplate, StageLimit
-
-    if not PolicyTemplate.objects.filter(is_default=True).exists():
-        importlib.import_module("workflows.migrations.0002_default_policy_template").create_default(
-            apps, None
-        )
-    if not StageLimit.objects.exists():
-        importlib.import_module("workflows.migrations.0005_default_stage_limits").create_defaults(
-            apps, None
-        )
+    ensure_defaults()

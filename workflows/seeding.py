@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from municipalities.models import Contact, Municipality
 from municipalities.services import load_municipalities
 
+from .defaults import ensure_defaults
+
 KRONOBERG = "07"
 PROJECT_LEADERS = "Project leaders"
 STEERING_GROUP = "Steering group"
@@ -54,6 +56,7 @@ def _ascii_slug(name: str) -> str:
 def seed(*, demo: bool = False) -> SeedResult:
     """Idempotent: running it again changes nothing and prints no new passwords."""
     load_municipalities()
+    ensure_defaults()
     for role, permissions in ROLE_PERMISSIONS.items():
         group, _created = Group.objects.get_or_create(name=role)
         group.permissions.set([_permission(p) for p in permissions])

@@ -1,20 +1,12 @@
-"""Default stage limits (days), editable by an administrator afterwards."""
+"""Default stage limits (days, in workflows/defaults.py), editable by an administrator."""
 
 from django.db import migrations
 
-DEFAULT_DAYS = {
-    "contact": 14,
-    "dialogue": 90,
-    "drafting": 30,
-    "awaiting_approval": 21,
-    "awaiting_decision": 120,
-}
+from workflows.defaults import ensure_stage_limits
 
 
 def create_defaults(apps, schema_editor):
-    StageLimit = apps.get_model("workflows", "StageLimit")
-    for stage, days in DEFAULT_DAYS.items():
-        StageLimit.objects.get_or_create(stage=stage, defaults={"days": days})
+    ensure_stage_limits(apps)
 
 
 class Migration(migrations.Migration):
