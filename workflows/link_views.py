@@ -3,7 +3,7 @@ leader's controls over links.
 
 The token is in the URL only for the first GET: it moves into the session and the browser is
 redirected to a token-less URL (as Django's password reset does), so it never leaks through
-Referer or the browser history. These pages are never cached and send no Referer.
+Referer or the browser history. These pages are never cached and send no Referer to other sites.
 """
 
 from functools import wraps
@@ -42,16 +42,19 @@ DRAFT_SECTIONS = {
 }
 
 
-def private_page(view):
-    """No caching and no Referer for anything behind a task link."""
+def private_page(referrer_policy: str):
+    """No caching, and ``referrer_policy``, for anything behind a task link."""
 
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        response = never_cache(view)(*args, **kwargs)
-        response["Referrer-Policy"] = "no-referrer"
-        return response
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            response = never_cache(view)(*args, **kwargs)
+            response["Referrer-Policy"] = referrer_policy
+            return response
 
-    return wrapped
+        return wrapped
+
+    return decorator
 
 
 def _dead_link_page(request, error: task_links.DeadLink):
@@ -72,7 +75,8 @@ def _dead_link_page(request, error: task_links.DeadLink):
 
 
 @require_GET
-@private_page
+# The token's URL is never sent on, not even to this site (an access log may record Referer).
+@private_page("no-referrer")
 def link_open(request):
     """The emailed URL: check the link, remember it in the session, drop the token from the URL."""
     try:
@@ -83,7 +87,9 @@ def link_open(request):
     return redirect("workflows:link_answer")
 
 
-@method_decorator(private_page, name="dispatch")
+# Same-origin, not no-referrer: under no-referrer browsers send "Origin: null" with the form's
+# POST, which Django's CSRF check rejects. The token-less URL may reach this site; no other.
+@method_decorator(private_page("same-origin"), name="dispatch")
 class LinkAnswerView(View):
     """The draft, what changed since the contact last saw it, and the confirm form."""
 
