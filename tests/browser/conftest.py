@@ -1,5 +1,6 @@
 """Browser fixtures: Debian's chromium driven by pytest-playwright against pytest-django's
-live server, in Swedish, with axe-core's check, a logged-in browser and a county's work."""
+live server, in Swedish, with axe-core's check, a logged-in browser, a county's work, and email
+delivered by a real Celery worker to a real SMTP server."""
 
 import datetime
 import os
@@ -9,6 +10,11 @@ import pytest
 
 from municipalities.models import Municipality
 from tests.factories import ContactFactory
+from tests.support.smtp import smtp_sink  # noqa: F401  (a fixture)
+from tests.support.workers import (  # noqa: F401  (worker_processes is a fixture)
+    celery_app_with_own_queue,
+    worker_processes,
+)
 from workflows import services
 from workflows.flows import PolicyAdoptionFlow
 
@@ -52,6 +58,20 @@ def login(live_server):
         helpers.login(page, live_server.url, user)
 
     return log_in
+
+
+@pytest.fixture
+def mail_delivery(transactional_db, settings, live_server, smtp_sink, worker_processes):  # noqa: F811
+    """The SMTP server's inbox (``smtp_sink``) for email sent the way production sends it: the
+    live server stores notifications in the outbox and queues them, on this test's own queue, to
+    a `celery worker` process, which delivers them over SMTP. Links in them lead to the live
+    server."""
+    settings.SITE_URL = live_server.url
+    with celery_app_with_own_queue() as app:
+        worker_processes(
+            broker_url=settings.CELERY_BROKER_URL, queue=app.test_queue, smtp_port=smtp_sink.port
+        )
+        yield smtp_sink
 
 
 @pytest.fixture

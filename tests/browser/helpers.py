@@ -3,6 +3,7 @@
 Kept out of conftest.py so that the one-off UI-kit check in docs/decisions/ can reuse them.
 """
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from axe_playwright_python.sync_playwright import Axe
@@ -28,6 +29,8 @@ WCAG21AA_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BEST_PRACTICE_TAGS = ["best-practice"]
 # factory-boy's UserFactory sets this password.
 PASSWORD = "secret-pass-123"
+# The README shows the screenshots the browser tests save here.
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 _axe = Axe()
 

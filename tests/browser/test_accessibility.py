@@ -2,8 +2,6 @@
 finds no WCAG 2.1 A/AA (or best-practice) problem, form errors are announced and lead to their
 fields, pages reflow to 320 CSS px, and the keyboard reaches the content through the skip link."""
 
-from pathlib import Path
-
 import pytest
 from django.urls import reverse
 from django.utils import translation
@@ -12,11 +10,9 @@ from playwright.sync_api import expect
 
 from workflows.flows import PolicyAdoptionFlow
 
-from .helpers import login_with_form, open_task
+from .helpers import SCREENSHOTS, login_with_form, open_task
 
 pytestmark = [pytest.mark.xdist_group("browser"), pytest.mark.django_db(transaction=True)]
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def test_login_page_passes_axe_in_swedish_and_logs_the_leader_in(
