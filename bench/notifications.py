@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import Count
 
 from notifications.models import DeliveryStatus, Event, Notification
 from notifications.services import queue_notification
@@ -43,10 +44,14 @@ def _queue(run: str, number: int) -> int:
 
 
 def _wait_sent(ids: list[int], timeout: float) -> tuple[int, int]:
+    # One small query per poll: a list of 10,000 ids in the query, four times a second, took
+    # CPU from the worker being measured. The run's rows are the bench's within the id range.
+    rows = Notification.objects.filter(topic="bench", pk__gte=min(ids), pk__lte=max(ids))
     deadline = time.monotonic() + timeout
     while True:
-        sent = Notification.objects.filter(pk__in=ids, status=DeliveryStatus.SENT).count()
-        failed = Notification.objects.filter(pk__in=ids, status=DeliveryStatus.FAILED).count()
+        counts = dict(rows.values_list("status").annotate(Count("pk")).order_by())
+        sent = counts.get(DeliveryStatus.SENT, 0)
+        failed = counts.get(DeliveryStatus.FAILED, 0)
         if sent + failed >= len(ids) or time.monotonic() > deadline:
             return sent, failed
         time.sleep(0.25)

@@ -1,10 +1,14 @@
-"""Celery tasks: deliver one notification, and sweep the outbox for what was left behind.
+"""Celery tasks: deliver notifications, and sweep the outbox for what was left behind.
 
 At-least-once delivery of the task message (acks_late, reject_on_worker_lost) plus the row lock
-in `services.deliver` make each email go out once. The attempt count lives on the row, not in
-the message, so a message re-enqueued by the sweep continues the count instead of restarting it;
-that is why retries are scheduled here by hand rather than with Celery's autoretry_for.
+in `services.deliver_many` make each email go out once. A message carries the ids one
+transaction queued; each row is sent and committed on its own, so a message redelivered after a
+crash skips the rows already sent. The attempt count lives on the row, not in the message, so a
+message re-enqueued by the sweep continues the count instead of restarting it; that is why
+retries are scheduled here by hand (a message per row to retry) rather than with autoretry_for.
 """
+
+from collections import Counter
 
 from celery import shared_task
 
@@ -12,21 +16,31 @@ from . import services
 
 
 @shared_task(
-    bind=True,
+    name="notifications.deliver_notifications",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def deliver_notifications(notification_ids: list[int]) -> dict[str, int]:
+    """Send the notifications one transaction queued (or one sweep found), one by one."""
+    deliveries = services.deliver_many(notification_ids=notification_ids)
+    for notification_id, delivery in deliveries.items():
+        if delivery.outcome is services.Outcome.RETRY:
+            # The row already holds the next attempt's time; if this publish fails, the sweep
+            # re-enqueues it. The countdown is capped well below the broker's visibility timeout.
+            services.enqueue_many([notification_id], force=True, countdown=delivery.retry_in)
+    return dict(Counter(delivery.outcome.value for delivery in deliveries.values()))
+
+
+@shared_task(
     name="notifications.deliver_notification",
     acks_late=True,
     reject_on_worker_lost=True,
-    # The row's attempts and NOTIFICATIONS_MAX_ATTEMPTS decide when to give up.
-    max_retries=None,
     ignore_result=True,
 )
-def deliver_notification(self, notification_id: int) -> str:
-    delivery = services.deliver(notification_id=notification_id)
-    if delivery.outcome is services.Outcome.RETRY:
-        # The row already holds the next attempt's time; if this publish fails, the sweep
-        # re-enqueues it. The countdown is capped well below the broker's visibility timeout.
-        raise self.retry(countdown=delivery.retry_in)
-    return delivery.outcome.value
+def deliver_notification(notification_id: int) -> dict[str, int]:
+    """One notification: messages published before deliveries were batched."""
+    return deliver_notifications([notification_id])
 
 
 @shared_task(name="notifications.sweep_outbox", ignore_result=True)

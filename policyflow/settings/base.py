@@ -168,13 +168,19 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # retry delay in seconds, doubled each attempt and capped (keep the cap below the broker's
 # visibility_timeout); how long a queued notification may be overdue before the sweep
 # re-enqueues it, and how many one sweep takes; how long to skip the broker after a failed
-# publish (the sweep catches up).
+# publish (the sweep catches up); at most how many notifications one task message carries
+# (a worker sends them one by one over one SMTP connection); how long a worker keeps an idle
+# SMTP connection open for the next message (0: a connection per task message).
 NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
 NOTIFICATIONS_BACKOFF_SECONDS = env.float("NOTIFICATIONS_BACKOFF_SECONDS", default=60.0)
 NOTIFICATIONS_BACKOFF_MAX_SECONDS = env.float("NOTIFICATIONS_BACKOFF_MAX_SECONDS", default=1800.0)
 NOTIFICATIONS_SWEEP_GRACE_SECONDS = env.float("NOTIFICATIONS_SWEEP_GRACE_SECONDS", default=60.0)
 NOTIFICATIONS_SWEEP_BATCH = env.int("NOTIFICATIONS_SWEEP_BATCH", default=500)
 NOTIFICATIONS_BROKER_PAUSE_SECONDS = env.float("NOTIFICATIONS_BROKER_PAUSE_SECONDS", default=10.0)
+NOTIFICATIONS_DELIVERY_BATCH = env.int("NOTIFICATIONS_DELIVERY_BATCH", default=50)
+NOTIFICATIONS_SMTP_KEEPALIVE_SECONDS = env.float(
+    "NOTIFICATIONS_SMTP_KEEPALIVE_SECONDS", default=30.0
+)
 
 # Content Security Policy (django-csp 4): only our own resources, no inline script.
 CONTENT_SECURITY_POLICY = {
