@@ -45,6 +45,22 @@ def test_process_list_start_page_and_accessibility_statement_pass_axe(
         axe_check(leader_page)
 
 
+def test_error_pages_pass_axe_in_swedish(leader_page, live_server, axe_check):
+    leader_page.goto(live_server.url + "/finns-inte/")
+    assert leader_page.get_by_role("heading", level=1).inner_text() == "Sidan finns inte"
+    axe_check(leader_page)
+
+    # A form whose CSRF cookie is gone (an expired session, blocked cookies).
+    leader_page.goto(live_server.url + reverse("workflows:start"))
+    leader_page.context.clear_cookies(name="csrftoken")
+    leader_page.get_by_role("combobox", name="Kommun", exact=False).select_option(label="Växjö")
+    leader_page.get_by_role("button", name="Starta", exact=True).click()
+    assert leader_page.get_by_role("heading", level=1).inner_text() == (
+        "Formuläret kunde inte skickas"
+    )
+    axe_check(leader_page)
+
+
 def test_process_page_with_draft_meeting_and_decision_passes_axe(
     leader_page, live_server, county_work, axe_check
 ):
