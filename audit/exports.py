@@ -1,18 +1,25 @@
 """Exports of the audit trail: CSV for people (Excel-friendly, streamed), a ZIP archive with a
 manifest and checksums for the Region's e-archive, and everything about one contact person (GDPR).
 
-Exports read through server-side cursors in id order, so any size streams in constant memory.
+Exports read through server-side cursors in id order, inside a transaction (no WITH HOLD
+cursor), so any size streams in constant memory from the first row.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import io
+import itertools
 import json
 import tempfile
 import zipfile
 from collections.abc import Iterator
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connections, transaction
+from django.db.models import CharField, F, Func, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -66,17 +73,137 @@ def csv_row(event: AuditEvent) -> list[str]:
     ]
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
+# What `csv_row` reads, in its order, plus the personal part last.
+_CSV_COLUMNS = (
+    "seq",
+    "id",
+    "occurred_at",
+    "kind",
+    "actor_label",
+    "county_code",
+    "municipality_name",
+    "process_id",
+    "stage",
+    "summary",
+    "reason",
+    "changes",
+    "model_label",
+    "object_id",
+    "personal",
+)
+
+
+class _PgTimestamp(Func):
+    """`chain.timestamp` done by PostgreSQL: no datetime objects for a million rows."""
+
+    template = """to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+    output_field = CharField()
+
+
+def _csv_values(queryset):
+    """Plain tuples of `_CSV_COLUMNS` in id order. On PostgreSQL the time comes formatted and
+    the JSON columns as text, decoded only for the rows that need it."""
+    queryset = queryset.order_by("id")
+    if connections[queryset.db].vendor != "postgresql":
+        return queryset.values_list(*_CSV_COLUMNS)
+    formatted = {
+        "occurred_at": _PgTimestamp(F("occurred_at")),
+        "changes": Cast("changes", output_field=TextField()),
+        "personal": Cast("personal", output_field=TextField()),
+    }
+    names = {name: f"csv_{name}" for name in formatted}
+    queryset = queryset.annotate(**{names[name]: value for name, value in formatted.items()})
+    return queryset.values_list(*(names.get(name, name) for name in _CSV_COLUMNS))
+
+
+def _csv_formatter():
+    """A function turning one `_csv_values` tuple into the cells of `csv_row`."""
+    labels = {value: str(label) for value, label in Kind.choices}
+    loads, timestamp = json.JSONDecoder().decode, chain.timestamp
+    dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode  # as `csv_row`'s
+
+    def cells(row) -> tuple:
+        (seq, event_id, occurred_at, kind, actor, county, municipality, process_id, stage) = row[:9]
+        summary, reason, changes, model_label, object_id, personal = row[9:]
+        if isinstance(changes, str):  # PostgreSQL: JSON as text
+            needs_people = "⟦" in changes
+            changes = loads(changes) if changes != "{}" else None
+        else:  # decoded already (not PostgreSQL): expand everything, as `csv_row` does
+            needs_people = True
+        needs_people = needs_people or "⟦" in actor or "⟦" in summary or "⟦" in reason
+        if needs_people:
+            personal = loads(personal) if isinstance(personal, str) else personal
+            actor = expand(actor, personal)
+            summary = expand(summary, personal)
+            reason = expand(reason, personal)
+            changes = expand_value(changes, personal) if changes else changes
+        return (
+            seq,
+            event_id,
+            occurred_at if isinstance(occurred_at, str) else timestamp(occurred_at),
+            labels.get(kind, kind),
+            actor,
+            county,
+            municipality,
+            "" if process_id is None else process_id,
+            stage,
+            summary,
+            reason,
+            dumps(changes) if changes else "",
+            f"{model_label}:{object_id}",
+        )
+
+    return cells
+
+
+def _streamed_rows(queryset) -> Iterator[tuple]:
+    """`_csv_values` of ``queryset``, streamed.
+
+    On PostgreSQL, outside a transaction (a download), the query runs once and its rows
+    arrive in chunks while the previous ones are being formatted (psycopg's `stream`, libpq 17
+    or later): the database works on one core while this process formats on the other.
+    Otherwise a server-side cursor inside a transaction (a savepoint in the caller's, which a
+    cancelled query would abort): outside one, Django declares it WITH HOLD and PostgreSQL
+    materialises the whole result before the first row.
+    """
+    values = _csv_values(queryset)
+    connection = connections[queryset.db]
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        import psycopg
+
+        if psycopg.pq.version() >= 170000:
+            try:
+                sql, params = values.query.sql_with_params()
+            except EmptyResultSet:
+                return
+            with connection.cursor() as cursor:
+                # A client that goes away closes this generator: psycopg cancels the query.
+                yield from cursor.cursor.stream(sql, params, size=CHUNK)
+            return
+    with transaction.atomic(using=queryset.db):
+        yield from values.iterator(chunk_size=CHUNK)
 
 
 def stream_csv(queryset, *, delimiter: str = ",") -> Iterator[str]:
-    """UTF-8 with a BOM (Excel detects the encoding), one line per event, oldest first."""
-    writer = csv.writer(_Echo(), delimiter=delimiter)
-    yield BOM + writer.writerow(csv_header())
-    for event in queryset.order_by("id").iterator(chunk_size=CHUNK):
-        yield writer.writerow(csv_row(event))
+    """UTF-8 with a BOM (Excel detects the encoding), one line per event, oldest first.
+
+    The same cells as `csv_row`, from plain tuples (`_streamed_rows`), sent in blocks of
+    `CHUNK` lines.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter)
+    writer.writerow(csv_header())
+    yield BOM + buffer.getvalue()
+    cells = _csv_formatter()
+    rows = _streamed_rows(queryset)
+    try:
+        while block := list(itertools.islice(rows, CHUNK)):
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerows(map(cells, block))
+            yield buffer.getvalue()
+    finally:
+        rows.close()  # a client that went away: stop the query now
 
 
 # --- The archive ------------------------------------------------------------------------------
@@ -151,12 +278,14 @@ def write_archive(target, queryset, *, filters: dict | None = None) -> dict:
     status = chain_status()
     count, first_seq, last_seq = 0, None, None
     with tempfile.TemporaryFile() as events_file:
-        for event in queryset.order_by("id").iterator(chunk_size=CHUNK):
-            line = json.dumps(archive_record(event), ensure_ascii=False, sort_keys=True)
-            events_file.write(line.encode() + b"\n")
-            count += 1
-            first_seq = event.seq if first_seq is None else first_seq
-            last_seq = event.seq
+        # In a transaction: a server-side cursor without WITH HOLD streams from the first row.
+        with transaction.atomic(using=queryset.db):
+            for event in queryset.order_by("id").iterator(chunk_size=CHUNK):
+                line = json.dumps(archive_record(event), ensure_ascii=False, sort_keys=True)
+                events_file.write(line.encode() + b"\n")
+                count += 1
+                first_seq = event.seq if first_seq is None else first_seq
+                last_seq = event.seq
         events_sha = _sha256_file(events_file)
         schema_bytes = json.dumps(SCHEMA, ensure_ascii=False, indent=2, sort_keys=True).encode()
         verification = status.last_verification

@@ -126,8 +126,8 @@ def _default_process_id(record) -> int | None:
 def record_history(record, *, using: str = "default") -> AuditEvent:
     model = record.instance_type
     spec = registry.spec_for(model)
-    with transaction.atomic(using=using), translation.override(_record_language()):
-        txid = services.lock_chain(using)
+    # No savepoint: the event belongs to the history row's transaction, and fails with it.
+    with transaction.atomic(using=using, savepoint=False), translation.override(_record_language()):
         previous = record.prev_record if record.history_type != "+" else None
         raw_changes = _changes(record, previous, spec)
         change = Change(record=record, previous=previous, changes=raw_changes, memo={})
@@ -138,7 +138,9 @@ def record_history(record, *, using: str = "default") -> AuditEvent:
         process_id = description.process_id or _default_process_id(record)
         municipality_id = description.municipality_id or getattr(record, "municipality_id", None)
         stage = description.stage or getattr(record, "stage", None) or ""
-        head, context = services.head_and_context(process_id, using)
+        held = services.held_chain(process_id, using)
+        txid = held.txid
+        context = held.contexts.get(process_id, {}) if process_id is not None else {}
         municipality_id = municipality_id or context.get("municipality_id")
         if municipality_id and municipality_id == context.get("municipality_id"):
             municipality_name = context["municipality_name"]
@@ -197,8 +199,6 @@ def record_history(record, *, using: str = "default") -> AuditEvent:
             changes=public_changes,
             personal=build_personal(mentioned, personal_changes),
             using=using,
-            chain_locked=True,
-            head=head,
         )
 
 

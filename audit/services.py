@@ -14,7 +14,8 @@ from __future__ import annotations
 import logging
 import zlib
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
 
 import pgtrigger
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -46,8 +47,13 @@ class Head:
 
 
 def lock_chain(using: str = "default") -> str | None:
-    """Serialise appends until the transaction ends; return the transaction id (PostgreSQL)."""
+    """Serialise appends until the transaction ends; return the transaction id (PostgreSQL).
+
+    Code that writes events itself (in bulk) calls this first; it also drops what
+    `held_chain` remembers, since that code moves the head.
+    """
     connection = connections[using]
+    _held.pop(connection, None)
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
@@ -111,6 +117,62 @@ def head_and_context(process_id: int | None, using: str = "default") -> tuple[He
     return head, context
 
 
+def process_context(process_id: int | None, using: str = "default") -> dict:
+    """The process's latest place and stage on the chain (empty without a municipality)."""
+    if process_id is None:
+        return {}
+    row = (
+        AuditEvent.objects.using(using)
+        .filter(process_id=process_id)
+        .order_by("-id")
+        .values(*_CONTEXT_COLUMNS)
+        .first()
+    )
+    return row if row and row["municipality_id"] is not None else {}
+
+
+@dataclass
+class HeldChain:
+    """What a transaction holding the chain lock knows. Nobody else can append until it ends,
+    so the head it read stays the head, moved on by its own appends."""
+
+    txid: str | None
+    head: Head
+    # Process id → its latest place and stage on the chain, as `head_and_context` reads it.
+    contexts: dict = field(default_factory=dict)
+    # The connection's list of on-commit callbacks when the head was read. Django replaces the
+    # list when the transaction commits or rolls back and when a savepoint rolls back, which is
+    # exactly when the head or the lock may be gone (a lock taken in a savepoint that rolls back
+    # is released, and so are the events written in it).
+    marker: list | None = None
+
+
+# Per connection (connections are per thread), the chain the current transaction holds.
+_held: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def held_chain(process_id: int | None = None, using: str = "default") -> HeldChain:
+    """Lock the chain and read its head once per transaction (two statements); later calls in
+    the same transaction return what the first read, kept up to date by `append_event`.
+
+    Call it inside `transaction.atomic()`: outside, the lock would end with the statement.
+    """
+    connection = connections[using]
+    held = _held.get(connection)
+    if held is None or held.marker is not connection.run_on_commit:
+        txid = lock_chain(using)
+        head, context = head_and_context(process_id, using)
+        held = HeldChain(txid=txid, head=head)
+        if process_id is not None:
+            held.contexts[process_id] = context
+        if connection.in_atomic_block:
+            held.marker = connection.run_on_commit
+            _held[connection] = held
+    elif process_id is not None and process_id not in held.contexts:
+        held.contexts[process_id] = process_context(process_id, using)
+    return held
+
+
 # People of a municipality, per transaction: one query per municipality and transaction.
 _tx_people: OrderedDict[tuple[str, int], dict] = OrderedDict()
 
@@ -168,25 +230,21 @@ def append_event(
     changes: dict | None = None,
     personal: dict | None = None,
     using: str = "default",
-    chain_locked: bool = False,
-    head: Head | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain, in the caller's transaction (a savepoint of it).
+    """Append one event to the chain, in the caller's transaction.
 
     Texts must already have their people replaced by placeholders (see `audit.personal`).
-    ``chain_locked``: the caller took `lock_chain` in this transaction already (and may pass the
-    ``head`` it read after that).
+    The chain is locked and its head read once per transaction (`held_chain`). No savepoint:
+    an event that cannot be written must take the history row that caused it down with it.
     """
     personal = personal or {}
     if actor_kind is None:
         actor_kind = ActorKind.USER if actor_user is not None else ActorKind.SYSTEM
     if actor_user is not None and not actor_label:
         actor_label = actor_user.get_full_name() or actor_user.get_username()
-    with transaction.atomic(using=using):
-        if not chain_locked:
-            lock_chain(using)
-        if head is None:
-            head = chain_head(using)
+    with transaction.atomic(using=using, savepoint=False):
+        held = held_chain(process_id, using)
+        head = held.head
         now = timezone.now()
         occurred_at = occurred_at or now
         event = AuditEvent(
@@ -215,6 +273,13 @@ def append_event(
         )
         event.hash = chain.event_hash(_hashed_values(event))
         event.save(using=using, force_insert=True)
+        held.head = Head(event.seq, event.hash, event.occurred_at)
+        if process_id is not None:
+            held.contexts[process_id] = (
+                {name: getattr(event, name) for name in _CONTEXT_COLUMNS}
+                if municipality_id is not None
+                else {}
+            )
     return event
 
 

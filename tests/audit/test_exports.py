@@ -57,6 +57,23 @@ def test_csv_export_with_semicolons_and_filters(vaxjo_story, steering_client):
     ]
 
 
+@pytest.mark.django_db(transaction=True)  # a download runs outside any transaction
+def test_a_download_abandoned_halfway_stops_and_leaves_the_connection_usable(
+    vaxjo_story, steering_client, monkeypatch
+):
+    monkeypatch.setattr(exports, "CHUNK", 5)  # blocks of five lines: the story fills several
+    response = steering_client.get(reverse("audit:export_csv"))
+    blocks = iter(response.streaming_content)
+    header, first = next(blocks), next(blocks)
+    assert header.startswith("\ufeff".encode()) and first.count(b"\n") == 5
+
+    response.close()  # the browser went away
+
+    assert AuditEvent.objects.filter(kind=Kind.DECISION_RECORDED).count() == 1
+    _header, *rows = csv_rows(steering_client.get(reverse("audit:export_csv")))
+    assert rows == [exports.csv_row(e) for e in AuditEvent.objects.order_by("id")]
+
+
 def test_archive_export_checksums_verify_and_hold_every_event(vaxjo_story, steering_client):
     from django.core.management import call_command
 

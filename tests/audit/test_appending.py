@@ -1,0 +1,124 @@
+"""Appending to the chain: one lock and one head read per transaction, and the chain stays whole
+when a savepoint rolls back, when transactions follow each other and when others append between
+them."""
+
+import threading
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from viewflow.workflow.models import Task
+
+from audit import services
+from audit.models import AuditEvent, Kind
+from audit.verification import verify_chain
+from tests.workflows.helpers import walk_to
+from workflows import services as workflow_services
+
+
+def append(summary: str) -> AuditEvent:
+    return services.append_event(
+        kind=Kind.PROCESS_CHANGED, summary=summary, model_label="tests.appending"
+    )
+
+
+def seqs() -> list[int]:
+    return list(AuditEvent.objects.order_by("id").values_list("seq", flat=True))
+
+
+@pytest.mark.django_db(transaction=True)  # the step commits, as it does in production
+def test_a_step_locks_the_chain_and_reads_its_head_once(leader, vaxjo, vaxjo_contact):
+    process = workflow_services.start_process(municipality=vaxjo, user=leader)
+    task = walk_to(process, leader, vaxjo_contact, "draft")
+    before = AuditEvent.objects.count()
+
+    with CaptureQueriesContext(connection) as captured:
+        workflow_services.write_draft(
+            task=Task.objects.get(pk=task.pk),
+            user=leader,
+            competition_section="Reserved procurement for sheltered employers.",
+            customer_section="Work training is bought from ASF.",
+            change_note="First version",
+        )
+
+    statements = [q["sql"] for q in captured]
+    assert AuditEvent.objects.count() - before >= 4  # the draft, the process, two tasks, …
+    assert sum("pg_advisory_xact_lock" in sql for sql in statements) == 1
+    assert sum("ORDER BY seq DESC" in sql for sql in statements) == 1
+    assert not any(sql.startswith("SAVEPOINT") for sql in statements[:8])
+    assert verify_chain().is_ok
+
+
+@pytest.mark.django_db
+def test_events_after_a_rolled_back_savepoint_follow_the_last_kept_one(seeded):
+    with transaction.atomic():
+        kept = append("Kept")
+        with pytest.raises(RuntimeError), transaction.atomic():
+            append("Rolled back")
+            append("Rolled back too")
+            raise RuntimeError("the step failed")
+        following = append("After the failure")
+
+    assert following.seq == kept.seq + 1 and following.prev_hash == kept.hash
+    assert not AuditEvent.objects.filter(summary__startswith="Rolled back").exists()
+    assert verify_chain().is_ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_appended_by_another_connection_between_two_transactions_is_followed(seeded):
+    with transaction.atomic():
+        first = append("First transaction")
+
+    def elsewhere():
+        try:
+            append("Another connection")
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    thread.join(timeout=30)
+    with transaction.atomic():
+        last = append("Second transaction")
+
+    other = AuditEvent.objects.get(summary="Another connection")
+    assert (first.seq, other.seq, last.seq) == (first.seq, first.seq + 1, first.seq + 2)
+    assert last.prev_hash == other.hash
+    assert seqs() == list(range(1, last.seq + 1))
+    assert verify_chain().is_ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_appends_racing_from_several_connections_keep_one_unbroken_chain(seeded):
+    barrier = threading.Barrier(4)
+    failures = []
+
+    def work(i):
+        try:
+            barrier.wait(timeout=10)
+            for n in range(5):
+                with transaction.atomic():
+                    append(f"Connection {i}, event {n}a")
+                    append(f"Connection {i}, event {n}b")
+        except Exception as error:  # noqa: BLE001 (the test reports what each thread got)
+            failures.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert failures == []
+    assert AuditEvent.objects.filter(model_label="tests.appending").count() == 40
+    assert seqs() == list(range(1, len(seqs()) + 1))
+    by_summary = dict(AuditEvent.objects.values_list("summary", "seq"))
+    # A transaction's events stay together: nobody appends between them.
+    assert all(
+        by_summary[f"Connection {i}, event {n}b"] == by_summary[f"Connection {i}, event {n}a"] + 1
+        for i in range(4)
+        for n in range(5)
+    )
+    assert verify_chain().is_ok
