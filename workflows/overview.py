@@ -11,7 +11,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Prefetch
+from django.db.models import Case, Count, Max, Prefetch, QuerySet, When
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -72,7 +72,11 @@ class Board:
     not_started: int
     stalled: int
     now: datetime.datetime
-    processes: list[PolicyProcess]
+    processes: list[PolicyProcess]  # each municipality's current one
+
+    @property
+    def limits(self) -> dict[str, int]:
+        return {c.stage: c.limit_days for c in self.columns if c.limit_days}
 
 
 def counties() -> list[County]:
@@ -102,25 +106,26 @@ def stage_limits() -> dict[str, int]:
     return dict(StageLimit.objects.values_list("stage", "days"))
 
 
-def _processes(**filters) -> list[PolicyProcess]:
-    """The processes matching ``filters``, with their approvers and open steps (3 queries)."""
+def _one_per_municipality(processes: QuerySet) -> QuerySet:
+    """Each municipality's current process: the open one if there is one, else the latest
+    closed one (DISTINCT ON in PostgreSQL: one row per municipality, whatever its history)."""
+    return (
+        processes.alias(is_closed=Case(When(stage__in=CLOSED_STAGES, then=True), default=False))
+        .order_by("municipality_id", "is_closed", "-created", "-pk")
+        .distinct("municipality_id")
+    )
+
+
+def _current_processes(**filters) -> list[PolicyProcess]:
+    """Each municipality's current process, with its approvers and open steps (3 queries)."""
     open_steps = (
         Task.objects.filter(status__in=OPEN).select_related("owner").order_by("created", "pk")
     )
     return list(
-        PolicyProcess.objects.filter(**filters)
+        _one_per_municipality(PolicyProcess.objects.filter(**filters))
         .select_related("municipality__county", "lead")
         .prefetch_related("approvers", Prefetch("task_set", open_steps, to_attr="open_steps"))
-        .order_by("municipality_id", "-created", "-pk")
     )
-
-
-def _current_process(processes: list[PolicyProcess]) -> PolicyProcess | None:
-    """The open process if there is one, else the latest closed one."""
-    for process in processes:
-        if process.is_open:
-            return process
-    return processes[0] if processes else None
 
 
 def _person(user) -> str:
@@ -169,7 +174,10 @@ def _in_county(county: County | None, path: str = "") -> dict:
 
 
 def county_board(*, county: County | None, now: datetime.datetime | None = None) -> Board:
-    """Every municipality of ``county`` (None: of all counties) in its current stage (5 queries)."""
+    """Every municipality of ``county`` (None: of all counties) in its current stage (5 queries).
+
+    Reads one process per municipality, whatever the length of its history.
+    """
     now = now or timezone.now()
     limits = stage_limits()
     municipalities = list(
@@ -177,11 +185,9 @@ def county_board(*, county: County | None, now: datetime.datetime | None = None)
         .select_related("county")
         .order_by("county__code", "name", "code")
     )
-    processes = _processes(**_in_county(county, "municipality__"))
-    by_municipality = defaultdict(list)
-    for process in processes:
-        by_municipality[process.municipality_id].append(process)
-    rows = [_row(m, _current_process(by_municipality[m.pk]), limits, now) for m in municipalities]
+    processes = _current_processes(**_in_county(county, "municipality__"))
+    current = {process.municipality_id: process for process in processes}
+    rows = [_row(m, current.get(m.pk), limits, now) for m in municipalities]
     counts = defaultdict(int)
     for row in rows:
         counts[row.stage] += 1
@@ -200,6 +206,89 @@ def county_board(*, county: County | None, now: datetime.datetime | None = None)
     )
 
 
+# --- Every county at once -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CountyRow:
+    """One county on the country board: how many of its municipalities stand in each stage."""
+
+    county: County
+    municipalities: int
+    not_started: int
+    counts: list[int]  # per stage, in the order of ``CountryBoard.columns``
+    stalled: int
+
+
+@dataclass(frozen=True)
+class CountryBoard:
+    rows: list[CountyRow]
+    columns: list[StageColumn]
+    municipalities: int
+    not_started: int
+    stalled: int
+    now: datetime.datetime
+
+    @property
+    def limits(self) -> dict[str, int]:
+        return {c.stage: c.limit_days for c in self.columns if c.limit_days}
+
+
+def country_board(*, counties: list[County], now: datetime.datetime | None = None) -> CountryBoard:
+    """One row per county, counting its municipalities per current stage (3 queries).
+
+    Every one of the country's 290 municipalities in one table made a page of half a megabyte:
+    each county's row links to the county's own board instead.
+    """
+    now = now or timezone.now()
+    limits = stage_limits()
+    municipalities = dict(
+        Municipality.objects.values("county_id")
+        .annotate(n=Count("pk"))
+        .values_list("county_id", "n")
+    )
+    current = _one_per_municipality(PolicyProcess.objects.all()).values_list(
+        "municipality__county_id", "stage", "stage_entered_at"
+    )
+    counts = defaultdict(lambda: defaultdict(int))
+    stalled = defaultdict(int)
+    for county_id, stage, entered_at in current:
+        counts[county_id][stage] += 1
+        limit = limits.get(stage) if stage not in CLOSED_STAGES else None
+        # The same rule as the board and the stall alerts: past the stage's limit.
+        if limit and now > entered_at + datetime.timedelta(days=limit):
+            stalled[county_id] += 1
+    rows = []
+    for county in counties:
+        started = sum(counts[county.pk].values())
+        rows.append(
+            CountyRow(
+                county=county,
+                municipalities=municipalities.get(county.pk, 0),
+                not_started=municipalities.get(county.pk, 0) - started,
+                counts=[counts[county.pk][stage.value] for stage in Stage],
+                stalled=stalled[county.pk],
+            )
+        )
+    columns = [
+        StageColumn(
+            stage.value,
+            str(stage.label),
+            sum(counts[c][stage.value] for c in counts),
+            limits.get(stage.value),
+        )
+        for stage in Stage
+    ]
+    return CountryBoard(
+        rows=rows,
+        columns=columns,
+        municipalities=sum(row.municipalities for row in rows),
+        not_started=sum(row.not_started for row in rows),
+        stalled=sum(row.stalled for row in rows),
+        now=now,
+    )
+
+
 # --- What a page or report needs --------------------------------------------------------------
 
 
@@ -211,15 +300,45 @@ class Figures:
 
 
 def county_figures(*, board: Board) -> Figures:
-    """The county's progress and time per stage (1 query on top of the board's)."""
-    visits = stage_visits(processes=board.processes, **_in_county(board.county, "municipality__"))
+    """The county's progress and time per stage (2 queries on top of the board's)."""
+    scope = _in_county(board.county, "municipality__")
+    # Every process's live row, for processes written without history (e.g. a data import).
+    live = PolicyProcess.objects.filter(**scope).only(
+        "pk", "municipality_id", "stage", "stage_entered_at"
+    )
+    visits = stage_visits(processes=live, **scope)
     names = {row.municipality.pk: row.municipality.name for row in board.rows}
-    limits = {c.stage: c.limit_days for c in board.columns if c.limit_days}
     return Figures(
         visits=visits,
         progress=progress(visits=visits, now=board.now),
-        stage_times=stage_times(visits=visits, names=names, limits=limits, now=board.now),
+        stage_times=stage_times(visits=visits, names=names, limits=board.limits, now=board.now),
     )
+
+
+def figures_version(*, county: County | None, limits: dict[str, int]) -> str:
+    """What the county's figures are computed from, in one cheap query: a new version whenever
+    a process starts, changes stage or goes away, or a stage limit changes. (Every stage change
+    sets ``stage_entered_at`` to the moment it happens, and history is append-only.)"""
+    latest = PolicyProcess.objects.filter(**_in_county(county, "municipality__")).aggregate(
+        entered=Max("stage_entered_at"), count=Count("pk"), last=Max("pk")
+    )
+    entered = latest["entered"].isoformat() if latest["entered"] else "-"
+    limit_list = ",".join(f"{stage}={days}" for stage, days in sorted(limits.items()))
+    return f"{entered}:{latest['count']}:{latest['last']}:{limit_list}"
+
+
+def figures_valid_until(*, figures: Figures, now: datetime.datetime) -> datetime.datetime:
+    """When the figures computed at ``now`` go stale on their own, without any write: the next
+    local midnight (a new month or day in the progress table) or the moment the first ongoing
+    stage stay counts one more whole day, whichever comes first."""
+    local = timezone.localtime(now)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0) + datetime.timedelta(days=1)
+    day = datetime.timedelta(days=1)
+    moments = [midnight]
+    for visit in figures.visits:
+        if visit.left_at is None and visit.stage not in CLOSED_STAGES:
+            moments.append(visit.entered_at + ((now - visit.entered_at) // day + 1) * day)
+    return min(moments)
 
 
 def county_decisions(*, county: County | None) -> list[Decision]:
@@ -278,12 +397,16 @@ def municipality_overview(
 ) -> MunicipalityOverview:
     """One municipality's processes, stages, time per stage against its county, and decisions.
 
-    Built from its county's board and figures (the county median needs them): 7 queries.
+    Built from its county's board and figures (the county median needs them): 9 queries.
     """
     board = county_board(county=municipality.county, now=now)
     figures = county_figures(board=board)
     row = next(r for r in board.rows if r.municipality.pk == municipality.pk)
-    processes = [p for p in board.processes if p.municipality_id == municipality.pk]
+    processes = list(
+        PolicyProcess.objects.filter(municipality=municipality).select_related(
+            "municipality__county", "lead"
+        )
+    )
     visits = sorted(
         (v for v in figures.visits if v.municipality_id == municipality.pk),
         key=lambda v: (v.entered_at, v.process_id),

@@ -3,11 +3,13 @@ municipality: the overview, the figures with their tables, the decisions and the
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 
+from django.core.cache import cache
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -31,24 +33,60 @@ def figures_context(figures: overview.Figures) -> dict:
     }
 
 
+def cached_figures(
+    *, county: County | None, now: datetime.datetime, limits: dict[str, int]
+) -> dict:
+    """The county's figures and their charts, cached until a process or a stage limit changes
+    (``overview.figures_version``) or they go stale with time: computing them reads every stage
+    change of the county's history and drawing them is matplotlib's work, about a second for a
+    county with years of history, while the version is one aggregate query.
+
+    Returns ``figures``, the two charts and ``figures_cache_key`` and ``figures_cache_seconds``
+    (the page caches its rendered tables with them).
+    """
+    scope = county.code if county else overview.ALL_COUNTIES
+    version = overview.figures_version(county=county, limits=limits)
+    key = f"overview-figures:{scope}:{translation.get_language()}:{version}"
+    cached = cache.get(key)
+    if cached is None or not cached["computed_at"] <= now < cached["valid_until"]:
+        figures = overview.county_figures(board=overview.county_board(county=county, now=now))
+        cached = {
+            # Without the visits they are made from: tens of thousands of rows for the whole
+            # country, which each cache read would unpickle (0.4 s).
+            "figures": dataclasses.replace(figures, visits=[]),
+            "computed_at": now,
+            "valid_until": overview.figures_valid_until(figures=figures, now=now),
+            **figures_context(figures),
+        }
+        seconds = (cached["valid_until"] - now).total_seconds()
+        cache.set(key, cached, timeout=max(1, int(seconds)))
+    seconds = (cached["valid_until"] - now).total_seconds()
+    return {
+        "figures": cached["figures"],
+        "progress_chart": cached["progress_chart"],
+        "stage_times_chart": cached["stage_times_chart"],
+        "figures_cache_key": f"{key}:{cached['valid_until'].isoformat()}",
+        "figures_cache_seconds": max(1, int(seconds)),
+    }
+
+
 def county_context(*, county: County | None, now: datetime.datetime | None = None) -> dict:
     """The report of one county, or of all counties (``county`` None)."""
     board = overview.county_board(county=county, now=now)
-    figures = overview.county_figures(board=board)
+    figures = cached_figures(county=county, now=board.now, limits=board.limits)
     return {
         "scope": "county",
         "title": county.name if county else _("All counties"),
         "county": county,
         "board": board,
         "rows": board.rows,
-        "figures": figures,
-        "stage_times": figures.stage_times,
+        "stage_times": figures["figures"].stage_times,
         "decisions": overview.county_decisions(county=county),
         "timeline": overview.report_timeline(
             county=county.code if county else None, kinds=overview.COUNTY_REPORT_KINDS
         ),
         "generated_at": board.now,
-        **figures_context(figures),
+        **figures,
     }
 
 

@@ -21,17 +21,19 @@ class CountyOverviewView(ReadMixin, TemplateView):
     def get_context_data(self, **kwargs):
         counties = overview.counties()
         county = overview.county_by_code(self.request.GET.get("county"), choices=counties)
-        board = overview.county_board(county=county)
-        figures = overview.county_figures(board=board)
+        if county is None:
+            # Every county: one row each, linking to the county's own board.
+            board = overview.country_board(counties=counties)
+        else:
+            board = overview.county_board(county=county)
         return super().get_context_data(
             county=county,
             county_param=county.code if county else overview.ALL_COUNTIES,
             scope_name=county.name if county else _("all counties"),
             counties=counties,
             board=board,
-            figures=figures,
             chain=audit_selectors.chain_status(),
-            **overview_report.figures_context(figures),
+            **overview_report.cached_figures(county=county, now=board.now, limits=board.limits),
             **kwargs,
         )
 

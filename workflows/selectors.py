@@ -3,7 +3,16 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Case, DateTimeField, ExpressionWrapper, F, Prefetch, QuerySet, When
+from django.contrib.auth import get_user_model
+from django.db.models import (
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+)
 from django.db.models import Value as V
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Task
@@ -18,19 +27,10 @@ from .models import (
     Meeting,
     PolicyDraft,
     PolicyProcess,
+    StageLimit,
 )
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
-
-# Days a step may take before it is due; sorts the inbox most urgent first.
-STEP_DAYS = {
-    "contact": 14,
-    "dialogue": 60,
-    "draft": 21,
-    "request_approval": 7,
-    "approval": 21,
-    "decision": 90,
-}
 
 
 def _flow_task_ref(name: str):
@@ -38,12 +38,16 @@ def _flow_task_ref(name: str):
 
 
 def _due_expression():
-    whens = [
-        When(flow_task=_flow_task_ref(name), then=V(datetime.timedelta(days=days)))
-        for name, days in STEP_DAYS.items()
-    ]
+    """When the process's current stage runs past its limit, as the overview and the stall
+    alerts count it: entered + the stage's ``StageLimit`` (none for a stage without a limit).
+
+    A subquery rather than the limits loaded in Python: no extra query for the pages that
+    list open steps.
+    """
+    limit_days = StageLimit.objects.filter(stage=OuterRef("process__policyprocess__stage"))
     return ExpressionWrapper(
-        F("created") + Case(*whens, default=V(datetime.timedelta(days=30))),
+        F("process__policyprocess__stage_entered_at")
+        + Subquery(limit_days.values("days")[:1]) * V(datetime.timedelta(days=1)),
         output_field=DateTimeField(),
     )
 
@@ -56,18 +60,21 @@ def _open_tasks() -> QuerySet:
     )
 
 
+def _most_urgent_first(tasks: QuerySet) -> QuerySet:
+    return tasks.order_by(F("due").asc(nulls_last=True), "pk")
+
+
 def inbox_tasks(*, user) -> QuerySet:
     """Open steps a project leader can act on, most urgent (earliest due) first."""
-    return _open_tasks().filter(flow_task_type="HUMAN").order_by("due", "pk")
+    return _most_urgent_first(_open_tasks().filter(flow_task_type="HUMAN"))
 
 
 def waiting_tasks() -> QuerySet:
     """Drafts waiting for the municipality's answer, with who was asked."""
-    return (
+    return _most_urgent_first(
         _open_tasks()
         .filter(flow_task=_flow_task_ref("approval"))
         .prefetch_related("process__policyprocess__approvers")
-        .order_by("due", "pk")
     )
 
 
@@ -118,10 +125,24 @@ class HistoryEntry:
 _CHANGE_KIND = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
 
 
-def process_history(*, process: PolicyProcess) -> list:
-    """The audit records of the process and of everything its steps wrote, newest first.
+@dataclass(frozen=True)
+class ProcessHistory:
+    entries: list[HistoryEntry]  # newest first
+    has_more: bool  # older entries exist beyond the page (the audit timeline has them all)
 
-    One query per audited model, whatever the number of records.
+
+# The process page shows the latest entries; the process's audit timeline pages through the rest.
+PROCESS_HISTORY_LIMIT = 20
+
+
+def process_history(
+    *, process: PolicyProcess, limit: int = PROCESS_HISTORY_LIMIT
+) -> ProcessHistory:
+    """The latest ``limit`` audit records of the process and of everything its steps wrote,
+    newest first.
+
+    Two queries whatever the length of the process's life: the latest ``limit + 1`` records of
+    each audited model in one UNION ALL, then the users who wrote them.
     """
     sources = [
         (PolicyProcess.history, "process_ptr_id"),
@@ -132,20 +153,30 @@ def process_history(*, process: PolicyProcess) -> list:
         (ApprovalAnswer.history, "process_id"),
         (Decision.history, "process_id"),
     ]
-    entries = []
-    for manager, key in sources:
-        label = manager.model.instance_type._meta.verbose_name
-        for record in manager.filter(**{key: process.pk}).select_related("history_user"):
-            entries.append(
-                HistoryEntry(
-                    when=record.history_date,
-                    who=record.history_user,
-                    what=f"{label} ({_CHANGE_KIND.get(record.history_type, '')})",
-                    why=record.history_change_reason or "",
-                    order=(record.history_date, record.history_id),
-                )
-            )
-    return sorted(entries, key=lambda e: e.order, reverse=True)
+    fields = ("history_date", "history_id", "history_type", "history_change_reason")
+    parts = [
+        manager.filter(**{key: process.pk})
+        .annotate(source=V(number))
+        .values_list(*fields, "history_user_id", "source")
+        .order_by("-history_date", "-history_id")[: limit + 1]
+        for number, (manager, key) in enumerate(sources)
+    ]
+    records = sorted(
+        parts[0].union(*parts[1:], all=True), key=lambda r: (r[0], r[1]), reverse=True
+    )[: limit + 1]
+    users = get_user_model().objects.in_bulk({r[4] for r in records if r[4] is not None})
+    labels = [manager.model.instance_type._meta.verbose_name for manager, _key in sources]
+    entries = [
+        HistoryEntry(
+            when=when,
+            who=users.get(user_id),
+            what=f"{labels[source]} ({_CHANGE_KIND.get(kind, '')})",
+            why=reason or "",
+            order=(when, history_id),
+        )
+        for when, history_id, kind, reason, user_id, source in records
+    ]
+    return ProcessHistory(entries[:limit], has_more=len(entries) > limit)
 
 
 def open_task_for(*, process: PolicyProcess):

@@ -60,12 +60,14 @@ class HomeView(LoginRequiredMixin, View):
 
 class InboxView(ReadMixin, TemplateView):
     template_name = "workflows/inbox.html"
+    # Rendering the rows is most of the page's cost: 25 per list keeps it cheap at any size.
+    paginate_by = 25
 
     def get_context_data(self, **kwargs):
-        page = Paginator(selectors.inbox_tasks(user=self.request.user), 50).get_page(
+        page = Paginator(selectors.inbox_tasks(user=self.request.user), self.paginate_by).get_page(
             self.request.GET.get("page")
         )
-        waiting = Paginator(selectors.waiting_tasks(), 50).get_page(
+        waiting = Paginator(selectors.waiting_tasks(), self.paginate_by).get_page(
             self.request.GET.get("waiting_page")
         )
         return super().get_context_data(page=page, waiting=waiting, **kwargs)

@@ -2,6 +2,8 @@
 finds no WCAG 2.1 A/AA (or best-practice) problem, form errors are announced and lead to their
 fields, pages reflow to 320 CSS px, and the keyboard reaches the content through the skip link."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils import translation
@@ -143,3 +145,19 @@ def test_skip_link_is_the_first_tab_stop_and_moves_focus_to_main(page, live_serv
     assert skip.is_visible()
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
+
+
+def test_county_overview_and_every_county_at_once_pass_axe(
+    leader_page, live_server, county_work, axe_check
+):
+    overview = live_server.url + reverse("workflows:overview")
+    leader_page.goto(overview)
+    assert leader_page.get_by_role("link", name="Alvesta").is_visible()
+    axe_check(leader_page)
+
+    leader_page.goto(overview + "?county=all")
+    counties = leader_page.get_by_role("region", name=re.compile("Hur många kommuner i varje län"))
+    assert counties.get_by_role("row").count() == 1 + 21
+    axe_check(leader_page)
+    counties.get_by_role("link", name="Kronobergs län").click()
+    assert leader_page.get_by_role("link", name="Alvesta").is_visible()

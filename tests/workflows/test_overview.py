@@ -23,7 +23,7 @@ from municipalities.models import Contact, Municipality
 from tests.factories import ContactFactory, UserFactory
 from workflows import overview_report, services
 from workflows.flows import PolicyAdoptionFlow
-from workflows.models import PolicyProcess, Stage
+from workflows.models import PolicyProcess, Stage, StageLimit
 from workflows.seeding import STEERING_GROUP
 
 from .helpers import current_task, decision_fields, english, open_task, walk_to  # noqa: F401
@@ -206,10 +206,73 @@ def test_county_filter_shows_the_chosen_countys_municipalities(steering_client, 
 
 def test_the_board_defaults_to_kronoberg_and_can_show_every_county(steering_client, seeded):
     default = board_rows(steering_client.get(OVERVIEW))
-    everything = board_rows(steering_client.get(OVERVIEW, {"county": "all"}))
+    everything = table(steering_client.get(OVERVIEW, {"county": "all"}), "board-caption")
 
     assert len(default) == 8
-    assert len(everything) == 290
+    assert len(everything) == 1 + 21  # one row per county
+    assert sum(int(row[1]) for row in everything[1:]) == 290
+
+
+def test_every_county_at_once_counts_each_countys_municipalities_per_stage(
+    steering_client, kronoberg_story, leader
+):
+    start("0680", leader)  # Jönköping, waiting for its first contact
+    with time_machine.travel(at("2026-03-02", 12), tick=False):
+        response = steering_client.get(OVERVIEW, {"county": "all"})
+    rows = {row[0]: row for row in table(response, "board-caption")}
+
+    header = [re.sub(r" \(\d+\).*", "", cell) for cell in table(response, "board-caption")[0]]
+    assert header == [
+        "County",
+        "Municipalities",
+        "Not started",
+        "Awaiting first contact",
+        "In dialogue",
+        "Draft being written",
+        "Draft sent to the municipality",
+        "Draft approved, awaiting decision",
+        "Policy adopted",
+        "Policy rejected",
+        "Stalled",
+    ]
+    # Kronoberg: Tingsryd and Alvesta past their limits (as on the county's own board).
+    assert rows["Kronobergs län"][1:] == ["8", "4", "1", "1", "0", "1", "0", "1", "0", "2"]
+    assert rows["Jönköpings län"][1:] == ["13", "12", "1", "0", "0", "0", "0", "0", "0", "0"]
+    assert rows["Gotlands län"][1:] == ["1", "1", "0", "0", "0", "0", "0", "0", "0", "0"]
+    page = response.content.decode()
+    assert "290 municipalities: 285 not started, 2 stalled." in page
+    assert 'href="?county=07"' in page  # each county links to its own board
+
+
+def test_the_figures_follow_a_stage_change_at_once(steering_client, months_story, leader):
+    """The figures are cached between requests, never past a change to what they show."""
+    with time_machine.travel(at("2026-05-15", 12), tick=False):
+        before = table(steering_client.get(OVERVIEW), "stage-times-caption")
+        alvesta = PolicyProcess.objects.get(municipality__code="0764")
+        walk_to(alvesta, leader, Contact.objects.get(name="Alma Alvesta"), "draft")
+        after = table(steering_client.get(OVERVIEW), "stage-times-caption")
+
+    assert before[2] == ["In dialogue", "2", "61.5", "95", "Alvesta (still in this stage)", "90"]
+    assert after[2] == ["In dialogue", "2", "61.5", "95", "Alvesta", "90"]
+    assert after[3][:2] == ["Draft being written", "2"]
+
+
+def test_the_figures_follow_a_changed_stage_limit_at_once(steering_client, months_story):
+    with time_machine.travel(at("2026-05-15", 12), tick=False):
+        before = table(steering_client.get(OVERVIEW), "stage-times-caption")
+        StageLimit.objects.filter(stage="dialogue").update(days=45)
+        after = table(steering_client.get(OVERVIEW), "stage-times-caption")
+
+    assert before[2][-1] == "90" and after[2][-1] == "45"
+
+
+def test_the_figures_count_the_days_of_an_ongoing_stage_as_they_pass(steering_client, months_story):
+    with time_machine.travel(at("2026-05-15", 12), tick=False):
+        today = table(steering_client.get(OVERVIEW), "stage-times-caption")
+    with time_machine.travel(at("2026-05-16", 12), tick=False):
+        tomorrow = table(steering_client.get(OVERVIEW), "stage-times-caption")
+
+    assert today[1][3] == "123" and tomorrow[1][3] == "124"  # Ljungby, still waiting
 
 
 def test_an_unknown_county_is_not_found(steering_client, seeded):
@@ -291,14 +354,17 @@ def test_overview_queries_are_the_same_for_8_and_290_municipalities(
     steering_client, leader, kronoberg_in_every_stage
 ):
     small = queries(steering_client, OVERVIEW)
+    every_county_small = queries(steering_client, OVERVIEW, {"county": "all"})
 
     bulk_processes(Municipality.objects.exclude(county__code="07").order_by("code"), lead=leader)
     assert PolicyProcess.objects.count() == 290
-    large = queries(steering_client, OVERVIEW, {"county": "all"})
+    every_county_large = queries(steering_client, OVERVIEW, {"county": "all"})
     kronoberg_among_290 = queries(steering_client, OVERVIEW)
 
-    assert small == large == kronoberg_among_290, (small, large, kronoberg_among_290)
-    assert len(board_rows(steering_client.get(OVERVIEW, {"county": "all"}))) == 290
+    assert small == kronoberg_among_290, (small, kronoberg_among_290)
+    assert every_county_small == every_county_large, (every_county_small, every_county_large)
+    everything = table(steering_client.get(OVERVIEW, {"county": "all"}), "board-caption")
+    assert sum(int(row[2]) for row in everything[1:]) == 0  # every municipality has started
 
 
 def test_municipality_page_queries_are_the_same_for_8_and_290_municipalities(

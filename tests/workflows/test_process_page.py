@@ -1,0 +1,49 @@
+"""The process page shows the latest history entries; the process's audit trail has the rest."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from workflows import services
+
+from .helpers import english, walk_to  # noqa: F401
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+
+
+def history_rows(page: str) -> list[str]:
+    table = re.search(r'id="history-caption".*?<tbody>(.*?)</tbody>', page, re.S).group(1)
+    return re.findall(r"<tr>(.*?)</tr>", table, re.S)
+
+
+def test_a_long_history_shows_its_latest_20_entries_and_links_to_the_audit_trail(
+    leader_client, leader, vaxjo, vaxjo_contact
+):
+    process = services.start_process(municipality=vaxjo, user=leader)
+    walk_to(process, leader, vaxjo_contact, "approval")
+    services.answer_approval(
+        task=walk_to(process, leader, vaxjo_contact, "approval"),
+        contact=vaxjo_contact,
+        answer="changes_requested",
+        comment="Ändra stycke 2.",
+    )
+
+    page = leader_client.get(reverse("workflows:process", args=[process.pk])).content.decode()
+
+    rows = history_rows(page)
+    assert len(rows) == 20
+    assert "The latest 20 entries are shown." in page
+    audit_trail = reverse("audit:process", args=[process.pk])
+    assert f'<a href="{audit_trail}">Every earlier entry is in the audit trail' in page
+    # Newest first: the answer that sent the draft back is among the first entries.
+    assert "Changes requested by Vera Växjö" in " ".join(rows[:5])
+
+
+def test_a_short_history_is_shown_whole(leader_client, leader, vaxjo):
+    process = services.start_process(municipality=vaxjo, user=leader)
+
+    page = leader_client.get(reverse("workflows:process", args=[process.pk])).content.decode()
+
+    assert 0 < len(history_rows(page)) < 20
+    assert "entries are shown" not in page
