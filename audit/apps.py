@@ -12,6 +12,7 @@ import pgtrigger
 from django.apps import AppConfig
 from django.db.models.signals import class_prepared
 from django.utils.translation import gettext_lazy as _
+from simple_history.manager import HistoryDescriptor
 
 HISTORY_TRIGGER = "append_only"
 
@@ -42,6 +43,30 @@ def protected_history_models() -> list[type]:
     return [_protected[label] for label in sorted(_protected)]
 
 
+class _SharedManagerDescriptor(HistoryDescriptor):
+    """simple-history's descriptor, with its manager class built once instead of on every access.
+
+    simple-history saves every history row through ``instance.history``, and its descriptor
+    calls `Manager.from_queryset` each time, which inspects every queryset method (~0.1 ms per
+    row written: a tenth of an audited write's own CPU). The managers behave exactly the same.
+    """
+
+    def __init__(self, descriptor: HistoryDescriptor) -> None:
+        super().__init__(descriptor.model, descriptor.manager_class, descriptor.queryset_class)
+        self.manager = self.manager_class.from_queryset(self.queryset_class)
+
+    def __get__(self, instance, owner):
+        return self.manager(self.model, instance)
+
+
+def build_history_managers_once(model) -> None:
+    """Swap ``model``'s simple-history descriptors (``Model.history``, and a history model's
+    many-to-many ones) for ones that build their manager class once."""
+    for name, descriptor in list(vars(model).items()):
+        if type(descriptor) is HistoryDescriptor:
+            setattr(model, name, _SharedManagerDescriptor(descriptor))
+
+
 def _on_class_prepared(sender, **kwargs) -> None:
     from django.apps import apps
 
@@ -64,5 +89,6 @@ class AuditConfig(AppConfig):
         for model in apps.get_models():
             if _is_history_model(model):
                 protect_history_model(model)
+            build_history_managers_once(model)
         # History models registered later (e.g. viewflow's Task in workflows' ready()).
         class_prepared.connect(_on_class_prepared, dispatch_uid="audit.protect_history")

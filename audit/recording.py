@@ -13,6 +13,7 @@ import logging
 from django.db import connections, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
+from simple_history.utils import get_app_model_primary_key_name
 
 from . import registry, services
 from .models import ActorKind, AuditEvent, Kind
@@ -94,6 +95,20 @@ def _m2m_ids(record, previous, field) -> tuple[list, list]:
     return sorted(new_ids), sorted(old_ids)
 
 
+def _previous_record(record, using: str):
+    """The same row as simple-history's `record.prev_record`, by the same query. That property
+    builds a manager class on every access (`Manager.from_queryset` inspects every queryset
+    method), which cost more than the query itself, once per changed record."""
+    key = get_app_model_primary_key_name(record.instance_type)
+    return (
+        type(record)
+        ._default_manager.using(using)
+        .filter(**{key: getattr(record, key), "history_date__lt": record.history_date})
+        .order_by("history_date")
+        .last()
+    )
+
+
 def _describe(spec: registry.ModelSpec, change: Change) -> Description:
     if spec.describe is None:
         return Description()
@@ -128,7 +143,7 @@ def record_history(record, *, using: str = "default") -> AuditEvent:
     spec = registry.spec_for(model)
     # No savepoint: the event belongs to the history row's transaction, and fails with it.
     with transaction.atomic(using=using, savepoint=False), translation.override(_record_language()):
-        previous = record.prev_record if record.history_type != "+" else None
+        previous = _previous_record(record, using) if record.history_type != "+" else None
         raw_changes = _changes(record, previous, spec)
         change = Change(record=record, previous=previous, changes=raw_changes, memo={})
         description = _describe(spec, change)

@@ -108,6 +108,10 @@ def _human_step(*, task: Task, node, user, reason: str) -> Iterator:
         task.refresh_from_db()
         if task.flow_task != node or task.status not in OPEN_TASK_STATUSES:
             raise StepAlreadyDone(_("This step has already been completed."))
+        # The process, its municipality and its leader in one query: viewflow would load the
+        # process twice (as its base, then as our subclass) and each related row on first use
+        # (the next step's owner, the notification's municipality).
+        task.process = _process_of_step(task.process_id)
         activation = node.activation_class(task)
         if task.status == STATUS.NEW:
             activation.assign(user)
@@ -119,6 +123,10 @@ def _human_step(*, task: Task, node, user, reason: str) -> Iterator:
         stamp(task, user=user, reason=reason)
         activation.execute()
         notify.open_steps(activation.process)
+
+
+def _process_of_step(process_id: int) -> PolicyProcess:
+    return PolicyProcess.objects.select_related("municipality", "lead").get(pk=process_id)
 
 
 def record_first_contact(
@@ -302,7 +310,7 @@ def answer_approval(
         task.refresh_from_db()
         if task.flow_task != PolicyAdoptionFlow.approval or task.status not in OPEN_TASK_STATUSES:
             raise StepAlreadyDone(_("This draft has already been answered."))
-        process = PolicyProcess.objects.get(pk=task.process_id)
+        process = _process_of_step(task.process_id)
         if not process.approvers.filter(pk=contact.pk).exists():
             raise PermissionDenied(_("This contact person is not asked to approve this draft."))
         draft = process.drafts.order_by("-version").first()
