@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from workflows import services
 
-from .helpers import english, walk_to  # noqa: F401
+from .helpers import decision_fields, english, walk_to  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -47,3 +47,23 @@ def test_a_short_history_is_shown_whole(leader_client, leader, vaxjo):
 
     assert 0 < len(history_rows(page)) < 20
     assert "entries are shown" not in page
+
+
+def test_in_swedish_the_decisions_meeting_is_a_sammantrade_not_a_mote(
+    client, leader, vaxjo, vaxjo_contact
+):
+    process = services.start_process(municipality=vaxjo, user=leader)
+    services.record_decision(
+        task=walk_to(process, leader, vaxjo_contact, "decision"),
+        user=leader,
+        **decision_fields(),
+    )
+    client.force_login(leader)
+
+    page = client.get(
+        reverse("workflows:process", args=[process.pk]), HTTP_ACCEPT_LANGUAGE="sv"
+    ).content.decode()
+
+    decisions = re.search(r'id="decisions-heading".*?</section>', page, re.S).group(0)
+    assert "KS 2026/39" in decisions
+    assert "<dt>Sammanträde</dt>" in decisions and "Möte" not in decisions
