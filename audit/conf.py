@@ -9,6 +9,8 @@ DEFAULTS = {
     "AUDIT_ALERT_PERMISSION": "workflows.follow_policyprocess",
     # Rows fetched per round trip while verifying.
     "AUDIT_VERIFY_CHUNK_SIZE": 5000,
+    # Seconds a rendered page part is kept at most (audit.page_cache).
+    "PAGE_CACHE_SECONDS": 600,
 }
 
 

@@ -154,6 +154,15 @@ def display(event: AuditEvent) -> dict:
 # --- The chain's state ------------------------------------------------------------------------
 
 
+def data_version() -> int:
+    """A number that grows with every write PolicyFlow makes (0 before the first).
+
+    Every write appends an audit event in its own transaction, under the chain's lock, so the
+    newest event's id is a change counter for the whole database: one index-only query.
+    """
+    return AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
 @dataclass(frozen=True)
 class ChainStatus:
     head: AuditEvent | None

@@ -25,6 +25,7 @@ from . import exports, registry, selectors, services
 from .conf import setting
 from .forms import PseudonymiseForm, TimelineFilterForm
 from .models import AuditEvent
+from .page_cache import lazily, page_cache
 
 
 class ReadMixin(LoginRequiredMixin, PermissionRequiredMixin):
@@ -79,11 +80,20 @@ class TimelineView(ReadMixin, TemplateView):
     def get_context_data(self, pk=None, **kwargs):
         scope, fixed = _scope(self.request.resolver_match.url_name, pk)
         title = _scope_title(scope, pk)
-        form = TimelineFilterForm(self.request.GET or None, scope=scope)
-        filters = {**form.filters(), **fixed} if form.is_bound else dict(fixed)
-        after = form.cleaned_data.get("after") if form.is_bound and form.is_valid() else None
-        page = selectors.timeline(**filters, after_id=after, limit=50)
-        query = _filter_query(self.request)
+
+        def events() -> dict:
+            form = TimelineFilterForm(self.request.GET or None, scope=scope)
+            filters = {**form.filters(), **fixed} if form.is_bound else dict(fixed)
+            after = form.cleaned_data.get("after") if form.is_bound and form.is_valid() else None
+            page = selectors.timeline(**filters, after_id=after, limit=50)
+            return {
+                # Not "form": the base template would ask for its errors on every request.
+                "filter_form": form,
+                "events": [selectors.display(e) for e in page.events],
+                "next_after_id": page.next_after_id,
+                "is_first_page": after is None,
+            }
+
         csv_url = {
             "county": "audit:export_csv",
             "process": "audit:process_csv",
@@ -93,11 +103,9 @@ class TimelineView(ReadMixin, TemplateView):
             title=title,
             scope=scope,
             scope_pk=pk,
-            form=form,
-            events=[selectors.display(e) for e in page.events],
-            next_after_id=page.next_after_id,
-            is_first_page=after is None,
-            query=query,
+            page_cache=page_cache(self.request, "timeline"),
+            **lazily(events, "filter_form", "events", "next_after_id", "is_first_page"),
+            query=_filter_query(self.request),
             csv_url=csv_url,
             chain=selectors.chain_status(),
             **kwargs,

@@ -41,8 +41,7 @@ def cached_figures(
     change of the county's history and drawing them is matplotlib's work, about a second for a
     county with years of history, while the version is one aggregate query.
 
-    Returns ``figures``, the two charts and ``figures_cache_key`` and ``figures_cache_seconds``
-    (the page caches its rendered tables with them).
+    Returns ``figures`` and the two charts.
     """
     scope = county.code if county else overview.ALL_COUNTIES
     version = overview.figures_version(county=county, limits=limits)
@@ -60,13 +59,10 @@ def cached_figures(
         }
         seconds = (cached["valid_until"] - now).total_seconds()
         cache.set(key, cached, timeout=max(1, int(seconds)))
-    seconds = (cached["valid_until"] - now).total_seconds()
     return {
         "figures": cached["figures"],
         "progress_chart": cached["progress_chart"],
         "stage_times_chart": cached["stage_times_chart"],
-        "figures_cache_key": f"{key}:{cached['valid_until'].isoformat()}",
-        "figures_cache_seconds": max(1, int(seconds)),
     }
 
 

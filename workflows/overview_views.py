@@ -7,6 +7,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from audit import selectors as audit_selectors
+from audit.page_cache import lazily, page_cache
 
 from . import overview, overview_report
 from .views import ReadMixin
@@ -21,19 +22,29 @@ class CountyOverviewView(ReadMixin, TemplateView):
     def get_context_data(self, **kwargs):
         counties = overview.counties()
         county = overview.county_by_code(self.request.GET.get("county"), choices=counties)
-        if county is None:
-            # Every county: one row each, linking to the county's own board.
-            board = overview.country_board(counties=counties)
-        else:
-            board = overview.county_board(county=county)
+
+        def content() -> dict:
+            if county is None:
+                # Every county: one row each, linking to the county's own board.
+                board = overview.country_board(counties=counties)
+            else:
+                board = overview.county_board(county=county)
+            figures = overview_report.cached_figures(
+                county=county, now=board.now, limits=board.limits
+            )
+            return {"board": board, **figures}
+
         return super().get_context_data(
             county=county,
             county_param=county.code if county else overview.ALL_COUNTIES,
             scope_name=county.name if county else _("all counties"),
             counties=counties,
-            board=board,
+            # The stage limits as well: the figures' tables and the stalled flags depend on them.
+            page_cache=page_cache(
+                self.request, "overview", sorted(overview.stage_limits().items())
+            ),
+            **lazily(content, "board", "figures", "progress_chart", "stage_times_chart"),
             chain=audit_selectors.chain_status(),
-            **overview_report.cached_figures(county=county, now=board.now, limits=board.limits),
             **kwargs,
         )
 

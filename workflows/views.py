@@ -15,12 +15,14 @@ from django.views import View
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
+from audit.page_cache import lazily, page_cache
 from municipalities.models import County
 from notifications import selectors as notification_selectors
 
 from . import forms, notify, selectors, services
 from .flows import LEAD
 from .models import Stage
+from .overview import stage_limits
 
 READ = "workflows.view_policyprocess"
 
@@ -64,13 +66,23 @@ class InboxView(ReadMixin, TemplateView):
     paginate_by = 25
 
     def get_context_data(self, **kwargs):
-        page = Paginator(selectors.inbox_tasks(user=self.request.user), self.paginate_by).get_page(
-            self.request.GET.get("page")
+        def lists():
+            get = self.request.GET.get
+            return {
+                "page": Paginator(
+                    selectors.inbox_tasks(user=self.request.user), self.paginate_by
+                ).get_page(get("page")),
+                "waiting": Paginator(selectors.waiting_tasks(), self.paginate_by).get_page(
+                    get("waiting_page")
+                ),
+            }
+
+        return super().get_context_data(
+            # The stage limits as well: the due dates are counted from them.
+            page_cache=page_cache(self.request, "inbox", sorted(stage_limits().items())),
+            **lazily(lists, "page", "waiting"),
+            **kwargs,
         )
-        waiting = Paginator(selectors.waiting_tasks(), self.paginate_by).get_page(
-            self.request.GET.get("waiting_page")
-        )
-        return super().get_context_data(page=page, waiting=waiting, **kwargs)
 
 
 class ProcessListView(ReadMixin, TemplateView):
@@ -148,11 +160,32 @@ class ProcessDetailView(ReadMixin, TemplateView):
     template_name = "workflows/process_detail.html"
 
     def get_context_data(self, pk, **kwargs):
+        return super().get_context_data(
+            page_cache=page_cache(self.request, "process"),
+            **lazily(
+                lambda: self.page_data(pk),
+                "process",
+                "steps",
+                "history",
+                "open_task",
+                "meeting_form",
+                "links",
+                "approval_open",
+                "issue_form",
+                "answer_form",
+                "notifications",
+                "notification_counts",
+            ),
+            can_lead=self.request.user.has_perm(LEAD),
+            **kwargs,
+        )
+
+    def page_data(self, pk) -> dict:
         try:
             process = selectors.process_detail(pk=pk)
         except selectors.PolicyProcess.DoesNotExist as exc:
             raise Http404 from exc
-        return super().get_context_data(
+        return dict(
             process=process,
             steps=selectors.process_steps(process=process),
             history=selectors.process_history(process=process),
@@ -168,8 +201,6 @@ class ProcessDetailView(ReadMixin, TemplateView):
             notification_counts=notification_selectors.status_counts(
                 topic=notify.topic_for(process)
             ),
-            can_lead=self.request.user.has_perm(LEAD),
-            **kwargs,
         )
 
 

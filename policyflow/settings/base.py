@@ -218,6 +218,9 @@ POLICYFLOW = {
 AUDIT_HMAC_KEY = env("AUDIT_HMAC_KEY", default="")
 AUDIT_READ_PERMISSION = "workflows.view_policyprocess"
 AUDIT_ALERT_PERMISSION = "workflows.follow_policyprocess"
+# Seconds the overview, inbox, process page and timelines keep their rendered content at most:
+# any write shows at once (audit.page_cache), so this bounds only what is not audited.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
 # The history tables' append-only triggers are installed after every migrate (they belong to
 # other apps' tables, so they are not in migrations); simple-history's admin never reverts.
 PGTRIGGER_MIGRATIONS = False

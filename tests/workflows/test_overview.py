@@ -12,6 +12,7 @@ import html5lib
 import pytest
 import time_machine
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -332,7 +333,9 @@ def bulk_processes(municipalities, *, lead) -> list[PolicyProcess]:
 
 
 def queries(client, url: str, params=None) -> int:
+    """The queries of a page rendered afresh (not from the page cache)."""
     client.get(url, params)  # warm-up: per-process caches (content types, templates)
+    cache.clear()
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url, params)
     assert response.status_code == 200

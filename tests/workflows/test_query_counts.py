@@ -4,6 +4,7 @@ import itertools
 import re
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -21,7 +22,9 @@ STOPS = ["contact", "dialogue", "draft", "request_approval", "approval", "decisi
 
 
 def queries(client, url: str) -> int:
+    """The queries of a page rendered afresh (not from the page cache)."""
     client.get(url)  # warm-up: per-process caches (content types, templates) are filled once
+    cache.clear()
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
     assert response.status_code == 200

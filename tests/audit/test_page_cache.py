@@ -1,0 +1,61 @@
+"""The timeline is served from the page cache while nothing is written, and shows a new event on
+the next request (audit.page_cache)."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from audit import services
+from audit.models import Kind
+
+pytestmark = pytest.mark.django_db
+
+TIMELINE = reverse("audit:timeline")
+
+
+def event(summary: str) -> int:
+    return services.append_event(
+        kind=Kind.PROCESS_CHANGED, summary=summary, model_label="tests.example"
+    ).id
+
+
+def get(client, url: str) -> tuple[str, int]:
+    """The page's events and the number of queries it ran."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    page = response.content.decode()
+    return page.split('id="events-heading"')[1].split("</section>")[0], len(captured)
+
+
+def test_a_repeated_timeline_request_is_served_from_the_cache_with_fewer_queries(
+    steering_client, seeded
+):
+    for number in range(3):
+        event(f"Event {number}")
+    first, fresh = get(steering_client, TIMELINE)
+    second, cached = get(steering_client, TIMELINE)
+
+    assert second == first and "Event 2" in second
+    assert cached < fresh
+
+
+def test_a_new_event_shows_at_once(steering_client, seeded):
+    event("Before")
+    assert "After" not in get(steering_client, TIMELINE)[0]
+
+    event("After")
+
+    assert "After" in get(steering_client, TIMELINE)[0]
+
+
+def test_each_keyset_page_is_its_own(steering_client, seeded):
+    ids = [event(f"Event {number}") for number in range(60)]
+    first = get(steering_client, TIMELINE)[0]
+    older = get(steering_client, f"{TIMELINE}?after={ids[10]}")[0]
+
+    assert "Event 59" in first and "Event 59" not in older
+    assert re.search(r"Event 9\b", older)

@@ -1,0 +1,133 @@
+"""The inbox, the process page and the county overview are served from the page cache when
+nothing has changed, and never show stale or someone else's content (audit.page_cache)."""
+
+import datetime
+import re
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.factories import UserFactory
+from workflows import services
+from workflows.seeding import STEERING_GROUP
+
+from .helpers import current_task, english, walk_to  # noqa: F401
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+
+INBOX = reverse("workflows:inbox")
+OVERVIEW = reverse("workflows:overview")
+
+
+@pytest.fixture
+def process(leader, vaxjo, vaxjo_contact):
+    return services.start_process(municipality=vaxjo, user=leader)
+
+
+def days_in_stage(page: str) -> str:
+    """The days Växjö has spent in its stage, as the stage board shows them."""
+    row = page.split(">Växjö<")[1].split("</tr>")[0]
+    return re.search(r"(\d+) days?", row).group(1)
+
+
+def page_urls(process) -> list[str]:
+    return [INBOX, OVERVIEW, reverse("workflows:process", args=[process.pk])]
+
+
+def get(client, url: str) -> tuple[str, int]:
+    """The page's main content and the number of queries it ran."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return main(response.content.decode()), len(captured)
+
+
+def main(page: str) -> str:
+    # Each response masks the CSRF token afresh: the same token looks different every time.
+    content = page.split("<main")[1].split("</main>")[0]
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", content)
+
+
+@pytest.mark.parametrize("page", [0, 1, 2], ids=["inbox", "overview", "process"])
+def test_a_repeated_request_is_served_from_the_cache_with_fewer_queries(
+    leader_client, process, page
+):
+    url = page_urls(process)[page]
+    first, fresh = get(leader_client, url)
+    second, cached = get(leader_client, url)
+
+    assert second == first
+    assert cached < fresh
+    assert cached <= 10, cached
+
+
+def test_a_completed_step_shows_at_once_on_every_page(leader_client, leader, process):
+    before = [get(leader_client, url)[0] for url in page_urls(process)]
+    assert all("Vera Växjö" not in page for page in before)
+
+    walk_to(process, leader, process.municipality.contacts.get(), "dialogue")
+
+    inbox, overview, page = (get(leader_client, url)[0] for url in page_urls(process))
+    assert "Hold the dialogue" in inbox and "Record first contact" not in inbox
+    assert "In dialogue" in overview
+    assert "Vera Växjö" in page  # the first contact, recorded in between
+
+
+def test_another_session_never_gets_the_first_sessions_page(leader_client, leader, process):
+    url = reverse("workflows:process", args=[process.pk])
+    first = leader_client.get(url).content.decode()
+    other = Client()
+    other.force_login(leader)
+    second = other.get(url).content.decode()
+
+    def tokens(page):
+        return {
+            line.split('value="')[1].split('"')[0]
+            for line in page.split("<input")
+            if 'name="csrfmiddlewaretoken"' in line
+        }
+
+    # Each session's forms carry a token of its own CSRF secret.
+    assert tokens(first).isdisjoint(tokens(second))
+
+
+def test_a_reader_without_the_leaders_permission_never_sees_the_leaders_controls(
+    leader_client, process
+):
+    url = reverse("workflows:process", args=[process.pk])
+    assert re.search(r'href="/tasks/\d+/"', leader_client.get(url).content.decode())
+    reader = UserFactory(username="sven")
+    reader.groups.add(Group.objects.get(name=STEERING_GROUP))
+    steering = Client()
+    steering.force_login(reader)
+
+    page = steering.get(url).content.decode()
+
+    assert not re.search(r'href="/tasks/\d+/"', page)  # no link to complete the step
+
+
+def test_switching_the_language_shows_the_other_language(leader_client, process):
+    url = reverse("workflows:process", args=[process.pk])
+    assert "Next step" in leader_client.get(url).content.decode()
+
+    leader_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "sv"
+    page = leader_client.get(url).content.decode()
+
+    assert "Nästa steg" in page and "Next step" not in page
+
+
+def test_the_next_day_is_counted_afresh(leader_client, leader, vaxjo):
+    day = datetime.datetime(2026, 3, 2, 9, tzinfo=datetime.UTC)
+    with time_machine.travel(day, tick=False):
+        services.start_process(municipality=vaxjo, user=leader)
+        today = get(leader_client, OVERVIEW)[0]
+    with time_machine.travel(day + datetime.timedelta(days=1), tick=False):
+        tomorrow = get(leader_client, OVERVIEW)[0]
+
+    assert days_in_stage(today) == "0" and days_in_stage(tomorrow) == "1"
