@@ -1,1 +1,1 @@
-"""The country-scale benchmark (`make bench`, `python -m bench`): see docs/bench.md."""
+"""The country-scale benchmark (`make bench`, `python -m bench`): see the README."""

@@ -41,7 +41,7 @@ SIZES = {s.name: s for s in (FULL, QUICK, TINY)}
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Country-scale benchmark of PolicyFlow (see docs/bench.md).",
+        description="Country-scale benchmark of PolicyFlow (see the README's benchmark section).",
     )
     parser.add_argument(
         "--quick", action="store_const", const="quick", dest="size", help="Small size (CI)."
