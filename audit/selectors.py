@@ -12,6 +12,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -154,13 +155,21 @@ def display(event: AuditEvent) -> dict:
 # --- The chain's state ------------------------------------------------------------------------
 
 
-def data_version() -> int:
-    """A number that grows with every write PolicyFlow makes (0 before the first).
+def data_version() -> str:
+    """A value that changes with every write PolicyFlow makes and every verification of the
+    audit chain ("0.0" before the first).
 
     Every write appends an audit event in its own transaction, under the chain's lock, so the
-    newest event's id is a change counter for the whole database: one index-only query.
+    newest event's id is a change counter for the whole database; the newest verification's id
+    says whether the chain's status changed. One query: two index-only lookups.
     """
-    return AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT max(id) FROM audit_auditevent),"
+            " (SELECT max(id) FROM audit_auditverification)"
+        )
+        event_id, verification_id = cursor.fetchone()
+    return f"{event_id or 0}.{verification_id or 0}"
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from django.http import FileResponse, Http404, HttpResponse, StreamingHttpRespon
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.http import require_POST
@@ -107,7 +108,9 @@ class TimelineView(ReadMixin, TemplateView):
             **lazily(events, "filter_form", "events", "next_after_id", "is_first_page"),
             query=_filter_query(self.request),
             csv_url=csv_url,
-            chain=selectors.chain_status(),
+            # Inside the cached content: the data version changes with the head and with
+            # each verification.
+            chain=SimpleLazyObject(selectors.chain_status),
             **kwargs,
         )
 

@@ -2,6 +2,7 @@
 follow-up reports (PDF). All read-only (GET), for whoever may read processes."""
 
 from django.http import HttpResponse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -39,12 +40,12 @@ class CountyOverviewView(ReadMixin, TemplateView):
             county_param=county.code if county else overview.ALL_COUNTIES,
             scope_name=county.name if county else _("all counties"),
             counties=counties,
-            # The stage limits as well: the figures' tables and the stalled flags depend on them.
-            page_cache=page_cache(
-                self.request, "overview", sorted(overview.stage_limits().items())
-            ),
+            # A changed stage limit is audited, so it gives a new data version too.
+            page_cache=page_cache(self.request, "overview"),
             **lazily(content, "board", "figures", "progress_chart", "stage_times_chart"),
-            chain=audit_selectors.chain_status(),
+            # Inside the cached content: the data version changes with the head and with
+            # each verification.
+            chain=SimpleLazyObject(audit_selectors.chain_status),
             **kwargs,
         )
 

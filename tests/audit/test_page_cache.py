@@ -1,9 +1,11 @@
 """The timeline is served from the page cache while nothing is written, and shows a new event on
 the next request (audit.page_cache)."""
 
+import io
 import re
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -59,3 +61,17 @@ def test_each_keyset_page_is_its_own(steering_client, seeded):
 
     assert "Event 59" in first and "Event 59" not in older
     assert re.search(r"Event 9\b", older)
+
+
+def test_a_new_verification_of_the_chain_shows_at_once_on_the_timeline_and_the_board(
+    steering_client, seeded
+):
+    event("Before the check")
+    for url in (TIMELINE, reverse("workflows:overview")):
+        assert "has not been verified yet" in steering_client.get(url).content.decode()
+
+    call_command("verify_audit", stdout=io.StringIO(), stderr=io.StringIO())
+
+    for url in (TIMELINE, reverse("workflows:overview")):
+        page = steering_client.get(url).content.decode()
+        assert "Last verified" in page and "has not been verified yet" not in page

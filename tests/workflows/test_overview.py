@@ -261,7 +261,9 @@ def test_the_figures_follow_a_stage_change_at_once(steering_client, months_story
 def test_the_figures_follow_a_changed_stage_limit_at_once(steering_client, months_story):
     with time_machine.travel(at("2026-05-15", 12), tick=False):
         before = table(steering_client.get(OVERVIEW), "stage-times-caption")
-        StageLimit.objects.filter(stage="dialogue").update(days=45)
+        limit = StageLimit.objects.get(stage="dialogue")  # as an administrator changes it
+        limit.days = 45
+        limit.save()
         after = table(steering_client.get(OVERVIEW), "stage-times-caption")
 
     assert before[2][-1] == "90" and after[2][-1] == "45"
