@@ -87,11 +87,10 @@ NOTES = {
         "150 ms needs a page costing ≲ 35 ms of machine time."
     ),
     "_rps_vs_minimal": (
-        "Served from the page cache, a page still runs 5–9 queries where the minimal page runs "
-        "2 (the permission check's two, the data version, and on some pages the stage limits or "
-        "the audit chain's status) and renders the menu; the CSV export is never cached. "
-        "Closing it: fold the stage limits and the chain status into the data-version query, "
-        "and cache the whole response when no message is pending."
+        "Served from the page cache, a page runs 5 queries where the minimal page runs 2 (the "
+        "permission check's two and the data version) and renders the menu; the CSV export is "
+        "never cached. Closing it: cache each user's permissions (invalidated by signals: a "
+        "security decision), and cache the whole response when no message is pending."
     ),
 }
 
