@@ -9,6 +9,7 @@ record, else from the process's previous event, else from the directory.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from django.db import connections, transaction
 from django.utils import translation
@@ -96,17 +97,70 @@ def _m2m_ids(record, previous, field) -> tuple[list, list]:
 
 
 def _previous_record(record, using: str):
-    """The same row as simple-history's `record.prev_record`, by the same query. That property
-    builds a manager class on every access (`Manager.from_queryset` inspects every queryset
-    method), which cost more than the query itself, once per changed record."""
-    key = get_app_model_primary_key_name(record.instance_type)
-    return (
-        type(record)
-        ._default_manager.using(using)
-        .filter(**{key: getattr(record, key), "history_date__lt": record.history_date})
-        .order_by("history_date")
-        .last()
-    )
+    """The same row as simple-history's `record.prev_record` (the same query), as a model
+    instance. The query's SQL is built once per history model: composing it through the ORM
+    (and simple-history building a manager class per `prev_record`) cost several times the
+    query itself, once per changed record."""
+    query = _previous_query(type(record), using)
+    with connections[using].cursor() as cursor:
+        cursor.execute(query.sql, [getattr(record, query.key), record.history_date])
+        row = cursor.fetchone()
+    return query.instance(row, using) if row is not None else None
+
+
+@dataclass(frozen=True)
+class _PreviousQuery:
+    key: str
+    sql: str
+    attnames: tuple[str, ...]
+    # (column index, converters, column expression) for the columns whose stored form differs
+    # from the Python one (JSON, for instance), as the ORM's compiler would apply them.
+    converters: tuple
+    model: type
+
+    def instance(self, row, using: str):
+        values = list(row)
+        connection = connections[using]
+        for index, converters, expression in self.converters:
+            for converter in converters:
+                values[index] = converter(values[index], expression, connection)
+        return self.model.from_db(using, self.attnames, values)
+
+
+_previous_queries: dict[tuple[type, str], _PreviousQuery] = {}
+
+
+def _previous_query(model, using: str) -> _PreviousQuery:
+    query = _previous_queries.get((model, using))
+    if query is None:
+        connection = connections[using]
+        quote = connection.ops.quote_name
+        fields = model._meta.concrete_fields
+        table = quote(model._meta.db_table)
+        key = get_app_model_primary_key_name(model.instance_type)
+        key_column = quote(model._meta.get_field(key).column)
+        date_column = quote(model._meta.get_field("history_date").column)
+        columns = ", ".join(f"{table}.{quote(f.column)}" for f in fields)
+        converters = []
+        for index, field in enumerate(fields):
+            column = field.get_col(model._meta.db_table)
+            found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            if found:
+                converters.append((index, tuple(found), column))
+        query = _PreviousQuery(
+            key=key,
+            # Identifiers from the model's options, quoted; values are parameters.
+            sql=(
+                f"SELECT {columns} FROM {table} "  # noqa: S608
+                f"WHERE {table}.{key_column} = %s AND {table}.{date_column} < %s "
+                f"ORDER BY {table}.{date_column} DESC LIMIT 1"
+            ),
+            attnames=tuple(f.attname for f in fields),
+            converters=tuple(converters),
+            model=model,
+        )
+        _previous_queries[(model, using)] = query
+    return query
 
 
 def _describe(spec: registry.ModelSpec, change: Change) -> Description:

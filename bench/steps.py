@@ -23,7 +23,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
-from viewflow.workflow.models import Process, Task
+from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from audit import chain
@@ -198,8 +198,8 @@ class Baseline:
             Task.previous.through.objects.bulk_create(
                 [Task.previous.through(from_task_id=following.pk, to_task_id=done.pk)]
             )
-            # Saving a process writes both of its tables (viewflow's and ours).
-            Process.objects.filter(pk=process.pk).update(status=process.status)
+            # The stage change writes the process's own table (the service saves only the
+            # stage fields; viewflow's table is not touched by this step).
             PolicyProcess.objects.filter(pk=process.pk).update(stage_entered_at=now)
             process.stage_entered_at = now
             notification = Notification(

@@ -6,9 +6,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 from viewflow.workflow.models import Process, Task
 
+from audit.history import HistoricalRecords
 from municipalities.models import Contact, Municipality
 
 APPEAL_PERIOD = datetime.timedelta(days=21)  # laglighetsprövning: 3 weeks after announcement

@@ -69,22 +69,32 @@ def steering_group():
 
 def open_steps(process: PolicyProcess) -> None:
     """Tell the project leader about every open step of theirs (once per step)."""
-    tasks = Task.objects.filter(
-        process_id=process.pk,
-        flow_task_type="HUMAN",
-        status__in=[STATUS.NEW, STATUS.ASSIGNED],
-        owner__isnull=False,
-    ).select_related("owner")
-    for task in tasks:
+    steps = list(
+        Task.objects.filter(
+            process_id=process.pk,
+            flow_task_type="HUMAN",
+            status__in=[STATUS.NEW, STATUS.ASSIGNED],
+            owner__isnull=False,
+        ).values_list("pk", "flow_task", "owner_id")
+    )
+    if not steps:
+        return
+    # The owner is nearly always the process's leader, whom the step loaded with the process:
+    # only other owners are read (joining every task to its owner cost more than the query).
+    owners = {process.lead_id: process.lead} if PolicyProcess.lead.is_cached(process) else {}
+    missing = {owner_id for _pk, _node, owner_id in steps} - owners.keys()
+    if missing:
+        owners.update(get_user_model()._default_manager.in_bulk(missing))
+    for pk, node, owner_id in steps:
         _tell_staff(
-            task.owner,
+            owners[owner_id],
             Event.TASK_ASSIGNED,
             context={
                 "municipality": process.municipality.name,
-                "task_title": task.flow_task.task_title,
-                "task_url": reverse("workflows:step", args=[task.pk]),
+                "task_title": node.task_title,
+                "task_url": reverse("workflows:step", args=[pk]),
             },
-            key=f"task:{task.pk}",
+            key=f"task:{pk}",
             topic=topic_for(process),
         )
 

@@ -52,7 +52,10 @@ def _enter_stage(process: PolicyProcess, stage: Stage, *, user, reason: str) -> 
         process.stage = stage
         process.stage_entered_at = timezone.now()
     stamp(process, user=user, reason=reason)
-    process.save()
+    # Only our table: viewflow's half of the process holds nothing a step changes, and
+    # rewriting it unchanged cost a statement per step. The history row still records the whole
+    # process (simple-history reads the instance, loaded under the flow's lock).
+    process.save(update_fields=["stage", "stage_entered_at"])
 
 
 # --- Starting ---------------------------------------------------------------------------------

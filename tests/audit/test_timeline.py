@@ -221,3 +221,15 @@ def test_timeline_needs_the_read_permission(client, vaxjo_story, seeded):
 def test_unknown_process_or_municipality_timeline_is_404(steering_client, seeded):
     assert steering_client.get(reverse("audit:process", args=[999999])).status_code == 404
     assert steering_client.get(reverse("audit:municipality", args=[999999])).status_code == 404
+
+
+def test_the_contacts_chosen_to_approve_are_kept_in_the_process_history(vaxjo_story):
+    process, contact = vaxjo_story.process, vaxjo_story.contact
+    chosen = (
+        AuditEvent.objects.filter(process_id=process.pk, changes__has_key="approvers")
+        .order_by("id")
+        .first()
+    )
+    assert chosen.changes["approvers"] == [[], [contact.pk]]
+    latest = process.history.order_by("-history_id").first()
+    assert list(latest.approvers.values_list("contact_id", flat=True)) == [contact.pk]
