@@ -1,5 +1,5 @@
 """(4) Notifications: queued through the outbox, delivered by one Celery worker into a local SMTP
-sink (aiosmtpd in a subprocess).
+sink (bench/smtp_sink.py in a subprocess: accepts and counts, as cheaply as a real server would).
 
 - drain: N messages queued while no worker runs, then one worker (prefork, two processes on
   two cores) sends them all: messages per second from the first to the last `sent_at`;
