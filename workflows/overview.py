@@ -11,7 +11,8 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, Max, Prefetch, QuerySet, When
+from django.db import connection
+from django.db.models import Case, Count, Max, OuterRef, Prefetch, QuerySet, Subquery, When
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -108,12 +109,22 @@ def stage_limits() -> dict[str, int]:
 
 def _one_per_municipality(processes: QuerySet) -> QuerySet:
     """Each municipality's current process: the open one if there is one, else the latest
-    closed one (DISTINCT ON in PostgreSQL: one row per municipality, whatever its history)."""
-    return (
-        processes.alias(is_closed=Case(When(stage__in=CLOSED_STAGES, then=True), default=False))
-        .order_by("municipality_id", "is_closed", "-created", "-pk")
-        .distinct("municipality_id")
+    closed one (DISTINCT ON in PostgreSQL: one row per municipality, whatever its history;
+    SQLite, the quick-start database, picks each one with a subquery)."""
+    is_closed = Case(When(stage__in=CLOSED_STAGES, then=True), default=False)
+    if connection.features.can_distinct_on_fields:
+        return (
+            processes.alias(is_closed=is_closed)
+            .order_by("municipality_id", "is_closed", "-created", "-pk")
+            .distinct("municipality_id")
+        )
+    current = (
+        PolicyProcess.objects.filter(municipality_id=OuterRef("municipality_id"))
+        .alias(is_closed=is_closed)
+        .order_by("is_closed", "-created", "-pk")
+        .values("pk")[:1]
     )
+    return processes.filter(pk=Subquery(current)).order_by("municipality_id")
 
 
 def _current_processes(**filters) -> list[PolicyProcess]:

@@ -4,8 +4,10 @@ import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import (
     DateTimeField,
+    DurationField,
     ExpressionWrapper,
     F,
     OuterRef,
@@ -47,9 +49,17 @@ def _due_expression():
     limit_days = StageLimit.objects.filter(stage=OuterRef("process__policyprocess__stage"))
     return ExpressionWrapper(
         F("process__policyprocess__stage_entered_at")
-        + Subquery(limit_days.values("days")[:1]) * V(datetime.timedelta(days=1)),
+        + _as_days(Subquery(limit_days.values("days")[:1])),
         output_field=DateTimeField(),
     )
+
+
+def _as_days(days) -> ExpressionWrapper:
+    """An integer expression as a number of days, in the database's own terms: an interval in
+    PostgreSQL; microseconds in SQLite (the quick-start database), as Django stores durations."""
+    if connection.vendor == "postgresql":
+        return ExpressionWrapper(days * V(datetime.timedelta(days=1)), output_field=DurationField())
+    return ExpressionWrapper(days * V(86_400_000_000), output_field=DurationField())
 
 
 def _open_tasks() -> QuerySet:
@@ -161,9 +171,11 @@ def process_history(
         .order_by("-history_date", "-history_id")[: limit + 1]
         for number, (manager, key) in enumerate(sources)
     ]
-    records = sorted(
-        parts[0].union(*parts[1:], all=True), key=lambda r: (r[0], r[1]), reverse=True
-    )[: limit + 1]
+    if connection.features.supports_slicing_ordering_in_compound:
+        rows = parts[0].union(*parts[1:], all=True)
+    else:  # SQLite, the quick-start database: one query per model, as many whatever the data
+        rows = [row for part in parts for row in part]
+    records = sorted(rows, key=lambda r: (r[0], r[1]), reverse=True)[: limit + 1]
     users = get_user_model().objects.in_bulk({r[4] for r in records if r[4] is not None})
     labels = [manager.model.instance_type._meta.verbose_name for manager, _key in sources]
     entries = [

@@ -1,0 +1,88 @@
+"""`make run` serves PolicyFlow from the embedded SQLite database: every main page works there
+too, not only on PostgreSQL (where the rest of the suite runs)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Runs inside `manage.py shell` against the SQLite database: a process with some history, then
+# each main page as the project leader and as the steering group.
+PAGES_SCRIPT = """
+import datetime, json
+from django.test import Client
+from django.contrib.auth import get_user_model
+from municipalities.models import Municipality
+from workflows import services
+from workflows.flows import PolicyAdoptionFlow
+from viewflow.workflow.models import Task
+
+leader = get_user_model().objects.get(username="projektledare")
+vaxjo = Municipality.objects.get(code="0780")
+process = services.start_process(municipality=vaxjo, user=leader)
+contact = vaxjo.contacts.first()
+task = Task.objects.get(process_id=process.pk, flow_task=PolicyAdoptionFlow.contact)
+services.record_first_contact(
+    task=task, user=leader, contacted_on=datetime.date(2026, 1, 12), channel="phone",
+    contacts=[contact], approvers=[contact], notes="",
+)
+services.start_processes_for_county(county=vaxjo.county, user=leader)
+pages = [
+    "/overview/", "/overview/?county=all", "/overview/municipalities/0780/", "/tasks/",
+    "/processes/", f"/processes/{process.pk}/", "/audit/", f"/audit/processes/{process.pk}/",
+    "/audit/export.csv", "/overview/report.pdf", "/notifications/",
+]
+statuses = {}
+for username in ("projektledare", "styrgrupp"):
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    for page in pages:
+        response = client.get(page)
+        if response.streaming:
+            b"".join(response.streaming_content)
+        statuses[f"{username} {page}"] = response.status_code
+print("STATUSES" + json.dumps(statuses))
+"""
+
+
+def manage(*args: str, env: dict) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def test_every_main_page_works_on_the_quick_start_sqlite_database(tmp_path):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_URL", "PYTEST"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="policyflow.settings.base",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'policyflow.sqlite3'}",
+        # A broker nobody reads from: the pages, not the deliveries, are under test here.
+        CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
+        MEDIA_ROOT=str(tmp_path / "media"),
+    )
+    manage("migrate", "--noinput", env=env)
+    manage("seed_kronoberg", "--demo", env=env)
+
+    output = manage("shell", "-c", PAGES_SCRIPT, env=env)
+
+    statuses = json.loads(output.split("STATUSES", 1)[1])
+    assert len(statuses) == 22
+    # The delivery log is the project leaders' alone; every other page answers both roles.
+    assert statuses.pop("styrgrupp /notifications/") == 403
+    assert {page: status for page, status in statuses.items() if status != 200} == {}
