@@ -3,9 +3,10 @@
 A page's main content is cached (with Django's ``{% cache %}`` tag) under a key naming all it
 depends on: the data version (any write gives a new one, see ``selectors.data_version``), the
 address with its query string, the language, today's date in the site's time zone (pages count
-days and flag overdue steps), the session (the content holds forms with the session's CSRF
-token) and the user's permissions (the controls they may use). A repeated read then costs the
-version query and one cache read instead of the page's queries and rendering.
+days and flag overdue steps), the session and the browser's CSRF cookie (the content holds
+forms with tokens of that cookie) and the user's permissions (the controls they may use). A
+repeated read then costs the version query and one cache read instead of the page's queries
+and rendering.
 
 Not exact for what is never audited: a user's changed display name, or a count of days that
 turns in the middle of a day, may show up to ``PAGE_CACHE_SECONDS`` late.
@@ -18,6 +19,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
 
@@ -39,6 +41,7 @@ def page_cache(request, name: str, *parts) -> PageCache:
     content depends on). One query: the data version."""
     # Loaded already by the view's permission check (the backend keeps them on the user).
     permissions = ",".join(sorted(request.user.get_all_permissions()))
+    csrf_cookie = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "")
     key = ":".join(
         str(part)
         for part in (
@@ -47,11 +50,21 @@ def page_cache(request, name: str, *parts) -> PageCache:
             translation.get_language(),
             timezone.localdate().isoformat(),
             request.session.session_key,
-            hashlib.sha256(permissions.encode()).hexdigest()[:16],
+            # The forms' tokens are masked copies of the browser's CSRF cookie: a browser whose
+            # cookie changed gets content rendered for the new one.
+            _digest(csrf_cookie),
+            _digest(permissions),
             *parts,
         )
     )
-    return PageCache(name, key, setting("PAGE_CACHE_SECONDS"))
+    # Without a CSRF cookie (it is set by this very response) the content is not kept: its
+    # tokens belong to a cookie the key cannot name yet.
+    seconds = setting("PAGE_CACHE_SECONDS") if csrf_cookie else 0
+    return PageCache(name, key, seconds)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def lazily(build: Callable[[], dict], *names: str) -> dict:

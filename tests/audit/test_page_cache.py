@@ -38,6 +38,7 @@ def test_a_repeated_timeline_request_is_served_from_the_cache_with_fewer_queries
 ):
     for number in range(3):
         event(f"Event {number}")
+    steering_client.get(TIMELINE)  # the browser's first visit sets its CSRF cookie
     first, fresh = get(steering_client, TIMELINE)
     second, cached = get(steering_client, TIMELINE)
 

@@ -59,6 +59,9 @@ def test_a_repeated_request_is_served_from_the_cache_with_fewer_queries(
     leader_client, process, page
 ):
     url = page_urls(process)[page]
+    # A browser's first visit gives it its CSRF cookie (logging in does too); the forms of the
+    # content carry tokens of that cookie, so a page is kept only for a browser that has one.
+    leader_client.get(url)
     first, fresh = get(leader_client, url)
     second, cached = get(leader_client, url)
 
@@ -131,3 +134,28 @@ def test_the_next_day_is_counted_afresh(leader_client, leader, vaxjo):
         tomorrow = get(leader_client, OVERVIEW)[0]
 
     assert days_in_stage(today) == "0" and days_in_stage(tomorrow) == "1"
+
+
+def test_a_browser_whose_csrf_cookie_is_gone_gets_forms_it_can_send(leader, process):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(leader)
+    url = reverse("workflows:process", args=[process.pk])
+    browser.get(url)
+    browser.get(url)  # now cached for this session and cookie
+    del browser.cookies[settings.CSRF_COOKIE_NAME]  # e.g. the user cleared that one cookie
+
+    page = browser.get(url).content.decode()
+    add_meeting = reverse("workflows:add_meeting", args=[process.pk])
+    form = page.split(f'action="{add_meeting}"')[1]  # the cached content's form, not the header's
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]*)"', form)[1]
+    response = browser.post(
+        add_meeting,
+        {
+            "csrfmiddlewaretoken": token,
+            "held_on": "2026-02-03",
+            "participants": "Vera Växjö, Pia Projektledare",
+        },
+    )
+
+    assert response.status_code == 302
+    assert process.meetings.get().participants == "Vera Växjö, Pia Projektledare"
