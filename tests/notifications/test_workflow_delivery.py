@@ -1,7 +1,5 @@
 """Workflow steps reach people's inboxes through the real Celery worker and a real SMTP server."""
 
-import datetime
-
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
@@ -9,7 +7,7 @@ from django.urls import reverse
 from municipalities.models import Municipality
 from notifications.models import DeliveryStatus, Event, Notification
 from tests.factories import ContactFactory, UserFactory
-from tests.workflows.helpers import open_task
+from tests.workflows.helpers import open_task, walk_to
 from workflows import services
 from workflows.seeding import PROJECT_LEADERS, seed
 
@@ -26,31 +24,13 @@ def county(transactional_db):
     return leader, Municipality.objects.get(code="0765")
 
 
-def walk_to_request(process, leader, contact):
-    services.record_first_contact(
-        task=open_task(process, "contact"),
-        user=leader,
-        contacted_on=datetime.date(2026, 3, 1),
-        channel="meeting",
-        contacts=[contact],
-        approvers=[contact],
-    )
-    services.record_meeting(
-        process=process, user=leader, held_on=datetime.date(2026, 3, 2), participants="Möte"
-    )
-    services.complete_dialogue(task=open_task(process, "dialogue"), user=leader)
-    services.write_draft(
-        task=open_task(process, "draft"), user=leader, competition_section="K", customer_section="C"
-    )
-
-
 def test_requesting_approval_puts_one_message_with_the_link_in_the_contacts_inbox(
     county, smtp_settings, celery_worker
 ):
     leader, almhult = county
     contact = ContactFactory(municipality=almhult, email="asa@almhult.example", language="en")
     process = services.start_process(municipality=almhult, user=leader)
-    walk_to_request(process, leader, contact)
+    walk_to(process, leader, contact, "request_approval")
     sink = smtp_settings
     already = len(sink.received)
 

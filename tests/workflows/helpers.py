@@ -21,28 +21,8 @@ def open_task(process, name: str) -> Task:
 
 
 def walk_to_approval(process, leader, contact):
-    services.record_first_contact(
-        task=open_task(process, "contact"),
-        user=leader,
-        contacted_on=datetime.date(2026, 1, 10),
-        channel="email",
-        contacts=[contact],
-        approvers=[contact],
-    )
-    services.record_meeting(
-        process=process, user=leader, held_on=datetime.date(2026, 2, 1), participants="Möte"
-    )
-    services.complete_dialogue(task=open_task(process, "dialogue"), user=leader)
-    services.write_draft(
-        task=open_task(process, "draft"),
-        user=leader,
-        competition_section="Konkurrens",
-        customer_section="Kund",
-    )
-    services.request_approval(
-        task=open_task(process, "request_approval"), user=leader, approvers=[contact]
-    )
-    return open_task(process, "approval")
+    """Walk to the contact's approval; return its open task."""
+    return walk_to(process, leader, contact, "approval")
 
 
 def decision_fields(outcome="adopted"):
@@ -71,8 +51,11 @@ def current_task(process) -> Task | None:
     )
 
 
-def walk_to(process, leader, contact, step: str) -> Task:
-    """Complete the steps before ``step`` with plausible data; return ``step``'s open task."""
+def walk_to(process, leader, contact, step: str, *, approvers=None) -> Task:
+    """Complete the steps before ``step`` with plausible data; return ``step``'s open task.
+
+    ``contact`` is reached first and answers; ``approvers`` (default: the contact) approve."""
+    approvers = list(approvers or [contact])
     for _ in range(12):
         task = current_task(process)
         if task is None:
@@ -80,22 +63,22 @@ def walk_to(process, leader, contact, step: str) -> Task:
         name = task.flow_task.name
         if name == step:
             return task
-        _COMPLETE[name](task, process, leader, contact)
+        _COMPLETE[name](task, process, leader, contact, approvers)
     raise AssertionError(f"{step!r} was not reached.")
 
 
-def _contact(task, process, leader, contact):
+def _contact(task, process, leader, contact, approvers):
     services.record_first_contact(
         task=task,
         user=leader,
         contacted_on=datetime.date(2026, 1, 10),
         channel="email",
         contacts=[contact],
-        approvers=[contact],
+        approvers=approvers,
     )
 
 
-def _dialogue(task, process, leader, contact):
+def _dialogue(task, process, leader, contact, approvers):
     if not process.meetings.exists():
         services.record_meeting(
             process=process, user=leader, held_on=datetime.date(2026, 2, 1), participants="Möte"
@@ -103,21 +86,21 @@ def _dialogue(task, process, leader, contact):
     services.complete_dialogue(task=task, user=leader)
 
 
-def _draft(task, process, leader, contact):
+def _draft(task, process, leader, contact, approvers):
     services.write_draft(
         task=task, user=leader, competition_section="Konkurrens", customer_section="Kund"
     )
 
 
-def _request_approval(task, process, leader, contact):
-    services.request_approval(task=task, user=leader, approvers=[contact])
+def _request_approval(task, process, leader, contact, approvers):
+    services.request_approval(task=task, user=leader, approvers=approvers)
 
 
-def _approval(task, process, leader, contact):
+def _approval(task, process, leader, contact, approvers):
     services.answer_approval(task=task, contact=contact, answer="approved")
 
 
-def _decision(task, process, leader, contact):
+def _decision(task, process, leader, contact, approvers):
     services.record_decision(task=task, user=leader, **decision_fields())
 
 

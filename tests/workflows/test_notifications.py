@@ -14,7 +14,7 @@ from workflows import reminders, services
 from workflows.models import StageLimit, TaskLink
 from workflows.seeding import STEERING_GROUP
 
-from .helpers import decision_fields, open_task, walk_to_approval
+from .helpers import decision_fields, open_task, walk_to, walk_to_approval
 
 pytestmark = pytest.mark.django_db
 
@@ -44,24 +44,8 @@ def test_requesting_approval_sends_each_contact_their_own_working_link(leader, v
     first = ContactFactory(municipality=vaxjo, name="Ada", language="sv")
     second = ContactFactory(municipality=vaxjo, name="Bo", language="en")
     process = services.start_process(municipality=vaxjo, user=leader)
-    services.record_first_contact(
-        task=open_task(process, "contact"),
-        user=leader,
-        contacted_on=datetime.date(2026, 1, 1),
-        channel="email",
-        contacts=[first],
-        approvers=[first, second],
-    )
-    services.record_meeting(
-        process=process, user=leader, held_on=datetime.date(2026, 1, 2), participants="A"
-    )
-    services.complete_dialogue(task=open_task(process, "dialogue"), user=leader)
-    services.write_draft(
-        task=open_task(process, "draft"), user=leader, competition_section="K", customer_section="C"
-    )
-    issued = services.request_approval(
-        task=open_task(process, "request_approval"), user=leader, approvers=[first, second]
-    )
+    task = walk_to(process, leader, first, "request_approval", approvers=[first, second])
+    issued = services.request_approval(task=task, user=leader, approvers=[first, second])
     messages = outbox(Event.APPROVAL_REQUESTED)
     assert {(m.recipient_email, m.language) for m in messages} == {
         (first.email, "sv"),

@@ -18,7 +18,7 @@ from workflows import services, task_links
 from workflows.link_views import DEAD_LINK_MESSAGES, NO_SESSION, SESSION_KEY
 from workflows.models import ApprovalAnswer, PolicyDraft, PolicyProcess, Stage, TaskLink
 
-from .helpers import open_task, walk_to_approval
+from .helpers import open_task, walk_to, walk_to_approval
 
 pytestmark = pytest.mark.django_db
 
@@ -89,24 +89,10 @@ def test_request_approval_creates_one_link_per_contact_with_only_the_hash_stored
 ):
     second = ContactFactory(municipality=vaxjo, name="Sam Second")
     process = services.start_process(municipality=vaxjo, user=leader)
-    services.record_first_contact(
-        task=open_task(process, "contact"),
-        user=leader,
-        contacted_on=datetime.date(2026, 1, 1),
-        channel="email",
-        contacts=[vaxjo_contact],
-        approvers=[vaxjo_contact, second],
+    task = walk_to(
+        process, leader, vaxjo_contact, "request_approval", approvers=[vaxjo_contact, second]
     )
-    services.record_meeting(
-        process=process, user=leader, held_on=datetime.date(2026, 1, 2), participants="A"
-    )
-    services.complete_dialogue(task=open_task(process, "dialogue"), user=leader)
-    services.write_draft(
-        task=open_task(process, "draft"), user=leader, competition_section="K", customer_section="C"
-    )
-    issued = services.request_approval(
-        task=open_task(process, "request_approval"), user=leader, approvers=[vaxjo_contact, second]
-    )
+    issued = services.request_approval(task=task, user=leader, approvers=[vaxjo_contact, second])
     assert {i.link.contact for i in issued} == {vaxjo_contact, second}
     for item in issued:
         token = item.url.split("?t=", 1)[1]
