@@ -188,6 +188,7 @@ def test_random_or_tampered_tokens_show_the_same_calm_page_and_change_nothing(st
     assert random_page.status_code == tampered_page.status_code == 404
     assert without_csrf(random_page) == without_csrf(tampered_page)
     assert says(random_page, "unknown")
+    assert "Länken är ogiltig" in random_page.content.decode()
     assert state() == before
 
 
@@ -200,6 +201,7 @@ def test_expired_link_is_refused_and_changes_nothing(started):
         response = client.post("/l/", {"answer": "approved"})
     assert page.status_code == 410
     assert says(page, "expired")
+    assert "Länken har slutat gälla" in page.content.decode()
     assert response.status_code in (400, 410)  # the session may be gone too: refused either way
     assert state() == before
 
@@ -208,6 +210,7 @@ def test_answer_page_without_an_opened_link_asks_to_open_the_email_link_again(st
     response = Client().get("/l/")
     assert response.status_code == 400
     assert says(response, NO_SESSION)
+    assert "Öppna länken i mejlet igen" in response.content.decode()
 
 
 def test_link_cannot_be_reused_after_a_successful_answer(started):
