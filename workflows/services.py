@@ -271,8 +271,11 @@ def request_approval(*, task: Task, user, approvers: Iterable[Contact]) -> list:
             if not approvers:
                 raise ValidationError(_("Choose at least one active contact person."))
             _check_contacts_belong(process, approvers)
-            if not process.drafts.exists():
+            latest = process.drafts.order_by("-version").first()
+            if latest is None:
                 raise ValidationError(_("There is no draft to approve."))
+            if latest.is_voided:
+                raise ValidationError(_("The latest draft is voided: write a new version first."))
             process.approvers.set(approvers)
             _enter_stage(
                 process, Stage.AWAITING_APPROVAL, user=user, reason=_("Approval requested")

@@ -97,3 +97,30 @@ def test_void_url_for_another_process_or_kind_is_404(drafted, leader_client, lea
     assert leader_client.post(url, {"reason": "x"}).status_code == 404
     url = reverse("workflows:void_record", args=[drafted.pk, "answer", draft.pk])
     assert leader_client.post(url, {"reason": "x"}).status_code == 404
+
+
+def test_a_draft_out_for_approval_cannot_be_voided_so_no_contact_approves_a_voided_draft(
+    drafted, leader, vaxjo_contact
+):
+    walk_to(drafted, leader, vaxjo_contact, "approval")
+    draft = drafted.drafts.get()
+
+    with pytest.raises(ValidationError, match="out for approval"):
+        void_record(record=draft, user=leader, reason="Fel version skickad.")
+
+    draft.refresh_from_db()
+    assert not draft.is_voided
+
+
+def test_a_voided_latest_draft_is_never_sent_for_approval(drafted, leader, vaxjo_contact):
+    void_record(record=drafted.drafts.get(), user=leader, reason="Fel mall.")
+    sent_before = drafted.task_links.count()
+
+    with pytest.raises(ValidationError, match="latest draft is voided"):
+        services.request_approval(
+            task=walk_to(drafted, leader, vaxjo_contact, "request_approval"),
+            user=leader,
+            approvers=[vaxjo_contact],
+        )
+
+    assert drafted.task_links.count() == sent_before == 0
