@@ -400,6 +400,10 @@ def pseudonymise_person(*, person, user, reason: str) -> PseudonymisationResult:
     directory = _directory()
     pseudonym = pseudonym_for(person)
     with transaction.atomic():
+        # The chain's lock first, as every audited write takes it before its rows: no event
+        # naming the person is appended while the names are rewritten, and no lock waits on
+        # another in the opposite order.
+        held_chain()
         names = [n for n in directory.person_names(person) if n.name != pseudonym.name]
         replacements: list[tuple[str, str]] = []
         for former in names:
