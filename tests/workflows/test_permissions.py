@@ -89,10 +89,11 @@ URLS = {
         LEAD,
         kwargs=lambda w: {
             "pk": w.process.pk,
-            "kind": "draft",
-            "record_pk": w.process.drafts.get().pk,
+            # A meeting: the world's draft is out for approval, which may not be voided.
+            "kind": "meeting",
+            "record_pk": w.process.meetings.get().pk,
         },
-        data=lambda w: {"reason": "Fel mall"},
+        data=lambda w: {"reason": "Fel datum"},
     ),
     # The municipal contact's task link: the link is the credential, there is no login.
     "link_open": Url(PUBLIC, kwargs=lambda w: {"token": "not-a-real-token"}),
