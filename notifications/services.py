@@ -194,10 +194,13 @@ def _enqueue_after_commit(notification_id: int) -> None:
     if connection.in_atomic_block:
         # Join the message this transaction already registered. If a savepoint that queued a
         # row rolls back, its id may stay in the message: the worker skips a missing row.
-        for _savepoints, callback, _robust in connection.run_on_commit:
-            if isinstance(callback, _PendingDelivery) and len(callback.ids) < _batch_size():
-                callback.ids.append(notification_id)
-                return
+        # Only the newest message can have room (the ones before it are full): O(1) per row.
+        for _savepoints, callback, _robust in reversed(connection.run_on_commit):
+            if isinstance(callback, _PendingDelivery):
+                if len(callback.ids) < _batch_size():
+                    callback.ids.append(notification_id)
+                    return
+                break
     transaction.on_commit(_PendingDelivery(notification_id), robust=True)
 
 
@@ -413,8 +416,12 @@ _CONNECTION_SETTINGS = (
     "EMAIL_HOST",
     "EMAIL_PORT",
     "EMAIL_HOST_USER",
+    "EMAIL_HOST_PASSWORD",
     "EMAIL_USE_TLS",
     "EMAIL_USE_SSL",
+    "EMAIL_SSL_CERTFILE",
+    "EMAIL_SSL_KEYFILE",
+    "EMAIL_TIMEOUT",
 )
 
 
