@@ -330,7 +330,7 @@ class Decision(Voidable):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_body_display()} {self.meeting_date} § {self.paragraph}"
+        return f"{self.body_label} {self.meeting_date} § {self.paragraph}"
 
     def save(self, *args, **kwargs):
         # The appeal period is fixed by law: three weeks from the announcement.
@@ -338,6 +338,13 @@ class Decision(Voidable):
             self.announcement_date + APPEAL_PERIOD if self.announcement_date else None
         )
         super().save(*args, **kwargs)
+
+    @property
+    def body_label(self) -> str:
+        """The body that decided: KS, KF, or the one named when it was another."""
+        if self.body == DecisionBody.OTHER:
+            return self.body_other
+        return self.get_body_display()
 
 
 class TaskLinkStatus(models.TextChoices):

@@ -155,14 +155,13 @@ def answer_received(answer: ApprovalAnswer) -> None:
 
 def decision_recorded(decision: Decision) -> None:
     process = decision.process
-    body = decision.body_other if decision.body == "other" else decision.get_body_display()
     for user in steering_group():
         _tell_staff(
             user,
             Event.DECISION_RECORDED,
             context={
                 "municipality": process.municipality.name,
-                "body": body,
+                "body": decision.body_label,
                 "meeting_date": decision.meeting_date,
                 "paragraph": decision.paragraph,
                 "case_number": decision.case_number,
@@ -199,7 +198,7 @@ def stalled_digest(stalled: list[dict], *, week: str) -> None:
             context={
                 "stalled": stalled,
                 "week": week,
-                "overview_url": reverse("workflows:processes"),
+                "overview_url": reverse("workflows:overview"),
             },
             key=f"digest:{week}",
             topic="county",
