@@ -11,6 +11,7 @@ import datetime
 
 from django.conf import settings
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from viewflow.workflow.models import Task
 
@@ -116,7 +117,7 @@ def send_stalled_digest(*, now: datetime.datetime | None = None) -> int:
                 "stage": p.get_stage_display(),
                 "days_in_stage": days,
                 "stage_limit_days": limit,
-                "process_url": f"/processes/{p.pk}/",
+                "process_url": reverse("workflows:process", args=[p.pk]),
             }
             for p, days, limit in stalled
         ],
