@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.db import connections, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
+from simple_history.models import HistoricalRecords as SimpleHistoryRecords
 from simple_history.utils import get_app_model_primary_key_name
 
 from . import registry, services
@@ -29,8 +30,32 @@ HISTORY_FIELDS |= {"history_user", "history_relation"}
 _GENERIC_KIND = {"+": Kind.RECORD_CREATED, "~": Kind.RECORD_CHANGED, "-": Kind.RECORD_DELETED}
 
 
-def on_history_record(sender, history_instance, using=None, **kwargs) -> None:
-    record_history(history_instance, using=using or "default")
+def on_history_record(sender, history_instance, using=None, instance=None, **kwargs) -> None:
+    record_history(history_instance, using=using or "default", instance=instance)
+
+
+def remember_loaded(instance) -> None:
+    """Note ``instance``'s values as just loaded from its row, so that its next recorded save is
+    compared with them instead of reading the previous history record (a statement per save).
+
+    Call it right after loading the row under a lock that stops others writing it (a step's
+    process lock): the values are then the row's, which its latest history record holds too.
+    Each recorded save moves the noted values on. Models with recorded many-to-many fields
+    still read the previous record (it holds their links).
+    """
+    instance._audit_loaded = _row_values(instance)
+
+
+def _row_values(instance) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+class _LoadedState:
+    """The values `remember_loaded` noted, read like a previous history record."""
+
+    def __init__(self, meta, values: dict) -> None:
+        self._meta = meta
+        self.__dict__.update(values)
 
 
 _PLAIN = (str, int, float, bool, type(None))
@@ -83,7 +108,12 @@ def _changes(record, previous, spec: registry.ModelSpec) -> dict[str, tuple]:
 
 
 def _m2m_ids(record, previous, field) -> tuple[list, list]:
-    """The related ids of ``record`` and ``previous`` (one query for both)."""
+    """The related ids of ``record`` and ``previous``: as written (`audit.history`) and as read
+    with the previous record (`_previous_query`), else in one query for both."""
+    new = getattr(record, "_m2m_ids", {}).get(field.name)
+    old = getattr(previous, "_m2m_ids", {}).get(field.name) if previous is not None else []
+    if new is not None and old is not None:
+        return new, old
     m2m_model = getattr(record, field.name).model
     target = field.m2m_reverse_field_name()
     history_ids = [record.history_id] + ([previous.history_id] if previous is not None else [])
@@ -117,14 +147,22 @@ class _PreviousQuery:
     # from the Python one (JSON, for instance), as the ORM's compiler would apply them.
     converters: tuple
     model: type
+    # Many-to-many fields whose related ids follow the row's columns (PostgreSQL arrays).
+    m2m_names: tuple[str, ...] = ()
 
     def instance(self, row, using: str):
-        values = list(row)
+        values = list(row[: len(self.attnames)])
         connection = connections[using]
         for index, converters, expression in self.converters:
             for converter in converters:
                 values[index] = converter(values[index], expression, connection)
-        return self.model.from_db(using, self.attnames, values)
+        record = self.model.from_db(using, self.attnames, values)
+        if self.m2m_names:
+            related = row[len(self.attnames) :]
+            record._m2m_ids = {
+                name: sorted(ids) for name, ids in zip(self.m2m_names, related, strict=True)
+            }
+        return record
 
 
 _previous_queries: dict[tuple[type, str], _PreviousQuery] = {}
@@ -147,17 +185,31 @@ def _previous_query(model, using: str) -> _PreviousQuery:
             found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
             if found:
                 converters.append((index, tuple(found), column))
+        m2m_names, m2m_columns = [], []
+        if connection.vendor == "postgresql":
+            # The previous record's related ids, in the same round trip.
+            for field in getattr(model, "_history_m2m_fields", []):
+                m2m = SimpleHistoryRecords.m2m_models[field]
+                target = quote(m2m._meta.get_field(field.m2m_reverse_field_name()).column)
+                m2m_table = quote(m2m._meta.db_table)
+                history = quote(m2m._meta.get_field("history").column)
+                m2m_names.append(field.name)
+                m2m_columns.append(
+                    f", ARRAY(SELECT m.{target} FROM {m2m_table} AS m "  # noqa: S608
+                    f"WHERE m.{history} = {table}.{quote(model._meta.pk.column)})"
+                )
         query = _PreviousQuery(
             key=key,
             # Identifiers from the model's options, quoted; values are parameters.
             sql=(
-                f"SELECT {columns} FROM {table} "  # noqa: S608
+                f"SELECT {columns}{''.join(m2m_columns)} FROM {table} "  # noqa: S608
                 f"WHERE {table}.{key_column} = %s AND {table}.{date_column} < %s "
                 f"ORDER BY {table}.{date_column} DESC LIMIT 1"
             ),
             attnames=tuple(f.attname for f in fields),
             converters=tuple(converters),
             model=model,
+            m2m_names=tuple(m2m_names),
         )
         _previous_queries[(model, using)] = query
     return query
@@ -192,12 +244,23 @@ def _default_process_id(record) -> int | None:
     return None
 
 
-def record_history(record, *, using: str = "default") -> AuditEvent:
+def _previous(record, instance, using: str):
+    if record.history_type == "+":
+        return None
+    loaded = getattr(instance, "_audit_loaded", None)
+    if loaded is not None and not getattr(record, "_history_m2m_fields", None):
+        return _LoadedState(record._meta, loaded)
+    return _previous_record(record, using)
+
+
+def record_history(record, *, using: str = "default", instance=None) -> AuditEvent:
     model = record.instance_type
     spec = registry.spec_for(model)
     # No savepoint: the event belongs to the history row's transaction, and fails with it.
     with transaction.atomic(using=using, savepoint=False), translation.override(_record_language()):
-        previous = _previous_record(record, using) if record.history_type != "+" else None
+        previous = _previous(record, instance, using)
+        if getattr(instance, "_audit_loaded", None) is not None:
+            instance._audit_loaded = _row_values(instance)
         raw_changes = _changes(record, previous, spec)
         change = Change(record=record, previous=previous, changes=raw_changes, memo={})
         description = _describe(spec, change)

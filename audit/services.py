@@ -12,8 +12,11 @@ itself.
 from __future__ import annotations
 
 import logging
+import sys
 import zlib
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from weakref import WeakKeyDictionary
 
@@ -53,6 +56,9 @@ def lock_chain(using: str = "default") -> str | None:
     `held_chain` remembers, since that code moves the head.
     """
     connection = connections[using]
+    together = _together.get(connection)
+    if together is not None:
+        together.write()  # what waits follows the head held so far
     _held.pop(connection, None)
     if connection.vendor != "postgresql":
         return None
@@ -272,7 +278,11 @@ def append_event(
             prev_hash=head.hash,
         )
         event.hash = chain.event_hash(_hashed_values(event))
-        event.save(using=using, force_insert=True)
+        together = _together.get(connections[using])
+        if together is not None:
+            together.events.append(event)
+        else:
+            event.save(using=using, force_insert=True)
         held.head = Head(event.seq, event.hash, event.occurred_at)
         if process_id is not None:
             held.contexts[process_id] = (
@@ -285,6 +295,86 @@ def append_event(
 
 def _hashed_values(event: AuditEvent) -> dict:
     return {name: getattr(event, name) for name in chain.HASHED_FIELDS}
+
+
+# --- Appending together -----------------------------------------------------------------------
+
+
+class _Together:
+    """The events appended while `appended_together()` is open, not yet written.
+
+    Their seq and hash are handed out at once (the chain's head moves on in `held_chain`); only
+    the INSERT waits. It is also a statement wrapper on the connection, so that what a savepoint
+    rolls back is exactly what it would have rolled back had every event been written at once:
+    the waiting events are written before a savepoint is set or released, and dropped when one
+    is rolled back (they were all appended inside it, since nothing waits across a savepoint
+    statement; the chain's head is read again after such a rollback, see `HeldChain.marker`).
+    """
+
+    def __init__(self, using: str) -> None:
+        self.using = using
+        self.events: list[AuditEvent] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        if isinstance(sql, str):
+            if sql.startswith(("SAVEPOINT", "RELEASE SAVEPOINT")):
+                self.write()
+            elif sql.startswith("ROLLBACK TO SAVEPOINT"):
+                self.events.clear()
+        return execute(sql, params, many, context)
+
+    def write(self) -> None:
+        if self.events:
+            events, self.events = self.events, []
+            AuditEvent.objects.using(self.using).bulk_create(events)
+
+
+# Per connection, the open `appended_together()`.
+_together: WeakKeyDictionary = WeakKeyDictionary()
+
+
+@contextmanager
+def appended_together(using: str = "default") -> Iterator[None]:
+    """Write the events appended inside in one INSERT when it closes (a step appends one per
+    history record: four or five INSERTs became one).
+
+    Open it inside the transaction (`transaction.atomic()`), around work that appends several
+    events; nested, it joins the outer one. The events are written when it closes, whether the
+    work inside raised or not: written rows and their events commit or roll back together, as
+    when each event is written at once.
+    """
+    connection = connections[using]
+    if connection in _together:
+        yield
+        return
+    if not connection.in_atomic_block:
+        raise transaction.TransactionManagementError(
+            "appended_together() must be opened inside transaction.atomic()."
+        )
+    together = _Together(using)
+    _together[connection] = together
+    try:
+        with connection.execute_wrapper(together):
+            try:
+                yield
+            finally:
+                _flush_on_exit(together)
+    finally:
+        del _together[connection]
+
+
+def _flush_on_exit(together: _Together) -> None:
+    if sys.exc_info()[0] is None:
+        together.write()
+        return
+    # The work failed: write what it appended if the transaction can still take it (the caller
+    # may catch the error and commit what was done), and let the work's own error propagate.
+    try:
+        with transaction.atomic(using=together.using, savepoint=False):
+            together.write()
+    except Exception:  # noqa: BLE001 (the transaction is broken: it cannot commit either)
+        together.events.clear()
+        _held.pop(connections[together.using], None)
 
 
 # --- Verifications ----------------------------------------------------------------------------

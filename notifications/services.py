@@ -28,11 +28,12 @@ from django.conf import settings
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from audit.services import held_chain
 from municipalities.models import Language
 
 from .events import missing_context
@@ -145,32 +146,32 @@ def queue_notification(
         raise ValueError(f"The {event} notification needs the context keys {missing}.")
 
     idempotency_key = make_idempotency_key(event=event, key=key, recipient_email=recipient_email)
-    existing = Notification.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing
-
-    subject, body_text, body_html = render_notification(
-        event=event, language=language, recipient_name=recipient_name, context=context
-    )
-    notification = Notification(
-        event=event,
-        idempotency_key=idempotency_key,
-        topic=topic,
-        recipient_email=recipient_email.strip(),
-        recipient_name=recipient_name,
-        language=language,
-        subject=subject,
-        body_text=body_text,
-        body_html=body_html,
-        next_attempt_at=timezone.now(),
-    )
-    _stamp(notification, reason="queued")
-    try:
-        # A savepoint: a concurrent insert of the same key must not break the caller's step.
-        with transaction.atomic():
-            notification.save(force_insert=True)
-    except IntegrityError:
-        return Notification.objects.get(idempotency_key=idempotency_key)
+    with transaction.atomic(savepoint=False):
+        # Every outbox row is on the audit trail, so queueing takes the audit chain's lock anyway
+        # (once per transaction). Taken first, it serialises queueing: no other transaction can
+        # be inserting this key meanwhile, so looking for it and then inserting is safe without
+        # a savepoint (which cost the step two statements and a separate audit INSERT).
+        held_chain()
+        existing = Notification.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+        subject, body_text, body_html = render_notification(
+            event=event, language=language, recipient_name=recipient_name, context=context
+        )
+        notification = Notification(
+            event=event,
+            idempotency_key=idempotency_key,
+            topic=topic,
+            recipient_email=recipient_email.strip(),
+            recipient_name=recipient_name,
+            language=language,
+            subject=subject,
+            body_text=body_text,
+            body_html=body_html,
+            next_attempt_at=timezone.now(),
+        )
+        _stamp(notification, reason="queued")
+        notification.save(force_insert=True)
     _enqueue_after_commit(notification.pk)
     return notification
 

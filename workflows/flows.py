@@ -13,9 +13,10 @@ Nodes only declare order, permission and assignment; what a step writes lives in
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
-from viewflow.workflow import flow, lock
+from viewflow.workflow import flow
 
 from .audit import stamp
+from .locking import ProcessLock
 from .models import CLOSED_STAGES, PolicyProcess, Stage
 
 LEAD = "workflows.lead_policyprocess"
@@ -37,7 +38,7 @@ step_page = _page("workflows.views.StepView")
 class PolicyAdoptionFlow(flow.Flow):
     process_class = PolicyProcess
     # Row lock on the process: two simultaneous completions of one task complete it once.
-    lock_impl = lock.SelectForUpdateLock(nowait=False, attempts=1)
+    lock_impl = ProcessLock()
     process_title = _("ASF policy adoption")
     process_description = _("A municipality's path from first contact to a decided ASF policy.")
 
@@ -48,6 +49,7 @@ class PolicyAdoptionFlow(flow.Flow):
         .Annotation(title=_("Record first contact"))
         .Permission(LEAD)
         .Assign(this.project_leader)
+        .onCreate(this.step_opened)
         .Next(this.dialogue)
     )
 
@@ -56,6 +58,7 @@ class PolicyAdoptionFlow(flow.Flow):
         .Annotation(title=_("Hold the dialogue"))
         .Permission(LEAD)
         .Assign(this.project_leader)
+        .onCreate(this.step_opened)
         .Next(this.draft)
     )
 
@@ -64,6 +67,7 @@ class PolicyAdoptionFlow(flow.Flow):
         .Annotation(title=_("Write the draft"))
         .Permission(LEAD)
         .Assign(this.project_leader)
+        .onCreate(this.step_opened)
         .Next(this.request_approval)
     )
 
@@ -72,6 +76,7 @@ class PolicyAdoptionFlow(flow.Flow):
         .Annotation(title=_("Request approval"))
         .Permission(LEAD)
         .Assign(this.project_leader)
+        .onCreate(this.step_opened)
         .Next(this.approval)
     )
 
@@ -93,6 +98,7 @@ class PolicyAdoptionFlow(flow.Flow):
         .Annotation(title=_("Record the decision"))
         .Permission(LEAD)
         .Assign(this.project_leader)
+        .onCreate(this.step_opened)
         .Next(this.is_settled)
     )
 
@@ -117,6 +123,13 @@ class PolicyAdoptionFlow(flow.Flow):
 
     def project_leader(self, activation):
         return activation.process.lead
+
+    def step_opened(self, activation):
+        # In the transaction that opened the step: its email is in the outbox exactly when the
+        # step exists.
+        from . import notify
+
+        notify.step_opened(activation.process, activation.task)
 
     def draft_was_approved(self, activation) -> bool:
         return activation.process.stage == Stage.AWAITING_DECISION

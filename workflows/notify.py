@@ -8,7 +8,6 @@ preferred language.
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from viewflow.workflow.models import Task
-from viewflow.workflow.status import STATUS
 
 from notifications.models import Event
 from notifications.services import queue_notification
@@ -67,36 +66,21 @@ def steering_group():
     )
 
 
-def open_steps(process: PolicyProcess) -> None:
-    """Tell the project leader about every open step of theirs (once per step)."""
-    steps = list(
-        Task.objects.filter(
-            process_id=process.pk,
-            flow_task_type="HUMAN",
-            status__in=[STATUS.NEW, STATUS.ASSIGNED],
-            owner__isnull=False,
-        ).values_list("pk", "flow_task", "owner_id")
-    )
-    if not steps:
+def step_opened(process: PolicyProcess, task: Task) -> None:
+    """Tell a project leader about a step just assigned to them (once per step)."""
+    if task.owner_id is None:
         return
-    # The owner is nearly always the process's leader, whom the step loaded with the process:
-    # only other owners are read (joining every task to its owner cost more than the query).
-    owners = {process.lead_id: process.lead} if PolicyProcess.lead.is_cached(process) else {}
-    missing = {owner_id for _pk, _node, owner_id in steps} - owners.keys()
-    if missing:
-        owners.update(get_user_model()._default_manager.in_bulk(missing))
-    for pk, node, owner_id in steps:
-        _tell_staff(
-            owners[owner_id],
-            Event.TASK_ASSIGNED,
-            context={
-                "municipality": process.municipality.name,
-                "task_title": node.task_title,
-                "task_url": reverse("workflows:step", args=[pk]),
-            },
-            key=f"task:{pk}",
-            topic=topic_for(process),
-        )
+    _tell_staff(
+        task.owner,
+        Event.TASK_ASSIGNED,
+        context={
+            "municipality": process.municipality.name,
+            "task_title": task.flow_task.task_title,
+            "task_url": reverse("workflows:step", args=[task.pk]),
+        },
+        key=f"task:{task.pk}",
+        topic=topic_for(process),
+    )
 
 
 def _link_context(process, item, sender) -> dict:

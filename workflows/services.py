@@ -11,16 +11,20 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from audit.recording import remember_loaded
+from audit.services import appended_together
 from municipalities.models import Contact, County, Municipality
 
 from . import notify
 from .audit import stamp
 from .flows import LEAD, PolicyAdoptionFlow
+from .locking import lock_for_update
 from .models import (
     CLOSED_STAGES,
     AnswerKind,
@@ -48,9 +52,12 @@ def _require_lead(user) -> None:
 
 
 def _enter_stage(process: PolicyProcess, stage: Stage, *, user, reason: str) -> None:
-    if process.stage != stage:
-        process.stage = stage
-        process.stage_entered_at = timezone.now()
+    if process.stage == stage:
+        # Nothing of the process changes (a new draft keeps it in drafting): no history record
+        # of an unchanged row; the step's own records carry the reason.
+        return
+    process.stage = stage
+    process.stage_entered_at = timezone.now()
     stamp(process, user=user, reason=reason)
     # Only our table: viewflow's half of the process holds nothing a step changes, and
     # rewriting it unchanged cost a statement per step. The history row still records the whole
@@ -73,9 +80,8 @@ def start_process(*, municipality: Municipality, user) -> PolicyProcess:
             _("%(municipality)s already has an open process.") % {"municipality": municipality}
         )
     try:
-        with transaction.atomic():
+        with transaction.atomic(), appended_together():
             process = PolicyAdoptionFlow.start.run(municipality=municipality, lead=user)
-            notify.open_steps(process)
     except IntegrityError as exc:  # a concurrent start won the race
         raise ValidationError(
             _("%(municipality)s already has an open process.") % {"municipality": municipality}
@@ -107,14 +113,18 @@ def county_municipalities_without_open_process(county: County):
 def _human_step(*, task: Task, node, user, reason: str) -> Iterator:
     """Lock the process, check the task is still open at ``node``, and complete it on exit."""
     _require_lead(user)
-    with PolicyAdoptionFlow.lock(task.process_id):
+    with transaction.atomic(), appended_together():
+        # The flow's lock, taken by the query that loads what the step uses: the process, its
+        # municipality, its leader and its latest draft's version (viewflow would load the process
+        # twice, as its base and as our subclass, and each related row on first use).
+        process = _lock_process_of_step(task.process_id)
+        # Read after the lock: a step completed meanwhile shows here, and nothing else the
+        # query above read (from before its wait for the lock) can have changed unless it was.
         task.refresh_from_db()
         if task.flow_task != node or task.status not in OPEN_TASK_STATUSES:
             raise StepAlreadyDone(_("This step has already been completed."))
-        # The process, its municipality and its leader in one query: viewflow would load the
-        # process twice (as its base, then as our subclass) and each related row on first use
-        # (the next step's owner, the notification's municipality).
-        task.process = _process_of_step(task.process_id)
+        remember_loaded(task)
+        task.process = process
         activation = node.activation_class(task)
         if task.status == STATUS.NEW:
             activation.assign(user)
@@ -125,11 +135,21 @@ def _human_step(*, task: Task, node, user, reason: str) -> Iterator:
         yield activation
         stamp(task, user=user, reason=reason)
         activation.execute()
-        notify.open_steps(activation.process)
 
 
 def _process_of_step(process_id: int) -> PolicyProcess:
     return PolicyProcess.objects.select_related("municipality", "lead").get(pk=process_id)
+
+
+def _lock_process_of_step(process_id: int) -> PolicyProcess:
+    latest_version = (
+        PolicyDraft.objects.filter(process=OuterRef("pk")).order_by("-version").values("version")
+    )
+    return lock_for_update(
+        PolicyProcess.objects.select_related("municipality", "lead").annotate(
+            latest_draft_version=Subquery(latest_version[:1])
+        )
+    ).get(pk=process_id)
 
 
 def record_first_contact(
@@ -232,10 +252,9 @@ def write_draft(
         task=task, node=PolicyAdoptionFlow.draft, user=user, reason=_("Draft written")
     ) as activation:
         process = activation.process
-        last_version = process.drafts.order_by("-version").values_list("version", flat=True)
         draft = PolicyDraft(
             process=process,
-            version=(last_version.first() or 0) + 1,
+            version=(process.latest_draft_version or 0) + 1,
             competition_section=competition_section,
             customer_section=customer_section,
             other_text=other_text,
@@ -341,7 +360,6 @@ def answer_approval(
         # The gateway after the handle reads the stage from the process it loads itself.
         PolicyAdoptionFlow.approval.run(task)
         notify.answer_received(record)
-        notify.open_steps(process)
     return record
 
 

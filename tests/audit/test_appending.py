@@ -122,3 +122,77 @@ def test_appends_racing_from_several_connections_keep_one_unbroken_chain(seeded)
         for n in range(5)
     )
     assert verify_chain().is_ok
+
+
+# --- Appended together ------------------------------------------------------------------------
+
+
+def inserts_of_events(statements: list[str]) -> int:
+    return sum(sql.startswith('INSERT INTO "audit_auditevent"') for sql in statements)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_steps_events_are_written_in_one_insert_and_the_chain_stays_whole(
+    leader, vaxjo, vaxjo_contact
+):
+    process = workflow_services.start_process(municipality=vaxjo, user=leader)
+    task = walk_to(process, leader, vaxjo_contact, "draft")
+    before = AuditEvent.objects.count()
+
+    with CaptureQueriesContext(connection) as captured:
+        workflow_services.write_draft(
+            task=Task.objects.get(pk=task.pk),
+            user=leader,
+            competition_section="Reserved procurement for sheltered employers.",
+            customer_section="Work training is bought from ASF.",
+        )
+
+    written = list(AuditEvent.objects.order_by("-seq")[:4])
+    assert AuditEvent.objects.count() - before == 4  # the draft, two tasks, the email
+    assert inserts_of_events([q["sql"] for q in captured]) == 1
+    assert [e.seq for e in written] == list(range(written[0].seq, written[0].seq - 4, -1))
+    assert verify_chain().is_ok
+
+
+@pytest.mark.django_db
+def test_events_appended_together_before_a_rolled_back_savepoint_are_kept(seeded):
+    with transaction.atomic(), services.appended_together():
+        kept = append("Kept before the savepoint")
+        with pytest.raises(RuntimeError), transaction.atomic():
+            append("Rolled back")
+            raise RuntimeError("the inner work failed")
+        after = append("Kept after the savepoint")
+
+    summaries = list(
+        AuditEvent.objects.filter(model_label="tests.appending")
+        .order_by("seq")
+        .values_list("summary", flat=True)
+    )
+    assert summaries == ["Kept before the savepoint", "Kept after the savepoint"]
+    stored_after = AuditEvent.objects.get(summary="Kept after the savepoint")
+    assert stored_after.prev_hash == AuditEvent.objects.get(pk=kept.pk).hash
+    assert (after.seq, after.hash) == (stored_after.seq, stored_after.hash)
+    assert verify_chain().is_ok
+
+
+@pytest.mark.django_db
+def test_events_appended_together_are_written_when_the_work_raises_and_is_caught(seeded):
+    """The caller may catch the error and commit what was done: its events go with it."""
+    with transaction.atomic():
+        with pytest.raises(ValueError), services.appended_together():
+            append("Done before the error")
+            raise ValueError("checked after some writes")
+        append("The caller goes on")
+
+    assert list(
+        AuditEvent.objects.filter(model_label="tests.appending")
+        .order_by("seq")
+        .values_list("summary", flat=True)
+    ) == ["Done before the error", "The caller goes on"]
+    assert verify_chain().is_ok
+
+
+@pytest.mark.django_db(transaction=True)  # no test transaction around it
+def test_appending_together_outside_a_transaction_is_refused(seeded):
+    with pytest.raises(transaction.TransactionManagementError), services.appended_together():
+        pass

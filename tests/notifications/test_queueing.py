@@ -1,8 +1,10 @@
 """Queueing: the outbox row is written in the caller's transaction, rendered in the recipient's
 language, once per idempotency key."""
 
+import threading
+
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.html import escape
 
 from notifications.events import EVENTS
@@ -149,3 +151,37 @@ def test_every_event_renders_subject_text_and_accessible_html(event, language):
     assert "<h1" in html
     assert "http://127.0.0.1:8000/" in text and 'href="http://127.0.0.1:8000/' in html
     assert "<and>" not in html  # user text is escaped in HTML
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_transactions_queueing_the_same_key_at_once_store_one_row_and_both_commit():
+    """Queueing takes the audit chain's lock first: the second waits for the first to commit,
+    then finds its row (no savepoint, no duplicate-key error breaking the second step)."""
+    first_queued, release = threading.Event(), threading.Event()
+    results, failures = {}, []
+
+    def first():
+        try:
+            with transaction.atomic():
+                results["first"] = queue_approval_request(9).pk
+                first_queued.set()
+                release.wait(timeout=10)
+        except Exception as error:  # noqa: BLE001 (reported by the assertion below)
+            failures.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert first_queued.wait(timeout=10)
+    # The second transaction blocks on the lock until the first commits (released just after).
+    timer = threading.Timer(0.5, release.set)
+    timer.start()
+    with transaction.atomic():
+        results["second"] = queue_approval_request(9).pk
+    thread.join(timeout=10)
+    timer.cancel()
+
+    assert failures == []
+    assert results["first"] == results["second"]
+    assert Notification.objects.count() == 1

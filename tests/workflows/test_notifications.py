@@ -7,6 +7,7 @@ import time_machine
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import timezone
+from viewflow.workflow.models import Task
 
 from notifications.models import Event, Notification
 from tests.factories import ContactFactory, UserFactory
@@ -163,3 +164,22 @@ def test_a_stalled_process_alerts_its_leader_once_and_the_weekly_digest_lists_it
     assert f"/processes/{process.pk}/" in alert.body_text
     (digest,) = outbox(Event.STALLED_DIGEST)
     assert digest.recipient_email == member.email and "Växjö" in digest.body_text
+
+
+def test_every_step_opened_for_the_leader_is_emailed_to_them_once(leader, vaxjo, vaxjo_contact):
+    process = services.start_process(municipality=vaxjo, user=leader)
+    task = walk_to_approval(process, leader, vaxjo_contact)
+    services.answer_approval(
+        task=task, contact=vaxjo_contact, answer="changes_requested", comment="Mer om IOP"
+    )
+    task = walk_to_approval(process, leader, vaxjo_contact)
+    services.answer_approval(task=task, contact=vaxjo_contact, answer="approved")
+
+    leader_steps = Task.objects.filter(
+        process_id=process.pk, flow_task_type="HUMAN", owner=leader
+    ).values_list("pk", flat=True)
+    emailed = [m.body_text for m in outbox(Event.TASK_ASSIGNED)]
+    # contact, dialogue, draft, request approval, draft again, request approval, decision
+    assert len(emailed) == len(leader_steps) == 7
+    for pk in leader_steps:
+        assert sum(f"/tasks/{pk}/" in body for body in emailed) == 1

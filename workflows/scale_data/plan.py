@@ -31,7 +31,7 @@ def events_of(kind: str, **args) -> int:
         "first_contact": 8,  # record, its persons, approvers, stage, step done + next + email
         "meeting": 1,
         "complete_dialogue": 5,  # stage, step done, next step, email queued + sent
-        "write_draft": 6,  # draft, process, step done, next step, email queued + sent
+        "write_draft": 5,  # draft, step done, next step, email queued + sent
         "link_opened": 1,
         "reminder": 2,  # email queued + sent
         "answer": 11,  # link used, answer, stage, step done, gateway x2, next step, 2 emails

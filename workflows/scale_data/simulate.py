@@ -612,9 +612,6 @@ class ProcessSim:
             PolicyDraft, draft, None, at, actor, reason, Kind.DRAFT_WRITTEN,
             _("Draft version %(version)s") % {"version": version},
         )  # fmt: skip
-        self._process_history(
-            at + MS, actor, reason, Kind.PROCESS_CHANGED, _("Changed: %(fields)s") % {"fields": "–"}
-        )
         self._finish_task(self.open_task, at + 2 * MS, actor, _("Draft written"))
         self._open_task("request_approval", at + 3 * MS, actor)
 
