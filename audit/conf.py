@@ -11,6 +11,8 @@ DEFAULTS = {
     "AUDIT_VERIFY_CHUNK_SIZE": 5000,
     # Seconds a rendered page part is kept at most (audit.page_cache).
     "PAGE_CACHE_SECONDS": 600,
+    # A CSV download up to this size (characters) is kept like a page; larger ones only stream.
+    "PAGE_CACHE_MAX_DOWNLOAD_CHARS": 2_000_000,
 }
 
 

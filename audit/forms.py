@@ -1,5 +1,7 @@
 """The timeline's filters and the administrator's pseudonymisation form."""
 
+import functools
+
 from django import forms
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
@@ -72,21 +74,28 @@ class TimelineFilterForm(forms.Form):
 
     def __init__(self, *args, scope: str = "county", **kwargs):
         super().__init__(*args, **kwargs)
+        # Choices are read once, when the form is first validated or shown: a download without
+        # filters (an unbound form) reads none of them.
         if scope == "county":
             county = (self.data.get("county") or "").strip() or None
-            self.fields["county"].choices = [("", _("All counties"))] + list(
-                selectors.county_choices()
+            self.fields["county"].choices = functools.cache(
+                lambda: [("", _("All counties")), *selectors.county_choices()]
             )
-            self.fields["municipality"].choices = [("", _("All municipalities"))] + [
-                (str(pk), name) for pk, name in selectors.municipality_choices(county)
-            ]
+            self.fields["municipality"].choices = functools.cache(
+                lambda: (
+                    [("", _("All municipalities"))]
+                    + [(str(pk), name) for pk, name in selectors.municipality_choices(county)]
+                )
+            )
         else:
             del self.fields["county"]
             del self.fields["municipality"]
-        self.fields["actor"].choices = [("", _("Everyone"))] + [
-            (str(pk), name) for pk, name in selectors.actor_choices()
-        ]
-        self.fields["kind"].choices = selectors.kind_choices()
+        self.fields["actor"].choices = functools.cache(
+            lambda: (
+                [("", _("Everyone"))] + [(str(pk), name) for pk, name in selectors.actor_choices()]
+            )
+        )
+        self.fields["kind"].choices = selectors.kind_choices
 
     def clean(self):
         data = super().clean()

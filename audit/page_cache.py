@@ -1,12 +1,13 @@
-"""Rendered page content kept in the cache until anything it shows may have changed.
+"""Rendered pages kept in the cache until anything they show may have changed.
 
-A page's main content is cached (with Django's ``{% cache %}`` tag) under a key naming all it
-depends on: the data version (any write gives a new one, see ``selectors.data_version``), the
-address with its query string, the language, today's date in the site's time zone (pages count
-days and flag overdue steps), the session and the browser's CSRF cookie (the content holds
-forms with tokens of that cookie) and the user's permissions (the controls they may use). A
-repeated read then costs the version query and one cache read instead of the page's queries
-and rendering.
+A page is cached whole (`CachedPageMixin`), and its main content also on its own (Django's
+``{% cache %}`` tag: a request that shows a message cannot use the whole page), under a key
+naming all it depends on: the data version (any write gives a new one, see
+``selectors.data_version``), the address with its query string, the language, today's date in
+the site's time zone (pages count days and flag overdue steps), the session and the browser's
+CSRF cookie (the content holds forms with tokens of that cookie) and the user's permissions (the
+controls they may use). A repeated read then costs the version query and one cache read instead
+of the page's queries and rendering.
 
 Not exact for what is never audited: a user's changed display name, or a count of days that
 turns in the middle of a day, may show up to ``PAGE_CACHE_SECONDS`` late.
@@ -16,10 +17,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.http import HttpResponse, StreamingHttpResponse
+from django.middleware.csrf import get_token
 from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
 
@@ -34,6 +39,76 @@ class PageCache:
     name: str
     key: str
     seconds: int
+    # The data version the key names: addresses of what the page links to (its charts) may
+    # carry it, so that a browser keeps them exactly as long as the page.
+    version: str = ""
+
+    @property
+    def page_key(self) -> str:
+        """The whole page's cache key."""
+        return f"page:{self.name}:{_digest(self.key)}"
+
+
+class CachedPageMixin:
+    """A read-only page (a TemplateView) whose whole response is kept in the cache under its
+    `page_cache` key: a repeated read costs the access check, the version query and one cache
+    read, and renders nothing. ``get_context_data`` finds the entry as ``self.page_cache``.
+
+    Not kept: a page showing messages (they are shown once), an error, a request without a
+    CSRF cookie (see `page_cache`).
+    """
+
+    page_cache_name = ""
+
+    def get(self, request, *args, **kwargs):
+        self.page_cache = entry = page_cache(request, self.page_cache_name)
+        if not entry.seconds or _has_messages(request):
+            return super().get(request, *args, **kwargs)
+        body = cache.get(entry.page_key)
+        if body is not None:
+            # As rendering the page's forms would: the CSRF cookie's expiry is renewed.
+            get_token(request)
+            return HttpResponse(body)
+        response = super().get(request, *args, **kwargs)
+        if response.status_code == 200:
+            response.add_post_render_callback(
+                lambda rendered: cache.set(entry.page_key, rendered.content, entry.seconds)
+            )
+        return response
+
+
+def cached_download(request, name: str, stream: Callable[[], Iterable[str]], **response_kwargs):
+    """A streamed download kept whole in the cache when it is small (a process's CSV), under
+    the same key as a page (`page_cache`): a repeated download is one cache read, and a large one
+    (the county's million events) streams as always and is never kept. ``stream()`` is called
+    only when the download is not in the cache."""
+    entry = page_cache(request, name)
+    body = cache.get(entry.page_key) if entry.seconds else None
+    if body is not None:
+        return HttpResponse(body, **response_kwargs)
+    chunks = stream()
+    if entry.seconds:
+        chunks = _kept_when_small(chunks, entry, setting("PAGE_CACHE_MAX_DOWNLOAD_CHARS"))
+    return StreamingHttpResponse(chunks, **response_kwargs)
+
+
+def _kept_when_small(chunks: Iterable[str], entry: PageCache, limit: int) -> Iterator[str]:
+    kept, size = [], 0
+    for chunk in chunks:
+        if kept is not None:
+            size += len(chunk)
+            if size <= limit:
+                kept.append(chunk)
+            else:
+                kept = None  # too large to keep: it only streams
+        yield chunk
+    # Only a download sent to its end is kept (a client that went away closes this generator).
+    if kept is not None:
+        cache.set(entry.page_key, "".join(kept), entry.seconds)
+
+
+def _has_messages(request) -> bool:
+    return len(messages.get_messages(request)) > 0
 
 
 def page_cache(request, name: str, *parts) -> PageCache:
@@ -42,10 +117,11 @@ def page_cache(request, name: str, *parts) -> PageCache:
     # Loaded already by the view's permission check (the backend keeps them on the user).
     permissions = ",".join(sorted(request.user.get_all_permissions()))
     csrf_cookie = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "")
+    version = data_version()
     key = ":".join(
         str(part)
         for part in (
-            data_version(),
+            version,
             request.get_full_path(),
             translation.get_language(),
             timezone.localdate().isoformat(),
@@ -60,7 +136,7 @@ def page_cache(request, name: str, *parts) -> PageCache:
     # Without a CSRF cookie (it is set by this very response) the content is not kept: its
     # tokens belong to a cookie the key cannot name yet.
     seconds = setting("PAGE_CACHE_SECONDS") if csrf_cookie else 0
-    return PageCache(name, key, seconds)
+    return PageCache(name, key, seconds, version)
 
 
 def _digest(text: str) -> str:

@@ -12,7 +12,7 @@ import tempfile
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -26,7 +26,7 @@ from . import exports, registry, selectors, services
 from .conf import setting
 from .forms import PseudonymiseForm, TimelineFilterForm
 from .models import AuditEvent
-from .page_cache import lazily, page_cache
+from .page_cache import CachedPageMixin, cached_download, lazily
 
 
 class ReadMixin(LoginRequiredMixin, PermissionRequiredMixin):
@@ -75,8 +75,9 @@ def _filter_query(request) -> str:
     return query.urlencode()
 
 
-class TimelineView(ReadMixin, TemplateView):
+class TimelineView(ReadMixin, CachedPageMixin, TemplateView):
     template_name = "audit/timeline.html"
+    page_cache_name = "timeline"
 
     def get_context_data(self, pk=None, **kwargs):
         scope, fixed = _scope(self.request.resolver_match.url_name, pk)
@@ -104,7 +105,7 @@ class TimelineView(ReadMixin, TemplateView):
             title=title,
             scope=scope,
             scope_pk=pk,
-            page_cache=page_cache(self.request, "timeline"),
+            page_cache=self.page_cache,
             **lazily(events, "filter_form", "events", "next_after_id", "is_first_page"),
             query=_filter_query(self.request),
             csv_url=csv_url,
@@ -132,12 +133,16 @@ class CsvExportView(ReadMixin, View):
         if form.is_bound and not form.is_valid():
             return HttpResponse(_("Invalid filters."), status=400, content_type="text/plain")
         filters = {**(form.filters() if form.is_bound else {}), **fixed}
-        queryset = selectors.filtered_events(**filters)
         delimiter = ";" if request.GET.get("delimiter") in (";", "semicolon") else ","
-        rows = exports.stream_csv(
-            queryset if queryset is not None else AuditEvent.objects.none(), delimiter=delimiter
-        )
-        response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+
+        def rows():
+            queryset = selectors.filtered_events(**filters)
+            return exports.stream_csv(
+                queryset if queryset is not None else AuditEvent.objects.none(),
+                delimiter=delimiter,
+            )
+
+        response = cached_download(request, "csv", rows, content_type="text/csv; charset=utf-8")
         stamp = timezone.now().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="policyflow-audit-{stamp}.csv"'
         return response

@@ -45,6 +45,11 @@ def as_data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
+def svg_of_data_uri(source: str) -> bytes:
+    """The SVG file an `as_data_uri` source holds."""
+    return base64.b64decode(source.split(",", 1)[1])
+
+
 def progress_svg(progress: Progress) -> str | None:
     """Lines of how many municipalities had reached each stage, month by month."""
     if not progress.months:

@@ -1,24 +1,26 @@
 """Pages of the county overview (the steering group's home page), the municipality page and the
 follow-up reports (PDF). All read-only (GET), for whoever may read processes."""
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
 from audit import selectors as audit_selectors
-from audit.page_cache import lazily, page_cache
+from audit.page_cache import CachedPageMixin, lazily
 
-from . import overview, overview_report
+from . import overview, overview_charts, overview_report
 from .views import ReadMixin
 
 # Events shown on the municipality page; its full timeline is one link away.
 PAGE_TIMELINE_LIMIT = 20
 
 
-class CountyOverviewView(ReadMixin, TemplateView):
+class CountyOverviewView(ReadMixin, CachedPageMixin, TemplateView):
     template_name = "workflows/overview/county.html"
+    page_cache_name = "overview"
 
     def get_context_data(self, **kwargs):
         counties = overview.counties()
@@ -41,13 +43,38 @@ class CountyOverviewView(ReadMixin, TemplateView):
             scope_name=county.name if county else _("all counties"),
             counties=counties,
             # A changed stage limit is audited, so it gives a new data version too.
-            page_cache=page_cache(self.request, "overview"),
+            page_cache=self.page_cache,
             **lazily(content, "board", "figures", "progress_chart", "stage_times_chart"),
             # Inside the cached content: the data version changes with the head and with
             # each verification.
             chain=SimpleLazyObject(audit_selectors.chain_status),
             **kwargs,
         )
+
+
+class OverviewChartView(ReadMixin, View):
+    """A chart of the county overview as an SVG file: the page links to it (the charts were
+    three quarters of the page's bytes as inline images), the browser keeps it while the page's
+    data version, in its address, stays the same."""
+
+    charts = {"progress": "progress_chart", "stage-times": "stage_times_chart"}
+
+    def get(self, request, chart):
+        if chart not in self.charts:
+            raise Http404
+        county = overview.county_by_code(request.GET.get("county"))
+        figures = overview_report.cached_figures(
+            county=county, now=timezone.now(), limits=overview.stage_limits()
+        )
+        source = figures[self.charts[chart]]
+        if not source:
+            raise Http404
+        response = HttpResponse(
+            overview_charts.svg_of_data_uri(source), content_type="image/svg+xml"
+        )
+        if request.GET.get("v"):
+            response["Cache-Control"] = "private, max-age=86400"
+        return response
 
 
 class MunicipalityOverviewView(ReadMixin, TemplateView):

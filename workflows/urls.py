@@ -10,6 +10,11 @@ urlpatterns = [
     path("overview/", overview_views.CountyOverviewView.as_view(), name="overview"),
     path("overview/report.pdf", overview_views.CountyReportView.as_view(), name="overview_report"),
     path(
+        "overview/charts/<str:chart>.svg",
+        overview_views.OverviewChartView.as_view(),
+        name="overview_chart",
+    ),
+    path(
         "overview/municipalities/<str:code>/",
         overview_views.MunicipalityOverviewView.as_view(),
         name="overview_municipality",

@@ -15,7 +15,7 @@ from django.views import View
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
-from audit.page_cache import lazily, page_cache
+from audit.page_cache import CachedPageMixin, lazily
 from municipalities.models import County
 from notifications import selectors as notification_selectors
 
@@ -59,8 +59,9 @@ class HomeView(LoginRequiredMixin, View):
         return redirect("workflows:overview")
 
 
-class InboxView(ReadMixin, TemplateView):
+class InboxView(ReadMixin, CachedPageMixin, TemplateView):
     template_name = "workflows/inbox.html"
+    page_cache_name = "inbox"
     # Rendering the rows is most of the page's cost: 25 per list keeps it cheap at any size.
     paginate_by = 25
 
@@ -79,7 +80,7 @@ class InboxView(ReadMixin, TemplateView):
         return super().get_context_data(
             # The due dates count from the stage limits; a changed limit is audited, so it
             # gives a new data version too.
-            page_cache=page_cache(self.request, "inbox"),
+            page_cache=self.page_cache,
             **lazily(lists, "page", "waiting"),
             **kwargs,
         )
@@ -156,12 +157,13 @@ class StartCountyView(LeadMixin, View):
         return redirect("workflows:processes")
 
 
-class ProcessDetailView(ReadMixin, TemplateView):
+class ProcessDetailView(ReadMixin, CachedPageMixin, TemplateView):
     template_name = "workflows/process_detail.html"
+    page_cache_name = "process"
 
     def get_context_data(self, pk, **kwargs):
         return super().get_context_data(
-            page_cache=page_cache(self.request, "process"),
+            page_cache=self.page_cache,
             **lazily(
                 lambda: self.page_data(pk),
                 "process",

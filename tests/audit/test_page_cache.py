@@ -85,3 +85,42 @@ def test_a_new_verification_of_the_chain_shows_at_once_on_the_timeline_and_the_b
     for url in (TIMELINE, reverse("workflows:overview")):
         page = steering_client.get(url).content.decode()
         assert "Last verified" in page and "has not been verified yet" not in page
+
+
+def download(client, url: str) -> tuple[bytes, int]:
+    """The CSV as the browser saves it, and the number of queries its request ran."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    return body, len(captured)
+
+
+def test_a_repeated_csv_download_is_the_same_file_from_the_cache_until_an_event_is_added(
+    steering_client, seeded
+):
+    event("First")
+    url = reverse("audit:export_csv")
+    first, streamed = download(steering_client, url)
+
+    again, cached = download(steering_client, url)
+    event("Second")
+    after, _queries = download(steering_client, url)
+
+    assert again == first and b"First" in first
+    assert cached == 4 < streamed  # session, user, permissions, data version
+    assert b"Second" in after and b"Second" not in first
+
+
+def test_a_download_larger_than_the_limit_streams_every_time(steering_client, seeded, settings):
+    for number in range(5):
+        event(f"Event {number}")
+    settings.PAGE_CACHE_MAX_DOWNLOAD_CHARS = 500
+    url = reverse("audit:export_csv")
+    first, streamed = download(steering_client, url)
+
+    again, queries = download(steering_client, url)
+
+    assert len(first) > 500
+    assert again == first and queries == streamed

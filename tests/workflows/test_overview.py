@@ -465,11 +465,19 @@ def test_each_figure_is_an_image_with_a_text_alternative_and_a_table(steering_cl
     assert len(figures) == 2
     for figure in figures:
         image = figure.find("img")
-        assert image.get("src").startswith("data:image/svg+xml;base64,")
+        chart = steering_client.get(image.get("src"))  # a file of its own, not inline data
+        assert chart.status_code == 200 and chart["Content-Type"] == "image/svg+xml"
+        assert b"<svg" in chart.content
         assert "The same numbers are in the table below." in image.get("alt")
         assert _text(figure.find("figcaption"))
     page = response.content.decode()
     assert page.index('id="progress-caption"') > page.index("<figure")
+    assert "data:image" not in page
+
+
+def test_a_chart_of_an_unknown_county_or_kind_is_not_found(steering_client, months_story):
+    assert steering_client.get("/overview/charts/pie.svg").status_code == 404
+    assert steering_client.get("/overview/charts/progress.svg?county=99").status_code == 404
 
 
 def test_the_figures_say_so_when_no_process_has_started(steering_client, seeded):

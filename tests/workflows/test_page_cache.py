@@ -159,3 +159,37 @@ def test_a_browser_whose_csrf_cookie_is_gone_gets_forms_it_can_send(leader, proc
 
     assert response.status_code == 302
     assert process.meetings.get().participants == "Vera Växjö, Pia Projektledare"
+
+
+@pytest.mark.parametrize("page", [0, 1, 2], ids=["inbox", "overview", "process"])
+def test_a_repeated_request_renders_nothing_and_runs_only_the_access_and_version_queries(
+    leader_client, process, page
+):
+    url = page_urls(process)[page]
+    leader_client.get(url)
+    first = leader_client.get(url).content.decode()
+
+    with CaptureQueriesContext(connection) as captured:
+        second = leader_client.get(url)
+
+    # The session, the user, their permissions and the data version; the whole page, layout
+    # and all, comes from the cache (its CSRF tokens too: the same cookie's, still valid).
+    assert len(captured) == 4, [q["sql"][:60] for q in captured]
+    assert second.content.decode() == first
+    assert second["Content-Type"] == "text/html; charset=utf-8"
+
+
+def test_a_message_is_shown_once_even_on_a_cached_page(leader_client, leader, process):
+    county = process.municipality.county
+    services.start_processes_for_county(county=county, user=leader)
+    leader_client.get(INBOX)
+    assert "already has an open process" not in leader_client.get(INBOX).content.decode()
+
+    # Nothing to start: no write, so the data version stays; only a message is added.
+    response = leader_client.post(reverse("workflows:start_county"), {"county": county.pk})
+    assert response.status_code == 302
+
+    shown = leader_client.get(INBOX).content.decode()
+    after = leader_client.get(INBOX).content.decode()
+    assert "Every municipality in this county already has an open process." in shown
+    assert "already has an open process" not in after
