@@ -47,6 +47,7 @@ class Url:
 URLS = {
     "overview": Url(READ),
     "overview_report": Url(READ),
+    "overview_chart": Url(READ, kwargs=lambda w: {"chart": "progress"}),
     "overview_municipality": Url(READ, kwargs=lambda w: {"code": "0780"}),
     "overview_municipality_report": Url(READ, kwargs=lambda w: {"code": "0780"}),
     "inbox": Url(READ),
