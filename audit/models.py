@@ -75,6 +75,8 @@ class AuditEvent(models.Model):
         settings.AUTH_USER_MODEL,
         # History outlives accounts: deactivate users instead of deleting them.
         on_delete=models.PROTECT,
+        # audit_actor_idx (actor, id) serves every lookup by actor: one index less to write.
+        db_index=False,
         null=True,
         blank=True,
         related_name="+",

@@ -62,7 +62,12 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     # The bodies never change after queueing and stay on the row itself: copying them into
     # every history version (one per attempt) would only multiply personal data.
-    history = HistoricalRecords(excluded_fields=["body_text", "body_html"])
+    history = HistoricalRecords(
+        excluded_fields=["body_text", "body_html"],
+        # A version per attempt: no index on the key (nothing looks versions up by it) nor on
+        # the id alone (the (id, history_date) index of migration 0002 serves that).
+        no_db_index=["id", "idempotency_key"],
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

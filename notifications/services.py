@@ -33,6 +33,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from audit.recording import remember_loaded
 from audit.services import held_chain
 from municipalities.models import Language
 
@@ -490,6 +491,8 @@ def _deliver_one(notification_id: int, session: _SmtpSession) -> Delivery:
         )
         if notification is None or notification.status != DeliveryStatus.QUEUED:
             return Delivery(Outcome.SKIPPED)
+        # Loaded under its row lock: its history record compares with these values.
+        remember_loaded(notification)
         now = timezone.now()
         if notification.next_attempt_at > now + DUE_TOLERANCE:
             # Another message already scheduled the next attempt: one retry chain only.
