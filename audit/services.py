@@ -158,16 +158,16 @@ _held: WeakKeyDictionary = WeakKeyDictionary()
 
 
 def held_chain(process_id: int | None = None, using: str = "default") -> HeldChain:
-    """Lock the chain and read its head once per transaction (two statements); later calls in
-    the same transaction return what the first read, kept up to date by `append_event`.
+    """Lock the chain and read its head once per transaction (one round trip on PostgreSQL);
+    later calls in the same transaction return what the first read, kept up to date by
+    `append_event`.
 
     Call it inside `transaction.atomic()`: outside, the lock would end with the statement.
     """
     connection = connections[using]
     held = _held.get(connection)
     if held is None or held.marker is not connection.run_on_commit:
-        txid = lock_chain(using)
-        head, context = head_and_context(process_id, using)
+        txid, head, context = _lock_and_read_head(process_id, using)
         held = HeldChain(txid=txid, head=head)
         if process_id is not None:
             held.contexts[process_id] = context
@@ -177,6 +177,26 @@ def held_chain(process_id: int | None = None, using: str = "default") -> HeldCha
     elif process_id is not None and process_id not in held.contexts:
         held.contexts[process_id] = process_context(process_id, using)
     return held
+
+
+def _lock_and_read_head(process_id: int | None, using: str) -> tuple[str | None, Head, dict]:
+    """`lock_chain` then `head_and_context`; on PostgreSQL in one round trip, through the
+    function of migration 0003 (its query sees what was committed before the lock came)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        txid = lock_chain(using)
+        return (txid, *head_and_context(process_id, using))
+    together = _together.get(connection)
+    if together is not None:
+        together.write()  # what waits follows the head held so far
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT * FROM audit_lock_chain_and_read_head(%s, %s)", [CHAIN_LOCK_KEY, process_id]
+        )
+        row = cursor.fetchone()
+    head = Head(row[1], row[2], row[3]) if row[1] is not None else Head(0, GENESIS_HASH)
+    context = dict(zip(_CONTEXT_COLUMNS, row[4:], strict=True)) if row[4] is not None else {}
+    return row[0], head, context
 
 
 # People of a municipality, per transaction: one query per municipality and transaction.

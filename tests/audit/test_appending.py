@@ -43,8 +43,11 @@ def test_a_step_locks_the_chain_and_reads_its_head_once(leader, vaxjo, vaxjo_con
 
     statements = [q["sql"] for q in captured]
     assert AuditEvent.objects.count() - before >= 4  # the draft, the process, two tasks, …
-    assert sum("pg_advisory_xact_lock" in sql for sql in statements) == 1
-    assert sum("ORDER BY seq DESC" in sql for sql in statements) == 1
+    # The lock and the head in one round trip (audit migration 0003's function), once.
+    assert sum("audit_lock_chain_and_read_head" in sql for sql in statements) == 1
+    assert not any(
+        "pg_advisory_xact_lock" in sql or "ORDER BY seq DESC" in sql for sql in statements
+    )
     assert not any(sql.startswith("SAVEPOINT") for sql in statements[:8])
     assert verify_chain().is_ok
 
@@ -196,3 +199,32 @@ def test_events_appended_together_are_written_when_the_work_raises_and_is_caught
 def test_appending_together_outside_a_transaction_is_refused(seeded):
     with pytest.raises(transaction.TransactionManagementError), services.appended_together():
         pass
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_that_waited_for_the_lock_appends_after_what_the_holder_committed(seeded):
+    """The head is read after the lock is granted: not from before the wait (one round trip,
+    but the function's query has a snapshot of its own)."""
+    holding, release = threading.Event(), threading.Event()
+
+    def holder():
+        try:
+            with transaction.atomic():
+                append("Holder")
+                holding.set()
+                release.wait(timeout=10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert holding.wait(timeout=10)
+    timer = threading.Timer(0.5, release.set)  # the holder commits while this one waits
+    timer.start()
+    with transaction.atomic():
+        waiter = append("Waiter")
+    thread.join(timeout=10)
+
+    held = AuditEvent.objects.get(summary="Holder")
+    assert (waiter.seq, waiter.prev_hash) == (held.seq + 1, held.hash)
+    assert verify_chain().is_ok
