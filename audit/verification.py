@@ -268,6 +268,12 @@ def verify_chain(*, using: str = "default", chunk_size: int | None = None, jobs:
                 "removed from the end",
             )
         )
+    # Without its trigger a table can be changed unseen (history rows carry no hashes): that
+    # fails the verification too, so that it is stored and alerted like a broken chain.
+    for missing in triggers_missing(using):
+        problems.append(
+            Problem(None, None, f"append-only trigger {missing} is not installed or disabled")
+        )
     result.problems = problems[:MAX_PROBLEMS]
     result.finished_at = timezone.now()
     result.seconds = time.monotonic() - started

@@ -155,3 +155,22 @@ def test_steering_group_page_shows_a_failed_verification(vaxjo_story, steering_c
 def test_nightly_verification_is_scheduled(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["audit-verify-chain"]
     assert entry["task"] == "audit.verify_chain"
+
+
+@pytest.mark.django_db(transaction=True)  # the trigger is dropped and installed again
+def test_a_missing_append_only_trigger_fails_the_nightly_verification_and_alerts(
+    vaxjo_story, steering
+):
+    mail.outbox.clear()
+    trigger = next(t for m, t in pgtrigger.registered("audit.AuditEvent:append_only"))
+    trigger.uninstall(AuditEvent)
+    try:
+        assert verify_audit_chain() is False
+    finally:
+        trigger.install(AuditEvent)
+
+    verification = AuditVerification.objects.latest()
+    assert not verification.is_ok and "audit_auditevent" in verification.problem
+    alert = next(m for m in mail.outbox if steering.email in m.to)
+    assert "append-only trigger" in alert.body
+    assert verify_audit_chain() is True  # installed again
