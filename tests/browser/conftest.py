@@ -15,8 +15,8 @@ from tests.support.workers import (  # noqa: F401  (worker_processes is a fixtur
     celery_app_with_own_queue,
     worker_processes,
 )
+from tests.workflows.helpers import open_task
 from workflows import services
-from workflows.flows import PolicyAdoptionFlow
 
 from . import helpers
 
@@ -82,7 +82,7 @@ def county_work(leader):
     contact = ContactFactory(municipality=vaxjo, name="Vera Växjö", title="Näringslivschef")
     process = services.start_process(municipality=vaxjo, user=leader)
     services.record_first_contact(
-        task=helpers.open_task(process, PolicyAdoptionFlow.contact),
+        task=open_task(process, "contact"),
         user=leader,
         contacted_on=datetime.date(2026, 1, 12),
         channel="phone",
@@ -97,28 +97,26 @@ def county_work(leader):
         participants="Vera Växjö, Pia Projektledare",
         notes="Genomgång av Tillväxtverkets definition.",
     )
-    services.complete_dialogue(
-        task=helpers.open_task(process, PolicyAdoptionFlow.dialogue), user=leader
-    )
+    services.complete_dialogue(task=open_task(process, "dialogue"), user=leader)
     draft = services.write_draft(
-        task=helpers.open_task(process, PolicyAdoptionFlow.draft),
+        task=open_task(process, "draft"),
         user=leader,
         competition_section="Reserverad upphandling enligt LOU 4 kap. 18 §.",
         customer_section="Kommunen köper arbetsträning av ASF.",
         change_note="Första versionen.",
     )
     services.request_approval(
-        task=helpers.open_task(process, PolicyAdoptionFlow.request_approval),
+        task=open_task(process, "request_approval"),
         user=leader,
         approvers=[contact],
     )
     services.answer_approval(
-        task=helpers.open_task(process, PolicyAdoptionFlow.approval),
+        task=open_task(process, "approval"),
         contact=contact,
         answer="approved",
     )
     services.record_decision(
-        task=helpers.open_task(process, PolicyAdoptionFlow.decision),
+        task=open_task(process, "decision"),
         user=leader,
         body="kf",
         meeting_date=datetime.date(2026, 5, 4),
@@ -141,7 +139,7 @@ def task_link(leader):
     contact = ContactFactory(municipality=tingsryd, name="Tore Tingsryd")
     process = services.start_process(municipality=tingsryd, user=leader)
     services.record_first_contact(
-        task=helpers.open_task(process, PolicyAdoptionFlow.contact),
+        task=open_task(process, "contact"),
         user=leader,
         contacted_on=datetime.date(2026, 3, 2),
         channel="email",
@@ -151,17 +149,15 @@ def task_link(leader):
     services.record_meeting(
         process=process, user=leader, held_on=datetime.date(2026, 3, 20), participants="Tore"
     )
-    services.complete_dialogue(
-        task=helpers.open_task(process, PolicyAdoptionFlow.dialogue), user=leader
-    )
+    services.complete_dialogue(task=open_task(process, "dialogue"), user=leader)
     services.write_draft(
-        task=helpers.open_task(process, PolicyAdoptionFlow.draft),
+        task=open_task(process, "draft"),
         user=leader,
         competition_section="Reserverad upphandling.",
         customer_section="Dialog före upphandling.",
     )
     (issued,) = services.request_approval(
-        task=helpers.open_task(process, PolicyAdoptionFlow.request_approval),
+        task=open_task(process, "request_approval"),
         user=leader,
         approvers=[contact],
     )

@@ -10,8 +10,6 @@ from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
-from viewflow.workflow.models import Task
-from viewflow.workflow.status import STATUS
 
 # Debian's chromium: Playwright cannot download its own browser on these machines.
 CHROMIUM = "/usr/bin/chromium"
@@ -82,13 +80,4 @@ def login(page, base_url: str, user) -> None:
                 "httpOnly": True,
             }
         ]
-    )
-
-
-def open_task(process, node) -> Task:
-    """The process's open task at ``node`` (a flow node, e.g. ``PolicyAdoptionFlow.contact``)."""
-    return Task.objects.get(
-        process_id=process.pk,
-        flow_task=node,
-        status__in=[STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED],
     )

@@ -10,9 +10,9 @@ from django.utils import translation
 from django.utils.translation import gettext
 from playwright.sync_api import expect
 
-from workflows.flows import PolicyAdoptionFlow
+from tests.workflows.helpers import open_task
 
-from .helpers import SCREENSHOTS, login_with_form, open_task
+from .helpers import SCREENSHOTS, login_with_form
 
 pytestmark = [pytest.mark.xdist_group("browser"), pytest.mark.django_db(transaction=True)]
 
@@ -89,7 +89,7 @@ def test_draft_page_passes_axe(leader_page, live_server, county_work, axe_check)
 
 
 def test_step_form_showing_errors_passes_axe(leader_page, live_server, county_work, axe_check):
-    task = open_task(county_work["alvesta"], PolicyAdoptionFlow.contact)
+    task = open_task(county_work["alvesta"], "contact")
     leader_page.goto(live_server.url + reverse("workflows:step", args=[task.pk]))
     # Submit empty, past the browser's own checks, to see the server's messages.
     leader_page.locator("main form").evaluate("form => { form.noValidate = true; }")

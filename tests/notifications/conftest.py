@@ -13,7 +13,8 @@ import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
 
-from tests.support.smtp import free_port, smtp_settings, smtp_sink  # noqa: F401  (fixtures)
+from tests.support import free_port
+from tests.support.smtp import smtp_settings, smtp_sink  # noqa: F401  (fixtures)
 from tests.support.workers import (  # noqa: F401  (fixtures and helpers the tests import)
     activate,
     celery_app_with_own_queue,

@@ -51,7 +51,7 @@ def _use(settings, sink_class, smtp_sink_factory):
 def smtp_sink_factory():
     from aiosmtpd.controller import Controller
 
-    from tests.support.smtp import free_port
+    from tests.support import free_port
 
     controllers = []
 

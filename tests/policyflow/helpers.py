@@ -2,9 +2,7 @@
 
 import os
 import secrets
-import socket
 import sys
-import time
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -30,18 +28,3 @@ def production_environment() -> dict[str, str]:
         "CELERY_BROKER_URL": os.environ["CELERY_BROKER_URL"],
         "SITE_URL": "https://policyflow.example.se",
     }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(check, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.5)
-    return False

@@ -16,7 +16,10 @@ import uuid
 import pytest
 import yaml
 
-from .helpers import BASE_DIR, VENV_BIN, free_port, production_environment, wait_until
+from tests.support import free_port
+from tests.support.workers import wait_until
+
+from .helpers import BASE_DIR, VENV_BIN, production_environment
 
 APP_SERVICES = ["web", "worker", "beat"]
 LONG_RUNNING = ["web", "worker", "beat", "postgres", "redis"]
@@ -254,7 +257,7 @@ def gunicorn(services, tmp_path_factory):
             stderr=subprocess.STDOUT,
         )
     try:
-        assert wait_until(lambda: serves(port), 90), log.read_text()
+        wait_until(lambda: serves(port), timeout=90, interval=0.5, why=log.read_text)
         yield port, log
     finally:
         process.terminate()
@@ -319,7 +322,9 @@ def test_access_log_never_shows_a_token_from_a_query_string_a_path_or_a_referrer
     for path in paths:
         get(port, path, headers)  # an unknown token answers an error page: the log is what matters
 
-    assert wait_until(lambda: log.read_text().count('"GET /') >= 3, 10), log.read_text()
+    wait_until(
+        lambda: log.read_text().count('"GET /') >= 3, timeout=10, interval=0.5, why=log.read_text
+    )
     text = log.read_text()
     assert token not in text
     assert '"GET /l/open/"' in text
@@ -349,7 +354,7 @@ def test_worker_healthcheck_gets_an_answer_from_the_running_worker(
 ):
     hostname, log = celery_worker_process
     production_env["HOSTNAME"] = hostname  # what the container's shell sees
-    assert wait_until(lambda: "ready." in log.read_text(), 120), log.read_text()
+    wait_until(lambda: "ready." in log.read_text(), timeout=120, interval=0.5, why=log.read_text)
 
     result = run_healthcheck(services["worker"], production_env)
 

@@ -2,7 +2,6 @@
 
 import asyncio
 import email
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -11,13 +10,9 @@ from email import policy
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests.support import free_port
+
 HOLD_LIMIT_SECONDS = 60
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

@@ -30,14 +30,21 @@ assert notification_tasks.deliver_notification.name == "notifications.deliver_no
 BASE_DIR = Path(settings.BASE_DIR)
 
 
-def wait_until(predicate: Callable[[], bool], *, timeout: float = 20, interval: float = 0.05):
-    """Poll ``predicate`` until it is true; fail the test after ``timeout`` seconds."""
+def wait_until(
+    predicate: Callable[[], bool],
+    *,
+    timeout: float = 20,
+    interval: float = 0.05,
+    why: Callable[[], str] | None = None,
+):
+    """Poll ``predicate`` until it is true; fail the test after ``timeout`` seconds, with
+    ``why()`` (e.g. a server's log) in the message."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return
         time.sleep(interval)
-    pytest.fail(f"Condition not met within {timeout} s")
+    pytest.fail(f"Condition not met within {timeout} s" + (f":\n{why()}" if why else ""))
 
 
 def make_celery_app(*, broker_url: str, queue: str) -> Celery:
