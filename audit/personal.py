@@ -117,11 +117,12 @@ def expand_value(value: Any, personal: dict | None) -> Any:
 
 
 def replace_in(value: Any, replacements: list[tuple[str, str]]) -> Any:
-    """``value`` with each old text replaced by its new text (pseudonymising personal parts)."""
+    """``value`` with each old text replaced by its new text, in any letter case
+    (pseudonymising personal parts)."""
     if isinstance(value, str):
         for old, new in replacements:
             if old:
-                value = value.replace(old, new)
+                value = re.sub(re.escape(old), lambda _match, new=new: new, value, flags=re.I)
         return value
     if isinstance(value, list):
         return [replace_in(v, replacements) for v in value]

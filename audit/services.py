@@ -11,7 +11,9 @@ itself.
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 import sys
 import zlib
 from collections import OrderedDict
@@ -521,6 +523,8 @@ def pseudonymise_person(*, person, user, reason: str) -> PseudonymisationResult:
                 replacements.append((former.email, pseudonym.email))
             if former.name:
                 replacements.append((former.name, pseudonym.name))
+        # As HTML too (the stored email bodies escape "&", "'", "<", ">" and '"').
+        replacements += [(html.escape(old), html.escape(new)) for old, new in replacements]
         # Longest first, so that a name inside an email or a longer name is replaced whole.
         replacements = sorted(set(replacements), key=lambda r: -len(r[0]))
         with pgtrigger.ignore(*_history_trigger_uris(), "audit.AuditEvent:append_only"):
@@ -541,10 +545,13 @@ def pseudonymise_person(*, person, user, reason: str) -> PseudonymisationResult:
 
 
 def _replace_everywhere(replacements: list[tuple[str, str]]) -> int:
+    """Replace each old text by its new one in every text column of the audited tables, in any
+    letter case ("VERA@VAXJO.EXAMPLE" is the same address)."""
     if not replacements:
         return 0
     connection = connections["default"]
     quote = connection.ops.quote_name
+    postgresql = connection.vendor == "postgresql"
     total = 0
     with connection.cursor() as cursor:
         for model, columns in _audited_tables():
@@ -553,13 +560,27 @@ def _replace_everywhere(replacements: list[tuple[str, str]]) -> int:
                 col = quote(column)
                 for old, new in replacements:
                     # Fixed identifiers from the model registry; values are parameters.
-                    cursor.execute(
-                        f"UPDATE {table} SET {col} = REPLACE({col}, %s, %s) "  # noqa: S608
-                        f"WHERE {col} LIKE %s ESCAPE '\\'",
-                        [old, new, f"%{_like_escape(old)}%"],
-                    )
+                    if postgresql:
+                        pattern = _pg_regex_escape(old)
+                        cursor.execute(
+                            f"UPDATE {table} SET {col} = "  # noqa: S608
+                            f"regexp_replace({col}, %s, %s, 'gi') WHERE {col} ~* %s",
+                            [pattern, new.replace("\\", "\\\\"), pattern],
+                        )
+                    else:  # SQLite: LIKE ignores the case of ASCII letters, REPLACE does not
+                        cursor.execute(
+                            f"UPDATE {table} SET {col} = REPLACE({col}, %s, %s) "  # noqa: S608
+                            f"WHERE {col} LIKE %s ESCAPE '\\'",
+                            [old, new, f"%{_like_escape(old)}%"],
+                        )
                     total += max(cursor.rowcount, 0)
     return total
+
+
+def _pg_regex_escape(text: str) -> str:
+    """``text`` as a PostgreSQL regular expression matching it literally: every character that
+    is not a letter or digit behind a backslash (which makes it literal)."""
+    return re.sub(r"(\W)", r"\\\1", text)
 
 
 def _like_escape(value: str) -> str:

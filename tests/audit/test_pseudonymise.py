@@ -1,6 +1,7 @@
 """An administrator pseudonymises a contact who has left: the name and email disappear from the
 live data, the history and the audit trail, and the chain still verifies."""
 
+import datetime
 import io
 
 import pytest
@@ -15,6 +16,10 @@ from audit.personal import expand
 from audit.verification import verify_chain
 from municipalities.models import Contact
 from notifications.models import Notification
+from notifications.services import queue_notification
+from tests.factories import ContactFactory
+from tests.workflows.helpers import walk_to
+from workflows import services as workflow_services
 from workflows.models import ApprovalAnswer, TaskLink
 
 pytestmark = pytest.mark.django_db
@@ -126,8 +131,6 @@ def test_a_step_naming_the_person_while_pseudonymising_runs_is_pseudonymised_too
 
     from django.db import transaction
 
-    from workflows import services as workflow_services
-
     written = threading.Event()
     failures = []
 
@@ -160,4 +163,43 @@ def test_a_step_naming_the_person_while_pseudonymising_runs_is_pseudonymised_too
 
     assert failures == []
     assert tables_mentioning("Vera Växjö", "vera@vaxjo.example") == []
+    assert verify_chain().is_ok
+
+
+def test_the_name_and_email_go_in_any_letter_case_and_as_html_too(vaxjo_story, admin_user):
+    person = ContactFactory(
+        municipality=vaxjo_story.process.municipality, name="Ove O'Brien", email="ove@vaxjo.example"
+    )
+    queue_notification(
+        event="approval_reminder",
+        recipient_email=person.email,
+        recipient_name=person.name,
+        language="sv",
+        context={
+            "municipality": "Växjö",
+            "draft_version": 2,
+            "task_url": "/l/x/",
+            "link_expires": datetime.date(2026, 12, 24),
+            "requested_on": datetime.date(2026, 12, 10),
+        },
+        key="reminder:ove",
+        topic=f"process:{vaxjo_story.process.pk}",
+    )
+    # A new process of the municipality (the story's is closed), in its dialogue.
+    process = workflow_services.start_process(
+        municipality=vaxjo_story.process.municipality, user=vaxjo_story.leader
+    )
+    walk_to(process, vaxjo_story.leader, vaxjo_story.contact, "dialogue")
+    workflow_services.record_meeting(
+        process=process,
+        user=vaxjo_story.leader,
+        held_on=datetime.date(2026, 3, 1),
+        participants="OVE O'BRIEN",
+        notes="Skriv till OVE@VAXJO.EXAMPLE, ove o'brien svarar.",
+    )
+    assert "notifications_notification.body_html" in tables_mentioning("O&#x27;Brien")
+
+    services.pseudonymise_person(person=person, user=admin_user, reason="Har slutat.")
+
+    assert tables_mentioning("O'Brien", "O&#x27;Brien", "o'brien", "OVE@VAXJO", "ove@vaxjo") == []
     assert verify_chain().is_ok
