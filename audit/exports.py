@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from . import chain, registry
 from .models import AuditEvent, Kind
-from .personal import expand, expand_value
+from .personal import expand, expand_value, replace_in
 from .selectors import chain_status, events_about_person
 
 BOM = "\ufeff"
@@ -262,6 +262,36 @@ SCHEMA = {
 }
 
 
+def _event_for_person(event: AuditEvent, key: str) -> dict:
+    people = event.personal.get("people", {})
+    own = {"people": {key: people[key]}} if key in people else {}
+    other = _("another person")
+    # Every other person's name and email, longest first (a name inside an email goes whole).
+    others = sorted(
+        {
+            (text, other)
+            for pk, found in people.items()
+            if pk != key
+            for text in (found.get("email"), found.get("name"))
+            if text
+        },
+        key=lambda pair: -len(pair[0]),
+    )
+    return {
+        "id": event.id,
+        "seq": event.seq,
+        "occurred_at": chain.timestamp(event.occurred_at),
+        "kind": event.kind,
+        "actor": expand(event.actor_label, own, missing=other),
+        "municipality": event.municipality_name,
+        "summary": expand(event.summary, own, missing=other),
+        "reason": expand(event.reason, own, missing=other),
+        "personal": people.get(key),
+        "personal_changes": replace_in(event.personal.get("changes", {}), others),
+        "pseudonymised": event.pseudonymised_at is not None,
+    }
+
+
 def _sha256_file(handle) -> str:
     digest = hashlib.sha256()
     handle.seek(0)
@@ -347,23 +377,14 @@ def verify_archive(source) -> list[str]:
 
 
 def personal_data_export(person) -> dict:
-    """Everything stored about a contact person: live data, history and audit events."""
+    """Everything stored about a contact person: live data, history and audit events.
+
+    An event that names the person may name others too (a meeting's participants): their names
+    and emails are left out, as "another person"; the export is the person's data only."""
     directory = registry.directory()
     records = directory.personal_records(person) if directory else {}
     events = [
-        {
-            "id": event.id,
-            "seq": event.seq,
-            "occurred_at": chain.timestamp(event.occurred_at),
-            "kind": event.kind,
-            "actor": expand(event.actor_label, event.personal),
-            "municipality": event.municipality_name,
-            "summary": expand(event.summary, event.personal),
-            "reason": expand(event.reason, event.personal),
-            "personal": event.personal.get("people", {}).get(str(person.pk)),
-            "personal_changes": event.personal.get("changes", {}),
-            "pseudonymised": event.pseudonymised_at is not None,
-        }
+        _event_for_person(event, str(person.pk))
         for event in events_about_person(person.pk).iterator(chunk_size=CHUNK)
     ]
     return {

@@ -91,8 +91,9 @@ def build_personal(people: dict[int, Person], changes: dict) -> dict:
     return personal
 
 
-def expand(text: str, personal: dict | None) -> str:
-    """Put the people's names and emails back into ``text``."""
+def expand(text: str, personal: dict | None, *, missing: str = "–") -> str:
+    """Put the people's names and emails back into ``text`` (``missing`` for a person the
+    personal part does not hold)."""
     if not text or "⟦" not in text:
         return text
     people = (personal or {}).get("people", {})
@@ -100,7 +101,7 @@ def expand(text: str, personal: dict | None) -> str:
     def replace(match: re.Match) -> str:
         person = people.get(match.group(1))
         if person is None:
-            return "–"
+            return missing
         return person["email"] if match.group(2) else person["name"]
 
     return PLACEHOLDER.sub(replace, text)

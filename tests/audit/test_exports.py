@@ -1,6 +1,7 @@
 """Exports: the CSV round-trips, the archive's checksums verify, the GDPR export is complete."""
 
 import csv
+import datetime
 import hashlib
 import io
 import json
@@ -156,3 +157,34 @@ def test_personal_data_pages_are_for_administrators_only(vaxjo_story, steering_c
 def test_export_is_post_only(vaxjo_story, admin_client):
     url = reverse("audit:person_export", args=[vaxjo_story.contact.pk])
     assert admin_client.get(url).status_code == 405
+
+
+def test_a_personal_data_export_leaves_out_the_other_people_an_event_names(
+    vaxjo_story, admin_client
+):
+    """A meeting names two contacts: Vera's export shows her, not Bo."""
+    from tests.factories import ContactFactory
+    from tests.workflows.helpers import walk_to
+    from workflows import services as workflow_services
+
+    contact = vaxjo_story.contact
+    municipality = vaxjo_story.process.municipality
+    ContactFactory(municipality=municipality, name="Bo Bergström", email="bo@vaxjo.example")
+    process = workflow_services.start_process(municipality=municipality, user=vaxjo_story.leader)
+    walk_to(process, vaxjo_story.leader, contact, "dialogue")
+    workflow_services.record_meeting(
+        process=process,
+        user=vaxjo_story.leader,
+        held_on=datetime.date(2026, 3, 1),
+        participants="Vera Växjö, Bo Bergström",
+        notes="Bo Bergström (bo@vaxjo.example) tar fram underlaget till Vera Växjö.",
+    )
+
+    response = admin_client.post(reverse("audit:person_export", args=[contact.pk]))
+    events = json.loads(response.content)["audit_events"]
+
+    meeting = next(e for e in events if e["kind"] == Kind.MEETING_RECORDED)
+    exported = json.dumps(events, ensure_ascii=False)
+    assert "Bo Bergström" not in exported and "bo@vaxjo.example" not in exported
+    assert "Vera Växjö" in json.dumps(meeting["personal_changes"], ensure_ascii=False)
+    assert "another person" in json.dumps(meeting["personal_changes"])
