@@ -21,7 +21,7 @@ from viewflow.workflow.models import Task
 from municipalities.models import County, Municipality
 
 from .flows import PolicyAdoptionFlow
-from .models import CLOSED_STAGES, Decision, PolicyProcess, Stage, StageLimit
+from .models import CLOSED_STAGES, Decision, PolicyProcess, Stage
 from .overview_figures import (
     Progress,
     StageColumn,
@@ -32,6 +32,7 @@ from .overview_figures import (
     stage_visits,
 )
 from .selectors import OPEN
+from .stage_limits import due_at, is_past_limit, stage_limits
 
 DEFAULT_COUNTY = "07"  # Kronoberg, the project's own county
 ALL_COUNTIES = "all"  # every county at once (the project may grow to the neighbouring ones)
@@ -103,10 +104,6 @@ def county_by_code(code: str | None, *, choices: list[County] | None = None) -> 
         raise Http404(_("Unknown county.")) from exc
 
 
-def stage_limits() -> dict[str, int]:
-    return dict(StageLimit.objects.values_list("stage", "days"))
-
-
 def _one_per_municipality(processes: QuerySet) -> QuerySet:
     """Each municipality's current process: the open one if there is one, else the latest
     closed one (DISTINCT ON in PostgreSQL: one row per municipality, whatever its history;
@@ -165,16 +162,14 @@ def _row(municipality, process, limits, now) -> BoardRow:
         return BoardRow(municipality, None, None, None, None, False, _("Start a process"), "–")
     action, holder = _next_action(process)
     days = (now - process.stage_entered_at).days
-    limit = limits.get(process.stage) if process.is_open else None
-    due = process.stage_entered_at + datetime.timedelta(days=limit) if limit else None
+    due = due_at(process.stage, process.stage_entered_at, limits)
     return BoardRow(
         municipality=municipality,
         process=process,
         days_in_stage=days,
-        limit_days=limit,
+        limit_days=limits.get(process.stage) if due else None,
         due_on=timezone.localdate(due) if due else None,
-        # The same rule as the stall alerts (workflows.reminders): past the stage's limit.
-        is_stalled=due is not None and now > due,
+        is_stalled=is_past_limit(process.stage, process.stage_entered_at, limits, now),
         next_action=action,
         holder=holder,
     )
@@ -265,9 +260,7 @@ def country_board(*, counties: list[County], now: datetime.datetime | None = Non
     stalled = defaultdict(int)
     for county_id, stage, entered_at in current:
         counts[county_id][stage] += 1
-        limit = limits.get(stage) if stage not in CLOSED_STAGES else None
-        # The same rule as the board and the stall alerts: past the stage's limit.
-        if limit and now > entered_at + datetime.timedelta(days=limit):
+        if is_past_limit(stage, entered_at, limits, now):
             stalled[county_id] += 1
     rows = []
     for county in counties:

@@ -12,6 +12,7 @@ from audit import selectors as audit_selectors
 from audit.page_cache import CachedPageMixin, lazily
 
 from . import overview, overview_charts, overview_report
+from .stage_limits import stage_limits
 from .views import ReadMixin
 
 # Events shown on the municipality page; its full timeline is one link away.
@@ -64,7 +65,7 @@ class OverviewChartView(ReadMixin, View):
             raise Http404
         county = overview.county_by_code(request.GET.get("county"))
         figures = overview_report.cached_figures(
-            county=county, now=timezone.now(), limits=overview.stage_limits()
+            county=county, now=timezone.now(), limits=stage_limits()
         )
         source = figures[self.charts[chart]]
         if not source:

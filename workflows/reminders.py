@@ -10,7 +10,6 @@ entry, and the steering group gets a weekly digest.
 import datetime
 
 from django.conf import settings
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from viewflow.workflow.models import Task
@@ -19,8 +18,9 @@ from notifications.models import Notification
 
 from . import notify
 from .flows import PolicyAdoptionFlow
-from .models import CLOSED_STAGES, PolicyProcess, StageLimit, TaskLink
+from .models import CLOSED_STAGES, PolicyProcess, TaskLink
 from .services import OPEN_TASK_STATUSES
+from .stage_limits import past_limit, stage_limits
 from .task_links import issue_links
 
 AFTER = "after"
@@ -80,11 +80,9 @@ def send_approval_reminders(*, now: datetime.datetime | None = None) -> int:
 def stalled_processes(*, now: datetime.datetime | None = None) -> list[tuple]:
     """Open processes past their stage limit: (process, days in stage, limit), oldest first."""
     now = now or timezone.now()
-    limits = dict(StageLimit.objects.values_list("stage", "days"))
-    overdue = Q()
-    for stage, days in limits.items():
-        overdue |= Q(stage=stage, stage_entered_at__lt=now - datetime.timedelta(days=days))
-    if not limits:
+    limits = stage_limits()
+    overdue = past_limit(limits, now)
+    if overdue is None:
         return []
     processes = (
         PolicyProcess.objects.exclude(stage__in=CLOSED_STAGES)

@@ -6,14 +6,9 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import (
-    DateTimeField,
-    DurationField,
-    ExpressionWrapper,
     F,
-    OuterRef,
     Prefetch,
     QuerySet,
-    Subquery,
 )
 from django.db.models import Value as V
 from django.utils.translation import gettext_lazy as _
@@ -29,8 +24,8 @@ from .models import (
     Meeting,
     PolicyDraft,
     PolicyProcess,
-    StageLimit,
 )
+from .stage_limits import due_expression
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
@@ -39,34 +34,11 @@ def _flow_task_ref(name: str):
     return getattr(PolicyAdoptionFlow, name)
 
 
-def _due_expression():
-    """When the process's current stage runs past its limit, as the overview and the stall
-    alerts count it: entered + the stage's ``StageLimit`` (none for a stage without a limit).
-
-    A subquery rather than the limits loaded in Python: no extra query for the pages that
-    list open steps.
-    """
-    limit_days = StageLimit.objects.filter(stage=OuterRef("process__policyprocess__stage"))
-    return ExpressionWrapper(
-        F("process__policyprocess__stage_entered_at")
-        + _as_days(Subquery(limit_days.values("days")[:1])),
-        output_field=DateTimeField(),
-    )
-
-
-def _as_days(days) -> ExpressionWrapper:
-    """An integer expression as a number of days, in the database's own terms: an interval in
-    PostgreSQL; microseconds in SQLite (the quick-start database), as Django stores durations."""
-    if connection.vendor == "postgresql":
-        return ExpressionWrapper(days * V(datetime.timedelta(days=1)), output_field=DurationField())
-    return ExpressionWrapper(days * V(86_400_000_000), output_field=DurationField())
-
-
 def _open_tasks() -> QuerySet:
     return (
         Task.objects.filter(status__in=OPEN, process__flow_class=PolicyAdoptionFlow)
         .select_related("owner", "process__policyprocess__municipality__county")
-        .annotate(due=_due_expression())
+        .annotate(due=due_expression("process__policyprocess__"))
     )
 
 
