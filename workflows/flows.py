@@ -6,7 +6,8 @@
                  └──── sent back / postponed ◄── is_settled ◄───────────────────────────┘
                                                      └── adopted / rejected ──► end
 
-Nodes only declare order, permission and assignment; what a step writes lives in
+Nodes only declare order, permission, assignment and that a new step is emailed to its owner
+(`onCreate`, in the transaction that creates it); what a step writes lives in
 `workflows.services`. Node names are stored in the database: renaming one needs a data migration.
 """
 
