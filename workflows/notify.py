@@ -105,6 +105,11 @@ def approval_requested(process: PolicyProcess, issued: list, *, sender) -> None:
         )
 
 
+def reminder_key(task_pk: int, kind: str) -> str:
+    """The occurrence of a reminder: one of each kind per approval step and contact."""
+    return f"reminder:{task_pk}:{kind}"
+
+
 def approval_reminder(process: PolicyProcess, issued: list, *, kind: str, requested_on) -> None:
     for item in issued:
         context = _link_context(process, item, process.lead)
@@ -114,7 +119,7 @@ def approval_reminder(process: PolicyProcess, issued: list, *, kind: str, reques
             item.link.contact,
             Event.APPROVAL_REMINDER,
             context=context,
-            key=f"reminder:{item.link.task_id}:{kind}",
+            key=reminder_key(item.link.task_id, kind),
             topic=topic_for(process),
         )
 

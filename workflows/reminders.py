@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from viewflow.workflow.models import Task
 
-from notifications.models import Notification
+from notifications.models import Event, Notification
+from notifications.services import make_idempotency_key
 
 from . import notify
 from .flows import PolicyAdoptionFlow
@@ -27,10 +28,18 @@ AFTER = "after"
 BEFORE_EXPIRY = "before_expiry"
 
 
-def _reminded(task: Task, kind: str) -> bool:
-    return Notification.objects.filter(
-        idempotency_key__startswith=f"approval_reminder:reminder:{task.pk}:{kind}:"
-    ).exists()
+def _reminded(task: Task, kind: str, links: list[TaskLink]) -> bool:
+    """Whether this kind of reminder of ``task`` went out: the outbox holds one under the key
+    it would have now for one of the contacts (the outbox composes, and may shorten, the key)."""
+    keys = [
+        make_idempotency_key(
+            event=Event.APPROVAL_REMINDER,
+            key=notify.reminder_key(task.pk, kind),
+            recipient_email=link.contact.email,
+        )
+        for link in links
+    ]
+    return Notification.objects.filter(idempotency_key__in=keys).exists()
 
 
 def _live_links(task: Task, now) -> list[TaskLink]:
@@ -58,10 +67,10 @@ def send_approval_reminders(*, now: datetime.datetime | None = None) -> int:
             links = _live_links(task, now)
             if not links:
                 continue  # expired: the stall alert tells the project leader
-            if now >= task.created + after and not _reminded(task, AFTER):
+            if now >= task.created + after and not _reminded(task, AFTER, links):
                 kind = AFTER
             elif min(link.expires_at for link in links) - before <= now and not _reminded(
-                task, BEFORE_EXPIRY
+                task, BEFORE_EXPIRY, links
             ):
                 kind = BEFORE_EXPIRY
             else:

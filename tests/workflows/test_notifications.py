@@ -183,3 +183,20 @@ def test_every_step_opened_for_the_leader_is_emailed_to_them_once(leader, vaxjo,
     assert len(emailed) == len(leader_steps) == 7
     for pk in leader_steps:
         assert sum(f"/tasks/{pk}/" in body for body in emailed) == 1
+
+
+def test_a_contact_with_a_very_long_address_is_reminded_once_too(leader, vaxjo):
+    """The outbox shortens a key that would not fit (a hash): the reminder job still finds the
+    reminder it sent."""
+    contact = ContactFactory(municipality=vaxjo, email="k" * 200 + "@" + "x" * 40 + ".example")
+    process = services.start_process(municipality=vaxjo, user=leader)
+    walk_to_approval(process, leader, contact)
+    start = timezone.now()
+
+    with time_machine.travel(start + datetime.timedelta(days=7, hours=1)):
+        assert reminders.send_approval_reminders() == 1
+    with time_machine.travel(start + datetime.timedelta(days=8)):
+        assert reminders.send_approval_reminders() == 0
+
+    (reminder,) = outbox(Event.APPROVAL_REMINDER)
+    assert reminder.recipient_email == contact.email
