@@ -36,6 +36,8 @@ from ..models import (
     Stage,
     TaskLink,
 )
+from ..notify import reminder_key
+from ..reminders import AFTER
 from . import names
 from .plan import Op
 from .rows import Ids, Sink, Tracked, model_by_table
@@ -678,7 +680,8 @@ class ProcessSim:
         contact = self.approvers[person]
         self._email(
             Event.APPROVAL_REMINDER,
-            f"reminder:{self.approval_task['id']}:{person}",
+            # The key the reminder job gives the week-after reminder (and looks for).
+            reminder_key(self.approval_task["id"], AFTER),
             (contact["email"], contact["name"], contact["language"]),
             _("Reminder: the draft ASF policy for %(municipality)s is waiting for your answer")
             % {"municipality": self.place.name},
