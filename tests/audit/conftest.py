@@ -80,6 +80,20 @@ def vaxjo_story(leader, vaxjo, vaxjo_contact) -> Story:
     return Story(process=process, leader=leader, contact=vaxjo_contact)
 
 
+def meeting_in_the_next_process(story: Story, *, participants: str, notes: str = ""):
+    """The municipality's next process (the story's is adopted), walked to its dialogue, with a
+    meeting recorded: texts that name whomever a test needs."""
+    process = services.start_process(municipality=story.process.municipality, user=story.leader)
+    walk_to(process, story.leader, story.contact, "dialogue")
+    return services.record_meeting(
+        process=process,
+        user=story.leader,
+        held_on=datetime.date(2026, 3, 1),
+        participants=participants,
+        notes=notes,
+    )
+
+
 @pytest.fixture
 def steering_client(client, steering):
     client.force_login(steering)

@@ -1,7 +1,6 @@
 """Exports: the CSV round-trips, the archive's checksums verify, the GDPR export is complete."""
 
 import csv
-import datetime
 import hashlib
 import io
 import json
@@ -13,6 +12,7 @@ from django.urls import reverse
 from audit import exports, selectors
 from audit.models import AuditEvent, Kind
 from audit.personal import expand
+from tests.audit.conftest import meeting_in_the_next_process
 
 pytestmark = pytest.mark.django_db
 
@@ -164,18 +164,15 @@ def test_a_personal_data_export_leaves_out_the_other_people_an_event_names(
 ):
     """A meeting names two contacts: Vera's export shows her, not Bo."""
     from tests.factories import ContactFactory
-    from tests.workflows.helpers import walk_to
-    from workflows import services as workflow_services
 
     contact = vaxjo_story.contact
-    municipality = vaxjo_story.process.municipality
-    ContactFactory(municipality=municipality, name="Bo Bergström", email="bo@vaxjo.example")
-    process = workflow_services.start_process(municipality=municipality, user=vaxjo_story.leader)
-    walk_to(process, vaxjo_story.leader, contact, "dialogue")
-    workflow_services.record_meeting(
-        process=process,
-        user=vaxjo_story.leader,
-        held_on=datetime.date(2026, 3, 1),
+    ContactFactory(
+        municipality=vaxjo_story.process.municipality,
+        name="Bo Bergström",
+        email="bo@vaxjo.example",
+    )
+    meeting_in_the_next_process(
+        vaxjo_story,
         participants="Vera Växjö, Bo Bergström",
         notes="Bo Bergström (bo@vaxjo.example) tar fram underlaget till Vera Växjö.",
     )

@@ -17,8 +17,8 @@ from audit.verification import verify_chain
 from municipalities.models import Contact
 from notifications.models import Notification
 from notifications.services import queue_notification
+from tests.audit.conftest import meeting_in_the_next_process
 from tests.factories import ContactFactory
-from tests.workflows.helpers import walk_to
 from workflows import services as workflow_services
 from workflows.models import ApprovalAnswer, TaskLink
 
@@ -185,15 +185,8 @@ def test_the_name_and_email_go_in_any_letter_case_and_as_html_too(vaxjo_story, a
         key="reminder:ove",
         topic=f"process:{vaxjo_story.process.pk}",
     )
-    # A new process of the municipality (the story's is closed), in its dialogue.
-    process = workflow_services.start_process(
-        municipality=vaxjo_story.process.municipality, user=vaxjo_story.leader
-    )
-    walk_to(process, vaxjo_story.leader, vaxjo_story.contact, "dialogue")
-    workflow_services.record_meeting(
-        process=process,
-        user=vaxjo_story.leader,
-        held_on=datetime.date(2026, 3, 1),
+    meeting_in_the_next_process(
+        vaxjo_story,
         participants="OVE O'BRIEN",
         notes="Skriv till OVE@VAXJO.EXAMPLE, ove o'brien svarar.",
     )
