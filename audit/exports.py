@@ -25,7 +25,8 @@ from django.utils.translation import gettext as _
 
 from . import chain, registry
 from .models import AuditEvent, Kind
-from .personal import expand, expand_value, replace_in
+from .personal import Scrubber, expand, expand_value
+from .registry import Person
 from .selectors import chain_status, events_about_person
 
 BOM = "\ufeff"
@@ -266,17 +267,15 @@ def _event_for_person(event: AuditEvent, key: str) -> dict:
     people = event.personal.get("people", {})
     own = {"people": {key: people[key]}} if key in people else {}
     other = _("another person")
-    # Every other person's name and email, longest first (a name inside an email goes whole).
-    others = sorted(
+    # The personal changes hold names as written: placeholders first, as every event text has
+    # them (whole names, longest first), then only the person's own put back.
+    scrubber = Scrubber(
         {
-            (text, other)
+            int(pk): Person(found.get("name", ""), found.get("email", ""))
             for pk, found in people.items()
-            if pk != key
-            for text in (found.get("email"), found.get("name"))
-            if text
-        },
-        key=lambda pair: -len(pair[0]),
+        }
     )
+    changes = scrubber.value(event.personal.get("changes", {}))
     return {
         "id": event.id,
         "seq": event.seq,
@@ -287,7 +286,7 @@ def _event_for_person(event: AuditEvent, key: str) -> dict:
         "summary": expand(event.summary, own, missing=other),
         "reason": expand(event.reason, own, missing=other),
         "personal": people.get(key),
-        "personal_changes": replace_in(event.personal.get("changes", {}), others),
+        "personal_changes": expand_value(changes, own, missing=other),
         "pseudonymised": event.pseudonymised_at is not None,
     }
 

@@ -130,6 +130,8 @@ def page_cache(request, name: str, *parts) -> PageCache:
             # cookie changed gets content rendered for the new one.
             _digest(csrf_cookie),
             _digest(permissions),
+            # The layout's administration link (not a permission).
+            request.user.is_staff,
             *parts,
         )
     )

@@ -20,6 +20,13 @@ def _name_pattern(name: str) -> re.Pattern:
     return re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
 
 
+def text_pattern(text: str) -> str:
+    """How a person's name or email is found in a text (case ignored by the caller): an email
+    anywhere, a name as whole words only ("Ann Li" is not inside "Johann Linde")."""
+    escaped = re.escape(text)
+    return escaped if "@" in text else rf"(?<!\w){escaped}(?!\w)"
+
+
 class Scrubber:
     """Replaces known people's names and emails in texts; remembers whom it met."""
 
@@ -107,13 +114,13 @@ def expand(text: str, personal: dict | None, *, missing: str = "–") -> str:
     return PLACEHOLDER.sub(replace, text)
 
 
-def expand_value(value: Any, personal: dict | None) -> Any:
+def expand_value(value: Any, personal: dict | None, *, missing: str = "–") -> Any:
     if isinstance(value, str):
-        return expand(value, personal)
+        return expand(value, personal, missing=missing)
     if isinstance(value, list):
-        return [expand_value(v, personal) for v in value]
+        return [expand_value(v, personal, missing=missing) for v in value]
     if isinstance(value, dict):
-        return {k: expand_value(v, personal) for k, v in value.items()}
+        return {k: expand_value(v, personal, missing=missing) for k, v in value.items()}
     return value
 
 
@@ -123,7 +130,7 @@ def replace_in(value: Any, replacements: list[tuple[str, str]]) -> Any:
     if isinstance(value, str):
         for old, new in replacements:
             if old:
-                value = re.sub(re.escape(old), lambda _match, new=new: new, value, flags=re.I)
+                value = re.sub(text_pattern(old), lambda _match, new=new: new, value, flags=re.I)
         return value
     if isinstance(value, list):
         return [replace_in(v, replacements) for v in value]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import html
 import logging
-import re
 import sys
 import zlib
 from collections import OrderedDict
@@ -30,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from . import chain, registry
 from .models import GENESIS_HASH, ActorKind, AuditEvent, AuditVerification, Kind
-from .personal import build_personal, replace_in
+from .personal import build_personal, replace_in, text_pattern
 
 logger = logging.getLogger(__name__)
 
@@ -561,7 +560,9 @@ def _replace_everywhere(replacements: list[tuple[str, str]]) -> int:
                 for old, new in replacements:
                     # Fixed identifiers from the model registry; values are parameters.
                     if postgresql:
-                        pattern = _pg_regex_escape(old)
+                        # PostgreSQL's regular expressions read Python's escapes and look-arounds
+                        # alike for these patterns (\w is [[:alnum:]_] in both).
+                        pattern = text_pattern(old)
                         cursor.execute(
                             f"UPDATE {table} SET {col} = "  # noqa: S608
                             f"regexp_replace({col}, %s, %s, 'gi') WHERE {col} ~* %s",
@@ -575,12 +576,6 @@ def _replace_everywhere(replacements: list[tuple[str, str]]) -> int:
                         )
                     total += max(cursor.rowcount, 0)
     return total
-
-
-def _pg_regex_escape(text: str) -> str:
-    """``text`` as a PostgreSQL regular expression matching it literally: every character that
-    is not a letter or digit behind a backslash (which makes it literal)."""
-    return re.sub(r"(\W)", r"\\\1", text)
 
 
 def _like_escape(value: str) -> str:

@@ -270,11 +270,12 @@ def verify_chain(*, using: str = "default", chunk_size: int | None = None, jobs:
         )
     # Without its trigger a table can be changed unseen (history rows carry no hashes): that
     # fails the verification too, so that it is stored and alerted like a broken chain.
-    for missing in triggers_missing(using):
-        problems.append(
-            Problem(None, None, f"append-only trigger {missing} is not installed or disabled")
-        )
-    result.problems = problems[:MAX_PROBLEMS]
+    # First: a chain with many problems must not crowd them out of the kept list.
+    missing_triggers = [
+        Problem(None, None, f"append-only trigger {missing} is not installed or disabled")
+        for missing in triggers_missing(using)
+    ]
+    result.problems = (missing_triggers + problems)[:MAX_PROBLEMS]
     result.finished_at = timezone.now()
     result.seconds = time.monotonic() - started
     return result

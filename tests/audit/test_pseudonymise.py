@@ -25,8 +25,9 @@ from workflows.models import ApprovalAnswer, TaskLink
 pytestmark = pytest.mark.django_db
 
 
-def tables_mentioning(*texts) -> list[str]:
-    """Every table, live or history, whose text columns still hold one of ``texts``."""
+def tables_mentioning(*texts, any_case: bool = False) -> list[str]:
+    """Every table, live or history, whose text columns still hold one of ``texts`` (in any
+    letter case with ``any_case``)."""
     found = []
     with connection.cursor() as cursor:
         for model in apps.get_models():
@@ -42,7 +43,7 @@ def tables_mentioning(*texts) -> list[str]:
                     # Fixed identifiers from the model registry.
                     cursor.execute(
                         f"SELECT count(*) FROM {model._meta.db_table} "  # noqa: S608
-                        f"WHERE CAST({column} AS text) LIKE %s",
+                        f"WHERE CAST({column} AS text) {'ILIKE' if any_case else 'LIKE'} %s",
                         [f"%{text}%"],
                     )
                     if cursor.fetchone()[0]:
@@ -191,8 +192,24 @@ def test_the_name_and_email_go_in_any_letter_case_and_as_html_too(vaxjo_story, a
         notes="Skriv till OVE@VAXJO.EXAMPLE, ove o'brien svarar.",
     )
     assert "notifications_notification.body_html" in tables_mentioning("O&#x27;Brien")
+    assert "workflows_meeting.participants" in tables_mentioning("OVE O'BRIEN")
+    assert "workflows_meeting.notes" in tables_mentioning("OVE@VAXJO.EXAMPLE")
+    assert "workflows_meeting.notes" in tables_mentioning("ove o'brien")
 
     services.pseudonymise_person(person=person, user=admin_user, reason="Har slutat.")
 
-    assert tables_mentioning("O'Brien", "O&#x27;Brien", "o'brien", "OVE@VAXJO", "ove@vaxjo") == []
+    assert tables_mentioning("O'Brien", "O&#x27;Brien", "ove@vaxjo", any_case=True) == []
     assert verify_chain().is_ok
+
+
+def test_a_name_is_replaced_as_whole_words_in_any_case_and_an_email_anywhere():
+    from audit.personal import replace_in
+
+    replaced = replace_in(
+        ["ANN LI kom, Johann Linde också; skriv till ann.li@x.example (Ann.Li@X.example)."],
+        [("ann.li@x.example", "p@invalid.example"), ("Ann Li", "Pseudonym")],
+    )
+
+    assert replaced == [
+        "Pseudonym kom, Johann Linde också; skriv till p@invalid.example (p@invalid.example)."
+    ]

@@ -116,11 +116,9 @@ def test_a_voided_latest_draft_is_never_sent_for_approval(drafted, leader, vaxjo
     void_record(record=drafted.drafts.get(), user=leader, reason="Fel mall.")
     sent_before = drafted.task_links.count()
 
+    task = walk_to(drafted, leader, vaxjo_contact, "request_approval")
+
     with pytest.raises(ValidationError, match="latest draft is voided"):
-        services.request_approval(
-            task=walk_to(drafted, leader, vaxjo_contact, "request_approval"),
-            user=leader,
-            approvers=[vaxjo_contact],
-        )
+        services.request_approval(task=task, user=leader, approvers=[vaxjo_contact])
 
     assert drafted.task_links.count() == sent_before == 0
