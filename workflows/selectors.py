@@ -163,6 +163,15 @@ def process_history(
     return ProcessHistory(entries[:limit], has_more=len(entries) > limit)
 
 
+def open_task_at(*, process_id: int, nodes) -> Task | None:
+    """The process's open task at one of ``nodes`` (flow nodes), if any."""
+    return (
+        Task.objects.filter(process_id=process_id, flow_task__in=list(nodes), status__in=OPEN)
+        .order_by("-created")
+        .first()
+    )
+
+
 def open_task_for(*, process: PolicyProcess):
     return _open_tasks().filter(process_id=process.pk).order_by("created").first()
 

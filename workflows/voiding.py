@@ -6,27 +6,38 @@ event with who and why. Voiding changes no step of the flow.
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from viewflow.workflow.models import Task
 
+from . import selectors
 from .audit import stamp
 from .flows import PolicyAdoptionFlow
 from .models import Decision, Meeting, PolicyDraft
-from .services import OPEN_TASK_STATUSES, _require_lead
+from .services import _require_lead
 
 # The URL's word for each voidable record.
 VOIDABLE = {"draft": PolicyDraft, "meeting": Meeting, "decision": Decision}
 REASON_MAX_LENGTH = 1000
 
 
-def _out_for_approval(draft: PolicyDraft) -> bool:
-    """The draft is the one a contact may still approve through a live task link."""
-    return (
-        Task.objects.filter(
-            process_id=draft.process_id,
-            flow_task=PolicyAdoptionFlow.approval,
-            status__in=OPEN_TASK_STATUSES,
-        ).exists()
-        and not draft.process.drafts.filter(version__gt=draft.version).exists()
+def _why_the_draft_stays(draft: PolicyDraft) -> str | None:
+    """Why the latest draft may not be voided now, if it may not: once written, only the draft
+    step can follow it with a new version, so while a later step is open (sending it for
+    approval, or a contact's approval through a live link) it must stay."""
+    if draft.process.drafts.filter(version__gt=draft.version).exists():
+        return None  # an earlier version: nothing waits on it
+    task = selectors.open_task_at(
+        process_id=draft.process_id,
+        nodes=[PolicyAdoptionFlow.request_approval, PolicyAdoptionFlow.approval],
+    )
+    if task is None:
+        return None
+    if task.flow_task == PolicyAdoptionFlow.approval:
+        return _(
+            "This draft is out for approval. Record the municipality's answer first "
+            "(changes requested, if it is wrong), then void it."
+        )
+    return _(
+        "This draft is the one to send for approval: nothing could be sent in its place. Send "
+        "it, record the answer (changes requested, if it is wrong), then void it."
     )
 
 
@@ -46,13 +57,9 @@ def void_record(*, record, user, reason: str):
         locked = type(record).objects.select_for_update().get(pk=record.pk)
         if locked.is_voided:
             raise ValidationError(_("The record is already voided."))
-        if isinstance(locked, PolicyDraft) and _out_for_approval(locked):
-            raise ValidationError(
-                _(
-                    "This draft is out for approval. Record the municipality's answer first "
-                    "(changes requested, if it is wrong), then void it."
-                )
-            )
+        why = _why_the_draft_stays(locked) if isinstance(locked, PolicyDraft) else None
+        if why:
+            raise ValidationError(why)
         locked.is_voided = True
         locked.voided_reason = reason
         locked.voided_by = user

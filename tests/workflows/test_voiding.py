@@ -17,8 +17,13 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 @pytest.fixture
 def drafted(leader, vaxjo, vaxjo_contact):
+    """A process with one draft, back at the draft step (the contact asked for changes): the
+    draft may be voided, a new version can follow."""
     process = services.start_process(municipality=vaxjo, user=leader)
-    walk_to(process, leader, vaxjo_contact, "request_approval")
+    task = walk_to(process, leader, vaxjo_contact, "approval")
+    services.answer_approval(
+        task=task, contact=vaxjo_contact, answer="changes_requested", comment="Fel mall."
+    )
     return process
 
 
@@ -100,10 +105,11 @@ def test_void_url_for_another_process_or_kind_is_404(drafted, leader_client, lea
 
 
 def test_a_draft_out_for_approval_cannot_be_voided_so_no_contact_approves_a_voided_draft(
-    drafted, leader, vaxjo_contact
+    leader, vaxjo, vaxjo_contact
 ):
-    walk_to(drafted, leader, vaxjo_contact, "approval")
-    draft = drafted.drafts.get()
+    process = services.start_process(municipality=vaxjo, user=leader)
+    walk_to(process, leader, vaxjo_contact, "approval")
+    draft = process.drafts.get()
 
     with pytest.raises(ValidationError, match="out for approval"):
         void_record(record=draft, user=leader, reason="Fel version skickad.")
@@ -112,13 +118,28 @@ def test_a_draft_out_for_approval_cannot_be_voided_so_no_contact_approves_a_void
     assert not draft.is_voided
 
 
-def test_a_voided_latest_draft_is_never_sent_for_approval(drafted, leader, vaxjo_contact):
+def test_the_draft_to_send_cannot_be_voided_so_the_process_never_gets_stuck(
+    leader, vaxjo, vaxjo_contact
+):
+    """Only the draft step writes a new version: a voided draft waiting to be sent would leave
+    the request-approval step with nothing it may send."""
+    process = services.start_process(municipality=vaxjo, user=leader)
+    task = walk_to(process, leader, vaxjo_contact, "request_approval")
+    draft = process.drafts.get()
+
+    with pytest.raises(ValidationError, match="the one to send for approval"):
+        void_record(record=draft, user=leader, reason="Fel mall.")
+
+    draft.refresh_from_db()
+    assert not draft.is_voided
+    (issued,) = services.request_approval(task=task, user=leader, approvers=[vaxjo_contact])
+    assert issued.link.draft == draft
+
+
+def test_a_voided_draft_is_followed_by_a_new_version_which_is_sent(drafted, leader, vaxjo_contact):
     void_record(record=drafted.drafts.get(), user=leader, reason="Fel mall.")
-    sent_before = drafted.task_links.count()
 
     task = walk_to(drafted, leader, vaxjo_contact, "request_approval")
+    (issued,) = services.request_approval(task=task, user=leader, approvers=[vaxjo_contact])
 
-    with pytest.raises(ValidationError, match="latest draft is voided"):
-        services.request_approval(task=task, user=leader, approvers=[vaxjo_contact])
-
-    assert drafted.task_links.count() == sent_before == 0
+    assert issued.link.draft.version == 2 and not issued.link.draft.is_voided
