@@ -20,6 +20,7 @@ from viewflow.workflow.models import Process, Task
 from audit.models import ActorKind, AuditEvent, Kind
 from municipalities.models import Contact, County, Municipality
 from notifications.models import DeliveryStatus, Event, Notification
+from notifications.services import make_idempotency_key
 
 from ..flows import PolicyAdoptionFlow
 from ..models import (
@@ -429,7 +430,7 @@ class ProcessSim:
         row = {
             "id": nid,
             "event": event,
-            "idempotency_key": f"{event}:{key}:{email.lower()}",
+            "idempotency_key": make_idempotency_key(event=event, key=key, recipient_email=email),
             "topic": f"process:{self.row['id']}",
             "recipient_email": email,
             "recipient_name": name,
