@@ -28,6 +28,7 @@ from .models import (
     Stage,
     StageLimit,
     TaskLink,
+    decision_body_label,
 )
 
 
@@ -160,7 +161,7 @@ def describe_decision(change: Change) -> Description:
     record = change.record
     what = _("%(outcome)s by %(body)s on %(date)s, § %(paragraph)s (%(case)s)") % {
         "outcome": record.get_outcome_display(),
-        "body": record.body_other or record.get_body_display(),
+        "body": decision_body_label(record),
         "date": record.meeting_date,
         "paragraph": record.paragraph,
         "case": record.case_number,

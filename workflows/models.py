@@ -341,10 +341,15 @@ class Decision(Voidable):
 
     @property
     def body_label(self) -> str:
-        """The body that decided: KS, KF, or the one named when it was another."""
-        if self.body == DecisionBody.OTHER:
-            return self.body_other
-        return self.get_body_display()
+        return decision_body_label(self)
+
+
+def decision_body_label(decision) -> str:
+    """The body that decided: KS, KF, or the one named when it was another (a Decision or one
+    of its history records)."""
+    if decision.body == DecisionBody.OTHER:
+        return decision.body_other
+    return decision.get_body_display()
 
 
 class TaskLinkStatus(models.TextChoices):

@@ -6,7 +6,14 @@ from django.urls import reverse
 from workflows import services
 from workflows.models import PolicyDraft, Stage
 
-from .helpers import current_task, decision_fields, english, valid_step_data, walk_to  # noqa: F401
+from .helpers import (  # noqa: F401 (english: a fixture)
+    current_task,
+    decision_fields,
+    english,
+    open_task,
+    valid_step_data,
+    walk_to,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -104,3 +111,17 @@ def test_changes_requested_returns_to_the_draft_step(process, leader, vaxjo_cont
     process.refresh_from_db()
     assert process.stage == Stage.DRAFTING
     assert current_task(process).flow_task.name == "draft"
+
+
+def test_the_audit_trail_names_the_body_that_decided_as_the_pages_do(leader, vaxjo, vaxjo_contact):
+    from audit.models import AuditEvent, Kind
+
+    process = services.start_process(municipality=vaxjo, user=leader)
+    walk_to(process, leader, vaxjo_contact, "decision")
+    # A name left in "other body" while KF is chosen (the form keeps what was typed).
+    decision = services.record_decision(
+        task=open_task(process, "decision"), user=leader, **decision_fields(), body_other="Nämnd"
+    )
+
+    event = AuditEvent.objects.get(process_id=process.pk, kind=Kind.DECISION_RECORDED)
+    assert decision.body_label in event.summary and "Nämnd" not in event.summary
