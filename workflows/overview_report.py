@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from municipalities.models import County, Municipality
 
 from . import overview, overview_charts
+from .stage_limits import stage_limits
 
 TEMPLATE = "workflows/overview/report.html"
 
@@ -64,6 +65,17 @@ def cached_figures(
         "progress_chart": cached["progress_chart"],
         "stage_times_chart": cached["stage_times_chart"],
     }
+
+
+CHARTS = {"progress": "progress_chart", "stage-times": "stage_times_chart"}
+
+
+def chart_svg(*, county: County | None, chart: str, now: datetime.datetime) -> bytes | None:
+    """One of the overview's charts as an SVG file (from the cached figures), or None."""
+    if chart not in CHARTS:
+        return None
+    source = cached_figures(county=county, now=now, limits=stage_limits())[CHARTS[chart]]
+    return overview_charts.svg_of_data_uri(source) if source else None
 
 
 def county_context(*, county: County | None, now: datetime.datetime | None = None) -> dict:

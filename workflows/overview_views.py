@@ -1,6 +1,8 @@
 """Pages of the county overview (the steering group's home page), the municipality page and the
 follow-up reports (PDF). All read-only (GET), for whoever may read processes."""
 
+import datetime
+
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
@@ -11,8 +13,7 @@ from django.views.generic import TemplateView
 from audit import selectors as audit_selectors
 from audit.page_cache import CachedPageMixin, lazily
 
-from . import overview, overview_charts, overview_report
-from .stage_limits import stage_limits
+from . import overview, overview_report
 from .views import ReadMixin
 
 # Events shown on the municipality page; its full timeline is one link away.
@@ -55,26 +56,21 @@ class CountyOverviewView(ReadMixin, CachedPageMixin, TemplateView):
 
 class OverviewChartView(ReadMixin, View):
     """A chart of the county overview as an SVG file: the page links to it (the charts were
-    three quarters of the page's bytes as inline images), the browser keeps it while the page's
-    data version, in its address, stays the same."""
-
-    charts = {"progress": "progress_chart", "stage-times": "stage_times_chart"}
+    three quarters of the page's bytes as inline images). The browser keeps it while the page's
+    data version, in its address, stays the same, and at most until midnight: the figures count
+    days, as the page's own cache key does."""
 
     def get(self, request, chart):
-        if chart not in self.charts:
-            raise Http404
+        now = timezone.now()
         county = overview.county_by_code(request.GET.get("county"))
-        figures = overview_report.cached_figures(
-            county=county, now=timezone.now(), limits=stage_limits()
-        )
-        source = figures[self.charts[chart]]
-        if not source:
+        svg = overview_report.chart_svg(county=county, chart=chart, now=now)
+        if svg is None:
             raise Http404
-        response = HttpResponse(
-            overview_charts.svg_of_data_uri(source), content_type="image/svg+xml"
-        )
+        response = HttpResponse(svg, content_type="image/svg+xml")
         if request.GET.get("v"):
-            response["Cache-Control"] = "private, max-age=86400"
+            midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+            seconds = int((midnight + datetime.timedelta(days=1) - now).total_seconds())
+            response["Cache-Control"] = f"private, max-age={max(seconds, 1)}"
         return response
 
 

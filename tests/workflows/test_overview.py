@@ -652,3 +652,12 @@ def test_the_pdf_renderer_fetches_nothing_from_outside(seeded):
 
     assert requests == []
     assert "Växjö" in PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+
+
+def test_a_chart_is_kept_by_the_browser_until_midnight_at_most(steering_client, months_story):
+    page = steering_client.get(OVERVIEW)
+    source = _document(page).find(".//figure[@class='chart']/img").get("src")
+    with time_machine.travel(at("2026-05-15", 21), tick=False):  # 23:00 in Sweden
+        chart = steering_client.get(source)
+
+    assert chart["Cache-Control"] == "private, max-age=3600"
