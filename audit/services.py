@@ -57,9 +57,7 @@ def lock_chain(using: str = "default") -> str | None:
     `held_chain` remembers, since that code moves the head.
     """
     connection = connections[using]
-    together = _together.get(connection)
-    if together is not None:
-        together.write()  # what waits follows the head held so far
+    _write_waiting(connection)
     _held.pop(connection, None)
     if connection.vendor != "postgresql":
         return None
@@ -85,45 +83,6 @@ def chain_head(using: str = "default") -> Head:
 _CONTEXT_COLUMNS = ("municipality_id", "municipality_name", "county_code", "stage")
 
 
-def head_and_context(process_id: int | None, using: str = "default") -> tuple[Head, dict]:
-    """The chain head and the process's latest place and stage, in one round trip (PostgreSQL).
-
-    Call it under the chain lock: the head is then the one to append after.
-    """
-    connection = connections[using]
-    if connection.vendor != "postgresql":
-        context = {}
-        if process_id is not None:
-            context = (
-                AuditEvent.objects.using(using)
-                .filter(process_id=process_id)
-                .order_by("-id")
-                .values(*_CONTEXT_COLUMNS)
-                .first()
-            ) or {}
-        return chain_head(using), context
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT h.seq, h.hash, h.occurred_at, c.municipality_id, c.municipality_name,
-                   c.county_code, c.stage
-            FROM (SELECT 1) AS one
-            LEFT JOIN LATERAL (
-                SELECT seq, hash, occurred_at FROM audit_auditevent ORDER BY seq DESC LIMIT 1
-            ) AS h ON true
-            LEFT JOIN LATERAL (
-                SELECT municipality_id, municipality_name, county_code, stage
-                FROM audit_auditevent WHERE process_id = %s ORDER BY id DESC LIMIT 1
-            ) AS c ON true
-            """,
-            [process_id],
-        )
-        row = cursor.fetchone()
-    head = Head(row[0], row[1], row[2]) if row[0] is not None else Head(0, GENESIS_HASH)
-    context = dict(zip(_CONTEXT_COLUMNS, row[3:], strict=True)) if row[3] is not None else {}
-    return head, context
-
-
 def process_context(process_id: int | None, using: str = "default") -> dict:
     """The process's latest place and stage on the chain (empty without a municipality)."""
     if process_id is None:
@@ -145,7 +104,7 @@ class HeldChain:
 
     txid: str | None
     head: Head
-    # Process id → its latest place and stage on the chain, as `head_and_context` reads it.
+    # Process id → its latest place and stage on the chain, as `process_context` reads it.
     contexts: dict = field(default_factory=dict)
     # The connection's list of on-commit callbacks when the head was read. Django replaces the
     # list when the transaction commits or rolls back and when a savepoint rolls back, which is
@@ -181,15 +140,14 @@ def held_chain(process_id: int | None = None, using: str = "default") -> HeldCha
 
 
 def _lock_and_read_head(process_id: int | None, using: str) -> tuple[str | None, Head, dict]:
-    """`lock_chain` then `head_and_context`; on PostgreSQL in one round trip, through the
-    function of migration 0003 (its query sees what was committed before the lock came)."""
+    """`lock_chain`, `chain_head` and `process_context`; on PostgreSQL in one round trip,
+    through the function of migration 0003 (its query sees what was committed before the lock
+    came)."""
     connection = connections[using]
     if connection.vendor != "postgresql":
         txid = lock_chain(using)
-        return (txid, *head_and_context(process_id, using))
-    together = _together.get(connection)
-    if together is not None:
-        together.write()  # what waits follows the head held so far
+        return txid, chain_head(using), process_context(process_id, using)
+    _write_waiting(connection)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT * FROM audit_lock_chain_and_read_head(%s, %s)", [CHAIN_LOCK_KEY, process_id]
@@ -352,6 +310,14 @@ class _Together:
 
 # Per connection, the open `appended_together()`.
 _together: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _write_waiting(connection) -> None:
+    """Write the events waiting in an open `appended_together()`: taking or reading the chain
+    anew must follow the head held so far."""
+    together = _together.get(connection)
+    if together is not None:
+        together.write()
 
 
 @contextmanager
