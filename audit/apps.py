@@ -5,7 +5,8 @@ On start, this app
 - registers a django-pgtrigger `Protect` trigger refusing UPDATE and DELETE on every history
   table, including those created later (viewflow's Task history is registered in
   workflows' ready()). pgtrigger installs them after every `migrate` (PGTRIGGER_INSTALL_ON_MIGRATE);
-  they are not in migrations because the history tables belong to other apps.
+  they are not in migrations because the history tables belong to other apps. On SQLite,
+  `audit.sqlite` installs equivalent triggers after every `migrate`.
 """
 
 import pgtrigger
@@ -81,11 +82,16 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         from django.apps import apps
+        from django.db.backends.signals import connection_created
+        from django.db.models.signals import post_migrate
         from simple_history.signals import post_create_historical_record
 
+        from . import sqlite
         from .recording import on_history_record
 
         post_create_historical_record.connect(on_history_record, dispatch_uid="audit.record")
+        connection_created.connect(sqlite.register_functions, dispatch_uid="audit.sqlite")
+        post_migrate.connect(sqlite.install_on_migrate, sender=self, dispatch_uid="audit.sqlite")
         for model in apps.get_models():
             if _is_history_model(model):
                 protect_history_model(model)

@@ -80,7 +80,11 @@ def _rows(using: str, chunk_size: int, low: int | None = None, high: int | None 
         qs = AuditEvent.objects.using(using).order_by("id")
         if low is not None:
             qs = qs.filter(id__gte=low, id__lte=high)
-        yield from qs.values_list(*_COLUMNS).iterator(chunk_size=chunk_size)
+        # The hash covers the time as `chain.timestamp` formats it (PostgreSQL's query below
+        # formats it itself).
+        at = _COLUMNS.index("occurred_at")
+        for row in qs.values_list(*_COLUMNS).iterator(chunk_size=chunk_size):
+            yield (*row[:at], chain.timestamp(row[at]), *row[at + 1 :])
         return
     columns = ", ".join(
         _PG_TIMESTAMP if c == "occurred_at" else connection.ops.quote_name(c) for c in _COLUMNS
@@ -293,10 +297,14 @@ def _last_verified_head(using: str) -> tuple[int, str] | None:
 
 
 def triggers_missing(using: str = "default") -> list[str]:
-    """Tables whose append-only trigger is not installed (PostgreSQL; empty elsewhere)."""
+    """Tables whose append-only trigger is not installed (PostgreSQL and SQLite)."""
     import pgtrigger.core
     from pgtrigger import registry
 
+    if connections[using].vendor == "sqlite":
+        from . import sqlite
+
+        return sqlite.missing(using)
     if connections[using].vendor != "postgresql":
         return []
     missing = []

@@ -11,11 +11,14 @@ from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 if (BASE_DIR / ".env").exists():
     env.read_env(BASE_DIR / ".env")
+
+# Everything the quick start writes (SQLite database, embedded broker, emails, beat's schedule,
+# uploads) lives here, so `git status` stays clean; tests point it at a temporary folder.
+VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
 
 SECRET_KEY = env("SECRET_KEY", default="insecure-local-development-key-never-use-in-production")
 DEBUG = env.bool("DEBUG", default=True)
@@ -81,6 +84,22 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'policyflow.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+IS_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+if IS_SQLITE:
+    # The embedded default serves a few users at once (web, worker, beat, several requests):
+    # - transaction_mode IMMEDIATE: every transaction takes the write lock at BEGIN, so
+    #   concurrent writers queue there (for up to `timeout` seconds) instead of failing with
+    #   "database is locked" when a read turns into a write; it is also what makes the flow's
+    #   lock and the outbox's row lock real on SQLite (SELECT … FOR UPDATE is ignored there);
+    # - WAL: readers never wait for the writer, nor it for them; synchronous=NORMAL is safe in
+    #   WAL (a power cut may lose the last commits, never corrupt the file).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env.float("SQLITE_TIMEOUT_SECONDS", default=30.0),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -113,9 +132,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-# Email: printed to the console locally; SMTP in production (EMAIL_URL).
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+# Email: written as files under var/emails locally (listed at /dev/emails/ in DEBUG, so a task
+# link opens with one click); SMTP in production (EMAIL_URL).
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="filemail://")
 vars().update(EMAIL_CONFIG)
+EMAIL_FILE_PATH = EMAIL_CONFIG.get("EMAIL_FILE_PATH") or str(VAR_DIR / "emails")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="PolicyFlow <policyflow@localhost>")
 # A hung SMTP server must never block a worker forever.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
@@ -136,6 +157,9 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         data_folder_out=str(_queue_dir),
         processed_folder=str(VAR_DIR / "celery-processed"),
         store_processed=False,
+        # The broadcast (pidbox) exchange's table: kombu's default is ./control, i.e. the
+        # project root.
+        control_folder=str(VAR_DIR / "celery-control"),
     )
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -226,7 +250,9 @@ PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
 # The history tables' append-only triggers are installed after every migrate (they belong to
 # other apps' tables, so they are not in migrations); simple-history's admin never reverts.
 PGTRIGGER_MIGRATIONS = False
-PGTRIGGER_INSTALL_ON_MIGRATE = True
+# On SQLite the audit app installs its own equivalent triggers after migrate (audit.sqlite):
+# pgtrigger would only log "Installing … trigger" for each one and install nothing.
+PGTRIGGER_INSTALL_ON_MIGRATE = not IS_SQLITE
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
 LOGGING = {
