@@ -74,7 +74,8 @@ def expected_triggers() -> dict[str, tuple[str, str]]:
                 when += _condition(model, trigger.condition)
             triggers[name] = (
                 table,
-                f'CREATE TRIGGER "{name}" BEFORE {operation} ON "{table}" '
+                # Fixed names from the model registry.
+                f'CREATE TRIGGER "{name}" BEFORE {operation} ON "{table}" '  # noqa: S608
                 f"FOR EACH ROW WHEN {when} "
                 f"BEGIN SELECT RAISE(ABORT, 'pgtrigger: Cannot {action} rows from {table} "
                 f"table'); END",
