@@ -8,3 +8,6 @@ from .helpers import production_environment
 @pytest.fixture
 def production_env() -> dict[str, str]:
     return production_environment()
+
+
+from tests.support.sqlite_site import quick_start, quick_start_database  # noqa: E402, F401
