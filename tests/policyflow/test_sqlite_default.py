@@ -6,6 +6,7 @@ completed by many at once completes once and the others get the 409 page, every 
 delivered once, history refuses UPDATE and DELETE, and `verify_audit` names an edited row.
 """
 
+import sqlite3
 import threading
 from collections import Counter
 
@@ -78,3 +79,89 @@ def test_fifty_simultaneous_posts_of_one_step_complete_it_once_and_the_rest_get_
     log = quick_start.log("web")
     assert log.count('"POST /tasks/') == 50, log[-3000:]
     assert "database is locked" not in log
+
+
+START_ALL_SCRIPT = """
+import json
+from django.contrib.auth import get_user_model
+from municipalities.models import County
+from workflows import services
+leader = get_user_model().objects.get(username="projektledare")
+services.start_processes_for_county(county=County.objects.get(code="07"), user=leader)
+print("RESULT" + json.dumps({}))
+"""
+
+APPEND_ONLY_SCRIPT = """
+import json
+from django.apps import apps
+from django.db import connection, transaction
+from django.db.utils import DatabaseError
+from simple_history.models import HistoricalChanges
+from audit.verification import triggers_missing
+tables = ["audit_auditevent", "audit_auditverification"] + sorted(
+    m._meta.db_table for m in apps.get_models() if issubclass(m, HistoricalChanges)
+)
+refused, allowed = [], []
+for table in tables:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {table}")
+        if not cursor.fetchone()[0]:
+            continue
+    for sql in (f"UPDATE {table} SET id = id", f"DELETE FROM {table}"):
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(sql)
+            allowed.append(sql)
+        except DatabaseError as error:
+            refused.append(str(error))
+found = {"refused": refused, "allowed": allowed, "missing": triggers_missing()}
+print("RESULT" + json.dumps(found))
+"""
+
+
+def test_history_and_the_audit_trail_refuse_update_and_delete_on_sqlite(quick_start):
+    quick_start.shell(START_ALL_SCRIPT)
+    quick_start.manage("verify_audit")
+
+    found = quick_start.shell(APPEND_ONLY_SCRIPT)
+
+    assert found["allowed"] == [] and found["missing"] == []
+    assert len(found["refused"]) >= 12
+    assert "pgtrigger: Cannot update rows from audit_auditevent table" in found["refused"]
+    # Another program (the sqlite3 shell) cannot lift them either.
+    with pytest.raises(sqlite3.OperationalError):
+        quick_start.query("UPDATE audit_auditevent SET summary = 'forged'")
+
+
+def test_verify_audit_passes_on_sqlite_and_names_a_row_edited_in_the_file(quick_start):
+    quick_start.shell(START_ALL_SCRIPT)
+    verified = quick_start.manage("verify_audit")
+    assert "The audit chain is intact." in verified.stdout
+
+    # Someone edits the file: drops the trigger, changes a row, puts the trigger back.
+    ((event_id, seq),) = quick_start.query(
+        "SELECT id, seq FROM audit_auditevent WHERE kind = 'process_started' ORDER BY id LIMIT 1"
+    )
+    with sqlite3.connect(quick_start.database) as connection:
+        triggers = connection.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            "AND tbl_name = 'audit_auditevent'"
+        ).fetchall()
+        for name, _sql in triggers:
+            connection.execute(f'DROP TRIGGER "{name}"')
+        connection.execute(
+            "UPDATE audit_auditevent SET summary = 'Nothing happened' WHERE id = ?", [event_id]
+        )
+        for _name, sql in triggers:
+            connection.execute(sql)
+
+    broken = quick_start.manage("verify_audit", check=False)
+    assert broken.returncode == 1
+    assert f"event id {event_id} (seq {seq})" in broken.stderr + broken.stdout
+    assert "altered" in broken.stderr + broken.stdout
+
+    # A trigger left out is reported too.
+    with sqlite3.connect(quick_start.database) as connection:
+        connection.execute(f'DROP TRIGGER "{triggers[0][0]}"')
+    missing = quick_start.manage("verify_audit", check=False)
+    assert "append-only trigger audit_auditevent:" in missing.stderr + missing.stdout
