@@ -12,6 +12,8 @@ from collections import Counter
 
 import pytest
 
+from tests.support.workers import wait_until
+
 # One xdist worker builds the seeded template database once for all of them.
 pytestmark = pytest.mark.xdist_group("sqlite")
 
@@ -165,3 +167,93 @@ def test_verify_audit_passes_on_sqlite_and_names_a_row_edited_in_the_file(quick_
         connection.execute(f'DROP TRIGGER "{triggers[0][0]}"')
     missing = quick_start.manage("verify_audit", check=False)
     assert "append-only trigger audit_auditevent:" in missing.stderr + missing.stdout
+
+
+# The outbox sweep, as beat runs it every minute, without waiting for its grace period: it
+# publishes again whatever is still queued (an email whose delivery failed after it was sent
+# would then go out twice).
+SWEEP_SCRIPT = """
+import json
+from django.conf import settings
+from notifications.services import requeue_overdue
+settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS = 0
+print("RESULT" + json.dumps(requeue_overdue()))
+"""
+
+# Queue the eight task emails with the broker paused (they wait for the sweep), then publish
+# each twice in a row, as a sweep does for an email whose first message is still on its way:
+# the worker's two processes then deliver the same email at the same moment.
+TWICE_SCRIPT = """
+import json
+from django.contrib.auth import get_user_model
+from municipalities.models import County
+from notifications.models import Notification
+from notifications.services import broker_pause, enqueue_many
+from workflows import services
+leader = get_user_model().objects.get(username="projektledare")
+broker_pause.pause()
+services.start_processes_for_county(county=County.objects.get(code="07"), user=leader)
+ids = list(Notification.objects.filter(status="queued").values_list("pk", flat=True))
+for pk in ids:
+    assert enqueue_many([pk], force=True) and enqueue_many([pk], force=True)
+print("RESULT" + json.dumps(ids))
+"""
+
+
+def delivered_message_ids(var_dir) -> list[str]:
+    """The Message-ID of every email the file backend wrote (several per file)."""
+    return [
+        line.split(":", 1)[1].strip()
+        for path in sorted((var_dir / "emails").glob("*.log"))
+        for line in path.read_text().splitlines()
+        if line.startswith("Message-ID:")
+    ]
+
+
+def wait_for_idle_worker(site) -> None:
+    """Every task message published so far taken and finished."""
+
+    def idle() -> bool:
+        log = site.log("worker")
+        finished = log.count(" succeeded in ") + log.count(" raised unexpected")
+        return not any((site.var_dir / "celery-queue").iterdir()) and finished == log.count(
+            " received"
+        )
+
+    wait_until(idle, timeout=90, why=lambda: site.log("worker"))
+
+
+def sent(site) -> int:
+    return site.query("SELECT count(*) FROM notifications_notification WHERE status = 'sent'")[0][0]
+
+
+def test_starting_the_whole_county_delivers_each_task_email_once_with_the_real_worker(
+    quick_start,
+):
+    session = quick_start.login()
+    quick_start.start_web()
+    quick_start.start_worker()
+    ((county,),) = quick_start.query("SELECT id FROM municipalities_county WHERE code = '07'")
+
+    assert quick_start.post("/processes/start-county/", {"county": county}, session) == 302
+    wait_for_idle_worker(quick_start)
+    quick_start.shell(SWEEP_SCRIPT)
+    wait_for_idle_worker(quick_start)
+
+    assert sent(quick_start) == 8
+    message_ids = delivered_message_ids(quick_start.var_dir)
+    assert len(message_ids) == 8, quick_start.log("worker")[-3000:]
+    assert len(set(message_ids)) == 8
+    assert "database is locked" not in quick_start.log("worker")
+
+
+def test_an_email_published_twice_is_delivered_once_by_the_worker(quick_start):
+    queued = quick_start.shell(TWICE_SCRIPT)
+    assert len(queued) == 8
+
+    quick_start.start_worker()
+    wait_for_idle_worker(quick_start)
+
+    assert sent(quick_start) == 8
+    message_ids = delivered_message_ids(quick_start.var_dir)
+    assert sorted(Counter(message_ids).values()) == [1] * 8, quick_start.log("worker")[-3000:]
