@@ -1,10 +1,16 @@
 """The delivery log: every notification with its status, per process (topic) and overall, and a
 retry button for failed ones. Thin: parse, call a selector or service, render."""
 
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.contrib.auth.mixins import (
+    LoginRequiredMixin,
+    PermissionRequiredMixin,
+    UserPassesTestMixin,
+)
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -13,7 +19,7 @@ from django.views import View
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
-from . import selectors, services
+from . import email_files, selectors, services
 from .forms import DeliveryLogFilterForm
 from .models import Notification
 
@@ -69,3 +75,24 @@ class RetryNotificationView(LoginRequiredMixin, PermissionRequiredMixin, View):
         ):
             return redirect(next_url)
         return redirect("notifications:log")
+
+
+class EmailFilesView(LoginRequiredMixin, UserPassesTestMixin, TemplateView):
+    """The quick start's mailbox (DEBUG and the file backend only; staff only)."""
+
+    template_name = "notifications/email_files.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not email_files.is_enabled():
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def test_func(self) -> bool:
+        return self.request.user.is_staff
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "emails": email_files.latest_emails(),
+            "folder": settings.EMAIL_FILE_PATH,
+        }
