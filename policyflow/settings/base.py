@@ -145,7 +145,8 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 # Celery. Without CELERY_BROKER_URL an embedded file-system broker is used, so `make run`
 # needs nothing but Python. Production and tests use Redis.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
+# (A host name in the URL, which the transport ignores, spares a warning on every start.)
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://localhost//")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
 if CELERY_BROKER_URL.startswith("filesystem"):
     _queue_dir = VAR_DIR / "celery-queue"

@@ -257,3 +257,27 @@ def test_an_email_published_twice_is_delivered_once_by_the_worker(quick_start):
     assert sent(quick_start) == 8
     message_ids = delivered_message_ids(quick_start.var_dir)
     assert sorted(Counter(message_ids).values()) == [1] * 8, quick_start.log("worker")[-3000:]
+
+
+def test_once_the_site_is_up_the_demo_logins_and_the_mailbox_are_shown(quick_start):
+    quick_start.start_web()
+    quick_start.start_welcome()
+
+    wait_until(lambda: "Stop with Ctrl+C" in quick_start.log("welcome"), timeout=60)
+
+    welcome = quick_start.log("welcome")
+    assert f"PolicyFlow is running: {quick_start.base_url}/" in welcome
+    assert f"{quick_start.base_url}/notifications/files/" in welcome
+    logins = [
+        line.strip().split(" / ")
+        for line in welcome.splitlines()
+        if line.startswith("  ") and " / " in line
+    ]
+    assert [user for user, _password in logins] == ["projektledare", "styrgrupp", "admin"]
+    for user, password in logins:
+        checked = quick_start.shell(
+            "import json\nfrom django.contrib.auth import authenticate\n"
+            f"print('RESULT' + json.dumps(authenticate(username={user!r}, "
+            f"password={password!r}) is not None))"
+        )
+        assert checked is True, user

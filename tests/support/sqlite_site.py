@@ -151,6 +151,11 @@ class QuickStartSite:
             lambda: " ready." in self.log("worker"), timeout=60, why=lambda: self.log("worker")
         )
 
+    def start_welcome(self) -> None:
+        """Procfile.dev's welcome, pointed at this test's web server."""
+        command = procfile_command("welcome")
+        self._start("welcome", [sys.executable, *command[1:-1], self.base_url + "/"])
+
     def login(self) -> dict:
         """Cookies and CSRF form token of a session of the demo project leader."""
         return self.shell(SESSION_SCRIPT)
@@ -215,6 +220,7 @@ def quick_start(quick_start_database, tmp_path):
     var_dir = tmp_path / "var"
     var_dir.mkdir()
     shutil.copy(quick_start_database, var_dir / DATABASE)
+    shutil.copy(quick_start_database.parent / "demo-users.txt", var_dir)
     site = QuickStartSite(var_dir)
     yield site
     site.stop()

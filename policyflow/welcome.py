@@ -1,0 +1,69 @@
+"""`make run`'s last word: once the web server answers, say where PolicyFlow is, who to log in
+as and where the emails are, below the migration output and Celery's banners.
+
+Runs as a Procfile.dev process (honcho stops every process when one ends, so it then waits for
+honcho's SIGTERM). The demo passwords come from var/demo-users.txt, which `seed_kronoberg
+--demo` writes when it creates the demo users (only their hashes are in the database).
+"""
+
+import os
+import signal
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "policyflow.settings.base")
+
+DEMO_USERS_FILE = "demo-users.txt"  # written by seed_kronoberg --demo
+
+
+def wait_for(url: str, timeout: float = 120) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)  # noqa: S310 (our own local server)
+            return True
+        except urllib.error.HTTPError:
+            return True  # it answers
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
+def banner(url: str, var_dir: Path) -> str:
+    lines = ["", "=" * 72, f"PolicyFlow is running: {url}", ""]
+    users = var_dir / DEMO_USERS_FILE
+    if users.exists():
+        lines.append("Log in as (user / password, as created by seed_kronoberg --demo):")
+        lines += [f"  {line}" for line in users.read_text().splitlines() if line.strip()]
+    else:
+        lines.append("Demo users: projektledare, styrgrupp, admin (passwords were printed when")
+        lines.append("they were created; reset one with: .venv/bin/python manage.py changepassword")
+        lines.append("projektledare).")
+    lines += [
+        "",
+        f"Emails are written to {var_dir / 'emails'} and listed for staff (admin) at",
+        f"  {url.rstrip('/')}/notifications/files/",
+        "Stop with Ctrl+C.",
+        "=" * 72,
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(url: str) -> None:
+    from django.conf import settings
+
+    if wait_for(url):
+        print(banner(url, Path(settings.VAR_DIR)), flush=True)
+    else:
+        print(f"The web server did not answer at {url}: see the web lines above.", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    while True:
+        signal.pause()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000/")
