@@ -26,9 +26,9 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "te
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Absolute base URL used in emails and task links: never derived from the request's Host header.
 # (make run serves on RUN_PORT, 8000 unless set.)
-SITE_URL = env(
-    "SITE_URL", default=f"http://127.0.0.1:{env('RUN_PORT', default='8000')}"
-).rstrip("/")
+SITE_URL = env("SITE_URL", default=f"http://127.0.0.1:{env('RUN_PORT', default='8000')}").rstrip(
+    "/"
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -83,26 +83,36 @@ TEMPLATES = [
     },
 ]
 
+
+def for_sqlite(database: dict) -> dict:
+    """``database`` with the options a SQLite file needs to serve a few users at once (web,
+    worker, beat, several requests); other databases unchanged.
+
+    - transaction_mode IMMEDIATE: every transaction takes the write lock at BEGIN, so concurrent
+      writers queue there (for up to `timeout` seconds) instead of failing with "database is
+      locked" when a read turns into a write; it is also what makes the flow's lock and the
+      outbox's row lock real on SQLite (SELECT … FOR UPDATE is ignored there);
+    - WAL: readers never wait for the writer, nor it for them; synchronous=NORMAL is safe in
+      WAL (a power cut may lose the last commits, never corrupt the file).
+    """
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("OPTIONS", {}).update(
+            {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": env.float("SQLITE_TIMEOUT_SECONDS", default=30.0),
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            }
+        )
+    return database
+
+
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'policyflow.sqlite3'}"),
+    "default": for_sqlite(
+        env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'policyflow.sqlite3'}")
+    ),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 IS_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
-if IS_SQLITE:
-    # The embedded default serves a few users at once (web, worker, beat, several requests):
-    # - transaction_mode IMMEDIATE: every transaction takes the write lock at BEGIN, so
-    #   concurrent writers queue there (for up to `timeout` seconds) instead of failing with
-    #   "database is locked" when a read turns into a write; it is also what makes the flow's
-    #   lock and the outbox's row lock real on SQLite (SELECT … FOR UPDATE is ignored there);
-    # - WAL: readers never wait for the writer, nor it for them; synchronous=NORMAL is safe in
-    #   WAL (a power cut may lose the last commits, never corrupt the file).
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": env.float("SQLITE_TIMEOUT_SECONDS", default=30.0),
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
-        }
-    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, env
+from .base import BASE_DIR, env, for_sqlite
 
 # An empty value counts as missing: Compose passes an unset `${VAR}` as an empty string.
 for _required in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"):
@@ -12,7 +12,9 @@ for _required in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"):
 
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
-DATABASES = {"default": env.db("DATABASE_URL")}
+DATABASES = {"default": for_sqlite(env.db("DATABASE_URL"))}
+IS_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+PGTRIGGER_INSTALL_ON_MIGRATE = not IS_SQLITE
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # Persistent connections outlive a database restart: check them before each request reuses one.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
