@@ -95,7 +95,7 @@ def for_sqlite(database: dict) -> dict:
     - WAL: readers never wait for the writer, nor it for them; synchronous=NORMAL is safe in
       WAL (a power cut may lose the last commits, never corrupt the file).
     """
-    if database["ENGINE"] == "django.db.backends.sqlite3":
+    if database.get("ENGINE") == "django.db.backends.sqlite3":
         database.setdefault("OPTIONS", {}).update(
             {
                 "transaction_mode": "IMMEDIATE",
@@ -112,7 +112,7 @@ DATABASES = {
     ),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-IS_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+IS_SQLITE = DATABASES["default"].get("ENGINE") == "django.db.backends.sqlite3"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

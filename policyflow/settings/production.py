@@ -13,7 +13,7 @@ for _required in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"):
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 DATABASES = {"default": for_sqlite(env.db("DATABASE_URL"))}
-IS_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+IS_SQLITE = DATABASES["default"].get("ENGINE") == "django.db.backends.sqlite3"
 PGTRIGGER_INSTALL_ON_MIGRATE = not IS_SQLITE
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # Persistent connections outlive a database restart: check them before each request reuses one.
