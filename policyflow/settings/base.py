@@ -18,7 +18,7 @@ if (BASE_DIR / ".env").exists():
 
 # Everything the quick start writes (SQLite database, embedded broker, emails, beat's schedule,
 # uploads) lives here, so `git status` stays clean; tests point it at a temporary folder.
-VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR = BASE_DIR / env("VAR_DIR", default="var")  # a relative path is under the project
 
 SECRET_KEY = env("SECRET_KEY", default="insecure-local-development-key-never-use-in-production")
 DEBUG = env.bool("DEBUG", default=True)
