@@ -6,12 +6,16 @@ completed by many at once completes once and the others get the 409 page, every 
 delivered once, history refuses UPDATE and DELETE, and `verify_audit` names an edited row.
 """
 
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections import Counter
 
 import pytest
 
+from tests.support.sqlite_site import ROOT
 from tests.support.workers import wait_until
 
 # One xdist worker builds the seeded template database once for all of them.
@@ -281,3 +285,36 @@ def test_once_the_site_is_up_the_demo_logins_and_the_mailbox_are_shown(quick_sta
             f"password={password!r}) is not None))"
         )
         assert checked is True, user
+
+
+def test_the_projects_concurrency_tests_pass_on_sqlite_too(tmp_path):
+    """tests/workflows/test_concurrency.py (threads completing one step at once, through the
+    services and the pages) on a SQLite file with make run's options."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "PYTEST", "VAR_DIR"))
+    }
+    env["SQLITE_TEST_DIR"] = str(tmp_path)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-n",
+            "0",
+            "-q",
+            "--ds",
+            "tests.support.sqlite_test_settings",
+            "tests/workflows/test_concurrency.py",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "7 passed" in result.stdout
