@@ -139,10 +139,22 @@ def test_history_and_the_audit_trail_refuse_update_and_delete_on_sqlite(quick_st
         quick_start.query("UPDATE audit_auditevent SET summary = 'forged'")
 
 
+NIGHTLY_SCRIPT = """
+import json
+from audit.selectors import chain_status
+from audit.tasks import verify_audit_chain
+ok = verify_audit_chain()
+found = {"ok": ok, "verified_up_to_head": chain_status().is_verified_up_to_head}
+print("RESULT" + json.dumps(found))
+"""
+
+
 def test_verify_audit_passes_on_sqlite_and_names_a_row_edited_in_the_file(quick_start):
     quick_start.shell(START_ALL_SCRIPT)
     verified = quick_start.manage("verify_audit")
     assert "The audit chain is intact." in verified.stdout
+    # The nightly task too, and the chain status the timeline pages show.
+    assert quick_start.shell(NIGHTLY_SCRIPT) == {"ok": True, "verified_up_to_head": True}
 
     # Someone edits the file: drops the trigger, changes a row, puts the trigger back.
     ((event_id, seq),) = quick_start.query(
