@@ -101,6 +101,8 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "sv"
 LANGUAGES = [("sv", _("Swedish")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates that read the same to everyone in both languages (ISO 8601 when short, no 12-hour clock).
+FORMAT_MODULE_PATH = ["policyflow.formats"]
 TIME_ZONE = "Europe/Stockholm"
 USE_I18N = True
 USE_TZ = True
