@@ -210,7 +210,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 POLICYFLOW = {
     # Days a municipal contact's task link stays valid.
     "TASK_LINK_DAYS": env.int("TASK_LINK_DAYS", default=30),
-    # Where people write when a link does not work (shown on the dead-link page).
+    # The project's one contact address: every page's footer, the accessibility statement and
+    # the dead-link page show it (the `support_email` template tag).
     "SUPPORT_EMAIL": env("SUPPORT_EMAIL", default="policyflow@regionkronoberg.se"),
     # Approval reminders: N days after the request, and M days before the links expire.
     "APPROVAL_REMINDER_AFTER_DAYS": env.int("APPROVAL_REMINDER_AFTER_DAYS", default=7),
