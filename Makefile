@@ -8,7 +8,7 @@ MANAGE := $(VENV)/bin/python manage.py
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install system-packages services messages lint format migrations-check test run worker bench clean
+.PHONY: install system-packages services messages lint format migrations-check test run worker bench screenshots clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -50,5 +50,11 @@ run: install ## Migrate the SQLite default, seed Kronoberg with demo data, serve
 bench: install services ## Country-scale benchmark (not part of make test)
 	$(VENV)/bin/python -m bench $(BENCH_ARGS)
 
+screenshots: install services ## Run the browser tests, then copy their screenshots into docs/screenshots (the README's)
+	rm -rf build/screenshots
+	$(VENV)/bin/pytest -p no:cacheprovider -n 0 tests/browser
+	mkdir -p docs/screenshots
+	cp build/screenshots/*.png docs/screenshots/
+
 clean:
-	rm -rf $(VENV) .uv staticfiles var/celery-*
+	rm -rf $(VENV) .uv staticfiles build var/celery-*

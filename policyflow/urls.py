@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import TemplateView
 
+from policyflow.accessibility import STATEMENT
 from workflows.views import HomeView
 
 urlpatterns = [
@@ -14,7 +15,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path(
         "accessibility/",
-        TemplateView.as_view(template_name="accessibility.html"),
+        TemplateView.as_view(template_name="accessibility.html", extra_context=STATEMENT),
         name="accessibility",
     ),
     path("admin/", admin.site.urls),

@@ -170,7 +170,33 @@ class RecordAnswerForm(AnswerForm):
 class IssueLinkForm(_MunicipalityContactsMixin, forms.Form):
     contact_fields = ("contact",)
 
-    contact = forms.ModelChoiceField(label=_("Send a new link to"), queryset=Contact.objects.none())
+    contact = forms.ModelChoiceField(
+        label=_("Send a new link to"),
+        queryset=Contact.objects.none(),
+        error_messages={
+            "required": _(
+                "Choose the contact person who gets the new link: a link is personal, "
+                "it lets one person answer."
+            )
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["contact"]
+        # The choices are read once and the select shows that list (no second query); with a
+        # single contact person there is nobody else to choose, so they come chosen.
+        contacts = list(field.queryset)
+        field.choices = [("", field.empty_label)] + [
+            (contact.pk, field.label_from_instance(contact)) for contact in contacts
+        ]
+        if len(contacts) == 1:
+            field.initial = contacts[0].pk
+        elif not contacts:
+            field.help_text = _(
+                "No active contact person is registered for this municipality: an administrator "
+                "adds one first."
+            )
 
 
 class RevokeLinkForm(forms.Form):

@@ -89,7 +89,9 @@ def seed(*, demo: bool = False) -> SeedResult:
             municipality=municipality,
             email=f"asf-kontakt@{slug}.example",
             defaults={
-                "name": f"Kim Kontakt ({municipality.name})",
+                # Pages name a contact with the municipality (Contact.__str__): "Kim Kontakt
+                # (Älmhult)"; the name itself must not repeat it.
+                "name": "Kim Kontakt",
                 "title": "Näringslivsutvecklare",
                 "language": "sv",
             },

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
+from viewflow.workflow.status import STATUS
 
 from audit.page_cache import CachedPageMixin, lazily
 from municipalities.models import County
@@ -42,11 +43,18 @@ def _form_errors_from(form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
-def _step_done(request, process_pk: int) -> HttpResponse:
+def _step_done(request, task) -> HttpResponse:
+    """The step is no longer open: say who completed it (often the user, back in the browser)."""
+    task = selectors.task_for_step(task_pk=task.pk)  # as it is now: its owner and finish time
     return render(
         request,
         "workflows/step_done.html",
-        {"process_url": reverse("workflows:process", args=[process_pk])},
+        {
+            "process_url": reverse("workflows:process", args=[task.process_id]),
+            "task": task,
+            "is_done": task.status == STATUS.DONE and task.owner_id is not None,
+            "done_by_you": task.owner_id == request.user.pk,
+        },
         status=409,
     )
 
@@ -264,10 +272,12 @@ class StepView(LeadMixin, View):
 
     def get(self, request, task_pk):
         if self.task.status not in services.OPEN_TASK_STATUSES:
-            return _step_done(request, self.process.pk)
+            return _step_done(request, self.task)
         return self._render(self.step.form(self.process))
 
     def post(self, request, task_pk):
+        if self.task.status not in services.OPEN_TASK_STATUSES:
+            return _step_done(request, self.task)  # sent again from a page the browser kept
         form = self.step.form(self.process, data=request.POST, files=request.FILES)
         if form.is_valid():
             try:
@@ -275,7 +285,7 @@ class StepView(LeadMixin, View):
                     task=self.task, user=request.user, data=form.cleaned_data
                 )
             except services.StepAlreadyDone:
-                return _step_done(request, self.process.pk)
+                return _step_done(request, self.task)
             except ValidationError as error:
                 _form_errors_from(form, error)
             except PermissionDenied:

@@ -54,7 +54,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Django's LocaleMiddleware without its Accept-Language step: Swedish unless the visible
+    # switch chose English (the language cookie).
+    "policyflow.locale.SwedishFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -131,6 +133,8 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "sv"
 LANGUAGES = [("sv", _("Swedish")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates that read the same to everyone in both languages (ISO 8601 when short, no 12-hour clock).
+FORMAT_MODULE_PATH = ["policyflow.formats"]
 TIME_ZONE = "Europe/Stockholm"
 USE_I18N = True
 USE_TZ = True
@@ -244,7 +248,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 POLICYFLOW = {
     # Days a municipal contact's task link stays valid.
     "TASK_LINK_DAYS": env.int("TASK_LINK_DAYS", default=30),
-    # Where people write when a link does not work (shown on the dead-link page).
+    # The project's one contact address: every page's footer, the accessibility statement and
+    # the dead-link page show it (the `support_email` template tag).
     "SUPPORT_EMAIL": env("SUPPORT_EMAIL", default="policyflow@regionkronoberg.se"),
     # Approval reminders: N days after the request, and M days before the links expire.
     "APPROVAL_REMINDER_AFTER_DAYS": env.int("APPROVAL_REMINDER_AFTER_DAYS", default=7),

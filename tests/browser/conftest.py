@@ -36,7 +36,8 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
-    # A Swedish browser: Django's LocaleMiddleware picks Swedish from Accept-Language.
+    # A Swedish browser (the pages are Swedish whatever the browser's language: see
+    # tests/policyflow/test_language.py).
     return {
         **browser_context_args,
         "locale": "sv-SE",

@@ -27,8 +27,9 @@ WCAG21AA_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BEST_PRACTICE_TAGS = ["best-practice"]
 # factory-boy's UserFactory sets this password.
 PASSWORD = "secret-pass-123"
-# The README shows the screenshots the browser tests save here.
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# The browser tests save their screenshots here, a git-ignored build folder: a test run never
+# rewrites a tracked file. `make screenshots` copies them into docs/screenshots for the README.
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 
 _axe = Axe()
 

@@ -1,6 +1,7 @@
 """The delivery log page: who may see it and retry, filters, a bounded number of queries."""
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -37,6 +38,7 @@ def _fail(notification, error="SMTPDataError: 451 4.3.0 Try again later"):
 @pytest.fixture
 def project_leader(client):
     client.force_login(_user_with("view_delivery_log", "retry_notification"))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the language switch's choice
     return client
 
 
@@ -61,13 +63,9 @@ def test_the_log_lists_status_attempts_and_error_per_topic_and_overall(project_l
     failed = _fail(queue_approval_request(2, topic="process:1"))
     other = queue_approval_request(3, topic="process:2")
 
-    overall = project_leader.get(LOG_URL, HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    per_process = project_leader.get(
-        LOG_URL, {"topic": "process:1"}, HTTP_ACCEPT_LANGUAGE="en"
-    ).content.decode()
-    only_failed = project_leader.get(
-        LOG_URL, {"status": "failed"}, HTTP_ACCEPT_LANGUAGE="en"
-    ).content.decode()
+    overall = project_leader.get(LOG_URL).content.decode()
+    per_process = project_leader.get(LOG_URL, {"topic": "process:1"}).content.decode()
+    only_failed = project_leader.get(LOG_URL, {"status": "failed"}).content.decode()
 
     for notification in (sent, failed, other):
         assert f'id="notification-{notification.pk}"' in overall
@@ -142,9 +140,7 @@ def test_retry_queues_a_failed_notification_again(
 def test_only_failed_notifications_can_be_retried(project_leader):
     notification = queue_approval_request(1)
 
-    response = project_leader.post(
-        reverse("notifications:retry", args=[notification.pk]), HTTP_ACCEPT_LANGUAGE="en"
-    )
+    response = project_leader.post(reverse("notifications:retry", args=[notification.pk]))
 
     assert response.status_code == 302
     notification.refresh_from_db()

@@ -179,5 +179,5 @@ def test_process_page_shows_swedish_dates_step_names_and_statuses(leader_client,
 
     leader_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = _page(leader_client, url)
-    assert "11/25/2026" in page
+    assert "2026-11-25" in page
     assert "Record first contact" in page
