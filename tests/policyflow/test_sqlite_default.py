@@ -87,6 +87,44 @@ def test_fifty_simultaneous_posts_of_one_step_complete_it_once_and_the_rest_get_
     assert "database is locked" not in log
 
 
+# A draft sent to Växjö's contact: the task link's path (with its token).
+TASK_LINK_SCRIPT = """
+import json
+from django.contrib.auth import get_user_model
+from municipalities.models import Municipality
+from tests.workflows.helpers import open_task, walk_to
+from workflows import services
+leader = get_user_model().objects.get(username="projektledare")
+vaxjo = Municipality.objects.get(code="0780")
+contact = vaxjo.contacts.first()
+process = services.start_process(municipality=vaxjo, user=leader)
+task = walk_to(process, leader, contact, "request_approval")
+(issued,) = services.request_approval(task=task, user=leader, approvers=[contact])
+print("RESULT" + json.dumps({"path": "/l/" + issued.url.split("/l/", 1)[1],
+                             "process": process.pk}))
+"""
+
+
+def test_fifty_simultaneous_answers_through_one_task_link_answer_it_once(quick_start):
+    link = quick_start.shell(TASK_LINK_SCRIPT)
+    quick_start.start_web()
+    # The contact opens the emailed link: the token moves into the session.
+    session = {"session": quick_start.open_link(link["path"]), "csrf": "c" * 32}
+
+    statuses = at_once(50, lambda i: quick_start.post("/l/", {"answer": "approved"}, session))
+
+    # The winner sees the receipt (or is sent to it); the others the "already answered" page,
+    # or, once the winner's answer has closed the session's link, the "no link" page: refused
+    # either way, as on PostgreSQL (tests/workflows/test_task_links.py).
+    counts = Counter(statuses)
+    assert counts[200] + counts[302] == 1, counts
+    assert counts[400] + counts[410] == 49, counts
+    assert quick_start.query(
+        "SELECT count(*) FROM workflows_approvalanswer WHERE process_id = ?", [link["process"]]
+    ) == [(1,)]
+    assert "database is locked" not in quick_start.log("web")
+
+
 START_ALL_SCRIPT = """
 import json
 from django.contrib.auth import get_user_model
