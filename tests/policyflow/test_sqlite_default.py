@@ -284,6 +284,7 @@ def sent(site) -> int:
 def test_starting_the_whole_county_delivers_each_task_email_once_with_the_real_worker(
     quick_start,
 ):
+    control_in_project = (ROOT / "control").exists()
     session = quick_start.login()
     quick_start.start_web()
     quick_start.start_worker()
@@ -299,6 +300,9 @@ def test_starting_the_whole_county_delivers_each_task_email_once_with_the_real_w
     assert len(message_ids) == 8, quick_start.log("worker")[-3000:]
     assert len(set(message_ids)) == 8
     assert "database is locked" not in quick_start.log("worker")
+    # The broker's broadcast table is under var/, not a control/ folder in the project.
+    assert (quick_start.var_dir / "celery-control").is_dir()
+    assert (ROOT / "control").exists() == control_in_project
 
 
 def test_an_email_published_twice_is_delivered_once_by_the_worker(quick_start):
