@@ -32,12 +32,30 @@ def wait_for(url: str, timeout: float = 120) -> bool:
     return False
 
 
+def still_works(username: str, password: str) -> bool:
+    """Whether the password kept at creation still logs the user in."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(username=username).first()
+    return user is not None and user.check_password(password)
+
+
 def banner(url: str, var_dir: Path) -> str:
     lines = ["", "=" * 72, f"PolicyFlow is running: {url}", ""]
     users = var_dir / DEMO_USERS_FILE
     if users.exists():
         lines.append("Log in as (user / password, as created by seed_kronoberg --demo):")
-        lines += [f"  {line}" for line in users.read_text().splitlines() if line.strip()]
+        for line in users.read_text().splitlines():
+            username, _, password = line.partition(" / ")
+            if not password:
+                continue
+            if still_works(username, password):
+                lines.append(f"  {username} / {password}")
+            else:
+                lines.append(
+                    f"  {username}: password changed since (reset it with "
+                    f".venv/bin/python manage.py changepassword {username})"
+                )
     else:
         lines.append("Demo users: projektledare, styrgrupp, admin (passwords were printed when")
         lines.append("they were created; reset one with: .venv/bin/python manage.py changepassword")
@@ -54,7 +72,10 @@ def banner(url: str, var_dir: Path) -> str:
 
 
 def main(url: str) -> None:
+    import django
     from django.conf import settings
+
+    django.setup()
 
     if wait_for(url):
         print(banner(url, Path(settings.VAR_DIR)), flush=True)

@@ -75,6 +75,8 @@ def test_every_main_page_works_on_the_quick_start_sqlite_database(tmp_path):
         # A broker nobody reads from: the pages, not the deliveries, are under test here.
         CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
         MEDIA_ROOT=str(tmp_path / "media"),
+        # Whatever the quick start writes (the demo logins, emails) stays in the test's folder.
+        VAR_DIR=str(tmp_path),
     )
     manage("migrate", "--noinput", env=env)
     manage("seed_kronoberg", "--demo", env=env)

@@ -87,6 +87,44 @@ def test_fifty_simultaneous_posts_of_one_step_complete_it_once_and_the_rest_get_
     assert "database is locked" not in log
 
 
+# A draft sent to Växjö's contact: the task link's path (with its token).
+TASK_LINK_SCRIPT = """
+import json
+from django.contrib.auth import get_user_model
+from municipalities.models import Municipality
+from tests.workflows.helpers import open_task, walk_to
+from workflows import services
+leader = get_user_model().objects.get(username="projektledare")
+vaxjo = Municipality.objects.get(code="0780")
+contact = vaxjo.contacts.first()
+process = services.start_process(municipality=vaxjo, user=leader)
+task = walk_to(process, leader, contact, "request_approval")
+(issued,) = services.request_approval(task=task, user=leader, approvers=[contact])
+print("RESULT" + json.dumps({"path": "/l/" + issued.url.split("/l/", 1)[1],
+                             "process": process.pk}))
+"""
+
+
+def test_fifty_simultaneous_answers_through_one_task_link_answer_it_once(quick_start):
+    link = quick_start.shell(TASK_LINK_SCRIPT)
+    quick_start.start_web()
+    # The contact opens the emailed link: the token moves into the session.
+    session = {"session": quick_start.open_link(link["path"]), "csrf": "c" * 32}
+
+    statuses = at_once(50, lambda i: quick_start.post("/l/", {"answer": "approved"}, session))
+
+    # The winner sees the receipt (or is sent to it); the others the "already answered" page,
+    # or, once the winner's answer has closed the session's link, the "no link" page: refused
+    # either way, as on PostgreSQL (tests/workflows/test_task_links.py).
+    counts = Counter(statuses)
+    assert counts[200] + counts[302] == 1, counts
+    assert counts[400] + counts[410] == 49, counts
+    assert quick_start.query(
+        "SELECT count(*) FROM workflows_approvalanswer WHERE process_id = ?", [link["process"]]
+    ) == [(1,)]
+    assert "database is locked" not in quick_start.log("web")
+
+
 START_ALL_SCRIPT = """
 import json
 from django.contrib.auth import get_user_model
@@ -246,6 +284,7 @@ def sent(site) -> int:
 def test_starting_the_whole_county_delivers_each_task_email_once_with_the_real_worker(
     quick_start,
 ):
+    control_in_project = (ROOT / "control").exists()
     session = quick_start.login()
     quick_start.start_web()
     quick_start.start_worker()
@@ -261,6 +300,9 @@ def test_starting_the_whole_county_delivers_each_task_email_once_with_the_real_w
     assert len(message_ids) == 8, quick_start.log("worker")[-3000:]
     assert len(set(message_ids)) == 8
     assert "database is locked" not in quick_start.log("worker")
+    # The broker's broadcast table is under var/, not a control/ folder in the project.
+    assert (quick_start.var_dir / "celery-control").is_dir()
+    assert (ROOT / "control").exists() == control_in_project
 
 
 def test_an_email_published_twice_is_delivered_once_by_the_worker(quick_start):

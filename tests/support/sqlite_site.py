@@ -160,6 +160,21 @@ class QuickStartSite:
         """Cookies and CSRF form token of a session of the demo project leader."""
         return self.shell(SESSION_SCRIPT)
 
+    def open_link(self, path: str) -> str:
+        """GET a task link as the contact's browser does; return the session cookie it got."""
+        opener = urllib.request.build_opener(_NoRedirect)
+        try:
+            opener.open(self.base_url + path, timeout=60)  # noqa: S310 (the test's own server)
+        except urllib.error.HTTPError as error:
+            assert error.code == 302, error.code
+            cookies = error.headers.get_all("Set-Cookie") or []
+        else:
+            raise AssertionError("The task link did not redirect.")
+        (session,) = [
+            c.split(";")[0].split("=", 1)[1] for c in cookies if c.startswith("sessionid=")
+        ]
+        return session
+
     def post(self, path: str, data: dict, session: dict) -> int:
         """POST a form as the browser would; return the HTTP status (redirects not followed)."""
         body = urllib.parse.urlencode(
