@@ -28,6 +28,7 @@ from .models import AuditEvent, Kind
 from .personal import Scrubber, expand, expand_value
 from .registry import Person
 from .selectors import chain_status, events_about_person
+from .verification import published_head
 
 BOM = "\ufeff"
 CHUNK = 2000
@@ -235,7 +236,10 @@ SCHEMA = {
     "format": ARCHIVE_FORMAT,
     "files": {
         "events.jsonl": "One JSON object per line, one per audit event, in chain order (seq).",
-        "manifest.json": "This archive's contents, SHA-256 checksums and the chain head.",
+        "manifest.json": (
+            "This archive's contents, SHA-256 checksums and the chain head (`published`: check "
+            "the live record against it with `manage.py verify_audit --expect-head SEQ:HASH`)."
+        ),
         "schema.json": "This description.",
     },
     "event_fields": {
@@ -329,6 +333,11 @@ def write_archive(target, queryset, *, filters: dict | None = None) -> dict:
                 "seq": status.head.seq if status.head else None,
                 "id": status.head.id if status.head else None,
                 "hash": status.head.hash if status.head else None,
+                # Kept by the e-archive, outside PolicyFlow's database: the live record must
+                # still hold it (`manage.py verify_audit --expect-head SEQ:HASH`).
+                "published": published_head(status.head.seq, status.head.hash)
+                if status.head
+                else "",
             },
             "last_verification": {
                 "finished_at": chain.timestamp(verification.finished_at),

@@ -120,10 +120,72 @@ class _Range:
     problems: list[Problem] = field(default_factory=list)
     pseudonymised: list[tuple[int, int]] = field(default_factory=list)
     covered: set[int] = field(default_factory=set)
-    remembered_hash: str | None = None
+    # seq → hash of the rows whose seq the caller asked about (heads seen or published before).
+    remembered: dict[int, str] = field(default_factory=dict)
 
 
-def _check_range(using, chunk_size, low, high, remember_seq, is_first_range) -> _Range:
+# How many recent rows the order check keeps (seq → hash): rows moved further than this from
+# their place are still found, as a gap and a step back, but their prev_hash is not matched.
+_ORDER_WINDOW = 4096
+_PREV_MISMATCH = "prev_hash does not match the previous row: inserted or reordered"
+
+
+class _Order:
+    """Whether seqs follow each other without gaps, reporting a disorder once.
+
+    A gap (seqs skipped) stays open until the end of the range: if a skipped seq turns up
+    later, the rows were reordered (one problem, at that row); if not, rows were removed (one
+    problem, at the row after the gap). Each row's prev_hash is matched with the hash of the row
+    whose seq precedes its own, wherever that row stands, so a swap does not make every later
+    row look out of place.
+    """
+
+    def __init__(self, add, expected_seq: int | None, prev_hash: str | None) -> None:
+        self.add = add
+        self.expected = expected_seq
+        # Rows read recently, by seq: (hash, prev_hash, id).
+        self.recent: dict[int, tuple[str, str, int]] = {}
+        if expected_seq is not None and prev_hash is not None:
+            self.recent[expected_seq - 1] = (prev_hash, "", 0)
+        # Open gaps: [first missing seq, last missing seq, id and seq of the row after them].
+        self.gaps: list[list[int]] = []
+
+    def row(self, event_id: int, seq: int, prev_hash: str, row_hash: str) -> None:
+        expected = self.expected
+        if expected is None or seq == expected:
+            self.expected = seq + 1
+        elif seq > expected:
+            self.gaps.append([expected, seq - 1, event_id, seq])
+            self.expected = seq + 1
+        elif not self._fill_gap(seq):
+            self.add(event_id, seq, f"seq {seq} out of order (expected {expected})")
+        else:
+            self.add(event_id, seq, f"seq {seq} out of order: rows reordered")
+        before = self.recent.get(seq - 1)
+        if before is not None and before[0] != prev_hash:
+            self.add(event_id, seq, _PREV_MISMATCH)
+        after = self.recent.get(seq + 1)
+        if after is not None and after[1] != row_hash:
+            self.add(after[2], seq + 1, _PREV_MISMATCH)
+        self.recent[seq] = (row_hash, prev_hash, event_id)
+        if len(self.recent) > _ORDER_WINDOW:
+            del self.recent[next(iter(self.recent))]
+
+    def _fill_gap(self, seq: int) -> bool:
+        for index, (low, high, event_id, after) in enumerate(self.gaps):
+            if low <= seq <= high:
+                pieces = [[low, seq - 1, event_id, after], [seq + 1, high, event_id, after]]
+                self.gaps[index : index + 1] = [p for p in pieces if p[0] <= p[1]]
+                return True
+        return False
+
+    def finish(self) -> None:
+        for low, high, event_id, after in self.gaps:
+            gap = f"{low}" if low == high else f"{low}–{high}"
+            self.add(event_id, after, f"seq {gap} missing before it: rows removed or reordered")
+
+
+def _check_range(using, chunk_size, low, high, remember_seqs, is_first_range) -> _Range:
     key = chain.hmac_key()
     names = chain.HASHED_FIELDS
     width = len(names)
@@ -145,20 +207,13 @@ def _check_range(using, chunk_size, low, high, remember_seq, is_first_range) -> 
         if len(found.problems) < MAX_PROBLEMS:
             found.problems.append(Problem(event_id, seq, message))
 
-    expected_seq, prev_hash = (1, GENESIS_HASH) if is_first_range else (None, None)
+    order = _Order(add, *((1, GENESIS_HASH) if is_first_range else (None, None)))
     for row in _rows(using, chunk_size, low, high):
         found.rows += 1
         event_id, seq, row_hash = row[0], row[1], row[hash_index]
         if found.first is None:
             found.first = (event_id, seq, row[prev_index])
-        if expected_seq is not None and seq != expected_seq:
-            if seq > expected_seq:
-                gap = f"{expected_seq}" if seq == expected_seq + 1 else f"{expected_seq}–{seq - 1}"
-                add(event_id, seq, f"seq {gap} missing before it: rows removed or reordered")
-            else:
-                add(event_id, seq, f"seq {seq} out of order (expected {expected_seq})")
-        if prev_hash is not None and row[prev_index] != prev_hash:
-            add(event_id, seq, "prev_hash does not match the previous row: inserted or reordered")
+        order.row(event_id, seq, row[prev_index], row_hash)
         if not compare(
             event_hash(dict(zip(names, row[1 : width + 1], strict=True)), key), row_hash
         ):
@@ -176,11 +231,11 @@ def _check_range(using, chunk_size, low, high, remember_seq, is_first_range) -> 
             found.pseudonymised.append((event_id, seq))
         if row[kind_index] == Kind.PERSON_PSEUDONYMISED:
             found.covered.update((row[changes_index] or {}).get("events", []))
-        if seq == remember_seq:
-            found.remembered_hash = row_hash
-        expected_seq = seq + 1 if expected_seq is None else max(seq, expected_seq) + 1
-        prev_hash = row_hash
+        if seq in remember_seqs:
+            found.remembered[seq] = row_hash
         found.last = (event_id, seq, row_hash)
+    order.finish()
+    found.problems.sort(key=lambda p: (p.event_id is None, p.event_id or 0))
     return found
 
 
@@ -203,15 +258,41 @@ def _split(using: str, jobs: int) -> list[tuple[int, int]]:
     return [(edges[i], edges[i + 1] - 1) for i in range(jobs) if edges[i] <= edges[i + 1] - 1]
 
 
-def verify_chain(*, using: str = "default", chunk_size: int | None = None, jobs: int = 1) -> Result:
+def published_head(seq: int | None, hash_: str | None) -> str:
+    """The chain head as it is published outside the database (`SEQ:HASH`), for
+    `verify_audit --expect-head`."""
+    return f"{seq}:{hash_}" if seq else ""
+
+
+def parse_head(text: str) -> tuple[int, str]:
+    """`SEQ:HASH` (as `published_head` writes it) → (seq, hash); ValueError when malformed."""
+    seq, sep, hash_ = text.strip().partition(":")
+    hash_ = hash_.strip().lower()
+    if not sep or not seq.strip().isdigit() or int(seq) < 1 or len(hash_) != 64:
+        raise ValueError(f"not a published chain head (SEQ:HASH): {text!r}")
+    int(hash_, 16)  # hex only
+    return int(seq), hash_
+
+
+def verify_chain(
+    *,
+    using: str = "default",
+    chunk_size: int | None = None,
+    jobs: int = 1,
+    expect_heads: list[tuple[int, str]] = (),
+) -> Result:
     """Verify the whole chain. ``jobs`` > 1 checks id ranges in parallel processes (each with its
     own connection, so only outside a transaction: inside one the others could not see its rows).
+
+    ``expect_heads``: heads published outside the database earlier (seq, hash); each must still
+    be in the chain, unchanged. Only they catch a trail wiped or shortened together with its
+    stored verifications (the database's own memory of its head).
     """
     started = time.monotonic()
     result = Result(started_at=timezone.now())
     chunk_size = chunk_size or setting("AUDIT_VERIFY_CHUNK_SIZE")
     last = _last_verified_head(using)
-    remember_seq = last[0] if last else None
+    remember_seq = frozenset(([last[0]] if last else []) + [seq for seq, _hash in expect_heads])
     connection = connections[using]
     if jobs > 1 and (connection.in_atomic_block or connection.vendor != "postgresql"):
         jobs = 1
@@ -231,7 +312,7 @@ def verify_chain(*, using: str = "default", chunk_size: int | None = None, jobs:
     previous = None
     covered: set[int] = set()
     pseudonymised: list[tuple[int, int]] = []
-    remembered = None
+    remembered: dict[int, str] = {}
     for found in ranges:
         if found.first is None:
             continue
@@ -249,7 +330,7 @@ def verify_chain(*, using: str = "default", chunk_size: int | None = None, jobs:
         problems += found.problems
         covered |= found.covered
         pseudonymised += found.pseudonymised
-        remembered = remembered or found.remembered_hash
+        remembered.update(found.remembered)
         result.rows_checked += found.rows
         result.head_id, result.head_seq, result.head_hash = found.last
         previous = found
@@ -259,7 +340,7 @@ def verify_chain(*, using: str = "default", chunk_size: int | None = None, jobs:
                 Problem(event_id, seq, "pseudonymised without a pseudonymisation event")
             )
     problems.sort(key=lambda p: (p.event_id is None, p.event_id or 0))
-    if last is not None and remembered != last[1]:
+    if last is not None and remembered.get(last[0]) != last[1]:
         problems.append(
             Problem(
                 None,
@@ -268,6 +349,25 @@ def verify_chain(*, using: str = "default", chunk_size: int | None = None, jobs:
                 "removed from the end",
             )
         )
+    for seq, hash_ in expect_heads:
+        if seq not in remembered:
+            problems.append(
+                Problem(
+                    None,
+                    None,
+                    f"the published head {published_head(seq, hash_)} is not in the chain "
+                    f"(it has {result.rows_checked} events): the record was wiped or shortened",
+                )
+            )
+        elif not hmac.compare_digest(remembered[seq], hash_):
+            problems.append(
+                Problem(
+                    None,
+                    None,
+                    f"event seq {seq} does not have the published head's hash "
+                    f"({published_head(seq, hash_)}): the record was rewritten",
+                )
+            )
     # Without its trigger a table can be changed unseen (history rows carry no hashes): that
     # fails the verification too, so that it is stored and alerted like a broken chain.
     # First: a chain with many problems must not crowd them out of the kept list.

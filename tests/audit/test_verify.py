@@ -2,6 +2,7 @@
 reordered; the nightly task records each run and alerts on failure."""
 
 import io
+import re
 
 import pgtrigger
 import pytest
@@ -11,6 +12,7 @@ from django.db import connection
 
 from audit.models import AuditEvent, AuditVerification, Kind
 from audit.selectors import chain_status
+from audit.services import lock_chain
 from audit.tasks import verify_audit_chain
 from audit.verification import verify_chain
 
@@ -133,7 +135,8 @@ def test_a_pseudonymised_mark_without_a_pseudonymisation_is_detected(vaxjo_story
 def test_nightly_verification_alerts_the_steering_group_when_broken(vaxjo_story, steering):
     mail.outbox.clear()  # the story's own email
     assert verify_audit_chain() is True
-    assert mail.outbox == []
+    assert all("is intact" in m.subject for m in mail.outbox)  # the nightly receipt only
+    mail.outbox.clear()
     decision = story_event(vaxjo_story, Kind.DECISION_RECORDED)
     tamper("UPDATE audit_auditevent SET reason = '' WHERE id = %s", [decision.pk])
     assert verify_audit_chain() is False
@@ -174,3 +177,82 @@ def test_a_missing_append_only_trigger_fails_the_nightly_verification_and_alerts
     alert = next(m for m in mail.outbox if steering.email in m.to)
     assert "append-only trigger" in alert.body
     assert verify_audit_chain() is True  # installed again
+
+
+def test_a_swap_of_two_rows_is_reported_once_and_the_rest_still_checked(vaxjo_story):
+    first = story_event(vaxjo_story, Kind.DRAFT_WRITTEN)
+    second = AuditEvent.objects.filter(id__gt=first.pk).order_by("id").first()
+    # The two rows trade places in id order, each with its own (intact) content.
+    tamper("UPDATE audit_auditevent SET id = -1 WHERE id = %s", [first.pk])
+    tamper("UPDATE audit_auditevent SET id = %s WHERE id = %s", [first.pk, second.pk])
+    tamper("UPDATE audit_auditevent SET id = %s WHERE id = -1", [second.pk])
+    decision = story_event(vaxjo_story, Kind.DECISION_RECORDED)
+    tamper("UPDATE audit_auditevent SET summary = %s WHERE id = %s", ["Rejected", decision.pk])
+
+    result = verify_chain()
+
+    assert [(p.event_id, p.seq) for p in result.problems] == [
+        (second.pk, first.seq),
+        (decision.pk, decision.seq),
+    ]
+    assert "out of order: rows reordered" in str(result.problems[0])
+    assert "altered" in str(result.problems[1])
+
+
+def published_head_in(message) -> str:
+    """The `SEQ:HASH` the nightly email publishes, as a reader would copy it."""
+    match = re.search(r"--expect-head (\d+:[0-9a-f]{64})", message.body)
+    assert match, message.body
+    return match.group(1)
+
+
+def test_the_nightly_email_publishes_the_head_and_a_wiped_record_fails_against_it(
+    vaxjo_story, steering
+):
+    mail.outbox.clear()
+    assert verify_audit_chain() is True
+    receipt = next(m for m in mail.outbox if steering.email in m.to)
+    head = AuditEvent.objects.order_by("-seq").first()
+    assert published_head_in(receipt) == f"{head.seq}:{head.hash}"
+    assert run_command_with("--expect-head", f"{head.seq}:{head.hash}")
+
+    # Someone able to lift the triggers empties the trail and its verifications (TRUNCATE is
+    # refused: see test_append_only); a restarted chain verifies on its own.
+    lifted = pgtrigger.ignore(*UNLOCKED, "audit.AuditVerification:append_only")
+    with lifted, connection.cursor() as cursor:
+        cursor.execute("DELETE FROM audit_auditverification")
+        cursor.execute("DELETE FROM audit_auditevent")
+    assert "Checked 0 events" in run_command()
+    lock_chain()  # as a new transaction of the running app would: the head is read again
+
+    message = broken_with("--expect-head", published_head_in(receipt))
+    assert "not in the chain" in message and "wiped or shortened" in message
+
+    # The chain starts again at seq 1 and grows past the published seq: a different hash there.
+    from municipalities.models import Municipality
+    from workflows import services
+
+    others = Municipality.objects.exclude(pk=vaxjo_story.process.municipality_id).order_by("pk")
+    for municipality in others:
+        if AuditEvent.objects.count() >= head.seq:
+            break
+        services.start_process(municipality=municipality, user=vaxjo_story.leader)
+    message = broken_with("--expect-head", published_head_in(receipt))
+    assert f"event seq {head.seq} does not have the published head's hash" in message
+
+
+def test_a_malformed_published_head_is_refused():
+    with pytest.raises(CommandError, match="SEQ:HASH"):
+        call_command("verify_audit", "--expect-head", "12:abc", stdout=io.StringIO())
+
+
+def run_command_with(*args) -> str:
+    out = io.StringIO()
+    call_command("verify_audit", *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def broken_with(*args) -> str:
+    with pytest.raises(CommandError) as error:
+        call_command("verify_audit", *args, stdout=io.StringIO(), stderr=io.StringIO())
+    return str(error.value)
