@@ -218,6 +218,7 @@ def archive_record(event: AuditEvent) -> dict:
     record.update(
         id=event.id,
         hash=event.hash,
+        chain_version=event.chain_version,
         personal=event.personal,
         pseudonymised_at=chain.timestamp(event.pseudonymised_at)
         if event.pseudonymised_at
@@ -259,6 +260,11 @@ SCHEMA = {
         "personal": "Personal data kept apart (people's names and emails, personal fields).",
         "personal_digest": "HMAC-SHA256 of the canonical JSON of 'personal' when written.",
         "prev_hash": "hash of the previous event in the chain.",
+        "record_digest": (
+            "HMAC-SHA256 of the history row the event describes (chain_version 2; for version 1 "
+            "events filled in later and not hashed)."
+        ),
+        "chain_version": "Which fields 'hash' covers: 1 without record_digest, 2 with it.",
         "hash": "HMAC-SHA256 over the canonical JSON of the hashed fields (see docs/audit.md).",
         "pseudonymised_at": "When the personal part was pseudonymised (its digest then stays).",
         "readable": "actor, summary and reason with the placeholders filled in.",

@@ -114,6 +114,10 @@ class AuditEvent(models.Model):
     personal = models.JSONField(_("personal data"), default=dict, blank=True)
     personal_digest = models.CharField(max_length=64)
     pseudonymised_at = models.DateTimeField(_("pseudonymised"), null=True, blank=True)
+    # HMAC of the history row (`audit.binding`): the row cannot change unseen.
+    record_digest = models.CharField(max_length=64, blank=True, default="")
+    # Which fields the hash covers (`audit.chain`): 1 before record digests existed.
+    chain_version = models.PositiveSmallIntegerField(default=2)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
 

@@ -1,4 +1,5 @@
-"""Re-computing the hash chain, streaming, and naming the first row that does not hold.
+"""Re-computing the hash chain, streaming, and naming the first row that does not hold; checking
+every history row against the digest its event holds (`audit.binding`).
 
 Rows are read in id order (ids and seqs are both handed out under the chain lock, so they rise
 together). For each row: seq must follow the previous one by exactly 1 (a gap means removed
@@ -20,13 +21,14 @@ from django.db import connections
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from . import chain
+from . import binding, chain
 from .conf import setting
 from .models import GENESIS_HASH, AuditEvent, AuditVerification, Kind
 
 MAX_PROBLEMS = 100
 
-_COLUMNS = ("id", *chain.HASHED_FIELDS, "hash", "personal", "pseudonymised_at")
+_COLUMNS = ("id", *chain.HASHED_FIELDS, "hash", "personal", "pseudonymised_at", "chain_version")
+_MASK = (1 << 64) - 1
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,11 @@ class _Range:
     covered: set[int] = field(default_factory=set)
     # seq → hash of the rows whose seq the caller asked about (heads seen or published before).
     remembered: dict[int, str] = field(default_factory=dict)
+    # Per audited model label: how many events name a history row, and the sum (mod 2**64) of
+    # the first 64 bits of their record digests, with pseudonymisations' rewrites applied.
+    bound: dict[str, list[int]] = field(default_factory=dict)
+    # The rows pseudonymisations rewrote: (event id, seq, label, history id, old, new digest).
+    rewrites: list[tuple] = field(default_factory=list)
 
 
 # How many recent rows the order check keeps (seq → hash): rows moved further than this from
@@ -194,6 +201,9 @@ def _check_range(using, chunk_size, low, high, remember_seqs, is_first_range) ->
     digest_index = 1 + names.index("personal_digest")
     prev_index, kind_index = 1 + names.index("prev_hash"), 1 + names.index("kind")
     changes_index = 1 + names.index("changes")
+    label_index, history_index = 1 + names.index("model_label"), 1 + names.index("history_id")
+    record_index, version_index = 1 + names.index("record_digest"), hash_index + 3
+    bound: dict[str, list[int]] = {}
     empty_digest = chain.personal_digest({}, key)
     event_hash, personal_digest, compare = (
         chain.stored_event_hash,
@@ -201,7 +211,7 @@ def _check_range(using, chunk_size, low, high, remember_seqs, is_first_range) ->
         hmac.compare_digest,
     )
     loads = json.JSONDecoder().decode
-    found = _Range()
+    found = _Range(bound=bound)
 
     def add(event_id, seq, message):
         if len(found.problems) < MAX_PROBLEMS:
@@ -214,10 +224,17 @@ def _check_range(using, chunk_size, low, high, remember_seqs, is_first_range) ->
         if found.first is None:
             found.first = (event_id, seq, row[prev_index])
         order.row(event_id, seq, row[prev_index], row_hash)
+        version = row[version_index]
         if not compare(
-            event_hash(dict(zip(names, row[1 : width + 1], strict=True)), key), row_hash
+            event_hash(dict(zip(names, row[1 : width + 1], strict=True)), key, version), row_hash
         ):
             add(event_id, seq, "hash does not match its content: the row was altered")
+        if row[history_index] is not None:
+            sums = bound.get(row[label_index])
+            if sums is None:
+                sums = bound[row[label_index]] = [0, 0]
+            sums[0] += 1
+            sums[1] = (sums[1] + int(row[record_index][:16] or "0", 16)) & _MASK
         if row[pseudonymised_index] is None:
             personal = row[personal_index]
             if personal in _EMPTY_JSON:
@@ -231,6 +248,8 @@ def _check_range(using, chunk_size, low, high, remember_seqs, is_first_range) ->
             found.pseudonymised.append((event_id, seq))
         if row[kind_index] == Kind.PERSON_PSEUDONYMISED:
             found.covered.update((row[changes_index] or {}).get("events", []))
+            for label, history_id, old, new in (row[changes_index] or {}).get("rows", []):
+                found.rewrites.append((event_id, seq, label, history_id, old, new))
         if seq in remember_seqs:
             found.remembered[seq] = row_hash
         found.last = (event_id, seq, row_hash)
@@ -239,13 +258,102 @@ def _check_range(using, chunk_size, low, high, remember_seqs, is_first_range) ->
     return found
 
 
-def _check_range_in_worker(args) -> _Range:
+def _check_table(using, chunk_size, label) -> tuple[str, int, int]:
+    """(label, rows, sum of the first 64 bits of their digests) of one history table."""
+    model = binding.history_models()[label]
+    count = total = 0
+    for _history_id, digest in binding.table_digests(model, using, chunk_size):
+        count += 1
+        total = (total + int.from_bytes(digest[:8], "big")) & _MASK
+    return label, count, total
+
+
+def _work_in_worker(task):
     from django.db import connections as worker_connections
 
+    kind, args = task
     try:
-        return _check_range(*args)
+        return _check_range(*args) if kind == "range" else _check_table(*args)
     finally:
         worker_connections.close_all()
+
+
+def _compare_history(using, chunk_size, ranges, tables) -> list[Problem]:
+    """Every history row has its event and every event's row is there, unchanged: per table,
+    the events' digests (with pseudonymisations' rewrites) must add up to the rows' digests.
+    Only a table where they do not is read again, row by row, to name what differs."""
+    expected: dict[str, list[int]] = {}
+    for found in ranges:
+        for label, (count, total) in found.bound.items():
+            sums = expected.setdefault(label, [0, 0])
+            sums[0] += count
+            sums[1] = (sums[1] + total) & _MASK
+    rewrites = sorted((r for found in ranges for r in found.rewrites), key=lambda r: r[0])
+    for _event_id, _seq, label, _history_id, old, new in rewrites:
+        sums = expected.setdefault(label, [0, 0])
+        sums[1] = (sums[1] - int(old[:16] or "0", 16) + int(new[:16] or "0", 16)) & _MASK
+    problems = []
+    seen = set()
+    for label, count, total in tables:
+        seen.add(label)
+        if expected.get(label, [0, 0]) != [count, total]:
+            problems += _locate(using, chunk_size, label, rewrites)
+    for label in sorted(set(expected) - seen):
+        problems.append(
+            Problem(None, None, f"events name history rows of {label}, which has no history table")
+        )
+    return problems
+
+
+def _locate(using, chunk_size, label, rewrites) -> list[Problem]:
+    model = binding.history_models()[label]
+    table = model._meta.db_table
+    events = (
+        AuditEvent.objects.using(using)
+        .filter(model_label=label, history_id__isnull=False)
+        .values_list("history_id", "record_digest", "id", "seq")
+    )
+    expected = {row[0]: row[1:] for row in events.iterator(chunk_size=chunk_size)}
+    problems = []
+    for event_id, seq, rewritten_label, history_id, old, new in rewrites:
+        if rewritten_label != label:
+            continue
+        current = expected.get(history_id)
+        if current is None or current[0] != old:
+            problems.append(
+                Problem(
+                    event_id,
+                    seq,
+                    f"rewrote history row {table} #{history_id}, which had already been altered",
+                )
+            )
+        expected[history_id] = (new, event_id, seq)
+    for history_id, digest in binding.table_digests(model, using, chunk_size):
+        entry = expected.pop(history_id, None)
+        if entry is None:
+            problems.append(
+                Problem(
+                    None,
+                    None,
+                    f"history row {table} #{history_id} has no audit event: added behind the "
+                    "application's back",
+                )
+            )
+        elif not hmac.compare_digest(entry[0], digest.hex()):
+            problems.append(
+                Problem(
+                    entry[1],
+                    entry[2],
+                    f"its history row ({table} #{history_id}) does not match its digest: altered",
+                )
+            )
+        if len(problems) >= MAX_PROBLEMS:
+            return problems
+    for history_id, (_digest, event_id, seq) in sorted(expected.items()):
+        problems.append(
+            Problem(event_id, seq, f"its history row ({table} #{history_id}) is gone: deleted")
+        )
+    return problems[:MAX_PROBLEMS]
 
 
 def _split(using: str, jobs: int) -> list[tuple[int, int]]:
@@ -296,17 +404,22 @@ def verify_chain(
     connection = connections[using]
     if jobs > 1 and (connection.in_atomic_block or connection.vendor != "postgresql"):
         jobs = 1
+    labels = sorted(binding.history_models())
     if jobs == 1:
         ranges = [_check_range(using, chunk_size, None, None, remember_seq, True)]
+        tables = [_check_table(using, chunk_size, label) for label in labels]
     else:
         splits = _split(using, jobs)
         tasks = [
-            (using, chunk_size, low, high, remember_seq, i == 0)
+            ("range", (using, chunk_size, low, high, remember_seq, i == 0))
             for i, (low, high) in enumerate(splits)
         ]
+        # The history tables after the ranges: each worker takes the next task when it is done.
+        tasks += [("table", (using, chunk_size, label)) for label in labels]
         connections.close_all()  # forked workers must not share the parent's connection
-        with multiprocessing.get_context("fork").Pool(len(tasks) or 1) as pool:
-            ranges = pool.map(_check_range_in_worker, tasks)
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            done = pool.map(_work_in_worker, tasks, chunksize=1)
+        ranges, tables = done[: len(splits)], done[len(splits) :]
 
     problems: list[Problem] = []
     previous = None
@@ -334,14 +447,17 @@ def verify_chain(
         result.rows_checked += found.rows
         result.head_id, result.head_seq, result.head_hash = found.last
         previous = found
+    problems += _compare_history(using, chunk_size, ranges, tables)
     for event_id, seq in pseudonymised:
         if event_id not in covered:
             problems.append(
                 Problem(event_id, seq, "pseudonymised without a pseudonymisation event")
             )
     problems.sort(key=lambda p: (p.event_id is None, p.event_id or 0))
+    # The heads first: a trail cut short names its missing end before the rows it left behind.
+    heads: list[Problem] = []
     if last is not None and remembered.get(last[0]) != last[1]:
-        problems.append(
+        heads.append(
             Problem(
                 None,
                 None,
@@ -351,7 +467,7 @@ def verify_chain(
         )
     for seq, hash_ in expect_heads:
         if seq not in remembered:
-            problems.append(
+            heads.append(
                 Problem(
                     None,
                     None,
@@ -360,7 +476,7 @@ def verify_chain(
                 )
             )
         elif not hmac.compare_digest(remembered[seq], hash_):
-            problems.append(
+            heads.append(
                 Problem(
                     None,
                     None,
@@ -368,14 +484,14 @@ def verify_chain(
                     f"({published_head(seq, hash_)}): the record was rewritten",
                 )
             )
-    # Without its trigger a table can be changed unseen (history rows carry no hashes): that
+    # Without its trigger a table can be changed (the chain then tells, but only afterwards): that
     # fails the verification too, so that it is stored and alerted like a broken chain.
     # First: a chain with many problems must not crowd them out of the kept list.
     missing_triggers = [
         Problem(None, None, f"append-only trigger {missing} is not installed or disabled")
         for missing in triggers_missing(using)
     ]
-    result.problems = (missing_triggers + problems)[:MAX_PROBLEMS]
+    result.problems = (missing_triggers + heads + problems)[:MAX_PROBLEMS]
     result.finished_at = timezone.now()
     result.seconds = time.monotonic() - started
     return result

@@ -103,11 +103,12 @@ def test_an_inserted_forged_row_is_named(vaxjo_story):
         """INSERT INTO audit_auditevent (seq, occurred_at, kind, actor_kind, actor_user_id,
         actor_label, model_label, object_id, history_id, process_id, municipality_id,
         municipality_name, county_code, stage, summary, reason, changes, personal,
-        personal_digest, pseudonymised_at, prev_hash, hash)
+        personal_digest, pseudonymised_at, prev_hash, hash, record_digest, chain_version)
         SELECT (SELECT max(seq) + 1 FROM audit_auditevent), occurred_at, kind, actor_kind,
         actor_user_id, actor_label, model_label, object_id, history_id, process_id,
         municipality_id, municipality_name, county_code, stage, summary, reason, changes,
-        personal, personal_digest, pseudonymised_at, prev_hash, hash
+        personal, personal_digest, pseudonymised_at, prev_hash, hash, record_digest,
+        chain_version
         FROM audit_auditevent WHERE id = %s""",
         [decision.pk],
     )
@@ -216,12 +217,16 @@ def test_the_nightly_email_publishes_the_head_and_a_wiped_record_fails_against_i
     assert published_head_in(receipt) == f"{head.seq}:{head.hash}"
     assert run_command_with("--expect-head", f"{head.seq}:{head.hash}")
 
-    # Someone able to lift the triggers empties the trail and its verifications (TRUNCATE is
-    # refused: see test_append_only); a restarted chain verifies on its own.
-    lifted = pgtrigger.ignore(*UNLOCKED, "audit.AuditVerification:append_only")
-    with lifted, connection.cursor() as cursor:
-        cursor.execute("DELETE FROM audit_auditverification")
-        cursor.execute("DELETE FROM audit_auditevent")
+    # Someone able to lift every trigger empties the trail, its verifications and the history
+    # tables (a history row left without its event would be named): from inside the database
+    # nothing is left to compare with, and a restarted chain verifies on its own.
+    from audit.binding import history_models
+
+    tables = ["audit_auditverification", "audit_auditevent"]
+    tables += [model._meta.db_table for model in history_models().values()]
+    with pgtrigger.ignore(), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
     assert "Checked 0 events" in run_command()
     lock_chain()  # as a new transaction of the running app would: the head is read again
 
@@ -256,3 +261,82 @@ def broken_with(*args) -> str:
     with pytest.raises(CommandError) as error:
         call_command("verify_audit", *args, stdout=io.StringIO(), stderr=io.StringIO())
     return str(error.value)
+
+
+HISTORY_UNLOCKED = ("workflows.HistoricalApprovalAnswer:append_only",)
+
+
+def tamper_history(sql: str, params=()) -> None:
+    """Change a history table behind the application's back, its trigger lifted."""
+    with pgtrigger.ignore(*HISTORY_UNLOCKED), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def approval_event(story):
+    """The event of the answer that approved the second draft, and its history row's id."""
+    event = (
+        AuditEvent.objects.filter(process_id=story.process.pk, kind=Kind.ANSWER_RECEIVED)
+        .order_by("-id")
+        .first()
+    )
+    return event, event.history_id
+
+
+def test_an_altered_history_row_is_named_at_its_event(vaxjo_story):
+    """An approval turned into "changes requested" in the history table: the event's hash
+    covers the row's digest, so the change shows, at the event that recorded it."""
+    event, history_id = approval_event(vaxjo_story)
+    tamper_history(
+        "UPDATE workflows_historicalapprovalanswer SET answer = 'changes_requested' "
+        "WHERE history_id = %s",
+        [history_id],
+    )
+    message = broken()
+    assert f"event id {event.pk} (seq {event.seq})" in message
+    assert f"workflows_historicalapprovalanswer #{history_id}" in message and "altered" in message
+
+
+def test_a_deleted_history_row_is_named_at_its_event(vaxjo_story):
+    event, history_id = approval_event(vaxjo_story)
+    tamper_history(
+        "DELETE FROM workflows_historicalapprovalanswer WHERE history_id = %s", [history_id]
+    )
+    result = verify_chain()
+    assert result.first_bad_id == event.pk and "is gone: deleted" in result.first_problem
+
+
+def test_a_history_row_without_its_event_is_named(vaxjo_story):
+    """A forged history row (a second approval, copied from the real one) has no event."""
+    from workflows.models import ApprovalAnswer
+
+    _event, history_id = approval_event(vaxjo_story)
+    columns = [f.column for f in ApprovalAnswer.history.model._meta.concrete_fields]
+    copied = ", ".join(
+        "(SELECT max(history_id) + 1 FROM workflows_historicalapprovalanswer)"
+        if column == "history_id"
+        else column
+        for column in columns
+    )
+    with connection.cursor() as cursor:  # INSERT needs no trigger lifted
+        cursor.execute(
+            f"INSERT INTO workflows_historicalapprovalanswer ({', '.join(columns)}) "  # noqa: S608
+            f"SELECT {copied} FROM workflows_historicalapprovalanswer WHERE history_id = %s",
+            [history_id],
+        )
+    forged = ApprovalAnswer.history.order_by("-history_id").first().history_id
+    message = broken()
+    assert f"workflows_historicalapprovalanswer #{forged} has no audit event" in message
+
+
+def test_history_rows_are_read_in_bulk_once_per_table(vaxjo_story):
+    """Each history table is read in one statement, whatever the number of events."""
+    from django.test.utils import CaptureQueriesContext
+
+    from audit.binding import history_models
+
+    with CaptureQueriesContext(connection) as queries:
+        assert verify_chain().is_ok
+    for model in history_models().values():
+        table = model._meta.db_table
+        reads = [q for q in queries.captured_queries if f'FROM "{table}"' in q["sql"]]
+        assert len(reads) == 1, (table, reads)
