@@ -340,3 +340,59 @@ def test_history_rows_are_read_in_bulk_once_per_table(vaxjo_story):
         table = model._meta.db_table
         reads = [q for q in queries.captured_queries if f'FROM "{table}"' in q["sql"]]
         assert len(reads) == 1, (table, reads)
+
+
+def test_a_removed_many_to_many_history_row_is_named_at_its_parents_event(vaxjo_story):
+    """The approvers recorded with a process version belong to that version's digest."""
+    from django.apps import apps
+
+    m2m = apps.get_model("workflows", "HistoricalPolicyProcess_approvers")
+    table = m2m._meta.db_table
+    link = m2m.objects.order_by("-m2m_history_id").first()
+    event = AuditEvent.objects.get(
+        model_label="workflows.policyprocess", history_id=link.history_id
+    )
+    with pgtrigger.ignore(f"{m2m._meta.label}:append_only"), connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE m2m_history_id = %s",  # noqa: S608
+            [link.m2m_history_id],
+        )
+    result = verify_chain()
+    assert result.first_bad_id == event.pk and "does not match its digest" in result.first_problem
+
+
+def test_events_recorded_before_digests_keep_their_hashes_and_bind_their_rows(vaxjo_story):
+    """A trail written before record digests existed (hash version 1): the migration keeps
+    every hash as it was, fills in the digests, and from then on a changed row shows."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+
+    from audit import chain
+
+    prev = "0" * 64
+    for event in AuditEvent.objects.order_by("seq"):
+        values = {name: getattr(event, name) for name in chain.HASHED_FIELDS_V1}
+        values["prev_hash"] = prev
+        prev = chain.event_hash(values, version=1)
+        tamper(
+            "UPDATE audit_auditevent SET record_digest = '', chain_version = 1, prev_hash = %s, "
+            "hash = %s WHERE id = %s",
+            [values["prev_hash"], prev, event.pk],
+        )
+    assert not verify_chain().is_ok  # no digests yet: every history row seems unbound
+
+    migration = importlib.import_module("audit.migrations.0004_history_row_digests")
+    migration.bind_existing_rows(apps, SimpleNamespace(connection=connection))
+
+    result = verify_chain()
+    assert result.is_ok, result.first_problem
+    assert result.head_hash == prev  # the hashes already published still hold
+    event, history_id = approval_event(vaxjo_story)
+    tamper_history(
+        "UPDATE workflows_historicalapprovalanswer SET answer = 'changes_requested' "
+        "WHERE history_id = %s",
+        [history_id],
+    )
+    assert verify_chain().first_bad_id == event.pk
