@@ -219,7 +219,16 @@ def _digest(lay: Layout, values, children: dict[str, list], key: bytes) -> bytes
         rows = children.get(table) or []
         if rows:
             content[table] = sorted(rows, key=chain.canonical)
-    return hmac.digest(key, b"record:" + chain.canonical(content), "sha256")
+    # The key's HMAC state is set up once (a third of the cost of a digest otherwise).
+    base = _keyed.get(key)
+    if base is None:
+        base = _keyed[key] = hmac.new(key, b"record:", "sha256")
+    state = base.copy()
+    state.update(chain.canonical(content))
+    return state.digest()
+
+
+_keyed: dict[bytes, hmac.HMAC] = {}
 
 
 def digest_of_values(model, values: dict, children: dict | None = None, key=None) -> str:
