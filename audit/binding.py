@@ -19,6 +19,7 @@ import datetime
 import hmac
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.db import connections
@@ -122,7 +123,7 @@ class Layout:
     # For a child table: the column naming its parent history row.
     parent_column: str = ""
 
-    @property
+    @cached_property
     def json_indexes(self) -> tuple[int, ...]:
         return tuple(i for i, kind in enumerate(self.kinds) if kind == _JSON)
 
@@ -277,7 +278,6 @@ def history_models(apps=None) -> dict[str, type]:
             continue
         label = model.instance_type._meta.label_lower
         found[label] = model
-        # instance_type is the audited model; a proxy's history is recorded under its label too
     if apps is not None and apps is not project_apps:
         return {
             label: apps.get_model(model._meta.app_label, model._meta.model_name)
