@@ -2,11 +2,12 @@
 
 On start, this app
 - records an audit event for every django-simple-history record (same transaction), and
-- registers a django-pgtrigger `Protect` trigger refusing UPDATE and DELETE on every history
-  table, including those created later (viewflow's Task history is registered in
-  workflows' ready()). pgtrigger installs them after every `migrate` (PGTRIGGER_INSTALL_ON_MIGRATE);
-  they are not in migrations because the history tables belong to other apps. On SQLite,
-  `audit.sqlite` installs equivalent triggers after every `migrate`.
+- registers django-pgtrigger triggers refusing UPDATE and DELETE (row level) and TRUNCATE
+  (statement level) on every history table, including those created later (viewflow's Task
+  history is registered in workflows' ready()). pgtrigger installs them after every `migrate`
+  (PGTRIGGER_INSTALL_ON_MIGRATE); they are not in migrations because the history tables belong
+  to other apps. On SQLite, `audit.sqlite` installs equivalent UPDATE/DELETE triggers after
+  every `migrate`.
 """
 
 import pgtrigger
@@ -27,12 +28,15 @@ def _is_history_model(model) -> bool:
 
 
 def protect_history_model(model) -> None:
-    """Refuse UPDATE and DELETE on ``model``'s table (a simple-history table)."""
+    """Refuse UPDATE, DELETE and TRUNCATE on ``model``'s table (a simple-history table)."""
+    from .models import no_truncate
+
     if model._meta.abstract or model._meta.proxy or model._meta.label in _protected:
         return
     pgtrigger.Protect(name=HISTORY_TRIGGER, operation=pgtrigger.Update | pgtrigger.Delete).register(
         model
     )
+    no_truncate().register(model)
     _protected[model._meta.label] = model
 
 

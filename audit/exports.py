@@ -28,6 +28,7 @@ from .models import AuditEvent, Kind
 from .personal import Scrubber, expand, expand_value
 from .registry import Person
 from .selectors import chain_status, events_about_person
+from .verification import published_head
 
 BOM = "\ufeff"
 CHUNK = 2000
@@ -217,6 +218,7 @@ def archive_record(event: AuditEvent) -> dict:
     record.update(
         id=event.id,
         hash=event.hash,
+        chain_version=event.chain_version,
         personal=event.personal,
         pseudonymised_at=chain.timestamp(event.pseudonymised_at)
         if event.pseudonymised_at
@@ -235,7 +237,10 @@ SCHEMA = {
     "format": ARCHIVE_FORMAT,
     "files": {
         "events.jsonl": "One JSON object per line, one per audit event, in chain order (seq).",
-        "manifest.json": "This archive's contents, SHA-256 checksums and the chain head.",
+        "manifest.json": (
+            "This archive's contents, SHA-256 checksums and the chain head (`published`: check "
+            "the live record against it with `manage.py verify_audit --expect-head SEQ:HASH`)."
+        ),
         "schema.json": "This description.",
     },
     "event_fields": {
@@ -255,6 +260,11 @@ SCHEMA = {
         "personal": "Personal data kept apart (people's names and emails, personal fields).",
         "personal_digest": "HMAC-SHA256 of the canonical JSON of 'personal' when written.",
         "prev_hash": "hash of the previous event in the chain.",
+        "record_digest": (
+            "HMAC-SHA256 of the history row the event describes (chain_version 2; for version 1 "
+            "events filled in later and not hashed)."
+        ),
+        "chain_version": "Which fields 'hash' covers: 1 without record_digest, 2 with it.",
         "hash": "HMAC-SHA256 over the canonical JSON of the hashed fields (see docs/audit.md).",
         "pseudonymised_at": "When the personal part was pseudonymised (its digest then stays).",
         "readable": "actor, summary and reason with the placeholders filled in.",
@@ -329,6 +339,11 @@ def write_archive(target, queryset, *, filters: dict | None = None) -> dict:
                 "seq": status.head.seq if status.head else None,
                 "id": status.head.id if status.head else None,
                 "hash": status.head.hash if status.head else None,
+                # Kept by the e-archive, outside PolicyFlow's database: the live record must
+                # still hold it (`manage.py verify_audit --expect-head SEQ:HASH`).
+                "published": published_head(status.head.seq, status.head.hash)
+                if status.head
+                else "",
             },
             "last_verification": {
                 "finished_at": chain.timestamp(verification.finished_at),

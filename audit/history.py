@@ -48,6 +48,10 @@ class HistoricalRecords(_HistoricalRecords):
             history_instance._m2m_ids[field.name] = sorted(
                 getattr(row, target) for row in created_rows
             )
+            # And the rows themselves, for the digest binding them to the event (`audit.binding`).
+            if not hasattr(history_instance, "_m2m_rows"):
+                history_instance._m2m_rows = {}
+            history_instance._m2m_rows[m2m_history_model._meta.db_table] = created_rows
             post_create_historical_m2m_records.send(
                 sender=m2m_history_model,
                 created_rows=created_rows,

@@ -13,6 +13,23 @@ from django.utils.translation import gettext_lazy as _
 
 GENESIS_HASH = "0" * 64
 
+NO_TRUNCATE_TRIGGER = "no_truncate"
+
+
+def no_truncate() -> pgtrigger.Trigger:
+    """A statement-level trigger refusing TRUNCATE (row-level triggers never see it).
+
+    pgtrigger's `Protect` renders statement-level triggers only for operations with transition
+    tables (TRUNCATE has none), hence a plain trigger raising as `Protect` does.
+    """
+    return pgtrigger.Trigger(
+        name=NO_TRUNCATE_TRIGGER,
+        operation=pgtrigger.Truncate,
+        level=pgtrigger.Statement,
+        when=pgtrigger.Before,
+        func="RAISE EXCEPTION 'pgtrigger: Cannot truncate rows from % table', TG_TABLE_NAME;",
+    )
+
 
 class Kind(models.TextChoices):
     """What happened, in the words of the timeline."""
@@ -97,6 +114,10 @@ class AuditEvent(models.Model):
     personal = models.JSONField(_("personal data"), default=dict, blank=True)
     personal_digest = models.CharField(max_length=64)
     pseudonymised_at = models.DateTimeField(_("pseudonymised"), null=True, blank=True)
+    # HMAC of the history row (`audit.binding`): the row cannot change unseen.
+    record_digest = models.CharField(max_length=64, blank=True, default="")
+    # Which fields the hash covers (`audit.chain`): 1 before record digests existed.
+    chain_version = models.PositiveSmallIntegerField(default=2)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
 
@@ -126,6 +147,9 @@ class AuditEvent(models.Model):
                 operation=pgtrigger.Update,
                 condition=pgtrigger.AnyChange(exclude=["personal", "pseudonymised_at"]),
             ),
+            # TRUNCATE fires no row trigger: without this one a wiped table (and a chain that
+            # silently restarts at seq 1) would pass the two above.
+            no_truncate(),
         ]
 
     def __str__(self) -> str:
@@ -154,6 +178,7 @@ class AuditVerification(models.Model):
         verbose_name_plural = _("audit verifications")
         triggers = [
             pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+            no_truncate(),
         ]
 
     def __str__(self) -> str:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from simple_history.models import HistoricalRecords as SimpleHistoryRecords
 from simple_history.utils import get_app_model_primary_key_name
 
-from . import registry, services
+from . import binding, registry, services
 from .models import ActorKind, AuditEvent, Kind
 from .personal import Scrubber, build_personal
 from .registry import Change, Description, json_safe
@@ -330,6 +330,8 @@ def record_history(record, *, using: str = "default", instance=None) -> AuditEve
             stage=stage,
             changes=public_changes,
             personal=build_personal(mentioned, personal_changes),
+            # The row as written: its event's hash covers it, so it cannot change unseen.
+            record_digest=binding.digest_of_record(record),
             using=using,
         )
 

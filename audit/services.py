@@ -214,6 +214,7 @@ def append_event(
     stage: str = "",
     changes: dict | None = None,
     personal: dict | None = None,
+    record_digest: str = "",
     using: str = "default",
 ) -> AuditEvent:
     """Append one event to the chain, in the caller's transaction.
@@ -254,6 +255,7 @@ def append_event(
             changes=changes or {},
             personal=personal,
             personal_digest=chain.personal_digest(personal),
+            record_digest=record_digest,
             prev_hash=head.hash,
         )
         event.hash = chain.event_hash(_hashed_values(event))
@@ -493,9 +495,19 @@ def pseudonymise_person(*, person, user, reason: str) -> PseudonymisationResult:
         # Longest first, so that a name inside an email or a longer name is replaced whole.
         replacements = sorted(set(replacements), key=lambda r: -len(r[0]))
         with pgtrigger.ignore(*_history_trigger_uris(), "audit.AuditEvent:append_only"):
+            # The history rows about to change, with their digests as they are: the event lists
+            # each one rewritten with its old and new digest, so its events still bind them.
+            naming = _history_rows_naming(person, replacements)
+            before = _history_row_digests(naming)
             directory.pseudonymise_person(person, pseudonym)
             rows = _replace_everywhere(replacements)
             rewritten = _pseudonymise_events(person.pk, pseudonym, replacements)
+        after = _history_row_digests(naming)
+        rewritten_rows = [
+            [label, pk, digest, after.get((label, pk), "")]
+            for (label, pk), digest in sorted(before.items())
+            if after.get((label, pk)) != digest
+        ]
         event = append_event(
             kind=Kind.PERSON_PSEUDONYMISED,
             summary=_("Contact person %(id)s pseudonymised") % {"id": person.pk},
@@ -504,7 +516,7 @@ def pseudonymise_person(*, person, user, reason: str) -> PseudonymisationResult:
             reason=reason,
             actor_user=user,
             municipality_id=getattr(person, "municipality_id", None),
-            changes={"person": person.pk, "events": rewritten},
+            changes={"person": person.pk, "events": rewritten, "rows": rewritten_rows},
         )
     return PseudonymisationResult(event=event, events_rewritten=len(rewritten), rows_rewritten=rows)
 
@@ -542,6 +554,61 @@ def _replace_everywhere(replacements: list[tuple[str, str]]) -> int:
                         )
                     total += max(cursor.rowcount, 0)
     return total
+
+
+def _history_rows_naming(person, replacements) -> dict[str, tuple[type, list[int]]]:
+    """Audited model label → (history model, ids of its rows that the pseudonymisation may
+    rewrite): the person's own, and every row with one of the old texts in a text column (the
+    same conditions as `_replace_everywhere`)."""
+    from django.db import models as db_models
+
+    from . import binding
+
+    connection = connections["default"]
+    quote = connection.ops.quote_name
+    postgresql = connection.vendor == "postgresql"
+    found = {}
+    with connection.cursor() as cursor:
+        for label, model in sorted(binding.history_models().items()):
+            conditions, params = [], []
+            for field in model._meta.local_concrete_fields:
+                if not isinstance(field, db_models.CharField | db_models.TextField):
+                    continue
+                if field.name == "history_type":
+                    continue
+                for old, _new in replacements:
+                    if postgresql:
+                        conditions.append(f"{quote(field.column)} ~* %s")
+                        params.append(text_pattern(old))
+                    else:
+                        conditions.append(f"{quote(field.column)} LIKE %s ESCAPE '\\'")
+                        params.append(f"%{_like_escape(old)}%")
+            if label == person._meta.label_lower:
+                own = model._meta.get_field(person._meta.pk.name)
+                conditions.append(f"{quote(own.column)} = %s")
+                params.append(person.pk)
+            if not conditions:
+                continue
+            pk = quote(model._meta.pk.column)
+            cursor.execute(
+                f"SELECT {pk} FROM {quote(model._meta.db_table)} "  # noqa: S608
+                f"WHERE {' OR '.join(conditions)}",
+                params,
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+            if ids:
+                found[label] = (model, ids)
+    return found
+
+
+def _history_row_digests(naming: dict[str, tuple[type, list[int]]]) -> dict[tuple, str]:
+    from . import binding
+
+    digests = {}
+    for label, (model, ids) in naming.items():
+        for record in model._default_manager.filter(pk__in=ids):
+            digests[(label, record.pk)] = binding.digest_of_record(record)
+    return digests
 
 
 def _like_escape(value: str) -> str:

@@ -1,4 +1,4 @@
-"""Celery: verify the audit chain every night and alert when it is broken."""
+"""Celery: verify the audit chain every night, publish its head by email, alert when broken."""
 
 import logging
 
@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from .conf import setting
 from .services import record_verification
-from .verification import verify_chain
+from .verification import published_head, verify_chain
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +30,18 @@ def alert_recipients() -> list[str]:
     return sorted(set(users.values_list("email", flat=True)))
 
 
+def _head_paragraph(verification) -> str:
+    head = published_head(verification.head_seq, verification.head_hash)
+    if not head:
+        return _("The audit trail holds no events yet.")
+    return _(
+        "Chain head: %(head)s\n"
+        "(event no. %(seq)s). Keep this email: the head is published outside the database so "
+        "that a wiped or shortened record is caught. To check the record against it, run\n"
+        "python manage.py verify_audit --expect-head %(head)s"
+    ) % {"head": head, "seq": verification.head_seq}
+
+
 def send_alert(verification) -> int:
     from django.conf import settings
 
@@ -41,10 +53,27 @@ def send_alert(verification) -> int:
             "Run `python manage.py verify_audit` for the full list, and keep the database as it "
             "is for the investigation."
         ) % {"count": verification.problem_count, "problem": verification.problem}
+        body += "\n\n" + _head_paragraph(verification)
     recipients = alert_recipients()
     sent = mail.send_mail(subject, body, None, recipients) if recipients else 0
     mail.mail_admins(subject, body)
     return sent
+
+
+def send_head(verification) -> int:
+    """The nightly receipt of an intact chain, with its head: the copy outside the database."""
+    from django.conf import settings
+
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("PolicyFlow: the audit trail is intact (event no. %(seq)s)") % {
+            "seq": verification.head_seq or 0
+        }
+        body = _(
+            "The nightly verification checked %(count)s events of the audit trail: intact."
+        ) % {"count": verification.rows_checked}
+        body += "\n\n" + _head_paragraph(verification)
+    recipients = alert_recipients()
+    return mail.send_mail(subject, body, None, recipients) if recipients else 0
 
 
 @shared_task(name="audit.verify_chain", ignore_result=True)
@@ -55,4 +84,6 @@ def verify_audit_chain() -> bool:
     if not result.is_ok:
         logger.error("Audit chain verification failed: %s", result.first_problem)
         send_alert(verification)
+    else:
+        send_head(verification)
     return result.is_ok

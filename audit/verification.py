@@ -1,4 +1,5 @@
-"""Re-computing the hash chain, streaming, and naming the first row that does not hold.
+"""Re-computing the hash chain, streaming, and naming the first row that does not hold; checking
+every history row against the digest its event holds (`audit.binding`).
 
 Rows are read in id order (ids and seqs are both handed out under the chain lock, so they rise
 together). For each row: seq must follow the previous one by exactly 1 (a gap means removed
@@ -20,13 +21,14 @@ from django.db import connections
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from . import chain
+from . import binding, chain
 from .conf import setting
 from .models import GENESIS_HASH, AuditEvent, AuditVerification, Kind
 
 MAX_PROBLEMS = 100
 
-_COLUMNS = ("id", *chain.HASHED_FIELDS, "hash", "personal", "pseudonymised_at")
+_COLUMNS = ("id", *chain.HASHED_FIELDS, "hash", "personal", "pseudonymised_at", "chain_version")
+_MASK = (1 << 64) - 1
 
 
 @dataclass(frozen=True)
@@ -124,10 +126,77 @@ class _Range:
     problems: list[Problem] = field(default_factory=list)
     pseudonymised: list[tuple[int, int]] = field(default_factory=list)
     covered: set[int] = field(default_factory=set)
-    remembered_hash: str | None = None
+    # seq → hash of the rows whose seq the caller asked about (heads seen or published before).
+    remembered: dict[int, str] = field(default_factory=dict)
+    # Per audited model label: how many events name a history row, and the sum (mod 2**64) of
+    # the first 64 bits of their record digests, with pseudonymisations' rewrites applied.
+    bound: dict[str, list[int]] = field(default_factory=dict)
+    # The rows pseudonymisations rewrote: (event id, seq, label, history id, old, new digest).
+    rewrites: list[tuple] = field(default_factory=list)
 
 
-def _check_range(using, chunk_size, low, high, remember_seq, is_first_range) -> _Range:
+# How many recent rows the order check keeps (seq → hash): rows moved further than this from
+# their place are still found, as a gap and a step back, but their prev_hash is not matched.
+_ORDER_WINDOW = 4096
+_PREV_MISMATCH = "prev_hash does not match the previous row: inserted or reordered"
+
+
+class _Order:
+    """Whether seqs follow each other without gaps, reporting a disorder once.
+
+    A gap (seqs skipped) stays open until the end of the range: if a skipped seq turns up
+    later, the rows were reordered (one problem, at that row); if not, rows were removed (one
+    problem, at the row after the gap). Each row's prev_hash is matched with the hash of the row
+    whose seq precedes its own, wherever that row stands, so a swap does not make every later
+    row look out of place.
+    """
+
+    def __init__(self, add, expected_seq: int | None, prev_hash: str | None) -> None:
+        self.add = add
+        self.expected = expected_seq
+        # Rows read recently, by seq: (hash, prev_hash, id).
+        self.recent: dict[int, tuple[str, str, int]] = {}
+        if expected_seq is not None and prev_hash is not None:
+            self.recent[expected_seq - 1] = (prev_hash, "", 0)
+        # Open gaps: [first missing seq, last missing seq, id and seq of the row after them].
+        self.gaps: list[list[int]] = []
+
+    def row(self, event_id: int, seq: int, prev_hash: str, row_hash: str) -> None:
+        expected = self.expected
+        if expected is None or seq == expected:
+            self.expected = seq + 1
+        elif seq > expected:
+            self.gaps.append([expected, seq - 1, event_id, seq])
+            self.expected = seq + 1
+        elif not self._fill_gap(seq):
+            self.add(event_id, seq, f"seq {seq} out of order (expected {expected})")
+        else:
+            self.add(event_id, seq, f"seq {seq} out of order: rows reordered")
+        before = self.recent.get(seq - 1)
+        if before is not None and before[0] != prev_hash:
+            self.add(event_id, seq, _PREV_MISMATCH)
+        after = self.recent.get(seq + 1)
+        if after is not None and after[1] != row_hash:
+            self.add(after[2], seq + 1, _PREV_MISMATCH)
+        self.recent[seq] = (row_hash, prev_hash, event_id)
+        if len(self.recent) > _ORDER_WINDOW:
+            del self.recent[next(iter(self.recent))]
+
+    def _fill_gap(self, seq: int) -> bool:
+        for index, (low, high, event_id, after) in enumerate(self.gaps):
+            if low <= seq <= high:
+                pieces = [[low, seq - 1, event_id, after], [seq + 1, high, event_id, after]]
+                self.gaps[index : index + 1] = [p for p in pieces if p[0] <= p[1]]
+                return True
+        return False
+
+    def finish(self) -> None:
+        for low, high, event_id, after in self.gaps:
+            gap = f"{low}" if low == high else f"{low}–{high}"
+            self.add(event_id, after, f"seq {gap} missing before it: rows removed or reordered")
+
+
+def _check_range(using, chunk_size, low, high, remember_seqs, is_first_range) -> _Range:
     key = chain.hmac_key()
     names = chain.HASHED_FIELDS
     width = len(names)
@@ -136,6 +205,9 @@ def _check_range(using, chunk_size, low, high, remember_seq, is_first_range) -> 
     digest_index = 1 + names.index("personal_digest")
     prev_index, kind_index = 1 + names.index("prev_hash"), 1 + names.index("kind")
     changes_index = 1 + names.index("changes")
+    label_index, history_index = 1 + names.index("model_label"), 1 + names.index("history_id")
+    record_index, version_index = 1 + names.index("record_digest"), hash_index + 3
+    bound: dict[str, list[int]] = {}
     empty_digest = chain.personal_digest({}, key)
     event_hash, personal_digest, compare = (
         chain.stored_event_hash,
@@ -143,30 +215,30 @@ def _check_range(using, chunk_size, low, high, remember_seq, is_first_range) -> 
         hmac.compare_digest,
     )
     loads = json.JSONDecoder().decode
-    found = _Range()
+    found = _Range(bound=bound)
 
     def add(event_id, seq, message):
         if len(found.problems) < MAX_PROBLEMS:
             found.problems.append(Problem(event_id, seq, message))
 
-    expected_seq, prev_hash = (1, GENESIS_HASH) if is_first_range else (None, None)
+    order = _Order(add, *((1, GENESIS_HASH) if is_first_range else (None, None)))
     for row in _rows(using, chunk_size, low, high):
         found.rows += 1
         event_id, seq, row_hash = row[0], row[1], row[hash_index]
         if found.first is None:
             found.first = (event_id, seq, row[prev_index])
-        if expected_seq is not None and seq != expected_seq:
-            if seq > expected_seq:
-                gap = f"{expected_seq}" if seq == expected_seq + 1 else f"{expected_seq}–{seq - 1}"
-                add(event_id, seq, f"seq {gap} missing before it: rows removed or reordered")
-            else:
-                add(event_id, seq, f"seq {seq} out of order (expected {expected_seq})")
-        if prev_hash is not None and row[prev_index] != prev_hash:
-            add(event_id, seq, "prev_hash does not match the previous row: inserted or reordered")
+        order.row(event_id, seq, row[prev_index], row_hash)
+        version = row[version_index]
         if not compare(
-            event_hash(dict(zip(names, row[1 : width + 1], strict=True)), key), row_hash
+            event_hash(dict(zip(names, row[1 : width + 1], strict=True)), key, version), row_hash
         ):
             add(event_id, seq, "hash does not match its content: the row was altered")
+        if row[history_index] is not None:
+            sums = bound.get(row[label_index])
+            if sums is None:
+                sums = bound[row[label_index]] = [0, 0]
+            sums[0] += 1
+            sums[1] = (sums[1] + int(row[record_index][:16] or "0", 16)) & _MASK
         if row[pseudonymised_index] is None:
             personal = row[personal_index]
             if personal in _EMPTY_JSON:
@@ -180,21 +252,112 @@ def _check_range(using, chunk_size, low, high, remember_seq, is_first_range) -> 
             found.pseudonymised.append((event_id, seq))
         if row[kind_index] == Kind.PERSON_PSEUDONYMISED:
             found.covered.update((row[changes_index] or {}).get("events", []))
-        if seq == remember_seq:
-            found.remembered_hash = row_hash
-        expected_seq = seq + 1 if expected_seq is None else max(seq, expected_seq) + 1
-        prev_hash = row_hash
+            for label, history_id, old, new in (row[changes_index] or {}).get("rows", []):
+                found.rewrites.append((event_id, seq, label, history_id, old, new))
+        if seq in remember_seqs:
+            found.remembered[seq] = row_hash
         found.last = (event_id, seq, row_hash)
+    order.finish()
+    found.problems.sort(key=lambda p: (p.event_id is None, p.event_id or 0))
     return found
 
 
-def _check_range_in_worker(args) -> _Range:
+def _check_table(using, chunk_size, label) -> tuple[str, int, int]:
+    """(label, rows, sum of the first 64 bits of their digests) of one history table."""
+    model = binding.history_models()[label]
+    count = total = 0
+    for _history_id, digest in binding.table_digests(model, using, chunk_size):
+        count += 1
+        total = (total + int.from_bytes(digest[:8], "big")) & _MASK
+    return label, count, total
+
+
+def _work_in_worker(task):
     from django.db import connections as worker_connections
 
+    kind, args = task
     try:
-        return _check_range(*args)
+        return _check_range(*args) if kind == "range" else _check_table(*args)
     finally:
         worker_connections.close_all()
+
+
+def _compare_history(using, chunk_size, ranges, tables) -> list[Problem]:
+    """Every history row has its event and every event's row is there, unchanged: per table,
+    the events' digests (with pseudonymisations' rewrites) must add up to the rows' digests.
+    Only a table where they do not is read again, row by row, to name what differs."""
+    expected: dict[str, list[int]] = {}
+    for found in ranges:
+        for label, (count, total) in found.bound.items():
+            sums = expected.setdefault(label, [0, 0])
+            sums[0] += count
+            sums[1] = (sums[1] + total) & _MASK
+    rewrites = sorted((r for found in ranges for r in found.rewrites), key=lambda r: r[0])
+    for _event_id, _seq, label, _history_id, old, new in rewrites:
+        sums = expected.setdefault(label, [0, 0])
+        sums[1] = (sums[1] - int(old[:16] or "0", 16) + int(new[:16] or "0", 16)) & _MASK
+    problems = []
+    seen = set()
+    for label, count, total in tables:
+        seen.add(label)
+        if expected.get(label, [0, 0]) != [count, total]:
+            problems += _locate(using, chunk_size, label, rewrites)
+    for label in sorted(set(expected) - seen):
+        problems.append(
+            Problem(None, None, f"events name history rows of {label}, which has no history table")
+        )
+    return problems
+
+
+def _locate(using, chunk_size, label, rewrites) -> list[Problem]:
+    model = binding.history_models()[label]
+    table = model._meta.db_table
+    events = (
+        AuditEvent.objects.using(using)
+        .filter(model_label=label, history_id__isnull=False)
+        .values_list("history_id", "record_digest", "id", "seq")
+    )
+    expected = {row[0]: row[1:] for row in events.iterator(chunk_size=chunk_size)}
+    problems = []
+    for event_id, seq, rewritten_label, history_id, old, new in rewrites:
+        if rewritten_label != label:
+            continue
+        current = expected.get(history_id)
+        if current is None or current[0] != old:
+            problems.append(
+                Problem(
+                    event_id,
+                    seq,
+                    f"rewrote history row {table} #{history_id}, which had already been altered",
+                )
+            )
+        expected[history_id] = (new, event_id, seq)
+    for history_id, digest in binding.table_digests(model, using, chunk_size):
+        entry = expected.pop(history_id, None)
+        if entry is None:
+            problems.append(
+                Problem(
+                    None,
+                    None,
+                    f"history row {table} #{history_id} has no audit event: added behind the "
+                    "application's back",
+                )
+            )
+        elif not hmac.compare_digest(entry[0], digest.hex()):
+            problems.append(
+                Problem(
+                    entry[1],
+                    entry[2],
+                    f"its history row ({table} #{history_id}) does not match its digest: altered",
+                )
+            )
+        if len(problems) >= MAX_PROBLEMS:
+            return problems
+    for history_id, (_digest, event_id, seq) in sorted(expected.items()):
+        problems.append(
+            Problem(event_id, seq, f"its history row ({table} #{history_id}) is gone: deleted")
+        )
+    return problems[:MAX_PROBLEMS]
 
 
 def _split(using: str, jobs: int) -> list[tuple[int, int]]:
@@ -207,35 +370,66 @@ def _split(using: str, jobs: int) -> list[tuple[int, int]]:
     return [(edges[i], edges[i + 1] - 1) for i in range(jobs) if edges[i] <= edges[i + 1] - 1]
 
 
-def verify_chain(*, using: str = "default", chunk_size: int | None = None, jobs: int = 1) -> Result:
+def published_head(seq: int | None, hash_: str | None) -> str:
+    """The chain head as it is published outside the database (`SEQ:HASH`), for
+    `verify_audit --expect-head`."""
+    return f"{seq}:{hash_}" if seq else ""
+
+
+def parse_head(text: str) -> tuple[int, str]:
+    """`SEQ:HASH` (as `published_head` writes it) → (seq, hash); ValueError when malformed."""
+    seq, sep, hash_ = text.strip().partition(":")
+    hash_ = hash_.strip().lower()
+    if not sep or not seq.strip().isdigit() or int(seq) < 1 or len(hash_) != 64:
+        raise ValueError(f"not a published chain head (SEQ:HASH): {text!r}")
+    int(hash_, 16)  # hex only
+    return int(seq), hash_
+
+
+def verify_chain(
+    *,
+    using: str = "default",
+    chunk_size: int | None = None,
+    jobs: int = 1,
+    expect_heads: list[tuple[int, str]] = (),
+) -> Result:
     """Verify the whole chain. ``jobs`` > 1 checks id ranges in parallel processes (each with its
     own connection, so only outside a transaction: inside one the others could not see its rows).
+
+    ``expect_heads``: heads published outside the database earlier (seq, hash); each must still
+    be in the chain, unchanged. Only they catch a trail wiped or shortened together with its
+    stored verifications (the database's own memory of its head).
     """
     started = time.monotonic()
     result = Result(started_at=timezone.now())
     chunk_size = chunk_size or setting("AUDIT_VERIFY_CHUNK_SIZE")
     last = _last_verified_head(using)
-    remember_seq = last[0] if last else None
+    remember_seq = frozenset(([last[0]] if last else []) + [seq for seq, _hash in expect_heads])
     connection = connections[using]
     if jobs > 1 and (connection.in_atomic_block or connection.vendor != "postgresql"):
         jobs = 1
+    labels = sorted(binding.history_models())
     if jobs == 1:
         ranges = [_check_range(using, chunk_size, None, None, remember_seq, True)]
+        tables = [_check_table(using, chunk_size, label) for label in labels]
     else:
         splits = _split(using, jobs)
         tasks = [
-            (using, chunk_size, low, high, remember_seq, i == 0)
+            ("range", (using, chunk_size, low, high, remember_seq, i == 0))
             for i, (low, high) in enumerate(splits)
         ]
+        # The history tables after the ranges: each worker takes the next task when it is done.
+        tasks += [("table", (using, chunk_size, label)) for label in labels]
         connections.close_all()  # forked workers must not share the parent's connection
-        with multiprocessing.get_context("fork").Pool(len(tasks) or 1) as pool:
-            ranges = pool.map(_check_range_in_worker, tasks)
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            done = pool.map(_work_in_worker, tasks, chunksize=1)
+        ranges, tables = done[: len(splits)], done[len(splits) :]
 
     problems: list[Problem] = []
     previous = None
     covered: set[int] = set()
     pseudonymised: list[tuple[int, int]] = []
-    remembered = None
+    remembered: dict[int, str] = {}
     for found in ranges:
         if found.first is None:
             continue
@@ -253,18 +447,21 @@ def verify_chain(*, using: str = "default", chunk_size: int | None = None, jobs:
         problems += found.problems
         covered |= found.covered
         pseudonymised += found.pseudonymised
-        remembered = remembered or found.remembered_hash
+        remembered.update(found.remembered)
         result.rows_checked += found.rows
         result.head_id, result.head_seq, result.head_hash = found.last
         previous = found
+    problems += _compare_history(using, chunk_size, ranges, tables)
     for event_id, seq in pseudonymised:
         if event_id not in covered:
             problems.append(
                 Problem(event_id, seq, "pseudonymised without a pseudonymisation event")
             )
     problems.sort(key=lambda p: (p.event_id is None, p.event_id or 0))
-    if last is not None and remembered != last[1]:
-        problems.append(
+    # The heads first: a trail cut short names its missing end before the rows it left behind.
+    heads: list[Problem] = []
+    if last is not None and remembered.get(last[0]) != last[1]:
+        heads.append(
             Problem(
                 None,
                 None,
@@ -272,14 +469,33 @@ def verify_chain(*, using: str = "default", chunk_size: int | None = None, jobs:
                 "removed from the end",
             )
         )
-    # Without its trigger a table can be changed unseen (history rows carry no hashes): that
+    for seq, hash_ in expect_heads:
+        if seq not in remembered:
+            heads.append(
+                Problem(
+                    None,
+                    None,
+                    f"the published head {published_head(seq, hash_)} is not in the chain "
+                    f"(it has {result.rows_checked} events): the record was wiped or shortened",
+                )
+            )
+        elif not hmac.compare_digest(remembered[seq], hash_):
+            heads.append(
+                Problem(
+                    None,
+                    None,
+                    f"event seq {seq} does not have the published head's hash "
+                    f"({published_head(seq, hash_)}): the record was rewritten",
+                )
+            )
+    # Without its trigger a table can be changed (the chain then tells, but only afterwards): that
     # fails the verification too, so that it is stored and alerted like a broken chain.
     # First: a chain with many problems must not crowd them out of the kept list.
     missing_triggers = [
         Problem(None, None, f"append-only trigger {missing} is not installed or disabled")
         for missing in triggers_missing(using)
     ]
-    result.problems = (missing_triggers + problems)[:MAX_PROBLEMS]
+    result.problems = (missing_triggers + heads + problems)[:MAX_PROBLEMS]
     result.finished_at = timezone.now()
     result.seconds = time.monotonic() - started
     return result

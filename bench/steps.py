@@ -26,7 +26,7 @@ from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from audit import chain
+from audit import binding, chain
 from audit.models import AuditEvent, Kind
 from audit.services import chain_head, lock_chain
 from notifications.models import DeliveryStatus, Event, Notification
@@ -237,6 +237,7 @@ class Baseline:
                 summary="Benchmark baseline",
                 personal={},
                 personal_digest=chain.personal_digest({}),
+                record_digest=binding.digest_of_record(record),
                 prev_hash=prev,
             )
             event.hash = chain.event_hash(

@@ -1,5 +1,6 @@
 """Shared fixtures: roles, users and the Kronoberg municipalities on the real PostgreSQL."""
 
+import pgtrigger
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import get_resolver
@@ -16,6 +17,32 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Seed the test database once per session: loading 290 municipalities per test is slow."""
     with django_db_blocker.unblock():
         seed(demo=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_truncate_triggers():
+    """Transactional tests empty the database after themselves with `flush` (TRUNCATE), which
+    the record's tables refuse (`audit.models.no_truncate`): lift those triggers for the flush's
+    statements only, as the test runner's own business. Nothing else in a test truncates them."""
+    from django.db import connection
+
+    from audit.models import NO_TRUNCATE_TRIGGER
+
+    uris = [
+        f"{model._meta.label}:{trigger.name}"
+        for model, trigger in pgtrigger.registered()
+        if trigger.name == NO_TRUNCATE_TRIGGER
+    ]
+    operations = type(connection.ops)
+    execute_sql_flush = operations.execute_sql_flush
+
+    def flush_ignoring_truncate_triggers(self, sql_list):
+        with pgtrigger.ignore(*uris):
+            return execute_sql_flush(self, sql_list)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(operations, "execute_sql_flush", flush_ignoring_truncate_triggers)
+        yield
 
 
 @pytest.fixture

@@ -34,6 +34,31 @@ def refused(sql: str) -> bool:
     return False
 
 
+def count(table: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 (fixed names)
+        return cursor.fetchone()[0]
+
+
+def test_the_record_cannot_be_truncated(vaxjo_story):
+    """TRUNCATE fires no row trigger: a statement-level one refuses it on every record table,
+    empty or not, so neither the chain nor a history table can be wiped and restarted."""
+    from django.core.management import call_command
+
+    call_command("verify_audit", stdout=__import__("io").StringIO())
+    tables = ["audit_auditevent", "audit_auditverification"]
+    tables += [table for table, _pk in history_tables()]
+    before = {table: count(table) for table in tables}
+    with connection.cursor() as cursor:
+        # The test's own transaction holds deferred foreign-key checks, which PostgreSQL would
+        # name instead of the trigger.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    for table in tables:
+        assert refused(f"TRUNCATE {table} CASCADE"), table
+    assert {table: count(table) for table in tables} == before
+    assert before["audit_auditevent"] > 0 and before["workflows_historicalpolicydraft"] > 0
+
+
 def test_every_history_table_is_protected(vaxjo_story):
     tables = history_tables()
     names = {table for table, _pk in tables}

@@ -94,7 +94,12 @@ def test_archive_export_checksums_verify_and_hold_every_event(vaxjo_story, steer
         AuditEvent.objects.order_by("id").values_list("id", flat=True)
     )
     head = AuditEvent.objects.order_by("-seq").first()
-    assert manifest["chain_head"] == {"seq": head.seq, "id": head.id, "hash": head.hash}
+    assert manifest["chain_head"] == {
+        "seq": head.seq,
+        "id": head.id,
+        "hash": head.hash,
+        "published": f"{head.seq}:{head.hash}",
+    }
     assert manifest["last_verification"]["is_ok"] is True
     # The archive holds what is needed to re-check each event's hash with the key.
     from audit import chain

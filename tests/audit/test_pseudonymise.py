@@ -89,6 +89,30 @@ def test_pseudonymising_keeps_the_chain_verifiable(vaxjo_story, admin_user):
     assert "intact" in out.getvalue()
 
 
+def test_history_rows_rewritten_by_a_pseudonymisation_stay_bound(vaxjo_story, admin_user):
+    """The pseudonymisation event lists each history row it rewrote with its new digest: the
+    rewrite verifies, a later change to such a row does not."""
+    import pgtrigger
+
+    result = pseudonymise(vaxjo_story, admin_user)
+    rows = result.event.changes["rows"]
+    contact_rows = [r for r in rows if r[0] == "municipalities.contact"]
+    assert contact_rows and all(len(r[3]) == 64 and r[2] != r[3] for r in rows)
+    assert verify_chain().is_ok
+
+    history_id = contact_rows[0][1]
+    with (
+        pgtrigger.ignore("municipalities.HistoricalContact:append_only"),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "UPDATE municipalities_historicalcontact SET title = 'Forged' WHERE history_id = %s",
+            [history_id],
+        )
+    problem = verify_chain().first_problem
+    assert f"municipalities_historicalcontact #{history_id}" in problem and "altered" in problem
+
+
 def test_the_record_still_reads_with_the_pseudonym(vaxjo_story, admin_user):
     pseudonymise(vaxjo_story, admin_user)
     answer = AuditEvent.objects.filter(

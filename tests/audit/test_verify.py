@@ -2,6 +2,7 @@
 reordered; the nightly task records each run and alerts on failure."""
 
 import io
+import re
 
 import pgtrigger
 import pytest
@@ -11,6 +12,7 @@ from django.db import connection
 
 from audit.models import AuditEvent, AuditVerification, Kind
 from audit.selectors import chain_status
+from audit.services import lock_chain
 from audit.tasks import verify_audit_chain
 from audit.verification import verify_chain
 
@@ -101,11 +103,12 @@ def test_an_inserted_forged_row_is_named(vaxjo_story):
         """INSERT INTO audit_auditevent (seq, occurred_at, kind, actor_kind, actor_user_id,
         actor_label, model_label, object_id, history_id, process_id, municipality_id,
         municipality_name, county_code, stage, summary, reason, changes, personal,
-        personal_digest, pseudonymised_at, prev_hash, hash)
+        personal_digest, pseudonymised_at, prev_hash, hash, record_digest, chain_version)
         SELECT (SELECT max(seq) + 1 FROM audit_auditevent), occurred_at, kind, actor_kind,
         actor_user_id, actor_label, model_label, object_id, history_id, process_id,
         municipality_id, municipality_name, county_code, stage, summary, reason, changes,
-        personal, personal_digest, pseudonymised_at, prev_hash, hash
+        personal, personal_digest, pseudonymised_at, prev_hash, hash, record_digest,
+        chain_version
         FROM audit_auditevent WHERE id = %s""",
         [decision.pk],
     )
@@ -133,7 +136,8 @@ def test_a_pseudonymised_mark_without_a_pseudonymisation_is_detected(vaxjo_story
 def test_nightly_verification_alerts_the_steering_group_when_broken(vaxjo_story, steering):
     mail.outbox.clear()  # the story's own email
     assert verify_audit_chain() is True
-    assert mail.outbox == []
+    assert all("is intact" in m.subject for m in mail.outbox)  # the nightly receipt only
+    mail.outbox.clear()
     decision = story_event(vaxjo_story, Kind.DECISION_RECORDED)
     tamper("UPDATE audit_auditevent SET reason = '' WHERE id = %s", [decision.pk])
     assert verify_audit_chain() is False
@@ -174,3 +178,221 @@ def test_a_missing_append_only_trigger_fails_the_nightly_verification_and_alerts
     alert = next(m for m in mail.outbox if steering.email in m.to)
     assert "append-only trigger" in alert.body
     assert verify_audit_chain() is True  # installed again
+
+
+def test_a_swap_of_two_rows_is_reported_once_and_the_rest_still_checked(vaxjo_story):
+    first = story_event(vaxjo_story, Kind.DRAFT_WRITTEN)
+    second = AuditEvent.objects.filter(id__gt=first.pk).order_by("id").first()
+    # The two rows trade places in id order, each with its own (intact) content.
+    tamper("UPDATE audit_auditevent SET id = -1 WHERE id = %s", [first.pk])
+    tamper("UPDATE audit_auditevent SET id = %s WHERE id = %s", [first.pk, second.pk])
+    tamper("UPDATE audit_auditevent SET id = %s WHERE id = -1", [second.pk])
+    decision = story_event(vaxjo_story, Kind.DECISION_RECORDED)
+    tamper("UPDATE audit_auditevent SET summary = %s WHERE id = %s", ["Rejected", decision.pk])
+
+    result = verify_chain()
+
+    assert [(p.event_id, p.seq) for p in result.problems] == [
+        (second.pk, first.seq),
+        (decision.pk, decision.seq),
+    ]
+    assert "out of order: rows reordered" in str(result.problems[0])
+    assert "altered" in str(result.problems[1])
+
+
+def published_head_in(message) -> str:
+    """The `SEQ:HASH` the nightly email publishes, as a reader would copy it."""
+    match = re.search(r"--expect-head (\d+:[0-9a-f]{64})", message.body)
+    assert match, message.body
+    return match.group(1)
+
+
+def test_the_nightly_email_publishes_the_head_and_a_wiped_record_fails_against_it(
+    vaxjo_story, steering
+):
+    mail.outbox.clear()
+    assert verify_audit_chain() is True
+    receipt = next(m for m in mail.outbox if steering.email in m.to)
+    head = AuditEvent.objects.order_by("-seq").first()
+    assert published_head_in(receipt) == f"{head.seq}:{head.hash}"
+    assert run_command_with("--expect-head", f"{head.seq}:{head.hash}")
+
+    # Someone able to lift every trigger empties the trail, its verifications and the history
+    # tables (a history row left without its event would be named): from inside the database
+    # nothing is left to compare with, and a restarted chain verifies on its own.
+    from audit.binding import history_models
+
+    tables = ["audit_auditverification", "audit_auditevent"]
+    tables += [model._meta.db_table for model in history_models().values()]
+    with pgtrigger.ignore(), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
+    assert "Checked 0 events" in run_command()
+    lock_chain()  # as a new transaction of the running app would: the head is read again
+
+    message = broken_with("--expect-head", published_head_in(receipt))
+    assert "not in the chain" in message and "wiped or shortened" in message
+
+    # The chain starts again at seq 1 and grows past the published seq: a different hash there.
+    from municipalities.models import Municipality
+    from workflows import services
+
+    others = Municipality.objects.exclude(pk=vaxjo_story.process.municipality_id).order_by("pk")
+    for municipality in others:
+        if AuditEvent.objects.count() >= head.seq:
+            break
+        services.start_process(municipality=municipality, user=vaxjo_story.leader)
+    message = broken_with("--expect-head", published_head_in(receipt))
+    assert f"event seq {head.seq} does not have the published head's hash" in message
+
+
+def test_a_malformed_published_head_is_refused():
+    with pytest.raises(CommandError, match="SEQ:HASH"):
+        call_command("verify_audit", "--expect-head", "12:abc", stdout=io.StringIO())
+
+
+def run_command_with(*args) -> str:
+    out = io.StringIO()
+    call_command("verify_audit", *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def broken_with(*args) -> str:
+    with pytest.raises(CommandError) as error:
+        call_command("verify_audit", *args, stdout=io.StringIO(), stderr=io.StringIO())
+    return str(error.value)
+
+
+HISTORY_UNLOCKED = ("workflows.HistoricalApprovalAnswer:append_only",)
+
+
+def tamper_history(sql: str, params=()) -> None:
+    """Change a history table behind the application's back, its trigger lifted."""
+    with pgtrigger.ignore(*HISTORY_UNLOCKED), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def approval_event(story):
+    """The event of the answer that approved the second draft, and its history row's id."""
+    event = (
+        AuditEvent.objects.filter(process_id=story.process.pk, kind=Kind.ANSWER_RECEIVED)
+        .order_by("-id")
+        .first()
+    )
+    return event, event.history_id
+
+
+def test_an_altered_history_row_is_named_at_its_event(vaxjo_story):
+    """An approval turned into "changes requested" in the history table: the event's hash
+    covers the row's digest, so the change shows, at the event that recorded it."""
+    event, history_id = approval_event(vaxjo_story)
+    tamper_history(
+        "UPDATE workflows_historicalapprovalanswer SET answer = 'changes_requested' "
+        "WHERE history_id = %s",
+        [history_id],
+    )
+    message = broken()
+    assert f"event id {event.pk} (seq {event.seq})" in message
+    assert f"workflows_historicalapprovalanswer #{history_id}" in message and "altered" in message
+
+
+def test_a_deleted_history_row_is_named_at_its_event(vaxjo_story):
+    event, history_id = approval_event(vaxjo_story)
+    tamper_history(
+        "DELETE FROM workflows_historicalapprovalanswer WHERE history_id = %s", [history_id]
+    )
+    result = verify_chain()
+    assert result.first_bad_id == event.pk and "is gone: deleted" in result.first_problem
+
+
+def test_a_history_row_without_its_event_is_named(vaxjo_story):
+    """A forged history row (a second approval, copied from the real one) has no event."""
+    from workflows.models import ApprovalAnswer
+
+    _event, history_id = approval_event(vaxjo_story)
+    columns = [f.column for f in ApprovalAnswer.history.model._meta.concrete_fields]
+    copied = ", ".join(
+        "(SELECT max(history_id) + 1 FROM workflows_historicalapprovalanswer)"
+        if column == "history_id"
+        else column
+        for column in columns
+    )
+    with connection.cursor() as cursor:  # INSERT needs no trigger lifted
+        cursor.execute(
+            f"INSERT INTO workflows_historicalapprovalanswer ({', '.join(columns)}) "  # noqa: S608
+            f"SELECT {copied} FROM workflows_historicalapprovalanswer WHERE history_id = %s",
+            [history_id],
+        )
+    forged = ApprovalAnswer.history.order_by("-history_id").first().history_id
+    message = broken()
+    assert f"workflows_historicalapprovalanswer #{forged} has no audit event" in message
+
+
+def test_history_rows_are_read_in_bulk_once_per_table(vaxjo_story):
+    """Each history table is read in one statement, whatever the number of events."""
+    from django.test.utils import CaptureQueriesContext
+
+    from audit.binding import history_models
+
+    with CaptureQueriesContext(connection) as queries:
+        assert verify_chain().is_ok
+    for model in history_models().values():
+        table = model._meta.db_table
+        reads = [q for q in queries.captured_queries if f'FROM "{table}"' in q["sql"]]
+        assert len(reads) == 1, (table, reads)
+
+
+def test_a_removed_many_to_many_history_row_is_named_at_its_parents_event(vaxjo_story):
+    """The approvers recorded with a process version belong to that version's digest."""
+    from django.apps import apps
+
+    m2m = apps.get_model("workflows", "HistoricalPolicyProcess_approvers")
+    table = m2m._meta.db_table
+    link = m2m.objects.order_by("-m2m_history_id").first()
+    event = AuditEvent.objects.get(
+        model_label="workflows.policyprocess", history_id=link.history_id
+    )
+    with pgtrigger.ignore(f"{m2m._meta.label}:append_only"), connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE m2m_history_id = %s",  # noqa: S608
+            [link.m2m_history_id],
+        )
+    result = verify_chain()
+    assert result.first_bad_id == event.pk and "does not match its digest" in result.first_problem
+
+
+def test_events_recorded_before_digests_keep_their_hashes_and_bind_their_rows(vaxjo_story):
+    """A trail written before record digests existed (hash version 1): the migration keeps
+    every hash as it was, fills in the digests, and from then on a changed row shows."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+
+    from audit import chain
+
+    prev = "0" * 64
+    for event in AuditEvent.objects.order_by("seq"):
+        values = {name: getattr(event, name) for name in chain.HASHED_FIELDS_V1}
+        values["prev_hash"] = prev
+        prev = chain.event_hash(values, version=1)
+        tamper(
+            "UPDATE audit_auditevent SET record_digest = '', chain_version = 1, prev_hash = %s, "
+            "hash = %s WHERE id = %s",
+            [values["prev_hash"], prev, event.pk],
+        )
+    assert not verify_chain().is_ok  # no digests yet: every history row seems unbound
+
+    migration = importlib.import_module("audit.migrations.0004_history_row_digests")
+    migration.bind_existing_rows(apps, SimpleNamespace(connection=connection))
+
+    result = verify_chain()
+    assert result.is_ok, result.first_problem
+    assert result.head_hash == prev  # the hashes already published still hold
+    event, history_id = approval_event(vaxjo_story)
+    tamper_history(
+        "UPDATE workflows_historicalapprovalanswer SET answer = 'changes_requested' "
+        "WHERE history_id = %s",
+        [history_id],
+    )
+    assert verify_chain().first_bad_id == event.pk

@@ -48,16 +48,19 @@ class Table:
             return ""
         return _REQUIRED
 
-    def add(self, row: dict) -> None:
-        values = []
+    def add(self, row: dict) -> dict:
+        """Queue ``row`` (by attname); return its values with the defaults filled in."""
+        values, full = [], {}
         for attname, default, is_json in zip(
             self.attnames, self.defaults, self.is_json, strict=True
         ):
             value = row.get(attname, default)
             if value is _REQUIRED:
                 raise KeyError(f"{self.name}.{attname} has no value and no default")
+            full[attname] = value
             values.append(Jsonb(value) if is_json and value is not None else value)
         self.rows.append(tuple(values))
+        return full
 
     def flush(self, cursor) -> int:
         if not self.rows:
@@ -202,6 +205,7 @@ class EventChain:
             "personal_digest": (
                 chain.personal_digest(personal, self.key) if personal else self.empty_digest
             ),
+            "record_digest": values.get("record_digest", ""),
             "prev_hash": self.prev_hash,
             "pseudonymised_at": None,
         }

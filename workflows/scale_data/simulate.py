@@ -17,6 +17,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from viewflow.workflow.models import Process, Task
 
+from audit import binding
 from audit.models import ActorKind, AuditEvent, Kind
 from municipalities.models import Contact, County, Municipality
 from notifications.models import DeliveryStatus, Event, Notification
@@ -188,7 +189,7 @@ class World:
         history_model = self.history_models[model]
         history_id = self.ids.take(history_model)
         snapshot = dict(row)
-        self.sink[history_model].add(
+        written = self.sink[history_model].add(
             {
                 **snapshot,
                 "history_id": history_id,
@@ -198,18 +199,24 @@ class World:
                 "history_user_id": actor.user_id if actor.kind == ActorKind.USER else None,
             }
         )
+        children: dict[str, list[dict]] = {}
         if m2m is not None:
             m2m_model, own_key = self.m2m_history[model]
+            children[m2m_model._meta.db_table] = linked = []
             for through in m2m:
-                self.sink[m2m_model].add(
-                    {
-                        "m2m_history_id": self.ids.take(m2m_model),
-                        "id": through["id"],
-                        "contact_id": through["contact_id"],
-                        "history_id": history_id,
-                        own_key: through[own_key],
-                    }
+                linked.append(
+                    self.sink[m2m_model].add(
+                        {
+                            "m2m_history_id": self.ids.take(m2m_model),
+                            "id": through["id"],
+                            "contact_id": through["contact_id"],
+                            "history_id": history_id,
+                            own_key: through[own_key],
+                        }
+                    )
                 )
+        # What the audit app binds to the event (`audit.binding`), from the values written.
+        record_digest = binding.digest_of_values(history_model, written, children, self.chain.key)
         public, personal_changes = self.tracked[model].changes(previous, row)
         if extra_changes:
             public.update(extra_changes)
@@ -243,6 +250,7 @@ class World:
                 "reason": reason if event_reason is None else event_reason,
                 "changes": public,
                 "personal": personal,
+                "record_digest": record_digest,
             }
         )
         self.emitted += 1
