@@ -224,3 +224,16 @@ def last_seen_draft(*, link):
         .first()
     )
     return seen.draft if seen else None
+
+
+def link_receipt(*, answer_pk) -> ApprovalAnswer | None:
+    """The answer a contact just sent through a task link, for the receipt page."""
+    if not isinstance(answer_pk, int):
+        return None
+    return (
+        ApprovalAnswer.objects.select_related(
+            "contact", "draft", "via_link__process__lead", "process__lead"
+        )
+        .filter(pk=answer_pk, via_link__isnull=False)
+        .first()
+    )

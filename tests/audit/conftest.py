@@ -28,7 +28,7 @@ def answer_through_link(url: str, answer: str, comment: str = "") -> None:
     client = Client()
     assert client.get(link_path(url)).status_code == 302
     response = client.post("/l/", {"answer": answer, "comment": comment})
-    assert response.status_code == 200, response.content.decode()[:500]
+    assert response.status_code == 303, response.content.decode()[:500]
 
 
 @dataclass

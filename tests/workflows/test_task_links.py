@@ -148,7 +148,7 @@ def test_contact_requests_changes_then_approves_through_links_end_to_end(
     response = contact.post(
         "/l/", {"answer": "changes_requested", "comment": "Lägg till IOP-avsnittet."}
     )
-    assert response.status_code == 200
+    assert response.status_code == 303 and response.url == reverse("workflows:link_receipt")
     assert ApprovalAnswer.objects.get().via_link is not None
     process.refresh_from_db()
     assert process.stage == Stage.DRAFTING
@@ -169,7 +169,7 @@ def test_contact_requests_changes_then_approves_through_links_end_to_end(
     page = second.get("/l/").content.decode()
     assert "<ins>" in page and "IOP" in page  # what changed since v1, which the contact saw
     response = second.post("/l/", {"answer": "approved"})
-    assert response.status_code == 200
+    assert response.status_code == 303
     process.refresh_from_db()
     assert process.stage == Stage.AWAITING_DECISION
     assert open_task(process, "decision")
@@ -218,7 +218,7 @@ def test_link_cannot_be_reused_after_a_successful_answer(started):
     client = opened_client(issued.url)
     assert (
         client.post("/l/", {"answer": "changes_requested", "comment": "Mer text"}).status_code
-        == 200
+        == 303
     )
     before = state()
     assert Client().get(link_path(issued.url)).status_code == 410
@@ -320,7 +320,7 @@ def test_link_pages_are_valid_html_with_labelled_form_fields(started):
         client.get("/l/"),
         client.post("/l/", {"answer": "changes_requested"}),
         Client().get("/l/open/?t=unknown-token"),
-        client.post("/l/", {"answer": "approved"}),
+        client.post("/l/", {"answer": "approved"}, follow=True),
     ]
     for response in pages:
         html = response.content.decode()
@@ -365,8 +365,89 @@ def test_twenty_simultaneous_approvals_on_one_link_complete_once(seeded, leader,
         t.start()
     for t in threads:
         t.join()
-    assert sorted(statuses) == [200] + [410] * 19
+    assert sorted(statuses) == [303] + [410] * 19
     assert ApprovalAnswer.objects.filter(process=process).count() == 1
     assert open_task(process, "decision")
     assert PolicyDraft.objects.filter(process=process).count() == 1
     assert SESSION_KEY
+
+
+# --- Losing the race keeps the typed comment (#12.10) ------------------------------------------
+
+
+LONG_COMMENT = "Stryk stycket om <reserverad> upphandling & lägg till IOP.\nAndra raden."
+
+
+def shows_comment_back(response) -> bool:
+    document = html5lib.parse(response.content.decode(), namespaceHTMLElements=False)
+    area = document.find(".//textarea[@id='unsaved-comment']")
+    return area is not None and area.text == LONG_COMMENT
+
+
+@pytest.mark.parametrize("race", ["replaced", "revoked", "answered_another_way"])
+def test_a_contact_who_loses_the_race_gets_the_typed_comment_back(
+    started, leader, leader_client, race
+):
+    contact = started.approvers.get()
+    issued = issue_fresh(started, contact, leader)
+    client = opened_client(issued.url)
+    client.get("/l/")  # the form is on the screen while the contact types
+    if race == "replaced":
+        issue_fresh(started, contact, leader)
+    elif race == "revoked":
+        task_links.revoke_link(link=issued.link, user=leader, reason="Fel mottagare")
+    else:
+        leader_client.post(
+            reverse("workflows:record_answer", args=[started.pk]),
+            {"contact": contact.pk, "answer": "approved"},
+        )
+    before = state()
+    response = client.post("/l/", {"answer": "changes_requested", "comment": LONG_COMMENT})
+    assert response.status_code == 410
+    page = response.content.decode()
+    assert "Din kommentar har inte sparats" in page
+    assert shows_comment_back(response)
+    # How to reach the project leader, with the text in hand.
+    assert f'href="mailto:{leader.email}"' in page
+    assert state() == before
+    assert not ApprovalAnswer.objects.filter(comment=LONG_COMMENT).exists()
+
+
+def test_a_comment_posted_after_the_session_ended_is_shown_back(started):
+    response = Client().post("/l/", {"answer": "changes_requested", "comment": LONG_COMMENT})
+    assert response.status_code == 400
+    assert shows_comment_back(response)
+
+
+# --- The thank-you page: POST-redirect-GET (#12.11) --------------------------------------------
+
+
+def test_refreshing_the_thank_you_page_sends_nothing_again_and_back_shows_it_too(started):
+    issued = issue_fresh(started, started.approvers.get(), started.lead)
+    client = opened_client(issued.url)
+    response = client.post("/l/", {"answer": "changes_requested", "comment": "Mer om IOP"})
+    assert response.status_code == 303
+    receipt = client.get(response.url)
+    assert receipt.status_code == 200
+    assert "Tack, vi har fått ditt svar" in receipt.content.decode()
+    assert "no-store" in receipt["Cache-Control"]
+    before = state()
+    # Refresh: the browser repeats the GET, not the POST.
+    again = client.get(response.url)
+    assert again.status_code == 200 and "Tack, vi har fått ditt svar" in again.content.decode()
+    # Back: the answer page leads to the receipt, not to "Länken kan inte användas".
+    back = client.get("/l/", follow=True)
+    assert back.status_code == 200
+    assert "Tack, vi har fått ditt svar" in back.content.decode()
+    assert "Länken kan inte användas" not in back.content.decode()
+    assert state() == before
+    assert ApprovalAnswer.objects.filter(process=started).count() == 1
+
+
+def test_the_thank_you_page_is_only_for_the_browser_that_answered(started):
+    issued = issue_fresh(started, started.approvers.get(), started.lead)
+    client = opened_client(issued.url)
+    url = client.post("/l/", {"answer": "approved"}).url
+    stranger = Client().get(url)
+    assert stranger.status_code == 400
+    assert "Tack, vi har fått ditt svar" not in stranger.content.decode()
