@@ -92,7 +92,7 @@ def _posted_comment(request) -> str:
 def link_open(request):
     """The emailed URL: check the link, remember it in the session, drop the token from the URL."""
     try:
-        link = task_links.open_link(token=request.GET.get("t", ""))
+        link = task_links.fetch_link(token=request.GET.get("t", ""))
     except task_links.DeadLink as error:
         return _dead_link_page(request, error)
     request.session[SESSION_KEY] = link.token_hash
@@ -122,6 +122,8 @@ class LinkAnswerView(View):
             return super().dispatch(request, *args, **kwargs)
 
     def get(self, request):
+        # Shown in the session that followed the emailed link: this is the contact opening it.
+        task_links.link_shown(link=self.link)
         return self._render(forms.AnswerForm())
 
     def post(self, request):

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
 
+from audit.models import AuditEvent, Kind
 from tests.factories import ContactFactory
 from workflows import services, task_links
 from workflows.link_views import DEAD_LINK_MESSAGES, NO_SESSION, SESSION_KEY
@@ -140,7 +141,7 @@ def test_contact_requests_changes_then_approves_through_links_end_to_end(
     assert page.status_code == 200 and "no-store" in page["Cache-Control"]
     assert page["Referrer-Policy"] == "same-origin"
     assert "Växjö" in page.content.decode()
-    # GET changed no workflow state (only "first opened" on the link).
+    # GET changed no workflow state (only "first fetched" and "first opened" on the link).
     after = state()
     assert after[0]["workflows_approvalanswer"] == before[0]["workflows_approvalanswer"]
     assert open_task(process, "approval")
@@ -270,7 +271,8 @@ def test_a_link_only_answers_its_own_task(started, leader, seeded):
 
 def test_a_thousand_gets_change_nothing(started):
     issued = issue_fresh(started, started.approvers.get(), started.lead)
-    client = opened_client(issued.url)  # the first GET records "first opened"
+    client = opened_client(issued.url)  # the first GET records "first fetched"
+    client.get("/l/")  # the first view records "first opened"
     before = state()
     for _ in range(500):
         assert client.get("/l/").status_code == 200
@@ -451,3 +453,61 @@ def test_the_thank_you_page_is_only_for_the_browser_that_answered(started):
     stranger = Client().get(url)
     assert stranger.status_code == 400
     assert "Tack, vi har fått ditt svar" not in stranger.content.decode()
+
+
+# --- A fetch is not an opening (#12.9) ---------------------------------------------------------
+
+
+def trail(client, process) -> str:
+    return client.get(reverse("audit:process", args=[process.pk])).content.decode()
+
+
+def test_a_mail_scanners_fetch_is_a_fetch_and_only_the_page_shown_is_the_contact_opening_it(
+    started, leader, leader_client
+):
+    kim = ContactFactory(municipality=started.municipality, name="Kim Kontakt")
+    issued = issue_fresh(started, kim, leader)
+    opened = "Uppgiftslänk öppnad av Kim Kontakt"
+
+    # The mail system scans the email: it fetches the URL and keeps no session.
+    assert Client().get(link_path(issued.url)).status_code == 302
+    page = trail(leader_client, started)
+    assert "Uppgiftslänk till Kim Kontakt hämtad" in page
+    assert opened not in page
+    issued.link.refresh_from_db()
+    assert issued.link.status() == "fetched" and issued.link.first_opened_at is None
+
+    # Kim clicks the link: the browser follows the redirect and the draft is shown.
+    browser = opened_client(issued.url)
+    assert opened not in trail(leader_client, started)
+    assert browser.get("/l/").status_code == 200
+    assert browser.get("/l/").status_code == 200
+    assert opened in trail(leader_client, started)
+    assert AuditEvent.objects.filter(kind=Kind.LINK_OPENED, process_id=started.pk).count() == 1
+    issued.link.refresh_from_db()
+    assert issued.link.status() == "opened"
+    process_page = leader_client.get(reverse("workflows:process", args=[started.pk]))
+    assert "Öppnad" in process_page.content.decode()
+
+
+def test_a_version_only_a_scanner_fetched_is_not_what_the_contact_saw(started, leader):
+    contact = started.approvers.get()
+    first = issue_fresh(started, contact, leader)
+    Client().get(link_path(first.url))  # fetched, never shown
+    services.answer_approval(
+        task=open_task(started, "approval"),
+        contact=contact,
+        answer="changes_requested",
+        comment="Per telefon",
+    )
+    services.write_draft(
+        task=open_task(started, "draft"),
+        user=leader,
+        competition_section="Konkurrens med IOP",
+        customer_section="Kund",
+    )
+    (second,) = services.request_approval(
+        task=open_task(started, "request_approval"), user=leader, approvers=[contact]
+    )
+    page = opened_client(second.url).get("/l/").content.decode()
+    assert "Vad som har ändrats sedan version" not in page and "<ins>" not in page
