@@ -5,11 +5,14 @@ sent; the delivered email still carries a link that works."""
 import datetime
 import json
 import logging
+import re
+from types import SimpleNamespace
 
 import pytest
 import time_machine
 from django.db import connection
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.exports import personal_data_export
@@ -17,6 +20,7 @@ from notifications import services as outbox
 from notifications.models import DeliveryStatus, Event, Notification
 from tests.support.smtp import smtp_settings, smtp_sink  # noqa: F401  (fixtures)
 from workflows import reminders, services
+from workflows.models import TaskLink
 
 from .helpers import walk_to
 
@@ -81,11 +85,17 @@ def logs(caplog):
 
 
 def test_no_token_is_at_rest_after_the_request_nor_after_delivery_and_the_email_link_works(
-    leader, vaxjo, vaxjo_contact, mail_server, logs
+    leader, leader_client, vaxjo, vaxjo_contact, mail_server, logs
 ):
     process = services.start_process(municipality=vaxjo, user=leader)
     task = walk_to(process, leader, vaxjo_contact, "request_approval")
-    (issued,) = services.request_approval(task=task, user=leader, approvers=[vaxjo_contact])
+    # The project leader's request-approval step, through its page (session, messages and all).
+    response = leader_client.post(
+        reverse("workflows:step", args=[task.pk]), {"approvers": [vaxjo_contact.pk]}
+    )
+    assert response.status_code == 200
+    shown_once = re.search(r'id="link-\d+" value="([^"]+)"', response.content.decode()).group(1)
+    issued = SimpleNamespace(url=shown_once, link=TaskLink.objects.get(process=process))
     token = token_of(issued.url)
     assert len(token) >= 43
 
