@@ -86,6 +86,26 @@ def _posted_comment(request) -> str:
     return request.POST.get("comment", "") if request.method == "POST" else ""
 
 
+def _refused(request, error: task_links.DeadLink):
+    """The link can't answer: the refusal page, with the typed comment given back unless it is
+    the very answer the link already recorded (a double click: nothing was lost)."""
+    answered = selectors.answer_via_link(link=error.link)
+    if answered is not None and _is_the_recorded_answer(request, answered):
+        return _dead_link_page(request, error)
+    return _dead_link_page(request, error, unsaved_comment=_posted_comment(request))
+
+
+def _is_the_recorded_answer(request, answer) -> bool:
+    """A GET of the answer page, or a POST of the very answer already recorded: nothing to
+    refuse (the comment would not be lost), so the receipt is the right page."""
+    if request.method == "GET":
+        return True
+    return (
+        request.POST.get("answer") == answer.answer
+        and _posted_comment(request).strip() == answer.comment.strip()
+    )
+
+
 @require_GET
 # The token's URL is never sent on, not even to this site (an access log may record Referer).
 @private_page("no-referrer")
@@ -108,16 +128,17 @@ class LinkAnswerView(View):
     def dispatch(self, request, *args, **kwargs):
         self.token_hash = request.session.get(SESSION_KEY, "")
         if not self.token_hash:
-            if request.method == "GET" and request.session.get(RECEIPT_SESSION_KEY):
-                # Back from the receipt: this browser has answered; show it the receipt again.
-                return redirect("workflows:link_receipt")
+            answered = selectors.link_receipt(answer_pk=request.session.get(RECEIPT_SESSION_KEY))
+            if answered is not None and _is_the_recorded_answer(request, answered):
+                # Back from the receipt, or the form sent twice: this browser has answered.
+                return redirect_see_other("workflows:link_receipt")
             return _dead_link_page(
                 request, task_links.DeadLink(NO_SESSION), unsaved_comment=_posted_comment(request)
             )
         try:
             self.link = task_links.check_alive(task_links.find_link(self.token_hash))
         except task_links.DeadLink as error:
-            return _dead_link_page(request, error, unsaved_comment=_posted_comment(request))
+            return _refused(request, error)
         with translation.override(self.link.contact.language):
             return super().dispatch(request, *args, **kwargs)
 
@@ -136,7 +157,7 @@ class LinkAnswerView(View):
                     comment=form.cleaned_data["comment"],
                 )
             except task_links.DeadLink as error:
-                return _dead_link_page(request, error, unsaved_comment=form.cleaned_data["comment"])
+                return _refused(request, error)
             except ValidationError as error:
                 _form_errors_from(form, error)
             else:

@@ -237,3 +237,10 @@ def link_receipt(*, answer_pk) -> ApprovalAnswer | None:
         .filter(pk=answer_pk, via_link__isnull=False)
         .first()
     )
+
+
+def answer_via_link(*, link) -> ApprovalAnswer | None:
+    """The answer given through ``link``, if any (a link answers once)."""
+    if link is None or link.used_at is None:
+        return None
+    return ApprovalAnswer.objects.filter(via_link_id=link.pk).first()

@@ -511,3 +511,33 @@ def test_a_version_only_a_scanner_fetched_is_not_what_the_contact_saw(started, l
     )
     page = opened_client(second.url).get("/l/").content.decode()
     assert "Vad som har ändrats sedan version" not in page and "<ins>" not in page
+
+
+def test_the_form_sent_twice_shows_the_receipt_and_a_different_text_is_given_back(started):
+    issued = issue_fresh(started, started.approvers.get(), started.lead)
+    client = opened_client(issued.url)
+    answer = {"answer": "changes_requested", "comment": "Mer om IOP"}
+    assert client.post("/l/", answer).status_code == 303
+    before = state()
+    # A double click (or Back and send again): the same answer is already recorded.
+    again = client.post("/l/", answer)
+    assert again.status_code == 303 and again.url == reverse("workflows:link_receipt")
+    # Back, the text changed, and sent again: refused, and the new text is given back.
+    changed = client.post("/l/", {"answer": "changes_requested", "comment": LONG_COMMENT})
+    assert changed.status_code == 400 and shows_comment_back(changed)
+    assert state() == before
+    assert ApprovalAnswer.objects.get(process=started).comment == "Mer om IOP"
+
+
+def test_a_repeat_of_the_recorded_answer_is_not_called_lost_but_another_text_is_given_back(
+    started,
+):
+    issued = issue_fresh(started, started.approvers.get(), started.lead)
+    first, second, third = (opened_client(issued.url) for _ in range(3))
+    answer = {"answer": "changes_requested", "comment": "Mer om IOP"}
+    assert first.post("/l/", answer).status_code == 303
+    repeat = second.post("/l/", answer)  # the click that arrived second
+    assert repeat.status_code == 410 and says(repeat, "used")
+    assert "Din kommentar har inte sparats" not in repeat.content.decode()
+    other = third.post("/l/", {"answer": "changes_requested", "comment": LONG_COMMENT})
+    assert other.status_code == 410 and shows_comment_back(other)
