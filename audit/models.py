@@ -47,6 +47,9 @@ class Kind(models.TextChoices):
     MEETING_RECORDED = "meeting_recorded", _("Meeting recorded")
     DRAFT_WRITTEN = "draft_written", _("Draft written")
     LINK_SENT = "link_sent", _("Task link sent")
+    # A GET of the emailed URL (possibly a mail scanner) vs the page shown in the contact's
+    # browser session: two different facts.
+    LINK_FETCHED = "link_fetched", _("Task link fetched")
     LINK_OPENED = "link_opened", _("Task link opened")
     LINK_USED = "link_used", _("Task link used")
     LINK_REVOKED = "link_revoked", _("Task link revoked")

@@ -53,6 +53,9 @@ class Notification(models.Model):
     subject = models.CharField(_("subject"), max_length=255)
     body_text = models.TextField(_("plain text body"))
     body_html = models.TextField(_("HTML body"))
+    # What the bodies' placeholders stand for (a task link's URL), encrypted; erased in the
+    # transaction that marks the row sent (notifications.sealing). Never in the history.
+    sealed_context = models.TextField(_("sealed context"), blank=True, editable=False)
     status = models.CharField(
         _("status"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED
     )
@@ -64,7 +67,7 @@ class Notification(models.Model):
     # The bodies never change after queueing and stay on the row itself: copying them into
     # every history version (one per attempt) would only multiply personal data.
     history = HistoricalRecords(
-        excluded_fields=["body_text", "body_html"],
+        excluded_fields=["body_text", "body_html", "sealed_context"],
         # A version per attempt: no index on the id alone (the (id, history_date) index of
         # migration 0002 serves it).
         no_db_index=["id"],

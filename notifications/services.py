@@ -37,6 +37,7 @@ from audit.recording import remember_loaded
 from audit.services import held_chain
 from municipalities.models import Language
 
+from . import sealing
 from .events import missing_context
 from .models import DeliveryStatus, Event, Notification
 
@@ -128,6 +129,7 @@ def queue_notification(
     context: dict,
     key: str,
     topic: str,
+    sealed_context: dict[str, str] | None = None,
 ) -> Notification:
     """Store a notification in the outbox and deliver it after the caller's transaction commits.
 
@@ -137,12 +139,16 @@ def queue_notification(
     row and sends nothing new. ``language`` is the recipient's (Swedish when not known).
     Never raises because the broker is down, and waits for a dead broker at most once per pause
     (NOTIFICATIONS_BROKER_PAUSE_SECONDS).
+    ``sealed_context``: context values that must not be stored in clear (a task link's URL, which
+    holds its token). The stored email has a placeholder in their place; they are kept
+    encrypted until the email is sent, then erased (`notifications.sealing`).
     """
     event = Event(event)
+    sealed_context = sealed_context or {}
     language = language or Language.SWEDISH
     if language not in Language.values:
         raise ValueError(f"Unknown language {language!r}; expected one of {Language.values}.")
-    missing = missing_context(event, context)
+    missing = missing_context(event, {**context, **sealed_context})
     if missing:
         raise ValueError(f"The {event} notification needs the context keys {missing}.")
 
@@ -156,8 +162,12 @@ def queue_notification(
         existing = Notification.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing
+        stand_ins = sealing.placeholders(sealed_context)
         subject, body_text, body_html = render_notification(
-            event=event, language=language, recipient_name=recipient_name, context=context
+            event=event,
+            language=language,
+            recipient_name=recipient_name,
+            context={**context, **stand_ins},
         )
         notification = Notification(
             event=event,
@@ -169,6 +179,9 @@ def queue_notification(
             subject=subject,
             body_text=body_text,
             body_html=body_html,
+            sealed_context=sealing.seal(
+                {stand_ins[name]: value for name, value in sealed_context.items()}
+            ),
             next_attempt_at=timezone.now(),
         )
         _stamp(notification, reason="queued")
@@ -315,9 +328,12 @@ def build_message(notification: Notification, connection=None) -> mail.EmailMult
     recipient = str(
         Address(display_name=notification.recipient_name, addr_spec=notification.recipient_email)
     )
+    body_text, body_html = sealing.fill(
+        notification.sealed_context, text=notification.body_text, html=notification.body_html
+    )
     message = _OutboxMessage(
         subject=notification.subject,
-        body=notification.body_text,
+        body=body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[recipient],
         connection=connection,
@@ -328,12 +344,15 @@ def build_message(notification: Notification, connection=None) -> mail.EmailMult
             "Auto-Submitted": "auto-generated",
         },
     )
-    message.attach_alternative(notification.body_html, "text/html")
+    message.attach_alternative(body_html, "text/html")
     return message
 
 
 def _is_permanent(error: Exception) -> bool:
-    """A 5xx answer about the recipient or the message: retrying can't change it."""
+    """A 5xx answer about the recipient or the message, or a secret that can't be unsealed:
+    retrying can't change it."""
+    if isinstance(error, sealing.Unsealable):
+        return True
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _message in error.recipients.values()]
         return bool(codes) and all(500 <= code < 600 for code in codes)
@@ -500,6 +519,8 @@ def _deliver_one(notification_id: int, session: _SmtpSession) -> Delivery:
         notification.attempts += 1
         try:
             session.send(notification)
+        except sealing.Unsealable as error:
+            return _record_failure(notification, error, now=now)
         except SMTP_ERRORS as error:
             # The connection is in an unknown state: the next message opens a new one.
             session.close()
@@ -507,8 +528,14 @@ def _deliver_one(notification_id: int, session: _SmtpSession) -> Delivery:
         notification.status = DeliveryStatus.SENT
         notification.sent_at = timezone.now()
         notification.last_error = ""
+        # Sent: the secret has done its job. Erased in the transaction that records the sending,
+        # so until then a retry (SMTP failure, killed worker) still has it, and after it the
+        # database holds no working link.
+        notification.sealed_context = ""
         _stamp(notification, reason=f"sent (attempt {notification.attempts})")
-        notification.save(update_fields=["status", "sent_at", "last_error", "attempts"])
+        notification.save(
+            update_fields=["status", "sent_at", "last_error", "attempts", "sealed_context"]
+        )
         return Delivery(Outcome.SENT)
 
 

@@ -198,6 +198,14 @@ def describe_task_link(change: Change) -> Description:
             people=people,
             actor_person_id=person[0] if person else None,
         )
+    if change.was_set("first_fetched_at"):
+        # Not the contact's act: a mail system scanning the email fetches the link too.
+        return Description(
+            kind=Kind.LINK_FETCHED,
+            summary=_("Task link to %(name)s fetched (by the recipient or their mail system)")
+            % {"name": name},
+            people=people,
+        )
     if change.was_set("revoked_at"):
         return Description(
             kind=Kind.LINK_REVOKED,
@@ -373,6 +381,7 @@ class ContactDirectory:
                 "draft__version",
                 "created_at",
                 "expires_at",
+                "first_fetched_at",
                 "first_opened_at",
                 "used_at",
                 "revoked_at",

@@ -1,13 +1,32 @@
-"""A readable, word-level diff between two draft versions, for the contact's task-link page."""
+"""A readable diff between two draft versions, for the contact's task-link page.
+
+Word by word, but not all words against all words: difflib's SequenceMatcher can take time
+quadratic in the number of tokens (and more when a token repeats often), so a 4,000-word draft
+took 30 s. The texts are compared by paragraph first, then sentence by sentence within the
+paragraphs that changed, then word by word within the sentences that changed; a common start
+and end are taken off before every comparison. No comparison may cover more than
+MAX_COMPARED_PAIRS pairs of units: a block of changes larger than that (a text rewritten
+from end to end) is shown as removed and added whole, at the finest level that fits.
+"""
 
 import difflib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-_TOKENS = re.compile(r"\s+|[^\s]+")
+# Each keeps what follows a unit with it, so the units of a text join back into the text.
+_PARAGRAPHS = re.compile(r".+?(?:\n[ \t]*\n\s*|\Z)", re.S)
+_SENTENCES = re.compile(r".+?(?:[.!?;:]+(?=\s|\Z)\s*|\n\s*|\Z)", re.S)
+_WORDS = re.compile(r"\S+\s*|\s+")
+LEVELS = (_PARAGRAPHS, _SENTENCES, _WORDS)
+
+# One comparison covers at most this many (old unit, new unit) pairs: ~0.1 s at worst.
+MAX_COMPARED_PAIRS = 250_000
+
+EQUAL, DELETE, INSERT = "equal", "delete", "insert"
 
 
 @dataclass(frozen=True)
@@ -17,20 +36,83 @@ class SectionDiff:
     has_changes: bool
 
 
-def diff_html(old: str, new: str) -> tuple[SafeString, bool]:
-    """Mark removed words with <del> and added words with <ins>; everything else escaped."""
-    a, b = _TOKENS.findall(old), _TOKENS.findall(new)
-    parts, changed = [], False
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+def _units(pattern: re.Pattern, text: str) -> list[str]:
+    return [unit for unit in pattern.findall(text) if unit]
+
+
+def diff_ops(old: str, new: str, level: int = 0) -> Iterator[tuple[str, str]]:
+    """(EQUAL | DELETE | INSERT, text) pieces: the EQUAL and DELETE pieces make ``old``, the
+    EQUAL and INSERT pieces make ``new``."""
+    a, b = _units(LEVELS[level], old), _units(LEVELS[level], new)
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    if start:
+        yield EQUAL, "".join(a[:start])
+    middle_a, middle_b = a[start : len(a) - end], b[start : len(b) - end]
+    yield from _diff_middle(middle_a, middle_b, level)
+    if end:
+        yield EQUAL, "".join(a[len(a) - end :])
+
+
+def _diff_middle(a: list[str], b: list[str], level: int) -> Iterator[tuple[str, str]]:
+    if not a or not b:
+        yield from _replaced(a, b)
+        return
+    if len(a) * len(b) > MAX_COMPARED_PAIRS:
+        yield from _replaced(a, b)
+        return
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
-            parts.append(escape("".join(a[i1:i2])))
+            yield EQUAL, "".join(a[i1:i2])
+        elif op == "replace" and level + 1 < len(LEVELS):
+            # Only what changed is compared again, by smaller units.
+            yield from diff_ops("".join(a[i1:i2]), "".join(b[j1:j2]), level + 1)
+        else:
+            yield from _replaced(a[i1:i2], b[j1:j2])
+
+
+def _replaced(a: list[str], b: list[str]) -> Iterator[tuple[str, str]]:
+    if a:
+        yield DELETE, "".join(a)
+    if b:
+        yield INSERT, "".join(b)
+
+
+def diff_html(old: str, new: str) -> tuple[SafeString, bool]:
+    """Mark removed text with <del> and added text with <ins>; everything else escaped."""
+    parts, changed = [], False
+    for op, text in _merged(diff_ops(old, new)):
+        if op == EQUAL:
+            parts.append(escape(text))
             continue
         changed = True
-        if op in ("delete", "replace"):
-            parts.append(f"<del>{escape(''.join(a[i1:i2]))}</del>")
-        if op in ("insert", "replace"):
-            parts.append(f"<ins>{escape(''.join(b[j1:j2]))}</ins>")
+        tag = "del" if op == DELETE else "ins"
+        parts.append(f"<{tag}>{escape(text)}</{tag}>")
     return mark_safe("".join(parts).replace("\n", "<br>")), changed  # noqa: S308 (all escaped)
+
+
+def _merged(ops: Iterator[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    """Adjacent pieces of one kind as one, removals before additions, for a calm display."""
+    pending: dict[str, list[str]] = {DELETE: [], INSERT: []}
+    for op, text in ops:
+        if op == EQUAL:
+            yield from _flush(pending)
+            yield EQUAL, text
+        else:
+            pending[op].append(text)
+    yield from _flush(pending)
+
+
+def _flush(pending: dict[str, list[str]]) -> Iterator[tuple[str, str]]:
+    for op in (DELETE, INSERT):
+        if pending[op]:
+            yield op, "".join(pending[op])
+            pending[op].clear()
 
 
 def draft_diff(old, new, titles: dict[str, str]) -> list[SectionDiff]:

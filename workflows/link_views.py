@@ -11,6 +11,7 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.decorators import method_decorator
@@ -24,6 +25,9 @@ from .models import PolicyProcess, TaskLink
 from .views import LeadMixin, _form_errors_from
 
 SESSION_KEY = "policyflow_task_link"
+# The answer this browser just sent: the receipt page (GET) shows it, so a refresh re-sends
+# nothing and Back to the answer page leads to the receipt again (POST-redirect-GET).
+RECEIPT_SESSION_KEY = "policyflow_task_link_receipt"
 
 NO_SESSION = "no_session"
 DEAD_LINK_STATUS = {task_links.UNKNOWN: 404, NO_SESSION: 400}
@@ -57,7 +61,10 @@ def private_page(referrer_policy: str):
     return decorator
 
 
-def _dead_link_page(request, error: task_links.DeadLink):
+def _dead_link_page(request, error: task_links.DeadLink, *, unsaved_comment: str = ""):
+    """The calm refusal page. ``unsaved_comment``: what the contact typed in a POST that lost the
+    race (link replaced or revoked, step answered another way): shown back so it can be copied
+    and sent to the project leader, never recorded."""
     link = error.link
     language = link.contact.language if link else translation.get_language()
     with translation.override(language):
@@ -68,10 +75,35 @@ def _dead_link_page(request, error: task_links.DeadLink):
                 "message": DEAD_LINK_MESSAGES[error.reason],
                 "lead": link.process.lead if link else None,
                 "support_email": settings.POLICYFLOW["SUPPORT_EMAIL"],
+                "unsaved_comment": unsaved_comment.strip(),
                 "hide_language_switch": True,
             },
             status=DEAD_LINK_STATUS.get(error.reason, 410),
         )
+
+
+def _posted_comment(request) -> str:
+    return request.POST.get("comment", "") if request.method == "POST" else ""
+
+
+def _refused(request, error: task_links.DeadLink):
+    """The link can't answer: the refusal page, with the typed comment given back unless it is
+    the very answer the link already recorded (a double click: nothing was lost)."""
+    answered = selectors.answer_via_link(link=error.link)
+    if answered is not None and _is_the_recorded_answer(request, answered):
+        return _dead_link_page(request, error)
+    return _dead_link_page(request, error, unsaved_comment=_posted_comment(request))
+
+
+def _is_the_recorded_answer(request, answer) -> bool:
+    """A GET of the answer page, or a POST of the very answer already recorded: nothing to
+    refuse (the comment would not be lost), so the receipt is the right page."""
+    if request.method == "GET":
+        return True
+    return (
+        request.POST.get("answer") == answer.answer
+        and _posted_comment(request).strip() == answer.comment.strip()
+    )
 
 
 @require_GET
@@ -80,7 +112,7 @@ def _dead_link_page(request, error: task_links.DeadLink):
 def link_open(request):
     """The emailed URL: check the link, remember it in the session, drop the token from the URL."""
     try:
-        link = task_links.open_link(token=request.GET.get("t", ""))
+        link = task_links.fetch_link(token=request.GET.get("t", ""))
     except task_links.DeadLink as error:
         return _dead_link_page(request, error)
     request.session[SESSION_KEY] = link.token_hash
@@ -96,15 +128,23 @@ class LinkAnswerView(View):
     def dispatch(self, request, *args, **kwargs):
         self.token_hash = request.session.get(SESSION_KEY, "")
         if not self.token_hash:
-            return _dead_link_page(request, task_links.DeadLink(NO_SESSION))
+            answered = selectors.link_receipt(answer_pk=request.session.get(RECEIPT_SESSION_KEY))
+            if answered is not None and _is_the_recorded_answer(request, answered):
+                # Back from the receipt, or the form sent twice: this browser has answered.
+                return redirect_see_other("workflows:link_receipt")
+            return _dead_link_page(
+                request, task_links.DeadLink(NO_SESSION), unsaved_comment=_posted_comment(request)
+            )
         try:
             self.link = task_links.check_alive(task_links.find_link(self.token_hash))
         except task_links.DeadLink as error:
-            return _dead_link_page(request, error)
+            return _refused(request, error)
         with translation.override(self.link.contact.language):
             return super().dispatch(request, *args, **kwargs)
 
     def get(self, request):
+        # Shown in the session that followed the emailed link: this is the contact opening it.
+        task_links.link_shown(link=self.link)
         return self._render(forms.AnswerForm())
 
     def post(self, request):
@@ -117,16 +157,14 @@ class LinkAnswerView(View):
                     comment=form.cleaned_data["comment"],
                 )
             except task_links.DeadLink as error:
-                return _dead_link_page(request, error)
+                return _refused(request, error)
             except ValidationError as error:
                 _form_errors_from(form, error)
             else:
                 request.session.pop(SESSION_KEY, None)
-                return render(
-                    request,
-                    "workflows/link_receipt.html",
-                    {"link": self.link, "answer": record, "hide_language_switch": True},
-                )
+                request.session[RECEIPT_SESSION_KEY] = record.pk
+                # 303: the browser follows with a GET, so a refresh of the receipt re-posts nothing.
+                return redirect_see_other("workflows:link_receipt")
         return self._render(form, status=400)
 
     def _render(self, form, status=200):
@@ -150,6 +188,27 @@ class LinkAnswerView(View):
                 "hide_language_switch": True,
             },
             status=status,
+        )
+
+
+def redirect_see_other(viewname: str) -> HttpResponseRedirect:
+    response = redirect(viewname)
+    response.status_code = 303
+    return response
+
+
+@require_GET
+@private_page("same-origin")
+def link_receipt(request):
+    """The thank-you page after an answer, read from this browser's session (POST-redirect-GET)."""
+    answer = selectors.link_receipt(answer_pk=request.session.get(RECEIPT_SESSION_KEY))
+    if answer is None:
+        return _dead_link_page(request, task_links.DeadLink(NO_SESSION))
+    with translation.override(answer.contact.language):
+        return render(
+            request,
+            "workflows/link_receipt.html",
+            {"link": answer.via_link, "answer": answer, "hide_language_switch": True},
         )
 
 

@@ -354,6 +354,9 @@ def decision_body_label(decision) -> str:
 
 class TaskLinkStatus(models.TextChoices):
     SENT = "sent", _("Sent")
+    # The emailed URL was requested, by the contact's browser or by a mail system scanning it.
+    FETCHED = "fetched", _("Fetched")
+    # The page was shown in the browser session that followed the link: the contact's.
     OPENED = "opened", _("Opened")
     USED = "used", _("Used")
     EXPIRED = "expired", _("Expired")
@@ -382,6 +385,9 @@ class TaskLink(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
     expires_at = models.DateTimeField(_("expires"))
+    # A GET of the emailed URL (mail scanners make them too) vs the page shown in the session
+    # that followed it: only the second says the contact opened the draft.
+    first_fetched_at = models.DateTimeField(_("first fetched"), null=True, blank=True)
     first_opened_at = models.DateTimeField(_("first opened"), null=True, blank=True)
     used_at = models.DateTimeField(_("used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
@@ -426,6 +432,8 @@ class TaskLink(models.Model):
             return TaskLinkStatus.EXPIRED
         if self.first_opened_at:
             return TaskLinkStatus.OPENED
+        if self.first_fetched_at:
+            return TaskLinkStatus.FETCHED
         return TaskLinkStatus.SENT
 
 

@@ -41,7 +41,9 @@ def _tell_staff(user, event: str, *, context: dict, key: str, topic: str) -> Non
     )
 
 
-def _tell_contact(contact, event: str, *, context: dict, key: str, topic: str) -> None:
+def _tell_contact(
+    contact, event: str, *, context: dict, key: str, topic: str, sealed_context: dict
+) -> None:
     """Queue a message to a municipal contact, in the contact's preferred language."""
     queue_notification(
         event=event,
@@ -49,6 +51,7 @@ def _tell_contact(contact, event: str, *, context: dict, key: str, topic: str) -
         recipient_name=contact.name,
         language=contact.language,
         context=context,
+        sealed_context=sealed_context,
         key=key,
         topic=topic,
     )
@@ -87,10 +90,14 @@ def _link_context(process, item, sender) -> dict:
     return {
         "municipality": process.municipality.name,
         "draft_version": item.link.draft.version,
-        "task_url": item.url,
         "link_expires": item.link.expires_at.date(),
         "sender_name": _name(sender) if sender else process.lead.get_full_name(),
     }
+
+
+def _sealed_link(item) -> dict:
+    # The URL holds the link's token: the outbox keeps it encrypted until the email is sent.
+    return {"task_url": item.url}
 
 
 def approval_requested(process: PolicyProcess, issued: list, *, sender) -> None:
@@ -100,6 +107,7 @@ def approval_requested(process: PolicyProcess, issued: list, *, sender) -> None:
             item.link.contact,
             Event.APPROVAL_REQUESTED,
             context=_link_context(process, item, sender),
+            sealed_context=_sealed_link(item),
             key=f"link:{item.link.pk}",
             topic=topic_for(process),
         )
@@ -119,6 +127,7 @@ def approval_reminder(process: PolicyProcess, issued: list, *, kind: str, reques
             item.link.contact,
             Event.APPROVAL_REMINDER,
             context=context,
+            sealed_context=_sealed_link(item),
             key=reminder_key(item.link.task_id, kind),
             topic=topic_for(process),
         )

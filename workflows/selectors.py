@@ -224,3 +224,23 @@ def last_seen_draft(*, link):
         .first()
     )
     return seen.draft if seen else None
+
+
+def link_receipt(*, answer_pk) -> ApprovalAnswer | None:
+    """The answer a contact just sent through a task link, for the receipt page."""
+    if not isinstance(answer_pk, int):
+        return None
+    return (
+        ApprovalAnswer.objects.select_related(
+            "contact", "draft", "via_link__process__lead", "process__lead"
+        )
+        .filter(pk=answer_pk, via_link__isnull=False)
+        .first()
+    )
+
+
+def answer_via_link(*, link) -> ApprovalAnswer | None:
+    """The answer given through ``link``, if any (a link answers once)."""
+    if link is None or link.used_at is None:
+        return None
+    return ApprovalAnswer.objects.filter(via_link_id=link.pk).first()

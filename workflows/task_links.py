@@ -2,7 +2,9 @@
 
 A link is bound to one approval task and one contact, expires (TASK_LINK_DAYS), is single-use
 and can be revoked. Only the SHA-256 of its random token is stored. A GET never completes
-anything (mail scanners open links); only the POST of the confirm form answers.
+anything (mail scanners open links); only the POST of the confirm form answers. The GET of the
+emailed URL is recorded as a fetch (a scanner makes one too); only the page shown in the browser
+session that followed it is recorded as opened by the contact.
 
 Locks are always taken in the same order, process row first and link row second, so a
 project leader re-issuing links and a contact answering cannot deadlock.
@@ -17,6 +19,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -144,19 +147,46 @@ def check_alive(link: TaskLink | None) -> TaskLink:
     if link is None:
         raise DeadLink(UNKNOWN)
     status = link.status(task_is_open=link.task.status in OPEN_TASK_STATUSES)
-    if status not in (TaskLinkStatus.SENT, TaskLinkStatus.OPENED):
+    if status not in (TaskLinkStatus.SENT, TaskLinkStatus.FETCHED, TaskLinkStatus.OPENED):
         raise DeadLink(status, link)
     return link
 
 
-def open_link(*, token: str) -> TaskLink:
-    """The GET of an emailed link: records the first opening and nothing else."""
+def fetch_link(*, token: str) -> TaskLink:
+    """The GET of an emailed link: records the first fetch and nothing else.
+
+    Not "opened by the contact": mail security scanners fetch links before the person reads
+    the email. Whoever fetched it, the browser that follows the redirect shows the page."""
     link = check_alive(find_link(hash_token(token)))
-    if link.first_opened_at is None:
-        link.first_opened_at = timezone.now()
-        stamp(link, reason=_("Task link opened by %(name)s") % {"name": link.contact.name})
-        link.save(update_fields=["first_opened_at"])
+    if link.first_fetched_at is None:
+        _record_first(link, "first_fetched_at", _("Task link fetched"))
     return link
+
+
+def link_shown(*, link: TaskLink) -> TaskLink:
+    """The draft page was shown in the browser session that followed the link: the contact
+    opened it (the first time is recorded; later views change nothing)."""
+    if link.first_opened_at is None:
+        _record_first(
+            link,
+            "first_opened_at",
+            _("Task link opened by %(name)s") % {"name": link.contact.name},
+        )
+    return link
+
+
+def _record_first(link: TaskLink, field: str, reason: str) -> None:
+    with transaction.atomic():
+        # Only the link row: a contact's view never waits for a step holding the process lock.
+        locked = TaskLink.objects.select_for_update().get(pk=link.pk)
+        if getattr(locked, field) is not None:
+            setattr(link, field, getattr(locked, field))
+            return  # another request of the same moment recorded it
+        now = timezone.now()
+        setattr(locked, field, now)
+        stamp(locked, reason=reason)
+        locked.save(update_fields=[field])
+        setattr(link, field, now)
 
 
 def answer_via_link(*, token_hash: str, answer: str, comment: str = "") -> ApprovalAnswer:

@@ -48,6 +48,7 @@ urlpatterns = [
     # access log leaves out, and leaves the URL after the first GET.
     path("l/open/", link_views.link_open, name="link_open"),
     path("l/", link_views.LinkAnswerView.as_view(), name="link_answer"),
+    path("l/thanks/", link_views.link_receipt, name="link_receipt"),
     path(
         "processes/<int:pk>/drafts/<int:version>/",
         views.DraftDetailView.as_view(),

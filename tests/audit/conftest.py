@@ -24,11 +24,12 @@ def link_path(url: str) -> str:
 
 
 def answer_through_link(url: str, answer: str, comment: str = "") -> None:
-    """The contact opens the emailed link and confirms the answer (GET, then POST)."""
+    """The contact opens the emailed link, reads the draft and confirms the answer."""
     client = Client()
     assert client.get(link_path(url)).status_code == 302
+    assert client.get("/l/").status_code == 200
     response = client.post("/l/", {"answer": answer, "comment": comment})
-    assert response.status_code == 200, response.content.decode()[:500]
+    assert response.status_code == 303, response.content.decode()[:500]
 
 
 @dataclass

@@ -119,6 +119,40 @@ def test_contact_answer_page_behind_task_link_passes_axe(page, live_server, task
     axe_check(page)
 
 
+def test_refusal_page_that_gives_back_the_typed_comment_and_the_receipt_pass_axe(
+    page, live_server, task_link, leader, axe_check
+):
+    from workflows import task_links
+    from workflows.models import TaskLink
+
+    page.goto(live_server.url + task_link)
+    page.get_by_label("Ändringar begärda").check()
+    page.get_by_label("Kommentar", exact=True).fill("Lägg till ett avsnitt om IOP.")
+    # Meanwhile the project leader replaces the link.
+    link = TaskLink.objects.get(used_at__isnull=True, revoked_at__isnull=True)
+    task_links.revoke_link(link=link, user=leader, reason="Fel mottagare")
+    page.get_by_role("button", name="Skicka svar").click()
+    expect(page.get_by_role("heading", level=2)).to_have_text("Din kommentar har inte sparats")
+    expect(page.get_by_role("textbox", name="Din kommentar")).to_have_value(
+        "Lägg till ett avsnitt om IOP."
+    )
+    axe_check(page)
+
+
+def test_thank_you_page_after_an_answer_passes_axe_and_survives_a_reload(
+    page, live_server, task_link, axe_check
+):
+    page.goto(live_server.url + task_link)
+    page.get_by_label("Godkänt").check()
+    page.get_by_role("button", name="Skicka svar").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tack, vi har fått ditt svar")
+    page.reload()  # a GET: nothing is sent again
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tack, vi har fått ditt svar")
+    page.go_back()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tack, vi har fått ditt svar")
+    axe_check(page)
+
+
 def test_inbox_and_process_page_reflow_to_320_css_pixels_without_sideways_scrolling(
     leader_page, live_server, county_work
 ):

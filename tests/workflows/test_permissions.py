@@ -99,6 +99,7 @@ URLS = {
     # The municipal contact's task link: the link is the credential, there is no login.
     "link_open": Url(PUBLIC, kwargs=lambda w: {"token": "not-a-real-token"}),
     "link_answer": Url(PUBLIC),
+    "link_receipt": Url(PUBLIC),
 }
 
 LEAD_URLS = [name for name, url in URLS.items() if url.access == LEAD and name != "step"]

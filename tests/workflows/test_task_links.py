@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
 
+from audit.models import AuditEvent, Kind
 from tests.factories import ContactFactory
 from workflows import services, task_links
 from workflows.link_views import DEAD_LINK_MESSAGES, NO_SESSION, SESSION_KEY
@@ -140,7 +141,7 @@ def test_contact_requests_changes_then_approves_through_links_end_to_end(
     assert page.status_code == 200 and "no-store" in page["Cache-Control"]
     assert page["Referrer-Policy"] == "same-origin"
     assert "Växjö" in page.content.decode()
-    # GET changed no workflow state (only "first opened" on the link).
+    # GET changed no workflow state (only "first fetched" and "first opened" on the link).
     after = state()
     assert after[0]["workflows_approvalanswer"] == before[0]["workflows_approvalanswer"]
     assert open_task(process, "approval")
@@ -148,7 +149,7 @@ def test_contact_requests_changes_then_approves_through_links_end_to_end(
     response = contact.post(
         "/l/", {"answer": "changes_requested", "comment": "Lägg till IOP-avsnittet."}
     )
-    assert response.status_code == 200
+    assert response.status_code == 303 and response.url == reverse("workflows:link_receipt")
     assert ApprovalAnswer.objects.get().via_link is not None
     process.refresh_from_db()
     assert process.stage == Stage.DRAFTING
@@ -169,7 +170,7 @@ def test_contact_requests_changes_then_approves_through_links_end_to_end(
     page = second.get("/l/").content.decode()
     assert "<ins>" in page and "IOP" in page  # what changed since v1, which the contact saw
     response = second.post("/l/", {"answer": "approved"})
-    assert response.status_code == 200
+    assert response.status_code == 303
     process.refresh_from_db()
     assert process.stage == Stage.AWAITING_DECISION
     assert open_task(process, "decision")
@@ -218,7 +219,7 @@ def test_link_cannot_be_reused_after_a_successful_answer(started):
     client = opened_client(issued.url)
     assert (
         client.post("/l/", {"answer": "changes_requested", "comment": "Mer text"}).status_code
-        == 200
+        == 303
     )
     before = state()
     assert Client().get(link_path(issued.url)).status_code == 410
@@ -270,7 +271,8 @@ def test_a_link_only_answers_its_own_task(started, leader, seeded):
 
 def test_a_thousand_gets_change_nothing(started):
     issued = issue_fresh(started, started.approvers.get(), started.lead)
-    client = opened_client(issued.url)  # the first GET records "first opened"
+    client = opened_client(issued.url)  # the first GET records "first fetched"
+    client.get("/l/")  # the first view records "first opened"
     before = state()
     for _ in range(500):
         assert client.get("/l/").status_code == 200
@@ -320,7 +322,7 @@ def test_link_pages_are_valid_html_with_labelled_form_fields(started):
         client.get("/l/"),
         client.post("/l/", {"answer": "changes_requested"}),
         Client().get("/l/open/?t=unknown-token"),
-        client.post("/l/", {"answer": "approved"}),
+        client.post("/l/", {"answer": "approved"}, follow=True),
     ]
     for response in pages:
         html = response.content.decode()
@@ -365,8 +367,177 @@ def test_twenty_simultaneous_approvals_on_one_link_complete_once(seeded, leader,
         t.start()
     for t in threads:
         t.join()
-    assert sorted(statuses) == [200] + [410] * 19
+    assert sorted(statuses) == [303] + [410] * 19
     assert ApprovalAnswer.objects.filter(process=process).count() == 1
     assert open_task(process, "decision")
     assert PolicyDraft.objects.filter(process=process).count() == 1
     assert SESSION_KEY
+
+
+# --- Losing the race keeps the typed comment (#12.10) ------------------------------------------
+
+
+LONG_COMMENT = "Stryk stycket om <reserverad> upphandling & lägg till IOP.\nAndra raden."
+
+
+def shows_comment_back(response) -> bool:
+    document = html5lib.parse(response.content.decode(), namespaceHTMLElements=False)
+    area = document.find(".//textarea[@id='unsaved-comment']")
+    return area is not None and area.text == LONG_COMMENT
+
+
+@pytest.mark.parametrize("race", ["replaced", "revoked", "answered_another_way"])
+def test_a_contact_who_loses_the_race_gets_the_typed_comment_back(
+    started, leader, leader_client, race
+):
+    contact = started.approvers.get()
+    issued = issue_fresh(started, contact, leader)
+    client = opened_client(issued.url)
+    client.get("/l/")  # the form is on the screen while the contact types
+    if race == "replaced":
+        issue_fresh(started, contact, leader)
+    elif race == "revoked":
+        task_links.revoke_link(link=issued.link, user=leader, reason="Fel mottagare")
+    else:
+        leader_client.post(
+            reverse("workflows:record_answer", args=[started.pk]),
+            {"contact": contact.pk, "answer": "approved"},
+        )
+    before = state()
+    response = client.post("/l/", {"answer": "changes_requested", "comment": LONG_COMMENT})
+    assert response.status_code == 410
+    page = response.content.decode()
+    assert "Din kommentar har inte sparats" in page
+    assert shows_comment_back(response)
+    # How to reach the project leader, with the text in hand.
+    assert f'href="mailto:{leader.email}"' in page
+    assert state() == before
+    assert not ApprovalAnswer.objects.filter(comment=LONG_COMMENT).exists()
+
+
+def test_a_comment_posted_after_the_session_ended_is_shown_back(started):
+    response = Client().post("/l/", {"answer": "changes_requested", "comment": LONG_COMMENT})
+    assert response.status_code == 400
+    assert shows_comment_back(response)
+
+
+# --- The thank-you page: POST-redirect-GET (#12.11) --------------------------------------------
+
+
+def test_refreshing_the_thank_you_page_sends_nothing_again_and_back_shows_it_too(started):
+    issued = issue_fresh(started, started.approvers.get(), started.lead)
+    client = opened_client(issued.url)
+    response = client.post("/l/", {"answer": "changes_requested", "comment": "Mer om IOP"})
+    assert response.status_code == 303
+    receipt = client.get(response.url)
+    assert receipt.status_code == 200
+    assert "Tack, vi har fått ditt svar" in receipt.content.decode()
+    assert "no-store" in receipt["Cache-Control"]
+    before = state()
+    # Refresh: the browser repeats the GET, not the POST.
+    again = client.get(response.url)
+    assert again.status_code == 200 and "Tack, vi har fått ditt svar" in again.content.decode()
+    # Back: the answer page leads to the receipt, not to "Länken kan inte användas".
+    back = client.get("/l/", follow=True)
+    assert back.status_code == 200
+    assert "Tack, vi har fått ditt svar" in back.content.decode()
+    assert "Länken kan inte användas" not in back.content.decode()
+    assert state() == before
+    assert ApprovalAnswer.objects.filter(process=started).count() == 1
+
+
+def test_the_thank_you_page_is_only_for_the_browser_that_answered(started):
+    issued = issue_fresh(started, started.approvers.get(), started.lead)
+    client = opened_client(issued.url)
+    url = client.post("/l/", {"answer": "approved"}).url
+    stranger = Client().get(url)
+    assert stranger.status_code == 400
+    assert "Tack, vi har fått ditt svar" not in stranger.content.decode()
+
+
+# --- A fetch is not an opening (#12.9) ---------------------------------------------------------
+
+
+def trail(client, process) -> str:
+    return client.get(reverse("audit:process", args=[process.pk])).content.decode()
+
+
+def test_a_mail_scanners_fetch_is_a_fetch_and_only_the_page_shown_is_the_contact_opening_it(
+    started, leader, leader_client
+):
+    kim = ContactFactory(municipality=started.municipality, name="Kim Kontakt")
+    issued = issue_fresh(started, kim, leader)
+    opened = "Uppgiftslänk öppnad av Kim Kontakt"
+
+    # The mail system scans the email: it fetches the URL and keeps no session.
+    assert Client().get(link_path(issued.url)).status_code == 302
+    page = trail(leader_client, started)
+    assert "Uppgiftslänk till Kim Kontakt hämtad" in page
+    assert opened not in page
+    issued.link.refresh_from_db()
+    assert issued.link.status() == "fetched" and issued.link.first_opened_at is None
+
+    # Kim clicks the link: the browser follows the redirect and the draft is shown.
+    browser = opened_client(issued.url)
+    assert opened not in trail(leader_client, started)
+    assert browser.get("/l/").status_code == 200
+    assert browser.get("/l/").status_code == 200
+    assert opened in trail(leader_client, started)
+    assert AuditEvent.objects.filter(kind=Kind.LINK_OPENED, process_id=started.pk).count() == 1
+    issued.link.refresh_from_db()
+    assert issued.link.status() == "opened"
+    process_page = leader_client.get(reverse("workflows:process", args=[started.pk]))
+    assert "Öppnad" in process_page.content.decode()
+
+
+def test_a_version_only_a_scanner_fetched_is_not_what_the_contact_saw(started, leader):
+    contact = started.approvers.get()
+    first = issue_fresh(started, contact, leader)
+    Client().get(link_path(first.url))  # fetched, never shown
+    services.answer_approval(
+        task=open_task(started, "approval"),
+        contact=contact,
+        answer="changes_requested",
+        comment="Per telefon",
+    )
+    services.write_draft(
+        task=open_task(started, "draft"),
+        user=leader,
+        competition_section="Konkurrens med IOP",
+        customer_section="Kund",
+    )
+    (second,) = services.request_approval(
+        task=open_task(started, "request_approval"), user=leader, approvers=[contact]
+    )
+    page = opened_client(second.url).get("/l/").content.decode()
+    assert "Vad som har ändrats sedan version" not in page and "<ins>" not in page
+
+
+def test_the_form_sent_twice_shows_the_receipt_and_a_different_text_is_given_back(started):
+    issued = issue_fresh(started, started.approvers.get(), started.lead)
+    client = opened_client(issued.url)
+    answer = {"answer": "changes_requested", "comment": "Mer om IOP"}
+    assert client.post("/l/", answer).status_code == 303
+    before = state()
+    # A double click (or Back and send again): the same answer is already recorded.
+    again = client.post("/l/", answer)
+    assert again.status_code == 303 and again.url == reverse("workflows:link_receipt")
+    # Back, the text changed, and sent again: refused, and the new text is given back.
+    changed = client.post("/l/", {"answer": "changes_requested", "comment": LONG_COMMENT})
+    assert changed.status_code == 400 and shows_comment_back(changed)
+    assert state() == before
+    assert ApprovalAnswer.objects.get(process=started).comment == "Mer om IOP"
+
+
+def test_a_repeat_of_the_recorded_answer_is_not_called_lost_but_another_text_is_given_back(
+    started,
+):
+    issued = issue_fresh(started, started.approvers.get(), started.lead)
+    first, second, third = (opened_client(issued.url) for _ in range(3))
+    answer = {"answer": "changes_requested", "comment": "Mer om IOP"}
+    assert first.post("/l/", answer).status_code == 303
+    repeat = second.post("/l/", answer)  # the click that arrived second
+    assert repeat.status_code == 410 and says(repeat, "used")
+    assert "Din kommentar har inte sparats" not in repeat.content.decode()
+    other = third.post("/l/", {"answer": "changes_requested", "comment": LONG_COMMENT})
+    assert other.status_code == 410 and shows_comment_back(other)
