@@ -12,6 +12,7 @@ from viewflow.workflow.models import Task
 from audit import services
 from audit.models import AuditEvent, Kind
 from audit.verification import verify_chain
+from tests.support.locks import LOCK_WAIT_TIMEOUT, join_all, wait_until_waiting_on_a_lock
 from tests.workflows.helpers import walk_to
 from workflows import services as workflow_services
 
@@ -89,7 +90,7 @@ def test_an_event_appended_by_another_connection_between_two_transactions_is_fol
 
     thread = threading.Thread(target=elsewhere)
     thread.start()
-    thread.join(timeout=30)
+    join_all(thread)
     with transaction.atomic():
         last = append("Second transaction")
 
@@ -107,7 +108,7 @@ def test_appends_racing_from_several_connections_keep_one_unbroken_chain(seeded)
 
     def work(i):
         try:
-            barrier.wait(timeout=10)
+            barrier.wait(timeout=LOCK_WAIT_TIMEOUT)
             for n in range(5):
                 with transaction.atomic():
                     append(f"Connection {i}, event {n}a")
@@ -120,8 +121,7 @@ def test_appends_racing_from_several_connections_keep_one_unbroken_chain(seeded)
     threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    join_all(*threads)
 
     assert failures == []
     assert AuditEvent.objects.filter(model_label="tests.appending").count() == 40
@@ -188,25 +188,35 @@ def test_a_transaction_that_waited_for_the_lock_appends_after_what_the_holder_co
     """The head is read after the lock is granted: not from before the wait (one round trip,
     but the function's query has a snapshot of its own)."""
     holding, release = threading.Event(), threading.Event()
+    appended = {}
 
     def holder():
         try:
             with transaction.atomic():
                 append("Holder")
                 holding.set()
-                release.wait(timeout=10)
+                release.wait(timeout=LOCK_WAIT_TIMEOUT)
         finally:
             connection.close()
 
-    thread = threading.Thread(target=holder)
-    thread.start()
-    assert holding.wait(timeout=10)
-    timer = threading.Timer(0.5, release.set)  # the holder commits while this one waits
-    timer.start()
-    with transaction.atomic():
-        waiter = append("Waiter")
-    thread.join(timeout=10)
+    def waiter():
+        try:
+            with transaction.atomic():
+                appended["waiter"] = append("Waiter")
+        finally:
+            connection.close()
 
+    holding_thread = threading.Thread(target=holder)
+    holding_thread.start()
+    assert holding.wait(timeout=LOCK_WAIT_TIMEOUT)
+    waiting_thread = threading.Thread(target=waiter)
+    waiting_thread.start()
+    # The holder commits only once the waiter is seen blocked on the chain's lock.
+    wait_until_waiting_on_a_lock(waiting_thread)
+    release.set()
+    join_all(holding_thread, waiting_thread)
+
+    waiter = appended["waiter"]
     held = AuditEvent.objects.get(summary="Holder")
     assert (waiter.seq, waiter.prev_hash) == (held.seq + 1, held.hash)
     assert verify_chain().is_ok

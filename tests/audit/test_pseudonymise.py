@@ -152,11 +152,12 @@ def test_a_step_naming_the_person_while_pseudonymising_runs_is_pseudonymised_too
     vaxjo_story, admin_user, leader
 ):
     import threading
-    import time
 
     from django.db import transaction
 
-    written = threading.Event()
+    from tests.support.locks import LOCK_WAIT_TIMEOUT, join_all, wait_until_waiting_on_a_lock
+
+    written, release = threading.Event(), threading.Event()
     failures = []
 
     # Växjö's next process (the first one is adopted): its meeting names the person.
@@ -174,17 +175,29 @@ def test_a_step_naming_the_person_while_pseudonymising_runs_is_pseudonymised_too
                     participants="Vera Växjö, vera@vaxjo.example",
                 )
                 written.set()
-                time.sleep(0.5)  # the administrator starts meanwhile
+                release.wait(timeout=LOCK_WAIT_TIMEOUT)  # uncommitted while the admin starts
         except Exception as error:  # noqa: BLE001 (reported below)
             failures.append(error)
         finally:
             connection.close()
 
-    thread = threading.Thread(target=leader_records_a_meeting)
-    thread.start()
-    assert written.wait(timeout=10)
-    pseudonymise(vaxjo_story, admin_user)
-    thread.join(timeout=30)
+    def administrator_pseudonymises():
+        try:
+            pseudonymise(vaxjo_story, admin_user)
+        except Exception as error:  # noqa: BLE001 (reported below)
+            failures.append(error)
+        finally:
+            connection.close()
+
+    leader_thread = threading.Thread(target=leader_records_a_meeting)
+    leader_thread.start()
+    assert written.wait(timeout=LOCK_WAIT_TIMEOUT)
+    admin_thread = threading.Thread(target=administrator_pseudonymises)
+    admin_thread.start()
+    # The meeting commits only once the pseudonymisation is seen waiting for its lock.
+    wait_until_waiting_on_a_lock(admin_thread)
+    release.set()
+    join_all(leader_thread, admin_thread)
 
     assert failures == []
     assert tables_mentioning("Vera Växjö", "vera@vaxjo.example") == []

@@ -22,9 +22,13 @@ ROOT = Path(__file__).resolve().parents[2]
 REDIS = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/11")
 
 
-def database_url(name: str) -> str:
+def bench_database_url() -> str:
+    """A database of this run's own: named after DATABASE_URL's database and the xdist worker,
+    so two runs on one server (other checkouts, other workers) never share or drop it."""
     base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/policyflow")
-    return base.rsplit("/", 1)[0] + f"/{name}"
+    server, name = base.split("?", 1)[0].rsplit("/", 1)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return f"{server}/{name or 'policyflow'}_bench_tiny_{worker}"
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -42,7 +46,7 @@ def run(*args: str, **env: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     output = tmp_path_factory.mktemp("bench") / "results.json"
-    url = database_url(f"pf_bench_tiny_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}")
+    url = bench_database_url()
     result = run(
         "-m", "bench", "--size", "tiny", "--fresh", "--database-url", url,
         "--redis-url", REDIS, "--output", str(output),
@@ -93,6 +97,18 @@ def test_generating_the_same_data_again_changes_nothing(tiny_run):
     other = run(*args[:-1], "--events=6000", **env)
     assert other.returncode != 0
     assert "fresh database" in other.stderr
+
+
+def test_the_benchmark_database_is_named_after_database_url_and_the_worker(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pf_one")
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")
+    one = bench_database_url()
+    monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pf_two")
+    two = bench_database_url()
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw0")
+
+    assert one == "postgres://postgres@127.0.0.1:5432/pf_one_bench_tiny_gw1"
+    assert len({one, two, bench_database_url()}) == 3
 
 
 def test_generator_refuses_sqlite_with_a_clear_message(tmp_path):

@@ -7,6 +7,7 @@ import os
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from municipalities.models import Municipality
 from tests.factories import ContactFactory
@@ -23,6 +24,29 @@ from . import helpers
 # Playwright's sync API runs an event loop in this thread; Django would then refuse ORM calls
 # from the test body. The test and the live server thread never share a connection.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+# Playwright waits on conditions (a page loaded, a text shown), but gives up after 30 s (5 s for
+# `expect`): on a loaded machine a page can take longer without anything being wrong. These are
+# upper bounds, reached only when the condition never comes.
+BROWSER_TIMEOUT_MS = 120_000
+expect.set_options(timeout=BROWSER_TIMEOUT_MS)
+
+
+@pytest.fixture
+def context(context):
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
+    return context
+
+
+@pytest.fixture
+def new_context(new_context):
+    def make(**kwargs):
+        created = new_context(**kwargs)
+        created.set_default_timeout(BROWSER_TIMEOUT_MS)
+        return created
+
+    return make
 
 
 @pytest.fixture(scope="session")

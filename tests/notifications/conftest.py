@@ -93,7 +93,7 @@ class RedisServer:
             stderr=subprocess.DEVNULL,
         )
         client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
-        wait_until(self._answers(client), timeout=10)
+        wait_until(self._answers(client), timeout=120)
 
     @staticmethod
     def _answers(client):

@@ -1,6 +1,7 @@
 """Fault tests: the broker stopped while notifications are queued, and a worker SIGKILLed while
 it sends. Counts in every assertion: nothing lost, nothing sent twice."""
 
+import logging
 import time
 from collections import Counter
 
@@ -24,7 +25,10 @@ def test_redis_down_queueing_commits_every_row_promptly_and_the_sweep_delivers_a
     settings, smtp_settings, private_redis, private_celery_app, monkeypatch, record_property, caplog
 ):
     settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS = 0
+    # The pause outlasts the loop however slow the machine: one failed publish, then none.
+    settings.NOTIFICATIONS_BROKER_PAUSE_SECONDS = 3600
     monkeypatch.setenv("CELERY_SKIP_CHECKS", "1")
+    caplog.set_level(logging.INFO, logger=services.logger.name)
     sink = smtp_settings
     private_redis.stop()
 
@@ -36,9 +40,11 @@ def test_redis_down_queueing_commits_every_row_promptly_and_the_sweep_delivers_a
     record_property("seconds_to_queue_100_with_redis_down", round(elapsed, 2))
 
     assert Notification.objects.filter(status=DeliveryStatus.QUEUED).count() == 100
-    # The broker was tried once, failed, and was then left alone (the sweep catches up).
-    assert sum("Could not enqueue" in r.getMessage() for r in caplog.records) == 1
-    assert elapsed < 10, f"queueing waited on the broker: {elapsed:.1f} s for 100"
+    # The broker was tried once, failed, and was then left alone: the other 99 steps did not
+    # wait on it (the sweep catches up). Counted, not timed: the time is only recorded.
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("Could not enqueue" in m for m in messages) == 1
+    assert sum("Broker paused after a failure" in m for m in messages) == 99
     assert sink.received == []
 
     private_redis.start()
@@ -46,7 +52,7 @@ def test_redis_down_queueing_commits_every_row_promptly_and_the_sweep_delivers_a
         private_celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30
     ):
         tasks.sweep_outbox.delay()  # what Celery beat sends every minute
-        wait_until(lambda: _sent() == 100, timeout=60)
+        wait_until(lambda: _sent() == 100, timeout=300)
 
     assert _sent() == 100
     assert len(sink.received) == 100
@@ -71,7 +77,7 @@ def test_worker_killed_mid_batch_delivers_every_message_exactly_once(
     for n in range(batch):
         with transaction.atomic():
             queue_approval_request(n)
-    assert smtp_sink.holding.wait(60), first.output()
+    assert smtp_sink.holding.wait(300), first.output()
     first.kill()
 
     delivered_before_kill = len(smtp_sink.received)
@@ -82,12 +88,16 @@ def test_worker_killed_mid_batch_delivers_every_message_exactly_once(
     # worker held is unacknowledged in Redis, so the sweep (run here as beat would) re-enqueues
     # every row still queued: duplicates of the task message, which the row lock makes harmless.
     worker_processes(**worker, pool="prefork", concurrency=2)
-    deadline = time.monotonic() + 60
     sweeps = 0
-    while _sent() < batch and time.monotonic() < deadline:
-        if services.requeue_overdue():
-            sweeps += 1
-        time.sleep(0.5)
+
+    def all_sent_after_a_sweep() -> bool:
+        nonlocal sweeps
+        if _sent() == batch:
+            return True
+        sweeps += bool(services.requeue_overdue())  # what beat does every minute
+        return False
+
+    wait_until(all_sent_after_a_sweep, timeout=300, interval=0.5, why=first.output)
     record_property("sweeps_that_re_enqueued", sweeps)
 
     assert _sent() == batch

@@ -11,6 +11,7 @@ from notifications.events import EVENTS
 from notifications.models import DeliveryStatus, Event, Notification
 from notifications.services import queue_notification, render_notification
 from tests.notifications.helpers import approval_context, queue_approval_request
+from tests.support.locks import LOCK_WAIT_TIMEOUT, join_all, wait_until_waiting_on_a_lock
 
 pytestmark = pytest.mark.django_db
 
@@ -165,22 +166,30 @@ def test_two_transactions_queueing_the_same_key_at_once_store_one_row_and_both_c
             with transaction.atomic():
                 results["first"] = queue_approval_request(9).pk
                 first_queued.set()
-                release.wait(timeout=10)
+                release.wait(timeout=LOCK_WAIT_TIMEOUT)
         except Exception as error:  # noqa: BLE001 (reported by the assertion below)
             failures.append(error)
         finally:
             connection.close()
 
-    thread = threading.Thread(target=first)
-    thread.start()
-    assert first_queued.wait(timeout=10)
-    # The second transaction blocks on the lock until the first commits (released just after).
-    timer = threading.Timer(0.5, release.set)
-    timer.start()
-    with transaction.atomic():
-        results["second"] = queue_approval_request(9).pk
-    thread.join(timeout=10)
-    timer.cancel()
+    def second():
+        try:
+            with transaction.atomic():
+                results["second"] = queue_approval_request(9).pk
+        except Exception as error:  # noqa: BLE001 (reported by the assertion below)
+            failures.append(error)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=first)
+    holder.start()
+    assert first_queued.wait(timeout=LOCK_WAIT_TIMEOUT)
+    waiter = threading.Thread(target=second)
+    waiter.start()
+    # The first commits only once the second is seen blocked on the lock.
+    wait_until_waiting_on_a_lock(waiter)
+    release.set()
+    join_all(holder, waiter)
 
     assert failures == []
     assert results["first"] == results["second"]

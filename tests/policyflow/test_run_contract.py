@@ -1,92 +1,135 @@
-"""The README's promises about the two commands: `make run` serves a seeded app with a worker,
-and CI runs exactly `make test`. Read from the Makefile, Procfile.dev and .ci/run themselves."""
+"""The README's promises about the two commands: `make run` installs, migrates, seeds the demo and
+serves with a Celery worker; `make test` lints and then runs the whole suite; CI runs exactly
+`make test`. Asked of make itself (`make -n`: what it would run, prerequisites and variables
+resolved by make), of honcho (what `make run` starts) and of a real run of .ci/run."""
 
 import os
-import re
 import shlex
+import stat
+import subprocess
+import sys
 from pathlib import Path
+
+from honcho.environ import expand_processes, parse_procfile
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def make_target(name: str) -> tuple[list[str], list[str]]:
-    """The prerequisites and the recipe lines (variables expanded) of a Makefile target."""
-    lines = (ROOT / "Makefile").read_text().splitlines()
-    variables = {}
-    for line in lines:
-        match = re.match(r"^([A-Z_]+)\s*[:?]?=\s*(.*)$", line)
-        if match:
-            variables[match[1]] = match[2].strip()
-
-    def expand(text: str) -> str:
-        for _ in range(5):  # variables may refer to variables
-            text = re.sub(r"\$\((\w+)\)", lambda m: variables.get(m[1], m[0]), text)
-        return text
-
-    for i, line in enumerate(lines):
-        match = re.match(rf"^{re.escape(name)}\s*:(?!=)([^#]*)", line)
-        if match:
-            recipe = []
-            for body in lines[i + 1 :]:
-                if not body.startswith("\t"):
-                    break
-                recipe.append(expand(body.strip().lstrip("@-")))
-            return match[1].split(), recipe
-    raise AssertionError(f"No {name!r} target in the Makefile")
+def clean_env(**extra: str) -> dict[str, str]:
+    """This shell's environment without an enclosing make's flags (`make test` runs pytest)."""
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL"}}
+    return {**env, **extra}
 
 
-def procfile() -> dict[str, list[str]]:
-    entries = {}
-    for line in (ROOT / "Procfile.dev").read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            name, command = line.split(":", 1)
-            entries[name.strip()] = shlex.split(command)
-    return entries
+def would_run(target: str) -> list[list[str]]:
+    """The commands `make <target>` would run, in order, as argument lists (`make -n`)."""
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-n", target],
+        cwd=ROOT,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return [shlex.split(line) for line in result.stdout.splitlines() if line.strip()]
 
 
-def position(recipe: list[str], needle: str) -> int:
-    for i, line in enumerate(recipe):
-        if needle in line:
+def index_of(commands: list[list[str]], *words: str) -> int:
+    """The position of the first command that contains ``words`` in this order."""
+    for i, argv in enumerate(commands):
+        argv = [Path(part).name if "/" in part else part for part in argv]  # programs by name
+        positions = [argv.index(w) if w in argv else -1 for w in words]
+        if -1 not in positions and positions == sorted(positions):
             return i
-    raise AssertionError(f"`make run` does not run {needle!r}: {recipe}")
+    raise AssertionError(f"no command runs {' '.join(words)}: {commands}")
+
+
+def program(argv: list[str]) -> str:
+    """The executable's name, past leading VAR=value assignments."""
+    return Path(next(part for part in argv if "=" not in part)).name
 
 
 def test_make_run_installs_migrates_seeds_the_demo_and_then_serves():
-    prerequisites, recipe = make_target("run")
+    commands = would_run("run")
 
-    assert "install" in prerequisites
-    migrate = position(recipe, "manage.py migrate")
-    seed = position(recipe, "manage.py seed_kronoberg --demo")
-    serve = position(recipe, "honcho -f Procfile.dev start")
-    assert migrate < seed < serve
+    install = index_of(commands, "sync", "--locked")
+    migrate = index_of(commands, "manage.py", "migrate")
+    seed = index_of(commands, "manage.py", "seed_kronoberg", "--demo")
+    serve = index_of(commands, "start")
+
+    assert program(commands[install]) == "uv"
+    assert install < migrate < seed < serve
+    assert program(commands[serve]) == "honcho" and serve == len(commands) - 1
 
 
-def test_make_run_starts_the_web_server_and_a_celery_worker():
-    entries = procfile()
+def test_what_make_run_serves_is_a_web_server_and_one_celery_worker_of_the_project():
+    serve = would_run("run")[-1]
+    procfile = ROOT / serve[serve.index("-f") + 1]
+    processes = {
+        p.name.split(".")[0]: shlex.split(p.cmd)
+        for p in expand_processes(parse_procfile(procfile.read_text()).processes)
+    }
 
-    web = entries["web"]
-    assert "runserver" in web or any("gunicorn" in part for part in web)
-    workers = [cmd for cmd in entries.values() if "celery" in cmd[0] and "worker" in cmd]
+    web = processes["web"]
+    assert "runserver" in web or program(web) == "gunicorn"
+    workers = [
+        argv for argv in processes.values() if program(argv) == "celery" and "worker" in argv
+    ]
     assert len(workers) == 1
     assert workers[0][workers[0].index("-A") + 1] == "policyflow"
+    for argv in processes.values():  # every program is installed where the Procfile says
+        assert (ROOT / argv[0]).exists() or argv[0] == Path(sys.executable).name, argv
 
 
 def test_make_test_lints_first_and_then_runs_the_whole_suite():
-    prerequisites, recipe = make_target("test")
+    commands = would_run("test")
 
-    assert prerequisites[0] == "lint"
-    assert any("pytest" in line for line in recipe)
+    lint = index_of(commands, "ruff", "check")
+    format_check = index_of(commands, "ruff", "format", "--check")
+    suite = index_of(commands, "pytest")
+    assert max(lint, format_check) < suite == len(commands) - 1
+    # No path, keyword, marker or first-failure stop narrows it: the whole suite.
+    arguments = commands[suite][1:]
+    narrowing = [a for a in arguments if a in {"-k", "-m", "-x"} or a.startswith("tests")]
+    assert narrowing == [], commands[suite]
 
 
-def test_ci_runs_exactly_make_test():
-    script = ROOT / ".ci" / "run"
-    commands = [
-        line.strip()
-        for line in script.read_text().splitlines()
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
+def fake_make(tmp_path: Path, exit_code: int) -> Path:
+    """A `make` on PATH that records its arguments and working directory."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    make = bin_dir / "make"
+    make.write_text(
+        f'#!/bin/sh\necho "$(pwd -P)" "$@" >> "{tmp_path / "calls"}"\nexit {exit_code}\n'
+    )
+    make.chmod(make.stat().st_mode | stat.S_IXUSR)
+    return bin_dir
 
-    assert os.access(script, os.X_OK)
-    assert commands[-1] == "make test"
-    assert not any(line.startswith("make ") for line in commands[:-1])
-    assert "set -euo pipefail" in commands
+
+def run_ci(tmp_path: Path, exit_code: int) -> tuple[subprocess.CompletedProcess, list[str]]:
+    bin_dir = fake_make(tmp_path, exit_code)
+    result = subprocess.run(
+        [ROOT / ".ci" / "run"],
+        cwd=tmp_path,  # CI may start it from anywhere
+        env=clean_env(PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    calls = (tmp_path / "calls").read_text().splitlines() if (tmp_path / "calls").exists() else []
+    return result, calls
+
+
+def test_ci_runs_exactly_make_test_from_the_checkout(tmp_path):
+    result, calls = run_ci(tmp_path, exit_code=0)
+
+    assert result.returncode == 0, result.stderr
+    assert calls == [f"{ROOT} test"]
+
+
+def test_ci_fails_when_make_test_fails(tmp_path):
+    result, calls = run_ci(tmp_path, exit_code=3)
+
+    assert result.returncode != 0
+    assert calls == [f"{ROOT} test"]

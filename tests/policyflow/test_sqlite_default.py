@@ -7,6 +7,7 @@ delivered once, history refuses UPDATE and DELETE, and `verify_audit` names an e
 """
 
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -45,7 +46,7 @@ def at_once(count: int, work) -> list:
 
     def run(i):
         try:
-            barrier.wait(timeout=30)
+            barrier.wait(timeout=120)
             results[i] = work(i)
         except Exception as exc:  # the test inspects what each thread got
             results[i] = exc
@@ -274,7 +275,7 @@ def wait_for_idle_worker(site) -> None:
             " received"
         )
 
-    wait_until(idle, timeout=90, why=lambda: site.log("worker"))
+    wait_until(idle, timeout=180, why=lambda: site.log("worker"))
 
 
 def sent(site) -> int:
@@ -321,7 +322,7 @@ def test_once_the_site_is_up_the_demo_logins_and_the_mailbox_are_shown(quick_sta
     quick_start.start_web()
     quick_start.start_welcome()
 
-    wait_until(lambda: "Stop with Ctrl+C" in quick_start.log("welcome"), timeout=60)
+    wait_until(lambda: "Stop with Ctrl+C" in quick_start.log("welcome"), timeout=180)
 
     welcome = quick_start.log("welcome")
     assert f"PolicyFlow is running: {quick_start.base_url}/" in welcome
@@ -371,4 +372,5 @@ def test_the_projects_concurrency_tests_pass_on_sqlite_too(tmp_path):
         timeout=600,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert "7 passed" in result.stdout
+    # Every test of the file passed: none skipped, deselected or expected to fail.
+    assert re.fullmatch(r"\d+ passed in .*", result.stdout.strip().splitlines()[-1]), result.stdout

@@ -140,7 +140,7 @@ class QuickStartSite:
                 return False
             return True
 
-        wait_until(answers, timeout=60, why=lambda: self.log("web"))
+        wait_until(answers, timeout=180, why=lambda: self.log("web"))
         return self.base_url
 
     def start_worker(self) -> None:
@@ -148,7 +148,7 @@ class QuickStartSite:
         command = procfile_command("worker")
         self._start("worker", [sys.executable, "-m", "celery", *command[1:]])
         wait_until(
-            lambda: " ready." in self.log("worker"), timeout=60, why=lambda: self.log("worker")
+            lambda: " ready." in self.log("worker"), timeout=180, why=lambda: self.log("worker")
         )
 
     def start_welcome(self) -> None:

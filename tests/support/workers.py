@@ -33,12 +33,13 @@ BASE_DIR = Path(settings.BASE_DIR)
 def wait_until(
     predicate: Callable[[], bool],
     *,
-    timeout: float = 20,
+    timeout: float = 120,
     interval: float = 0.05,
     why: Callable[[], str] | None = None,
 ):
     """Poll ``predicate`` until it is true; fail the test after ``timeout`` seconds, with
-    ``why()`` (e.g. a server's log) in the message."""
+    ``why()`` (e.g. a server's log) in the message. The timeout is an upper bound for a
+    condition that never comes, generous so that a slow (loaded) machine is not a failure."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

@@ -8,12 +8,13 @@ import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 from viewflow.workflow.models import Task
 
 from municipalities.models import Municipality
+from tests.support.locks import LOCK_WAIT_TIMEOUT, join_all, wait_until_waiting_on_a_lock
 from workflows import services
 from workflows.flows import PolicyAdoptionFlow
 from workflows.models import ApprovalAnswer, PolicyDraft, PolicyProcess
@@ -35,7 +36,7 @@ def at_once(count: int, work) -> list:
 
     def run(i):
         try:
-            barrier.wait(timeout=10)
+            barrier.wait(timeout=LOCK_WAIT_TIMEOUT)
             results[i] = work(i)
         except Exception as exc:  # the test inspects what each thread got
             results[i] = exc
@@ -45,9 +46,7 @@ def at_once(count: int, work) -> list:
     threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread is stuck"
+    join_all(*threads)
     return results
 
 
@@ -91,6 +90,47 @@ def test_draft_written_by_several_at_once_is_written_once(process, leader, vaxjo
     assert done_rows(task) == 1
     process.refresh_from_db()
     assert process.stage == "drafting"
+
+
+def test_a_draft_written_while_another_holds_the_step_waits_and_finds_it_done(
+    process, leader, vaxjo_contact
+):
+    """The second writer is seen blocked on the step's lock before the first commits, so the
+    race happens however slow the machine: it then finds the step done, not a second draft."""
+    task = walk_to(process, leader, vaxjo_contact, "draft")
+    holding, release = threading.Event(), threading.Event()
+    results = {}
+
+    def write(name):
+        try:
+            with transaction.atomic():
+                results[name] = services.write_draft(
+                    task=Task.objects.get(pk=task.pk),
+                    user=type(leader).objects.get(pk=leader.pk),
+                    competition_section=f"Konkurrens {name}",
+                    customer_section=f"Kund {name}",
+                )
+                if name == "holder":
+                    holding.set()
+                    release.wait(timeout=LOCK_WAIT_TIMEOUT)
+        except Exception as exc:  # the test inspects what each writer got
+            results[name] = exc
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=write, args=("holder",))
+    holder.start()
+    assert holding.wait(timeout=LOCK_WAIT_TIMEOUT)
+    waiter = threading.Thread(target=write, args=("waiter",))
+    waiter.start()
+    wait_until_waiting_on_a_lock(waiter)
+    release.set()
+    join_all(holder, waiter)
+
+    assert kinds(results.values()) == {"PolicyDraft": 1, "StepAlreadyDone": 1}
+    assert isinstance(results["holder"], PolicyDraft)
+    assert PolicyDraft.objects.get(process=process).competition_section == "Konkurrens holder"
+    assert done_rows(task) == 1
 
 
 @pytest.mark.parametrize("threads", [2, 8])
