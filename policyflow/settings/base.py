@@ -10,6 +10,8 @@ import environ
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
+from policyflow.cache import cache_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -120,7 +122,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="PolicyFlow <policyflow@l
 # A hung SMTP server must never block a worker forever.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Redis down must not take pages down: a cache that does not answer is a miss (policyflow.cache).
+CACHES = {"default": cache_config(env.str("CACHE_URL", default="locmemcache://"))}
 
 # Celery. Without CELERY_BROKER_URL an embedded file-system broker is used, so `make run`
 # needs nothing but Python. Production and tests use Redis.
