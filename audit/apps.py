@@ -86,6 +86,11 @@ class AuditConfig(AppConfig):
         from .recording import on_history_record
 
         post_create_historical_record.connect(on_history_record, dispatch_uid="audit.record")
+        from axes.signals import user_locked_out
+
+        from .signin import on_user_locked_out
+
+        user_locked_out.connect(on_user_locked_out, dispatch_uid="audit.signin_locked")
         for model in apps.get_models():
             if _is_history_model(model):
                 protect_history_model(model)

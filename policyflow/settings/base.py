@@ -4,6 +4,7 @@ Every variable is documented in `.env.example`. Production adds its own checks i
 `policyflow.settings.production`.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -35,6 +36,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
     "viewflow",
     "viewflow.workflow",
     "simple_history",
@@ -59,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "policyflow.urls"
@@ -92,8 +96,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Django's model backend, reading a user's own and group permissions in one query.
-AUTHENTICATION_BACKENDS = ["policyflow.auth_backends.OneQueryModelBackend"]
+# django-axes' standalone backend first: it refuses a locked-out sign-in before any password is
+# checked, and authenticates nobody itself, so it needs no combining with ours. Then Django's
+# model backend, reading a user's own and group permissions in one query.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "policyflow.auth_backends.OneQueryModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -209,6 +218,23 @@ LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Sign-in throttling (django-axes; README, Security). After AXES_FAILURE_LIMIT failed sign-ins
+# for one account name, that name is locked for AXES_COOLOFF_MINUTES (axes' own default is
+# forever). By account name, not address: behind the reverse proxy every request comes from the
+# proxy's address, and guessing one account's password from many addresses must be throttled
+# too. An administrator lifts a lock in the admin (Access attempts) or with `manage.py axes_reset`.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes.W006 asks for the address among the parameters, against locks that a changed browser or
+# cookie gets around; a lock by account name is not one of those.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "policyflow.signin.lockout_response"
+# Successful sign-ins are not logged with address and browser (data minimisation): Django's
+# last_login says when, and failed attempts are kept only until their cool-off ends.
+AXES_DISABLE_ACCESS_LOG = True
 
 # PolicyFlow's own settings.
 POLICYFLOW = {
