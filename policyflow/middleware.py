@@ -1,5 +1,6 @@
 """Response headers every page needs, whichever view answered."""
 
+from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 
 
@@ -22,3 +23,21 @@ class PrivateCacheControlMiddleware:
         if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+class RejectNullCharactersMiddleware:
+    """A request whose address or query string holds a NUL character gets 400, before any view
+    parses it. No input of PolicyFlow can hold one (PostgreSQL's text cannot), and each view
+    passing a query parameter to the database raised a 500 on it. Form fields refuse it in
+    POSTed forms with a message next to the field (Django's CharField)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or any(
+            "\x00" in key or any("\x00" in value for value in values)
+            for key, values in request.GET.lists()
+        ):
+            return render(request, "400.html", status=400)
+        return self.get_response(request)
