@@ -120,22 +120,25 @@ def route_of(path: str) -> str | None:
 
 @dataclass
 class Form:
+    target: str  # the address it is sent to
     method: str
     fields: dict[str, set[str]] = field(default_factory=dict)  # name -> values seen
+    types: dict[str, str] = field(default_factory=dict)  # name -> input type (or tag)
 
 
 @dataclass
 class Discovered:
-    forms: dict[str, list[Form]] = field(default_factory=dict)  # route -> forms posting to it
+    forms: dict[str, list[Form]] = field(default_factory=dict)  # route -> forms sent to it
     path_values: dict[str, set[str]] = field(default_factory=dict)  # converter -> values seen
     parameters: dict[str, set[str]] = field(default_factory=dict)  # query key -> values seen
+    types: dict[str, str] = field(default_factory=dict)  # query key -> input type
 
 
 class _PageParser(HTMLParser):
     def __init__(self):
         super().__init__()
         self.links: list[str] = []
-        self.forms: list[tuple[str, str, dict[str, set[str]]]] = []  # (action, method, fields)
+        self.forms: list[tuple[str, str, dict[str, set[str]], dict[str, str]]] = []
         self._select: str | None = None
 
     def handle_starttag(self, tag, attrs):
@@ -143,11 +146,14 @@ class _PageParser(HTMLParser):
         if tag == "a" and attrs.get("href"):
             self.links.append(attrs["href"])
         elif tag == "form":
-            self.forms.append((attrs.get("action") or "", (attrs.get("method") or "get"), {}))
+            self.forms.append((attrs.get("action") or "", attrs.get("method") or "get", {}, {}))
         elif tag in ("input", "textarea", "select") and self.forms and attrs.get("name"):
-            if attrs.get("type") == "file":
+            kind = attrs.get("type") or tag
+            if kind == "file":
                 return
-            values = self.forms[-1][2].setdefault(attrs["name"], set())
+            _action, _method, fields, types = self.forms[-1]
+            values = fields.setdefault(attrs["name"], set())
+            types.setdefault(attrs["name"], kind)
             if attrs.get("value") is not None:
                 values.add(attrs["value"])
             self._select = attrs["name"] if tag == "select" else None
@@ -187,16 +193,19 @@ def crawl(client: Client, start: list[str], per_route: int = 2) -> Discovered:
             _note_address(found, parts.path, parts.query)
             if not re.search(r"\.(pdf|zip|csv|svg)$", parts.path):
                 queue.append(parts.path + (f"?{parts.query}" if parts.query else ""))
-        for action, method, fields in parser.forms:
+        for action, method, fields, types in parser.forms:
             target = urllib.parse.urlsplit(urllib.parse.urljoin(url, action)).path or path
             target_route = route_of(target)
             if target_route is None:
                 continue
             _note_address(found, target, "")
-            found.forms.setdefault(target_route, []).append(Form(method.lower(), fields))
+            found.forms.setdefault(target_route, []).append(
+                Form(target, method.lower(), fields, types)
+            )
             if method.lower() == "get":
                 for name, values in fields.items():
                     found.parameters.setdefault(name, set()).update(values)
+                    found.types.setdefault(name, types[name])
     return found
 
 
@@ -214,6 +223,13 @@ def _note_address(found: Discovered, path: str, query: str) -> None:
 
 # --- Values ------------------------------------------------------------------------------------
 
+# The worst value of each kind of field: what the explicit requests send, one field at a time.
+WORST = {"date": "9999-12-11", "number": "9" * 30, "hidden": "9" * 30}
+WORST_TEXT = "a\x00b"
+# A value each kind of field accepts, so that a request with one bad field reaches the code
+# behind the form's validation.
+PLAUSIBLE_BY_TYPE = {"date": "2026-05-13", "number": "1", "hidden": "1", "email": "a@example.se"}
+
 
 def text_values() -> st.SearchStrategy[str]:
     return st.one_of(
@@ -225,9 +241,51 @@ def text_values() -> st.SearchStrategy[str]:
     )
 
 
-def values_for(seen: set[str]) -> st.SearchStrategy[list[str]]:
-    one = st.one_of(st.sampled_from(sorted(seen)), text_values()) if seen else text_values()
-    return st.lists(one, min_size=1, max_size=2)
+def plausible(values: set[str], kind: str) -> str:
+    """A value the field accepts: one the page offered, or one of its kind."""
+    offered = sorted(v for v in values if v)
+    if offered:
+        return offered[0]
+    return PLAUSIBLE_BY_TYPE.get(kind, "Text")
+
+
+def fields_strategy(
+    fields: dict[str, set[str]], types: dict[str, str]
+) -> st.SearchStrategy[dict[str, list[str]]]:
+    """Either every field left out or given odd values, or every field given a plausible value
+    but one, given an odd value (that reaches the code behind the form's validation)."""
+    names = sorted(name for name in fields if name != "csrfmiddlewaretoken")
+
+    def odd(name: str) -> st.SearchStrategy[list[str]]:
+        seen = sorted(fields[name])
+        one = st.one_of(st.sampled_from(seen), text_values()) if seen else text_values()
+        if types.get(name) == "date":
+            one = st.one_of(st.dates().map(lambda d: d.isoformat()), one)
+        return st.lists(one, min_size=1, max_size=2)
+
+    anything = st.fixed_dictionaries({}, optional={name: odd(name) for name in names})
+    if not names:
+        return anything
+
+    @st.composite
+    def one_bad_field(draw):
+        base = {name: [plausible(fields[name], types.get(name, ""))] for name in names}
+        bad = draw(st.sampled_from(names))
+        base[bad] = draw(odd(bad))
+        return base
+
+    return st.one_of(anything, one_bad_field())
+
+
+def worst_cases(fields: dict[str, set[str]], types: dict[str, str]) -> list[dict[str, list[str]]]:
+    """Every field plausible but one, at its worst: one request per field."""
+    names = sorted(name for name in fields if name != "csrfmiddlewaretoken")
+    base = {name: [plausible(fields[name], types.get(name, ""))] for name in names}
+    return [
+        {**base, name: [WORST.get(types.get(name, ""), WORST_TEXT)]}
+        for name in names
+        if types.get(name) != "submit"
+    ]
 
 
 def path_value(converter: str, found: Discovered) -> st.SearchStrategy[str]:
@@ -251,16 +309,6 @@ def address(draw, route: Route, found: Discovered) -> str:
             rf"<(?:[^>:]+:)?{re.escape(name)}>", quoted.replace("\\", "\\\\"), path, count=1
         )
     return "/" + path
-
-
-def fields_strategy(fields: dict[str, set[str]]) -> st.SearchStrategy[dict[str, list[str]]]:
-    """Each field left out or given one or two values (seen or fuzzed)."""
-    return st.fixed_dictionaries(
-        {},
-        optional={
-            name: values_for(seen) for name, seen in fields.items() if name != "csrfmiddlewaretoken"
-        },
-    )
 
 
 # --- The data and the people -------------------------------------------------------------------
@@ -313,27 +361,52 @@ def test_no_request_from_any_persona_gets_a_server_error(world):
     # The crawl reached the forms of the pages that matter, or the fuzzing would be shallow.
     assert {"tasks/<int:task_pk>/", "audit/", "processes/start/"} <= set(found.forms)
     query_keys = set(found.parameters) | EXTRA_PARAMETERS
+    query_fields = {key: found.parameters.get(key, set()) for key in sorted(query_keys)}
 
     errors = []
     for route in all_routes:
-        get_fields = {key: found.parameters.get(key, set()) for key in sorted(query_keys)}
+        forms = found.forms.get(route.template, [])
+        get_fields, get_types = dict(query_fields), dict(found.types)
         post_fields: dict[str, set[str]] = {}
-        for form in found.forms.get(route.template, []):
-            target = get_fields if form.method == "get" else post_fields
+        post_types: dict[str, str] = {}
+        for form in forms:
+            fields, types = (
+                (get_fields, get_types) if form.method == "get" else (post_fields, post_types)
+            )
             for name, values in form.fields.items():
-                target.setdefault(name, set()).update(values)
+                fields.setdefault(name, set()).update(values)
+            types.update(form.types)
+        get_strategy = fields_strategy(get_fields, get_types)
+        post_strategy = fields_strategy(post_fields or get_fields, post_types or get_types)
         for persona, browser in world.items():
-            errors += [
-                (persona, error)
-                for error in fuzz_route(
-                    route, browser, found, get_fields, post_fields or get_fields
-                )
-            ]
+            found_errors = []
+            # The explicit requests: every form's fields at their worst, one at a time, to the
+            # address the page sends it to; every query parameter holding a NUL.
+            for form in forms:
+                if form.method == "post" and route.name in SKIPPED_POST_NAMES:
+                    continue
+                send = browser.get if form.method == "get" else browser.post
+                for data in worst_cases(form.fields, form.types):
+                    found_errors += check(send, form.target, data)
+            targets = {form.target for form in forms}
+            if not route.converters:
+                targets.add("/" + route.template)
+            for target in sorted(targets):
+                found_errors += check(browser.get, target, dict.fromkeys(query_keys, "\x00"))
+            found_errors += fuzz_route(route, browser, found, get_strategy, post_strategy)
+            errors += [(persona, error) for error in found_errors]
     assert not errors, "\n".join(f"{persona}: {request}" for persona, request in errors)
 
 
-def fuzz_route(route: Route, browser: Client, found, get_fields, post_fields) -> list:
-    """EXAMPLES requests of each method to ``route``; the ones answered with a 5xx."""
+def check(send, url: str, data: dict) -> list[str]:
+    response = send(url, data)
+    if response.status_code >= 500:
+        return [f"{send.__name__.upper()} {url} {data!r}: {_error(response)}"]
+    return []
+
+
+def fuzz_route(route: Route, browser: Client, found, get_strategy, post_strategy) -> list:
+    """EXAMPLES random requests of each method to ``route``; the ones answered with a 5xx."""
     errors = []
 
     @settings(
@@ -348,15 +421,9 @@ def fuzz_route(route: Route, browser: Client, found, get_fields, post_fields) ->
     @given(st.data())
     def requests(data):
         url = address(data.draw, route, found)
-        query = data.draw(fields_strategy(get_fields))
-        response = browser.get(url, query)
-        if response.status_code >= 500:
-            errors.append(f"GET {url} {query!r}: {_error(response)}")
+        errors.extend(check(browser.get, url, data.draw(get_strategy)))
         if route.name not in SKIPPED_POST_NAMES:
-            body = data.draw(fields_strategy(post_fields))
-            response = browser.post(url, body)
-            if response.status_code >= 500:
-                errors.append(f"POST {url} {body!r}: {_error(response)}")
+            errors.extend(check(browser.post, url, data.draw(post_strategy)))
 
     requests()
     return errors
