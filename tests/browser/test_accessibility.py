@@ -42,6 +42,15 @@ def test_sign_in_lockout_page_passes_axe_in_swedish(page, live_server, leader, a
     axe_check(page)
 
 
+def test_bad_address_page_passes_axe_in_swedish(leader_page, live_server, axe_check):
+    leader_page.goto(live_server.url + reverse("workflows:processes") + "?county=%00")
+
+    assert leader_page.get_by_role("heading", level=1).inner_text() == (
+        "Adressen gick inte att läsa"
+    )
+    axe_check(leader_page)
+
+
 def test_inbox_with_open_steps_passes_axe(leader_page, live_server, county_work, axe_check):
     leader_page.goto(live_server.url + reverse("workflows:inbox"))
 

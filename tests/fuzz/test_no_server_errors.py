@@ -224,7 +224,7 @@ def _note_address(found: Discovered, path: str, query: str) -> None:
 # --- Values ------------------------------------------------------------------------------------
 
 # The worst value of each kind of field: what the explicit requests send, one field at a time.
-WORST = {"date": "9999-12-11", "number": "9" * 30, "hidden": "9" * 30}
+WORST = {"date": "9999-12-31", "number": "9" * 30, "hidden": "9" * 30}
 WORST_TEXT = "a\x00b"
 # A value each kind of field accepts, so that a request with one bad field reaches the code
 # behind the form's validation.
