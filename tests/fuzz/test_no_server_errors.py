@@ -167,13 +167,15 @@ class _PageParser(HTMLParser):
 
 def crawl(client: Client, start: list[str], per_route: int = 2) -> Discovered:
     """Follow the site's own links from ``start``; note every form and link. At most
-    ``per_route`` addresses of one route are opened (the overview links to every municipality)."""
+    ``per_route`` addresses of a route with parameters are opened (the overview links to every
+    municipality; two task pages show two steps' forms), one of a route without."""
     found = Discovered()
     queue, seen, opened = list(start), set(), {}
     while queue:
         url = queue.pop(0)
         route = route_of(urllib.parse.urlsplit(url).path)
-        if url in seen or route is None or opened.get(route, 0) >= per_route:
+        limit = per_route if "<" in (route or "") else 1
+        if url in seen or route is None or opened.get(route, 0) >= limit:
             continue
         seen.add(url)
         opened[route] = opened.get(route, 0) + 1
