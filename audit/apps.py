@@ -96,6 +96,11 @@ class AuditConfig(AppConfig):
         post_create_historical_record.connect(on_history_record, dispatch_uid="audit.record")
         connection_created.connect(sqlite.register_functions, dispatch_uid="audit.sqlite")
         post_migrate.connect(sqlite.install_on_migrate, sender=self, dispatch_uid="audit.sqlite")
+        from axes.signals import user_locked_out
+
+        from .signin import on_user_locked_out
+
+        user_locked_out.connect(on_user_locked_out, dispatch_uid="audit.signin_locked")
         for model in apps.get_models():
             if _is_history_model(model):
                 protect_history_model(model)

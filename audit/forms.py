@@ -15,6 +15,36 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
+# Dates a person types for the record or a filter. Python's dates end in year 9999, and a date
+# counted from one near the end (an appeal deadline, the day after a filter's last day)
+# overflowed into a server error; no date of PolicyFlow's lies outside these years.
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+
+
+class BoundedDateField(forms.DateField):
+    """A date field refusing, with a message next to the field, years outside FIRST_YEAR to
+    LAST_YEAR. Forms of every app use it for dates people type."""
+
+    default_error_messages = {
+        "year_range": _("Enter a date between the years %(first)s and %(last)s."),
+    }
+
+    def validate(self, value):
+        super().validate(value)
+        if value and not FIRST_YEAR <= value.year <= LAST_YEAR:
+            raise forms.ValidationError(
+                self.error_messages["year_range"],
+                code="year_range",
+                params={"first": FIRST_YEAR, "last": LAST_YEAR},
+            )
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        if getattr(widget, "input_type", "") == "date":
+            attrs.update(min=f"{FIRST_YEAR}-01-01", max=f"{LAST_YEAR}-12-31")
+        return attrs
+
+
 class _OptionsInPython:
     """A select that writes its options in Python. Django renders every option through a
     template of its own; with the country's 290 municipalities that was half of the timeline
@@ -68,8 +98,8 @@ class TimelineFilterForm(forms.Form):
     kind = forms.MultipleChoiceField(
         label=_("Event"), required=False, widget=QuickSelectMultiple(attrs={"size": 4})
     )
-    since = forms.DateField(label=_("From (date)"), required=False, widget=DateInput)
-    until = forms.DateField(label=_("To (date, inclusive)"), required=False, widget=DateInput)
+    since = BoundedDateField(label=_("From (date)"), required=False, widget=DateInput)
+    until = BoundedDateField(label=_("To (date, inclusive)"), required=False, widget=DateInput)
     after = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args, scope: str = "county", **kwargs):

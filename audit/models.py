@@ -68,6 +68,7 @@ class Kind(models.TextChoices):
     RECORD_DELETED = "record_deleted", _("Record deleted")
     PERSON_PSEUDONYMISED = "person_pseudonymised", _("Contact person pseudonymised")
     PERSONAL_DATA_EXPORTED = "personal_data_exported", _("Personal data exported")
+    SIGNIN_LOCKED = "signin_locked", _("Sign-in locked")
 
 
 class ActorKind(models.TextChoices):

@@ -419,6 +419,33 @@ def note_personal_data_export(*, person, user) -> AuditEvent:
         )
 
 
+# --- Sign-in ----------------------------------------------------------------------------------
+
+# An account name is at most 150 characters (Django's user model); anything typed is kept short.
+SIGNIN_NAME_CHARS = 150
+
+
+def note_signin_lockout(*, username: str, failures: int) -> AuditEvent:
+    """Record that sign-in with ``username`` was locked after ``failures`` failed attempts
+    (django-axes). Whoever typed the name is unknown: PolicyFlow records it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    name = (username or "")[:SIGNIN_NAME_CHARS]
+    # In the record's language (the site's), whatever language the sign-in page was shown in.
+    with translation.override(settings.LANGUAGE_CODE):
+        summary = _(
+            "Sign-in with the account name “%(name)s” locked after %(count)d failed attempts"
+        ) % {"name": name, "count": failures}
+    with transaction.atomic():
+        return append_event(
+            kind=Kind.SIGNIN_LOCKED,
+            summary=summary,
+            model_label="auth.user",
+            object_id=name,
+        )
+
+
 def pseudonym_for(person) -> registry.Person:
     from django.conf import settings
     from django.utils import translation

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from audit.forms import BoundedDateField
 from municipalities.models import Contact, County, Municipality
 
 from .models import AnswerKind, ContactChannel, DecisionBody, DecisionOutcome
@@ -40,7 +41,7 @@ class _MunicipalityContactsMixin:
 class FirstContactForm(_MunicipalityContactsMixin, forms.Form):
     contact_fields = ("contacts", "approvers")
 
-    contacted_on = forms.DateField(label=_("Date of contact"), widget=DateInput)
+    contacted_on = BoundedDateField(label=_("Date of contact"), widget=DateInput)
     channel = forms.ChoiceField(label=_("Channel"), choices=ContactChannel.choices)
     contacts = forms.ModelMultipleChoiceField(
         label=_("Contact persons reached"),
@@ -56,7 +57,7 @@ class FirstContactForm(_MunicipalityContactsMixin, forms.Form):
 
 
 class MeetingForm(forms.Form):
-    held_on = forms.DateField(label=_("Date of the meeting"), widget=DateInput)
+    held_on = BoundedDateField(label=_("Date of the meeting"), widget=DateInput)
     participants = forms.CharField(
         label=_("Participants"), widget=forms.Textarea(attrs={"rows": 2, "cols": 20})
     )
@@ -99,17 +100,17 @@ class RequestApprovalForm(_MunicipalityContactsMixin, forms.Form):
 class DecisionForm(forms.Form):
     body = forms.ChoiceField(label=_("Decision body"), choices=DecisionBody.choices)
     body_other = forms.CharField(label=_("Other body (if other)"), required=False)
-    meeting_date = forms.DateField(label=_("Meeting date"), widget=DateInput)
+    meeting_date = BoundedDateField(label=_("Meeting date"), widget=DateInput)
     paragraph = forms.CharField(label=_("Paragraph (§)"), max_length=20)
     case_number = forms.CharField(label=_("Case number (diarienummer)"), max_length=100)
     outcome = forms.ChoiceField(label=_("Outcome"), choices=DecisionOutcome.choices)
-    certification_date = forms.DateField(
+    certification_date = BoundedDateField(
         label=_("Minutes certified (justerat)"), widget=DateInput, required=False
     )
-    announcement_date = forms.DateField(
+    announcement_date = BoundedDateField(
         label=_("Announced on the notice board"), widget=DateInput, required=False
     )
-    legal_force_date = forms.DateField(
+    legal_force_date = BoundedDateField(
         label=_("Legally binding from"), widget=DateInput, required=False
     )
     minutes_url = forms.URLField(

@@ -4,11 +4,14 @@ Every variable is documented in `.env.example`. Production adds its own checks i
 `policyflow.settings.production`.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
+
+from policyflow.cache import cache_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -39,6 +42,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
     "viewflow",
     "viewflow.workflow",
     "simple_history",
@@ -60,10 +64,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "policyflow.middleware.PrivateCacheControlMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Inside the header middleware above, so its 400 page gets their headers too.
+    "policyflow.middleware.RejectNullCharactersMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "policyflow.urls"
@@ -123,8 +132,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Django's model backend, reading a user's own and group permissions in one query.
-AUTHENTICATION_BACKENDS = ["policyflow.auth_backends.OneQueryModelBackend"]
+# django-axes' standalone backend first: it refuses a locked-out sign-in before any password is
+# checked, and authenticates nobody itself, so it needs no combining with ours. Then Django's
+# model backend, reading a user's own and group permissions in one query.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "policyflow.auth_backends.OneQueryModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -158,7 +172,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="PolicyFlow <policyflow@l
 # A hung SMTP server must never block a worker forever.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Redis down must not take pages down: a cache that does not answer is a miss (policyflow.cache).
+CACHES = {"default": cache_config(env.str("CACHE_URL", default="locmemcache://"))}
 
 # Celery. Without CELERY_BROKER_URL an embedded file-system broker is used, so `make run`
 # needs nothing but Python. Production and tests use Redis.
@@ -241,8 +256,29 @@ CONTENT_SECURITY_POLICY = {
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
+# The language cookie: no script reads it, and it is sent on same-site requests and top-level
+# navigation only (production adds Secure).
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Sign-in throttling (django-axes; README, Security). After AXES_FAILURE_LIMIT failed sign-ins
+# for one account name, that name is locked for AXES_COOLOFF_MINUTES (axes' own default is
+# forever). By account name, not address: behind the reverse proxy every request comes from the
+# proxy's address, and guessing one account's password from many addresses must be throttled
+# too. An administrator lifts a lock in the admin (Access attempts) or with `manage.py axes_reset`.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes.W006 asks for the address among the parameters, against locks that a changed browser or
+# cookie gets around; a lock by account name is not one of those.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "policyflow.signin.lockout_response"
+# Successful sign-ins are not logged with address and browser (data minimisation): Django's
+# last_login says when, and failed attempts are kept only until their cool-off ends.
+AXES_DISABLE_ACCESS_LOG = True
 
 # PolicyFlow's own settings.
 POLICYFLOW = {
@@ -279,4 +315,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # django-axes logs every sign-in at INFO; a lockout is a WARNING.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

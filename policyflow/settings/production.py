@@ -28,6 +28,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+LANGUAGE_COOKIE_SECURE = True
 
 # The Docker image collects static files at build time (see Dockerfile). Static files keep
 # base's CompressedStaticFilesStorage: the manifest storage refuses viewflow's bundled

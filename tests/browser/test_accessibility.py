@@ -29,6 +29,28 @@ def test_login_page_passes_axe_in_swedish_and_logs_the_leader_in(
     assert page.url == live_server.url + reverse("workflows:inbox")
 
 
+def test_sign_in_lockout_page_passes_axe_in_swedish(page, live_server, leader, axe_check, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    for _attempt in range(2):
+        page.goto(live_server.url + reverse("login"))
+        page.fill("#id_username", leader.get_username())
+        page.fill("#id_password", "fel-lösenord")
+        with page.expect_navigation():
+            page.locator("main form button[type=submit]").click()
+
+    assert page.get_by_role("heading", level=1).inner_text() == "Inloggningen är spärrad"
+    axe_check(page)
+
+
+def test_bad_address_page_passes_axe_in_swedish(leader_page, live_server, axe_check):
+    leader_page.goto(live_server.url + reverse("workflows:processes") + "?county=%00")
+
+    assert leader_page.get_by_role("heading", level=1).inner_text() == (
+        "Adressen gick inte att läsa"
+    )
+    axe_check(leader_page)
+
+
 def test_inbox_with_open_steps_passes_axe(leader_page, live_server, county_work, axe_check):
     leader_page.goto(live_server.url + reverse("workflows:inbox"))
 

@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from municipalities.models import Contact, County, Municipality
 
@@ -102,7 +103,9 @@ def test_seed_kronoberg_demo_prints_working_passwords_for_new_demo_users():
     passwords = dict(re.findall(r"Demo user '(\w+)' created, password: (\S+)", output))
     assert set(passwords) == {"projektledare", "styrgrupp", "admin"}
     for username, password in passwords.items():
-        assert authenticate(username=username, password=password) is not None
+        # As the sign-in page does: with its request (django-axes' backend requires one).
+        request = RequestFactory().post("/accounts/login/")
+        assert authenticate(request, username=username, password=password) is not None
     leader = get_user_model().objects.get(username="projektledare")
     assert leader.has_perm("workflows.lead_policyprocess")
     steering = get_user_model().objects.get(username="styrgrupp")

@@ -1,0 +1,43 @@
+"""Response headers every page needs, whichever view answered."""
+
+from django.shortcuts import render
+from django.utils.cache import patch_cache_control
+
+
+class PrivateCacheControlMiddleware:
+    """A response to a signed-in user is kept by no cache, neither a shared proxy nor the
+    browser's history: it shows the record and people's names to whoever may read them, and the
+    next person at a shared computer must not see it with the back button. The server-side page
+    cache (audit.page_cache) is not concerned: it keys entries by session and permissions.
+
+    A view that chose its own ``Cache-Control`` keeps it (the overview's charts are kept by the
+    browser until midnight, as ``private``; the admin and task-link pages send ``no-store``).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True, no_store=True)
+        return response
+
+
+class RejectNullCharactersMiddleware:
+    """A request whose address or query string holds a NUL character gets 400, before any view
+    parses it. No input of PolicyFlow can hold one (PostgreSQL's text cannot), and each view
+    passing a query parameter to the database raised a 500 on it. Form fields refuse it in
+    POSTed forms with a message next to the field (Django's CharField)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or any(
+            "\x00" in key or any("\x00" in value for value in values)
+            for key, values in request.GET.lists()
+        ):
+            return render(request, "400.html", status=400)
+        return self.get_response(request)
