@@ -1,7 +1,5 @@
 """Process data of the policy adoption: one process per municipality, its records and drafts."""
 
-import datetime
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -11,7 +9,7 @@ from viewflow.workflow.models import Process, Task
 from audit.history import HistoricalRecords
 from municipalities.models import Contact, Municipality
 
-APPEAL_PERIOD = datetime.timedelta(days=21)  # laglighetsprövning: 3 weeks after announcement
+from . import legal_dates
 
 
 class Stage(models.TextChoices):
@@ -333,9 +331,9 @@ class Decision(Voidable):
         return f"{self.body_label} {self.meeting_date} § {self.paragraph}"
 
     def save(self, *args, **kwargs):
-        # The appeal period is fixed by law: three weeks from the announcement.
+        # Fixed by law: three weeks from the announcement, moved past days off (legal_dates).
         self.appeal_deadline = (
-            self.announcement_date + APPEAL_PERIOD if self.announcement_date else None
+            legal_dates.appeal_deadline(self.announcement_date) if self.announcement_date else None
         )
         super().save(*args, **kwargs)
 

@@ -1,0 +1,86 @@
+"""The municipality's formal decision as the Region must be able to stand behind it: dates set
+by Swedish law, dates that make sense, legal force learnt later, corrections, minutes files."""
+
+import datetime
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils.formats import date_format
+
+from workflows import services
+from workflows.legal_dates import appeal_deadline
+
+from .helpers import english, open_task, walk_to  # noqa: F401 (english: a fixture)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+
+UTC = datetime.UTC
+
+
+def at(day: str, hour: int = 9) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC)
+
+
+@pytest.fixture
+def awaiting_decision(leader, vaxjo, vaxjo_contact):
+    """Växjö's process, its draft approved on 2026-05-04, waiting for the decision (today is
+    2026-06-15 in these tests unless a test travels elsewhere)."""
+    with time_machine.travel(at("2026-05-04"), tick=False):
+        process = services.start_process(municipality=vaxjo, user=leader)
+        walk_to(process, leader, vaxjo_contact, "decision")
+    with time_machine.travel(at("2026-06-15"), tick=False):
+        yield process
+
+
+def decision_post(**overrides) -> dict:
+    return {
+        "body": "kf",
+        "meeting_date": "2026-05-18",
+        "paragraph": "57",
+        "case_number": "KS 2026/39",
+        "outcome": "adopted",
+        "certification_date": "2026-05-27",
+        "announcement_date": "2026-05-29",
+    } | overrides
+
+
+def post_decision(client, process, **overrides):
+    task = open_task(process, "decision")
+    url = reverse("workflows:step", args=[task.pk])
+    return client.post(url, decision_post(**overrides))
+
+
+# --- 1. The appeal deadline by Swedish law ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("announced", "last_day"),
+    [
+        ("2026-04-13", "2026-05-04"),  # a Monday: three weeks, nothing moves
+        ("2026-05-23", "2026-06-15"),  # three weeks end on a Saturday: Monday
+        ("2026-05-29", "2026-06-22"),  # midsommarafton (Fri), midsommardagen (Sat): Monday
+        ("2026-12-03", "2026-12-28"),  # julafton (Thu), juldagen, annandag jul, Sunday
+        ("2026-12-10", "2027-01-04"),  # nyårsafton (Thu), nyårsdagen, the weekend
+        ("2027-03-05", "2027-03-30"),  # långfredag, påskafton, påskdagen, annandag påsk
+        ("2026-05-15", "2026-06-05"),  # a Friday that is no holiday (the national day is Sat)
+    ],
+)
+def test_appeal_deadline_is_three_weeks_moved_past_weekends_holidays_and_eves(announced, last_day):
+    assert appeal_deadline(datetime.date.fromisoformat(announced)) == datetime.date.fromisoformat(
+        last_day
+    )
+
+
+def test_process_page_shows_the_deadline_moved_past_midsommar_and_the_rule(
+    awaiting_decision, leader_client
+):
+    response = post_decision(leader_client, awaiting_decision, announcement_date="2026-05-29")
+    assert response.status_code == 302
+
+    page = leader_client.get(reverse("workflows:process", args=[awaiting_decision.pk]))
+    text = page.content.decode()
+    assert awaiting_decision.decisions.get().appeal_deadline == datetime.date(2026, 6, 22)
+    assert date_format(datetime.date(2026, 6, 22), "SHORT_DATE_FORMAT") in text
+    assert date_format(datetime.date(2026, 6, 19), "SHORT_DATE_FORMAT") not in text
+    assert "lag (1930:173)" in text
