@@ -23,6 +23,7 @@ from municipalities.models import Contact, County, Municipality
 
 from . import notify
 from .audit import stamp
+from .decision_dates import check_decision_dates
 from .flows import LEAD, PolicyAdoptionFlow
 from .locking import lock_for_update
 from .models import (
@@ -392,6 +393,12 @@ def record_answer_received_another_way(
     )
 
 
+def normalised_paragraph(paragraph: str) -> str:
+    """The paragraph number as the minutes number it: "§ 7", "§7" and "7" are all "7" (pages
+    print the "§")."""
+    return (paragraph or "").strip().lstrip("§").strip()
+
+
 def record_decision(*, task: Task, user, **fields) -> Decision:
     """Record the municipality's formal decision; adopted/rejected ends the process."""
     with _human_step(
@@ -399,7 +406,15 @@ def record_decision(*, task: Task, user, **fields) -> Decision:
     ) as activation:
         process = activation.process
         decision = Decision(process=process, recorded_by=user, **fields)
+        decision.paragraph = normalised_paragraph(decision.paragraph)
         decision.full_clean(exclude=["process", "recorded_by"])
+        check_decision_dates(
+            process=process,
+            meeting_date=decision.meeting_date,
+            certification_date=decision.certification_date,
+            announcement_date=decision.announcement_date,
+            legal_force_date=decision.legal_force_date,
+        )
         reason = _("Decision recorded: %(outcome)s") % {"outcome": decision.get_outcome_display()}
         stamp(decision, user=user, reason=reason)
         decision.save()

@@ -11,7 +11,7 @@ from django.utils.formats import date_format
 from workflows import services
 from workflows.legal_dates import appeal_deadline
 
-from .helpers import english, open_task, walk_to  # noqa: F401 (english: a fixture)
+from .helpers import english, field_error, open_task, snapshot, walk_to  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -84,3 +84,75 @@ def test_process_page_shows_the_deadline_moved_past_midsommar_and_the_rule(
     assert date_format(datetime.date(2026, 6, 22), "SHORT_DATE_FORMAT") in text
     assert date_format(datetime.date(2026, 6, 19), "SHORT_DATE_FORMAT") not in text
     assert "lag (1930:173)" in text
+
+
+# --- 2. Dates that make sense -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        (
+            {"meeting_date": "2026-01-09"},
+            "meeting_date",
+            "The meeting cannot be before the first contact with the municipality",
+        ),
+        (
+            {"meeting_date": "2026-05-03"},
+            "meeting_date",
+            "The meeting cannot be before the draft was approved",
+        ),
+        ({"meeting_date": "2026-06-16"}, "meeting_date", "The meeting cannot be later than today."),
+        (
+            {"certification_date": "2026-05-17"},
+            "certification_date",
+            "Minutes are certified after the meeting.",
+        ),
+        (
+            {"announcement_date": "2026-05-26"},
+            "announcement_date",
+            "The minutes are announced after they are certified.",
+        ),
+        (
+            {"legal_force_date": "2026-06-22"},  # the appeal deadline itself
+            "legal_force_date",
+            "Legal force comes after the appeal deadline",
+        ),
+        (
+            {"legal_force_date": "2026-06-30", "announcement_date": "", "certification_date": ""},
+            "legal_force_date",
+            "Give the announcement date first",
+        ),
+        (
+            {"announcement_date": "9999-12-11"},
+            "announcement_date",
+            "This date is too far in the future",
+        ),
+        (
+            {"certification_date": "9999-12-31", "legal_force_date": "9999-12-31"},
+            "certification_date",
+            "This date is too far in the future",
+        ),
+        ({"meeting_date": "9999-12-11"}, "meeting_date", "The meeting cannot be later than today."),
+    ],
+)
+def test_impossible_decision_dates_are_refused_next_to_the_field_and_nothing_is_saved(
+    awaiting_decision, leader_client, overrides, field, message
+):
+    before = snapshot()
+
+    response = post_decision(leader_client, awaiting_decision, **overrides)
+
+    assert response.status_code == 400
+    assert field_error(response, field, message)
+    assert snapshot() == before
+
+
+def test_a_decision_with_dates_in_order_is_recorded(awaiting_decision, leader_client):
+    response = post_decision(
+        leader_client, awaiting_decision, meeting_date="2026-05-04", legal_force_date="2026-06-23"
+    )
+
+    assert response.status_code == 302
+    decision = awaiting_decision.decisions.get()
+    assert decision.legal_force_date == datetime.date(2026, 6, 23)
