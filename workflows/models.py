@@ -341,6 +341,12 @@ class Decision(Voidable):
     def body_label(self) -> str:
         return decision_body_label(self)
 
+    @property
+    def paragraph_label(self) -> str:
+        """The paragraph as printed, "§ 7", with one "§" (a row recorded before the service
+        stripped a typed "§" would otherwise read "§ § 7")."""
+        return f"§ {self.paragraph.strip().lstrip('§').strip()}"
+
 
 def decision_body_label(decision) -> str:
     """The body that decided: KS, KF, or the one named when it was another (a Decision or one

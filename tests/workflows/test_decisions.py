@@ -12,6 +12,7 @@ from workflows import services
 from workflows.legal_dates import appeal_deadline
 
 from .helpers import english, field_error, open_task, snapshot, walk_to  # noqa: F401
+from .test_overview import pdf_text, table
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -156,3 +157,42 @@ def test_a_decision_with_dates_in_order_is_recorded(awaiting_decision, leader_cl
     assert response.status_code == 302
     decision = awaiting_decision.decisions.get()
     assert decision.legal_force_date == datetime.date(2026, 6, 23)
+
+
+# --- 5. Decision details wherever the decision is shown ---------------------------------------
+
+
+def test_decision_details_show_on_the_process_page_the_municipality_page_and_the_pdf(
+    awaiting_decision, leader_client, steering
+):
+    post_decision(
+        leader_client,
+        awaiting_decision,
+        paragraph="§ 7",
+        notes="Beslutet var enhälligt.",
+        minutes_url="https://vaxjo.example/anslagstavla/ks-2026-05-18",
+    )
+    assert awaiting_decision.decisions.get().paragraph == "7"
+
+    page = leader_client.get(reverse("workflows:process", args=[awaiting_decision.pk]))
+    text = page.content.decode()
+    assert "§ 7" in text and "§ § 7" not in text
+    assert "Minutes certified (justerat)" in text
+    assert date_format(datetime.date(2026, 5, 27), "SHORT_DATE_FORMAT") in text
+    assert "Beslutet var enhälligt." in text
+    assert 'href="https://vaxjo.example/anslagstavla/ks-2026-05-18"' in text
+
+    leader_client.force_login(steering)
+    municipality = leader_client.get(reverse("workflows:overview_municipality", args=["0780"]))
+    header, row = table(municipality, "decisions-caption")[:2]
+    shown = dict(zip(header, row, strict=True))
+    assert shown["Paragraph (§)"] == "§ 7"
+    assert shown["Minutes certified"] == "2026-05-27"
+    assert shown["Notes"] == "Beslutet var enhälligt."
+    assert shown["Minutes"] == "Link to the minutes"
+
+    report = pdf_text(
+        leader_client.get(reverse("workflows:overview_municipality_report", args=["0780"]))
+    )
+    assert "§ 7" in report and "§ § 7" not in report
+    assert "2026-05-27" in report and "Beslutet var enhälligt." in report
