@@ -40,6 +40,11 @@ urlpatterns = [
     ),
     path("processes/<int:pk>/answer/", link_views.RecordAnswerView.as_view(), name="record_answer"),
     path(
+        "processes/<int:pk>/decisions/<int:decision_pk>/correct/",
+        void_views.CorrectDecisionView.as_view(),
+        name="correct_decision",
+    ),
+    path(
         "processes/<int:pk>/void/<str:kind>/<int:record_pk>/",
         void_views.VoidRecordView.as_view(),
         name="void_record",

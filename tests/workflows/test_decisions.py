@@ -10,9 +10,19 @@ from django.utils.formats import date_format
 
 from workflows import services
 from workflows.legal_dates import appeal_deadline
+from workflows.models import Stage
+from workflows.voiding import void_record
 
-from .helpers import english, field_error, open_task, snapshot, walk_to  # noqa: F401
-from .test_overview import pdf_text, table
+from .helpers import (  # noqa: F401 (english: a fixture)
+    current_task,
+    decision_fields,
+    english,
+    field_error,
+    open_task,
+    snapshot,
+    walk_to,
+)
+from .test_overview import board_rows, pdf_text, table
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -196,3 +206,80 @@ def test_decision_details_show_on_the_process_page_the_municipality_page_and_the
     )
     assert "§ 7" in report and "§ § 7" not in report
     assert "2026-05-27" in report and "Beslutet var enhälligt." in report
+
+
+# --- 4. Correcting a decision never strands a process -----------------------------------------
+
+
+@pytest.mark.parametrize("outcome", ["adopted", "rejected", "sent_back"])
+def test_voiding_the_decision_reopens_the_decision_step_even_after_the_process_ended(
+    awaiting_decision, leader, leader_client, outcome
+):
+    decision = services.record_decision(
+        task=open_task(awaiting_decision, "decision"),
+        user=leader,
+        **decision_fields(outcome, meeting=datetime.date(2026, 5, 18)),
+    )
+
+    void_record(record=decision, user=leader, reason="Fel paragraf.")
+
+    awaiting_decision.refresh_from_db()
+    assert awaiting_decision.stage == Stage.AWAITING_DECISION
+    assert awaiting_decision.status == "NEW" and awaiting_decision.finished is None
+    task = current_task(awaiting_decision)
+    assert task.flow_task.name == "decision" and task.owner == leader
+    page = leader_client.get(reverse("workflows:process", args=[awaiting_decision.pk]))
+    assert reverse("workflows:step", args=[task.pk]) in page.content.decode()
+    assert "Draft approved, awaiting decision" in page.content.decode()
+
+    # Recorded again, the process goes on as the new decision says.
+    again = services.record_decision(
+        task=task, user=leader, **decision_fields("adopted", meeting=datetime.date(2026, 5, 18))
+    )
+    awaiting_decision.refresh_from_db()
+    assert awaiting_decision.stage == Stage.ADOPTED and awaiting_decision.status == "DONE"
+    assert again.pk != decision.pk and current_task(awaiting_decision) is None
+
+
+def test_a_wrong_decision_is_corrected_on_one_page_and_the_board_follows(
+    awaiting_decision, leader, leader_client
+):
+    post_decision(leader_client, awaiting_decision, outcome="rejected", paragraph="75")
+    wrong = awaiting_decision.decisions.get()
+    board = board_rows(leader_client.get(reverse("workflows:overview")))
+    assert board["0780"]["column"] == "Policy rejected"
+    url = reverse("workflows:correct_decision", args=[awaiting_decision.pk, wrong.pk])
+
+    form = leader_client.get(url).content.decode()
+    assert 'name="reason"' in form and 'value="KS 2026/39"' in form  # prefilled from the record
+
+    response = leader_client.post(
+        url, {"reason": "Fel utfall och paragraf."} | decision_post(paragraph="57")
+    )
+
+    assert response.status_code == 302
+    wrong.refresh_from_db()
+    assert wrong.is_voided and wrong.voided_reason == "Fel utfall och paragraf."
+    live = awaiting_decision.decisions.get(is_voided=False)
+    assert live.outcome == "adopted" and live.paragraph == "57"
+    awaiting_decision.refresh_from_db()
+    assert awaiting_decision.stage == Stage.ADOPTED
+    board = board_rows(leader_client.get(reverse("workflows:overview")))
+    assert board["0780"]["column"] == "Policy adopted"
+    page = leader_client.get(reverse("workflows:process", args=[awaiting_decision.pk]))
+    assert "Fel utfall och paragraf." in page.content.decode()
+
+
+def test_a_correction_with_a_bad_date_voids_nothing(awaiting_decision, leader_client):
+    post_decision(leader_client, awaiting_decision)
+    decision = awaiting_decision.decisions.get()
+    before = snapshot()
+
+    response = leader_client.post(
+        reverse("workflows:correct_decision", args=[awaiting_decision.pk, decision.pk]),
+        {"reason": "Fel datum."} | decision_post(meeting_date="2026-06-20"),
+    )
+
+    assert response.status_code == 400
+    assert field_error(response, "meeting_date", "The meeting cannot be later than today.")
+    assert snapshot() == before
