@@ -125,6 +125,15 @@ class DecisionForm(forms.Form):
         return data
 
 
+class LegalForceForm(forms.Form):
+    legal_force_date = forms.DateField(label=_("Legally binding from"), widget=DateInput)
+
+
+class AppealForm(forms.Form):
+    case_number = forms.CharField(label=_("The court's case number"), max_length=100)
+    lodged_on = forms.DateField(label=_("Appeal lodged on"), widget=DateInput)
+
+
 class AnswerForm(forms.Form):
     """The municipal contact's answer on the task-link page."""
 

@@ -1,5 +1,7 @@
 """Process data of the policy adoption: one process per municipality, its records and drafts."""
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -306,6 +308,11 @@ class Decision(Voidable):
     announcement_date = models.DateField(_("announced on the notice board"), null=True, blank=True)
     appeal_deadline = models.DateField(_("appeal deadline"), null=True, blank=True, editable=False)
     legal_force_date = models.DateField(_("legally binding from"), null=True, blank=True)
+    # An appeal (laglighetsprövning) holds legal force open until the court's ruling has it.
+    appeal_case_number = models.CharField(
+        _("appeal: the court's case number"), max_length=100, blank=True
+    )
+    appeal_lodged_on = models.DateField(_("appeal lodged"), null=True, blank=True)
     minutes_url = models.URLField(_("link to the minutes"), blank=True)
     minutes_file = models.FileField(_("minutes (file)"), upload_to="minutes/%Y/", blank=True)
     notes = models.TextField(_("notes"), blank=True)
@@ -325,6 +332,11 @@ class Decision(Voidable):
                 name="other_body_is_named",
             ),
             void_constraint("decision_void_is_complete"),
+            models.CheckConstraint(
+                condition=models.Q(appeal_case_number="", appeal_lodged_on__isnull=True)
+                | (~models.Q(appeal_case_number="") & models.Q(appeal_lodged_on__isnull=False)),
+                name="decision_appeal_is_complete",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -340,6 +352,34 @@ class Decision(Voidable):
     @property
     def body_label(self) -> str:
         return decision_body_label(self)
+
+    @property
+    def is_appealed(self) -> bool:
+        return bool(self.appeal_case_number)
+
+    @property
+    def appeal_period_is_over(self) -> bool:
+        """Whether the appeal deadline has passed with no appeal recorded and no legal force yet:
+        the project leader can now record legal force (from the day after the deadline)."""
+        return bool(
+            not self.is_voided
+            and self.appeal_deadline
+            and self.appeal_deadline < timezone.localdate()
+            and not self.legal_force_date
+            and not self.is_appealed
+        )
+
+    @property
+    def awaits_legal_force(self) -> bool:
+        """A live decision with an appeal period whose legal force is not recorded yet."""
+        return bool(not self.is_voided and self.appeal_deadline and not self.legal_force_date)
+
+    @property
+    def legal_force_suggestion(self) -> datetime.date | None:
+        """The day legal force comes when nobody appealed: the day after the deadline."""
+        if self.appeal_period_is_over:
+            return self.appeal_deadline + datetime.timedelta(days=1)
+        return None
 
     @property
     def paragraph_label(self) -> str:

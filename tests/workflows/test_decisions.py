@@ -8,6 +8,7 @@ import time_machine
 from django.urls import reverse
 from django.utils.formats import date_format
 
+from audit.models import AuditEvent
 from workflows import services
 from workflows.legal_dates import appeal_deadline
 from workflows.models import Stage
@@ -283,3 +284,80 @@ def test_a_correction_with_a_bad_date_voids_nothing(awaiting_decision, leader_cl
     assert response.status_code == 400
     assert field_error(response, "meeting_date", "The meeting cannot be later than today.")
     assert snapshot() == before
+
+
+# --- 3. Legal force and appeals after the fact ------------------------------------------------
+
+
+@pytest.fixture
+def adopted(awaiting_decision, leader_client):
+    """Adopted at the meeting of 2026-05-18, announced 2026-05-29: open for appeal until
+    2026-06-22 (midsommar), legal force not yet known."""
+    post_decision(leader_client, awaiting_decision)
+    return awaiting_decision.decisions.get()
+
+
+def test_after_the_appeal_deadline_the_page_and_board_ask_for_legal_force_prefilled(
+    adopted, leader, leader_client
+):
+    process_url = reverse("workflows:process", args=[adopted.process_id])
+    before = leader_client.get(process_url).content.decode()
+    assert "Open for appeal until" in before and "Record legal force" not in before
+
+    with time_machine.travel(at("2026-06-23"), tick=False):
+        page = leader_client.get(process_url).content.decode()
+        board = board_rows(leader_client.get(reverse("workflows:overview")))
+    assert "The appeal period ended on" in page
+    assert 'name="legal_force_date"' in page and 'value="2026-06-23"' in page
+    assert board["0780"]["next_action"] == "Appeal period over: record legal force"
+
+    with time_machine.travel(at("2026-07-01"), tick=False):
+        leader_client.force_login(leader)  # weeks later: a new session
+        response = leader_client.post(
+            reverse("workflows:record_legal_force", args=[adopted.process_id, adopted.pk]),
+            {"legal_force_date": "2026-06-23"},
+        )
+        assert response.status_code == 302
+        page = leader_client.get(process_url).content.decode()
+        board = board_rows(leader_client.get(reverse("workflows:overview")))
+    adopted.refresh_from_db()
+    assert adopted.legal_force_date == datetime.date(2026, 6, 23)
+    assert "The appeal period ended on" not in page
+    assert date_format(datetime.date(2026, 6, 23), "SHORT_DATE_FORMAT") in page
+    assert board["0780"]["next_action"] != "Appeal period over: record legal force"
+    latest = adopted.history.first()
+    assert latest.history_change_reason == "Legal force recorded: from 2026-06-23"
+    event = AuditEvent.objects.filter(object_id=str(adopted.pk)).order_by("-pk").first()
+    assert event.reason == "Legal force recorded: from 2026-06-23"
+
+
+def test_an_appeal_holds_legal_force_open_until_recorded(adopted, leader, leader_client):
+    with time_machine.travel(at("2026-06-10"), tick=False):
+        response = leader_client.post(
+            reverse("workflows:record_appeal", args=[adopted.process_id, adopted.pk]),
+            {"case_number": "Mål nr 1234-26", "lodged_on": "2026-06-09"},
+        )
+    assert response.status_code == 302
+
+    with time_machine.travel(at("2026-07-01"), tick=False):
+        leader_client.force_login(leader)  # weeks later: a new session
+        page = leader_client.get(reverse("workflows:process", args=[adopted.process_id]))
+        board = board_rows(leader_client.get(reverse("workflows:overview")))
+    text = page.content.decode()
+    assert "Mål nr 1234-26" in text and "waits for the court's ruling" in text
+    assert "The appeal period ended on" not in text
+    assert board["0780"]["next_action"] != "Appeal period over: record legal force"
+
+
+def test_legal_force_on_the_deadline_or_in_the_future_is_refused(adopted, leader_client):
+    url = reverse("workflows:record_legal_force", args=[adopted.process_id, adopted.pk])
+    with time_machine.travel(at("2026-06-25"), tick=False):
+        before = snapshot()
+        on_deadline = leader_client.post(url, {"legal_force_date": "2026-06-22"})
+        ahead = leader_client.post(url, {"legal_force_date": "2026-06-26"})
+        assert snapshot() == before
+    assert on_deadline.status_code == 400
+    assert field_error(
+        on_deadline, "legal_force_date", "Legal force comes after the appeal deadline"
+    )
+    assert field_error(ahead, "legal_force_date", "Record legal force once it is reached")
