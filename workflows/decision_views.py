@@ -2,15 +2,16 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.http import require_POST
 
-from . import forms, legal_force
+from . import forms, legal_force, minutes
 from .models import Decision
-from .views import LeadMixin, _form_errors_from
+from .views import LeadMixin, ReadMixin, _form_errors_from
 
 
 @method_decorator(require_POST, name="dispatch")
@@ -67,3 +68,27 @@ class RecordAppealView(_AfterDecisionView):
 
     def record(self, decision, user, data):
         legal_force.record_appeal(decision=decision, user=user, **data)
+
+
+class MinutesFileView(ReadMixin, View):
+    """The minutes file of a decision, to project leaders and the steering group only, always
+    as a download under a name built from the record (never the uploader's)."""
+
+    def get(self, request, pk, decision_pk):
+        decision = get_object_or_404(
+            Decision.objects.select_related("process__municipality"),
+            pk=decision_pk,
+            process_id=pk,
+        )
+        if not decision.minutes_file:
+            raise Http404
+        try:
+            handle = decision.minutes_file.open("rb")
+        except FileNotFoundError as exc:
+            raise Http404 from exc
+        return FileResponse(
+            handle,
+            as_attachment=True,
+            filename=minutes.download_name(decision),
+            content_type=decision.minutes_content_type or "application/octet-stream",
+        )

@@ -1,6 +1,7 @@
 """Process data of the policy adoption: one process per municipality, its records and drafts."""
 
 import datetime
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -290,6 +291,19 @@ class DecisionOutcome(models.TextChoices):
     POSTPONED = "postponed", _("Postponed")
 
 
+MINUTES_EXTENSIONS = {
+    "application/pdf": ".pdf",
+    "application/vnd.oasis.opendocument.text": ".odt",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+}
+
+
+def minutes_path(decision: "Decision", filename: str) -> str:
+    """A random name under minutes/<year>/: nothing of the uploader's name reaches the disk."""
+    extension = MINUTES_EXTENSIONS.get(decision.minutes_content_type, "")
+    return f"minutes/{timezone.localdate():%Y}/{uuid.uuid4().hex}{extension}"
+
+
 class Decision(Voidable):
     """The municipality's formal decision on the policy, as recorded in its minutes."""
 
@@ -314,7 +328,12 @@ class Decision(Voidable):
     )
     appeal_lodged_on = models.DateField(_("appeal lodged"), null=True, blank=True)
     minutes_url = models.URLField(_("link to the minutes"), blank=True)
-    minutes_file = models.FileField(_("minutes (file)"), upload_to="minutes/%Y/", blank=True)
+    minutes_file = models.FileField(_("minutes (file)"), upload_to=minutes_path, blank=True)
+    # The uploaded file's own name (for a safe download name), its type read from its content,
+    # and its SHA-256 (the archive export lists it): workflows.minutes checks and fills them.
+    minutes_file_name = models.CharField(_("minutes file name"), max_length=255, blank=True)
+    minutes_content_type = models.CharField(_("minutes file type"), max_length=100, blank=True)
+    minutes_sha256 = models.CharField(_("minutes file SHA-256"), max_length=64, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
@@ -21,7 +22,7 @@ from audit.recording import remember_loaded
 from audit.services import appended_together
 from municipalities.models import Contact, County, Municipality
 
-from . import notify
+from . import minutes, notify
 from .audit import stamp
 from .decision_dates import check_decision_dates
 from .flows import LEAD, PolicyAdoptionFlow
@@ -401,6 +402,15 @@ def normalised_paragraph(paragraph: str) -> str:
 
 def record_decision(*, task: Task, user, **fields) -> Decision:
     """Record the municipality's formal decision; adopted/rejected ends the process."""
+    upload = fields.get("minutes_file")
+    if isinstance(upload, UploadedFile):
+        # Checked (and hashed) before the step takes the process's lock.
+        content_type, sha256 = minutes.check_upload(upload)
+        fields |= {
+            "minutes_content_type": content_type,
+            "minutes_sha256": sha256,
+            "minutes_file_name": minutes.original_name(upload),
+        }
     with _human_step(
         task=task, node=PolicyAdoptionFlow.decision, user=user, reason=_("Decision recorded")
     ) as activation:

@@ -40,6 +40,11 @@ urlpatterns = [
     ),
     path("processes/<int:pk>/answer/", link_views.RecordAnswerView.as_view(), name="record_answer"),
     path(
+        "processes/<int:pk>/decisions/<int:decision_pk>/minutes/",
+        decision_views.MinutesFileView.as_view(),
+        name="minutes_file",
+    ),
+    path(
         "processes/<int:pk>/decisions/<int:decision_pk>/legal-force/",
         decision_views.RecordLegalForceView.as_view(),
         name="record_legal_force",

@@ -104,6 +104,11 @@ def correct_decision(*, decision: Decision, user, reason: str, **fields) -> Deci
                     "next decision at its own step."
                 )
             )
-        if not fields.get("minutes_file"):
-            fields["minutes_file"] = decision.minutes_file
+        if not fields.get("minutes_file") and decision.minutes_file:
+            fields |= {
+                "minutes_file": decision.minutes_file,
+                "minutes_file_name": decision.minutes_file_name,
+                "minutes_content_type": decision.minutes_content_type,
+                "minutes_sha256": decision.minutes_sha256,
+            }
         return record_decision(task=task, user=user, **fields)

@@ -2,13 +2,20 @@
 by Swedish law, dates that make sense, legal force learnt later, corrections, minutes files."""
 
 import datetime
+import hashlib
+import io
+import json
+import zipfile
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from django.utils.formats import date_format
 
 from audit.models import AuditEvent
+from tests.factories import UserFactory
 from workflows import services
 from workflows.legal_dates import appeal_deadline
 from workflows.models import Stage
@@ -361,3 +368,105 @@ def test_legal_force_on_the_deadline_or_in_the_future_is_refused(adopted, leader
         on_deadline, "legal_force_date", "Legal force comes after the appeal deadline"
     )
     assert field_error(ahead, "legal_force_date", "Record legal force once it is reached")
+
+
+# --- 6. Minutes files -------------------------------------------------------------------------
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def upload(name: str, content: bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+def test_minutes_pdf_is_stored_under_a_random_name_and_downloaded_only_by_readers(
+    awaiting_decision, leader_client, steering, media
+):
+    response = post_decision(
+        leader_client, awaiting_decision, minutes_file=upload("KS <prot> 18 maj.pdf", PDF)
+    )
+    assert response.status_code == 302
+    decision = awaiting_decision.decisions.get()
+    stored = decision.minutes_file.name
+    assert stored.startswith("minutes/2026/") and stored.endswith(".pdf")
+    assert "prot" not in stored and "maj" not in stored
+    assert decision.minutes_sha256 == hashlib.sha256(PDF).hexdigest()
+    url = reverse("workflows:minutes_file", args=[awaiting_decision.pk, decision.pk])
+    assert (
+        url
+        in leader_client.get(
+            reverse("workflows:process", args=[awaiting_decision.pk])
+        ).content.decode()
+    )
+
+    client = Client()  # leader_client is the test's own client, signed in
+    anonymous = client.get(url)
+    assert anonymous.status_code == 302 and "login" in anonymous["Location"]
+    client.force_login(UserFactory())  # signed in, but not a reader of processes
+    assert client.get(url).status_code == 403
+
+    client.force_login(steering)
+    download = client.get(url)
+    assert download.status_code == 200
+    assert download["Content-Type"] == "application/pdf"
+    assert download["Content-Disposition"] == (
+        'attachment; filename="protokoll-vaxjo-2026-05-18-p57.pdf"'
+    )
+    assert b"".join(download.streaming_content) == PDF
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("protokoll.pdf", b"<html><script>alert(1)</script></html>"),  # HTML named .pdf
+        ("protokoll.pdf", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00"),  # a Windows program
+        ("protokoll.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64),  # an image
+    ],
+)
+def test_a_minutes_file_that_is_not_pdf_odt_or_docx_by_content_is_refused(
+    awaiting_decision, leader_client, media, name, content
+):
+    before = snapshot()
+
+    response = post_decision(leader_client, awaiting_decision, minutes_file=upload(name, content))
+
+    assert response.status_code == 400
+    assert field_error(response, "minutes_file", "The minutes must be a PDF, ODT or DOCX file")
+    assert snapshot() == before and not any(media.rglob("*.*"))
+
+
+def test_a_minutes_file_over_the_size_limit_is_refused_with_the_limit(
+    awaiting_decision, leader_client, media, settings
+):
+    settings.MINUTES_MAX_BYTES = 1024 * 1024
+    big = PDF + b"0" * (2 * 1024 * 1024)
+
+    response = post_decision(leader_client, awaiting_decision, minutes_file=upload("p.pdf", big))
+
+    assert response.status_code == 400
+    assert field_error(response, "minutes_file", "The file is too large: at most 1 MB")
+    assert not awaiting_decision.decisions.exists()
+
+
+def test_the_archive_export_holds_the_minutes_file_with_its_sha256(
+    awaiting_decision, leader_client, steering, media
+):
+    post_decision(leader_client, awaiting_decision, minutes_file=upload("p.pdf", PDF))
+    decision = awaiting_decision.decisions.get()
+    leader_client.force_login(steering)
+
+    response = leader_client.get(reverse("audit:archive"))
+
+    data = b"".join(response.streaming_content)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        name = f"minutes/decision-{decision.pk}.pdf"
+        assert archive.read(name) == PDF
+    assert manifest["files"][name]["sha256"] == hashlib.sha256(PDF).hexdigest()
+    assert manifest["files"][name]["recorded_sha256"] == decision.minutes_sha256
