@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.formats import date_format
 
 from audit.models import AuditEvent
+from notifications.models import Notification
 from tests.factories import UserFactory
 from workflows import services
 from workflows.legal_dates import appeal_deadline
@@ -236,6 +237,10 @@ def test_voiding_the_decision_reopens_the_decision_step_even_after_the_process_e
     assert awaiting_decision.status == "NEW" and awaiting_decision.finished is None
     task = current_task(awaiting_decision)
     assert task.flow_task.name == "decision" and task.owner == leader
+    # The leader is told, as for any step opened for them.
+    assert Notification.objects.filter(
+        recipient_email=leader.email, body_text__contains=reverse("workflows:step", args=[task.pk])
+    ).exists()
     page = leader_client.get(reverse("workflows:process", args=[awaiting_decision.pk]))
     assert reverse("workflows:step", args=[task.pk]) in page.content.decode()
     assert "Draft approved, awaiting decision" in page.content.decode()
