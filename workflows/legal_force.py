@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from . import legal_dates
 from .audit import stamp
 from .flows import PolicyAdoptionFlow
 from .models import Decision
@@ -82,3 +83,23 @@ def record_legal_force(*, decision: Decision, user, legal_force_date: datetime.d
         stamp(locked, user=user, reason=reason)
         locked.save()
     return locked
+
+
+def recompute_appeal_deadlines() -> int:
+    """Correct the appeal deadlines stored before they followed lag (1930:173) (announcement +
+    21 days, always): each changed decision is saved with its history and a reason. Returns
+    how many changed."""
+    changed = 0
+    stale = Decision.objects.filter(announcement_date__isnull=False).only("pk", "process_id")
+    for candidate in stale.iterator():
+        with PolicyAdoptionFlow.lock(candidate.process_id):
+            decision = Decision.objects.select_for_update().get(pk=candidate.pk)
+            if decision.appeal_deadline == legal_dates.appeal_deadline(decision.announcement_date):
+                continue
+            stamp(
+                decision,
+                reason=_("Appeal deadline recomputed under lag (1930:173)"),
+            )
+            decision.save()  # save() computes the deadline
+            changed += 1
+    return changed

@@ -19,7 +19,7 @@ from notifications.models import Notification
 from tests.factories import UserFactory
 from workflows import services
 from workflows.legal_dates import appeal_deadline
-from workflows.models import Stage
+from workflows.models import Decision, Stage
 from workflows.voiding import void_record
 
 from .helpers import (  # noqa: F401 (english: a fixture)
@@ -475,3 +475,23 @@ def test_the_archive_export_holds_the_minutes_file_with_its_sha256(
         assert archive.read(name) == PDF
     assert manifest["files"][name]["sha256"] == hashlib.sha256(PDF).hexdigest()
     assert manifest["files"][name]["recorded_sha256"] == decision.minutes_sha256
+
+
+def test_deadlines_stored_by_the_old_rule_are_corrected_with_a_reason(adopted):
+    from django.core.management import call_command
+
+    # A row written before this rule: announcement + 21 days, on midsommarafton.
+    Decision.objects.filter(pk=adopted.pk).update(appeal_deadline=datetime.date(2026, 6, 19))
+    out = io.StringIO()
+
+    call_command("recompute_appeal_deadlines", stdout=out)
+    call_command("recompute_appeal_deadlines", stdout=out)  # idempotent
+
+    adopted.refresh_from_db()
+    assert adopted.appeal_deadline == datetime.date(2026, 6, 22)
+    assert out.getvalue().splitlines() == [
+        "1 appeal deadline(s) corrected.",
+        "0 appeal deadline(s) corrected.",
+    ]
+    latest = adopted.history.first()
+    assert latest.history_change_reason == "Appeal deadline recomputed under lag (1930:173)"
