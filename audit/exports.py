@@ -242,6 +242,7 @@ SCHEMA = {
             "the live record against it with `manage.py verify_audit --expect-head SEQ:HASH`)."
         ),
         "schema.json": "This description.",
+        "minutes/decision-<id>.<ext>": "A decision's minutes file (its SHA-256 in the manifest).",
     },
     "event_fields": {
         "seq": "Position in the hash chain (no gaps in the full trail).",
@@ -365,6 +366,22 @@ def write_archive(target, queryset, *, filters: dict | None = None) -> dict:
                 for block in iter(lambda: events_file.read(1 << 20), b""):
                     member.write(block)
             archive.writestr("schema.json", schema_bytes)
+            # Files the events are about (a decision's minutes), each with its SHA-256.
+            for attachment in registry.attachments(queryset):
+                digest, size = hashlib.sha256(), 0
+                with (
+                    attachment.open() as source,
+                    archive.open(attachment.name, "w", force_zip64=True) as member,
+                ):
+                    for block in iter(lambda source=source: source.read(1 << 20), b""):
+                        digest.update(block)
+                        size += len(block)
+                        member.write(block)
+                manifest["files"][attachment.name] = {
+                    "sha256": digest.hexdigest(),
+                    "size": size,
+                    **attachment.meta,
+                }
             archive.writestr(
                 "manifest.json",
                 json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode(),

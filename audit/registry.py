@@ -8,7 +8,7 @@ each audited model, and the project sets one `Directory` (places and people) wit
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -175,3 +175,26 @@ def json_safe(value: Any) -> Any:
     if hasattr(value, "name") and hasattr(value, "storage"):  # a FieldFile
         return value.name or ""
     return str(value)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file the archive export holds beside the events (e.g. a decision's minutes)."""
+
+    name: str  # its path inside the archive
+    open: Callable[[], Any]  # opens it for binary reading
+    meta: dict
+
+
+# Callables that, given the exported events (a queryset), yield the files those events are about.
+_attachment_sources: list[Callable[[Any], Iterable[Attachment]]] = []
+
+
+def register_attachments(source: Callable[[Any], Iterable[Attachment]]) -> None:
+    if source not in _attachment_sources:
+        _attachment_sources.append(source)
+
+
+def attachments(events) -> Iterator[Attachment]:
+    for source in _attachment_sources:
+        yield from source(events)

@@ -5,6 +5,9 @@ every audited model (its own, viewflow's Task, municipalities' Contact and notif
 Notification), so the describing lives here and `audit` imports none of our apps.
 """
 
+from collections.abc import Iterator
+from pathlib import PurePath
+
 from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -440,3 +443,27 @@ def register() -> None:
     registry.register(PolicyTemplate, mentions_people=False)
     registry.register(StageLimit, mentions_people=False)
     registry.set_directory(ContactDirectory())
+    registry.register_attachments(minutes_files)
+
+
+def minutes_files(events) -> Iterator[registry.Attachment]:
+    """The minutes files of the decisions the exported events are about, for the archive."""
+    ids = {
+        int(pk)
+        for pk in events.filter(model_label=Decision._meta.label_lower)
+        .values_list("object_id", flat=True)
+        .distinct()
+        if pk.isdigit()
+    }
+    decisions = Decision.objects.filter(pk__in=ids).exclude(minutes_file="").order_by("pk")
+    for decision in decisions.iterator():
+        extension = PurePath(decision.minutes_file.name).suffix
+        yield registry.Attachment(
+            name=f"minutes/decision-{decision.pk}{extension}",
+            open=decision.minutes_file.open,
+            meta={
+                "decision_id": decision.pk,
+                "recorded_sha256": decision.minutes_sha256,
+                "original_name": decision.minutes_file_name,
+            },
+        )

@@ -123,15 +123,16 @@ class DecisionForm(forms.Form):
         data = super().clean()
         if data.get("body") == DecisionBody.OTHER and not data.get("body_other"):
             self.add_error("body_other", _("Name the body that decided."))
-        announced, certified = data.get("announcement_date"), data.get("certification_date")
-        if announced and certified and announced < certified:
-            self.add_error(
-                "announcement_date", _("The minutes are announced after they are certified.")
-            )
-        meeting = data.get("meeting_date")
-        if meeting and certified and certified < meeting:
-            self.add_error("certification_date", _("Minutes are certified after the meeting."))
         return data
+
+
+class LegalForceForm(forms.Form):
+    legal_force_date = forms.DateField(label=_("Legally binding from"), widget=DateInput)
+
+
+class AppealForm(forms.Form):
+    case_number = forms.CharField(label=_("The court's case number"), max_length=100)
+    lodged_on = forms.DateField(label=_("Appeal lodged on"), widget=DateInput)
 
 
 class AnswerForm(forms.Form):

@@ -1,6 +1,7 @@
 """Process data of the policy adoption: one process per municipality, its records and drafts."""
 
 import datetime
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -11,7 +12,7 @@ from viewflow.workflow.models import Process, Task
 from audit.history import HistoricalRecords
 from municipalities.models import Contact, Municipality
 
-APPEAL_PERIOD = datetime.timedelta(days=21)  # laglighetsprövning: 3 weeks after announcement
+from . import legal_dates
 
 
 class Stage(models.TextChoices):
@@ -290,6 +291,19 @@ class DecisionOutcome(models.TextChoices):
     POSTPONED = "postponed", _("Postponed")
 
 
+MINUTES_EXTENSIONS = {
+    "application/pdf": ".pdf",
+    "application/vnd.oasis.opendocument.text": ".odt",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+}
+
+
+def minutes_path(decision: "Decision", filename: str) -> str:
+    """A random name under minutes/<year>/: nothing of the uploader's name reaches the disk."""
+    extension = MINUTES_EXTENSIONS.get(decision.minutes_content_type, "")
+    return f"minutes/{timezone.localdate():%Y}/{uuid.uuid4().hex}{extension}"
+
+
 class Decision(Voidable):
     """The municipality's formal decision on the policy, as recorded in its minutes."""
 
@@ -308,8 +322,18 @@ class Decision(Voidable):
     announcement_date = models.DateField(_("announced on the notice board"), null=True, blank=True)
     appeal_deadline = models.DateField(_("appeal deadline"), null=True, blank=True, editable=False)
     legal_force_date = models.DateField(_("legally binding from"), null=True, blank=True)
+    # An appeal (laglighetsprövning) holds legal force open until the court's ruling has it.
+    appeal_case_number = models.CharField(
+        _("appeal: the court's case number"), max_length=100, blank=True
+    )
+    appeal_lodged_on = models.DateField(_("appeal lodged"), null=True, blank=True)
     minutes_url = models.URLField(_("link to the minutes"), blank=True)
-    minutes_file = models.FileField(_("minutes (file)"), upload_to="minutes/%Y/", blank=True)
+    minutes_file = models.FileField(_("minutes (file)"), upload_to=minutes_path, blank=True)
+    # The uploaded file's own name (for a safe download name), its type read from its content,
+    # and its SHA-256 (the archive export lists it): workflows.minutes checks and fills them.
+    minutes_file_name = models.CharField(_("minutes file name"), max_length=255, blank=True)
+    minutes_content_type = models.CharField(_("minutes file type"), max_length=100, blank=True)
+    minutes_sha256 = models.CharField(_("minutes file SHA-256"), max_length=64, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -327,21 +351,60 @@ class Decision(Voidable):
                 name="other_body_is_named",
             ),
             void_constraint("decision_void_is_complete"),
+            models.CheckConstraint(
+                condition=models.Q(appeal_case_number="", appeal_lodged_on__isnull=True)
+                | (~models.Q(appeal_case_number="") & models.Q(appeal_lodged_on__isnull=False)),
+                name="decision_appeal_is_complete",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.body_label} {self.meeting_date} § {self.paragraph}"
 
     def save(self, *args, **kwargs):
-        # The appeal period is fixed by law: three weeks from the announcement.
+        # Fixed by law: three weeks from the announcement, moved past days off (legal_dates).
         self.appeal_deadline = (
-            self.announcement_date + APPEAL_PERIOD if self.announcement_date else None
+            legal_dates.appeal_deadline(self.announcement_date) if self.announcement_date else None
         )
         super().save(*args, **kwargs)
 
     @property
     def body_label(self) -> str:
         return decision_body_label(self)
+
+    @property
+    def is_appealed(self) -> bool:
+        return bool(self.appeal_case_number)
+
+    @property
+    def appeal_period_is_over(self) -> bool:
+        """Whether the appeal deadline has passed with no appeal recorded and no legal force yet:
+        the project leader can now record legal force (from the day after the deadline)."""
+        return bool(
+            not self.is_voided
+            and self.appeal_deadline
+            and self.appeal_deadline < timezone.localdate()
+            and not self.legal_force_date
+            and not self.is_appealed
+        )
+
+    @property
+    def awaits_legal_force(self) -> bool:
+        """A live decision with an appeal period whose legal force is not recorded yet."""
+        return bool(not self.is_voided and self.appeal_deadline and not self.legal_force_date)
+
+    @property
+    def legal_force_suggestion(self) -> datetime.date | None:
+        """The day legal force comes when nobody appealed: the day after the deadline."""
+        if self.appeal_period_is_over:
+            return self.appeal_deadline + datetime.timedelta(days=1)
+        return None
+
+    @property
+    def paragraph_label(self) -> str:
+        """The paragraph as printed, "§ 7", with one "§" (a row recorded before the service
+        stripped a typed "§" would otherwise read "§ § 7")."""
+        return f"§ {self.paragraph.strip().lstrip('§').strip()}"
 
 
 def decision_body_label(decision) -> str:

@@ -12,7 +12,17 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Case, Count, Max, OuterRef, Prefetch, QuerySet, Subquery, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    Max,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    When,
+)
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -129,8 +139,18 @@ def _current_processes(**filters) -> list[PolicyProcess]:
     open_steps = (
         Task.objects.filter(status__in=OPEN).select_related("owner").order_by("created", "pk")
     )
+    # A decision whose appeal period ran out with no appeal and no legal force recorded: the
+    # board asks for its legal force (an annotation, so no extra query).
+    legal_force_due = Decision.objects.filter(
+        process_id=OuterRef("pk"),
+        is_voided=False,
+        appeal_deadline__lt=timezone.localdate(),
+        legal_force_date__isnull=True,
+        appeal_case_number="",
+    )
     return list(
         _one_per_municipality(PolicyProcess.objects.filter(**filters))
+        .annotate(legal_force_due=Exists(legal_force_due))
         .select_related("municipality__county", "lead")
         .prefetch_related("approvers", Prefetch("task_set", open_steps, to_attr="open_steps"))
     )
@@ -142,6 +162,8 @@ def _person(user) -> str:
 
 def _next_action(process: PolicyProcess) -> tuple[str, str]:
     """What happens next in the process and who holds it."""
+    if getattr(process, "legal_force_due", False):
+        return _("Appeal period over: record legal force"), _person(process.lead)
     if not process.is_open:
         return _("None: the process is closed"), "–"
     steps = [t for t in process.open_steps if t.flow_task_type in ("HUMAN", "FUNCTION")]

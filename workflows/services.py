@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
@@ -21,8 +22,9 @@ from audit.recording import remember_loaded
 from audit.services import appended_together
 from municipalities.models import Contact, County, Municipality
 
-from . import notify
+from . import minutes, notify
 from .audit import stamp
+from .decision_dates import check_decision_dates
 from .flows import LEAD, PolicyAdoptionFlow
 from .locking import lock_for_update
 from .models import (
@@ -392,14 +394,37 @@ def record_answer_received_another_way(
     )
 
 
+def normalised_paragraph(paragraph: str) -> str:
+    """The paragraph number as the minutes number it: "§ 7", "§7" and "7" are all "7" (pages
+    print the "§")."""
+    return (paragraph or "").strip().lstrip("§").strip()
+
+
 def record_decision(*, task: Task, user, **fields) -> Decision:
     """Record the municipality's formal decision; adopted/rejected ends the process."""
+    upload = fields.get("minutes_file")
+    if isinstance(upload, UploadedFile):
+        # Checked (and hashed) before the step takes the process's lock.
+        content_type, sha256 = minutes.check_upload(upload)
+        fields |= {
+            "minutes_content_type": content_type,
+            "minutes_sha256": sha256,
+            "minutes_file_name": minutes.original_name(upload),
+        }
     with _human_step(
         task=task, node=PolicyAdoptionFlow.decision, user=user, reason=_("Decision recorded")
     ) as activation:
         process = activation.process
         decision = Decision(process=process, recorded_by=user, **fields)
+        decision.paragraph = normalised_paragraph(decision.paragraph)
         decision.full_clean(exclude=["process", "recorded_by"])
+        check_decision_dates(
+            process=process,
+            meeting_date=decision.meeting_date,
+            certification_date=decision.certification_date,
+            announcement_date=decision.announcement_date,
+            legal_force_date=decision.legal_force_date,
+        )
         reason = _("Decision recorded: %(outcome)s") % {"outcome": decision.get_outcome_display()}
         stamp(decision, user=user, reason=reason)
         decision.save()

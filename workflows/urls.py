@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import link_views, overview_views, views, void_views
+from . import decision_views, link_views, overview_views, views, void_views
 
 app_name = "workflows"
 
@@ -39,6 +39,26 @@ urlpatterns = [
         name="revoke_link",
     ),
     path("processes/<int:pk>/answer/", link_views.RecordAnswerView.as_view(), name="record_answer"),
+    path(
+        "processes/<int:pk>/decisions/<int:decision_pk>/minutes/",
+        decision_views.MinutesFileView.as_view(),
+        name="minutes_file",
+    ),
+    path(
+        "processes/<int:pk>/decisions/<int:decision_pk>/legal-force/",
+        decision_views.RecordLegalForceView.as_view(),
+        name="record_legal_force",
+    ),
+    path(
+        "processes/<int:pk>/decisions/<int:decision_pk>/appeal/",
+        decision_views.RecordAppealView.as_view(),
+        name="record_appeal",
+    ),
+    path(
+        "processes/<int:pk>/decisions/<int:decision_pk>/correct/",
+        void_views.CorrectDecisionView.as_view(),
+        name="correct_decision",
+    ),
     path(
         "processes/<int:pk>/void/<str:kind>/<int:record_pk>/",
         void_views.VoidRecordView.as_view(),

@@ -11,7 +11,9 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from .flows import LEAD
-from .voiding import REASON_MAX_LENGTH, VOIDABLE, void_record
+from .forms import DecisionForm
+from .models import Decision
+from .voiding import REASON_MAX_LENGTH, VOIDABLE, correct_decision, void_record
 
 
 class VoidForm(forms.Form):
@@ -61,4 +63,57 @@ class VoidRecordView(LoginRequiredMixin, PermissionRequiredMixin, View):
 
     def _render(self, form, status=200):
         context = {"form": form, "record": self.record, "process": self.record.process}
+        return render(self.request, self.template_name, context, status=status)
+
+
+class CorrectDecisionForm(VoidForm, DecisionForm):
+    """Why the recorded decision is wrong, and the decision as the minutes say it."""
+
+    field_order = ["reason"]
+
+
+_DECISION_FIELDS = [name for name in DecisionForm.base_fields]
+
+
+class CorrectDecisionView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    """Void a decision and record it again on one page (GET shows the form, POST acts)."""
+
+    permission_required = LEAD
+    template_name = "workflows/decision_correct.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.user.has_perm(LEAD):
+            self.decision = get_object_or_404(
+                Decision.objects.select_related("process__municipality"),
+                pk=kwargs["decision_pk"],
+                process_id=kwargs["pk"],
+                is_voided=False,
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, pk, decision_pk):
+        initial = {name: getattr(self.decision, name) for name in _DECISION_FIELDS}
+        initial["minutes_file"] = None
+        return self._render(CorrectDecisionForm(initial=initial))
+
+    def post(self, request, pk, decision_pk):
+        form = CorrectDecisionForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            reason = data.pop("reason")
+            try:
+                correct_decision(decision=self.decision, user=request.user, reason=reason, **data)
+            except ValidationError as error:
+                if hasattr(error, "error_dict"):
+                    for field, errors in error.error_dict.items():
+                        form.add_error(field if field in form.fields else None, errors)
+                else:
+                    form.add_error(None, error)
+            else:
+                messages.success(request, _("The decision is corrected."))
+                return redirect("workflows:process", pk)
+        return self._render(form, status=400)
+
+    def _render(self, form, status=200):
+        context = {"form": form, "decision": self.decision, "process": self.decision.process}
         return render(self.request, self.template_name, context, status=status)

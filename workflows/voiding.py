@@ -1,17 +1,20 @@
 """Voiding (makulering): a mistaken draft, meeting or decision is voided with a reason, never
 deleted. The record stays in place and in the history; the audit trail shows a "record voided"
-event with who and why. Voiding changes no step of the flow.
+event with who and why. Voiding a draft or meeting changes no step of the flow; voiding the
+latest decision opens the decision step again (`workflows.reopening`).
 """
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import selectors
 from .audit import stamp
 from .flows import PolicyAdoptionFlow
-from .models import Decision, Meeting, PolicyDraft
-from .services import _require_lead
+from .models import Decision, Meeting, PolicyDraft, Stage
+from .reopening import reopen_decision_step
+from .services import _enter_stage, _lock_process_of_step, _require_lead, record_decision
 
 # The URL's word for each voidable record.
 VOIDABLE = {"draft": PolicyDraft, "meeting": Meeting, "decision": Decision}
@@ -66,4 +69,46 @@ def void_record(*, record, user, reason: str):
         locked.voided_at = timezone.now()
         stamp(locked, user=user, reason=_("Voided: %(reason)s") % {"reason": reason})
         locked.save()
+        if isinstance(locked, Decision) and _is_latest_decision(locked):
+            _reopen_decision(locked, user=user)
     return locked
+
+
+def _is_latest_decision(decision: Decision) -> bool:
+    return not Decision.objects.filter(
+        process_id=decision.process_id, recorded_at__gt=decision.recorded_at
+    ).exists()
+
+
+def _reopen_decision(decision: Decision, *, user) -> None:
+    """The process waits for its decision again, with the decision step open (DOMAIN.md: a
+    decision recorded by mistake is voided and recorded again)."""
+    process = _lock_process_of_step(decision.process_id)
+    reason = _("Decision voided: the decision step is open again")
+    if reopen_decision_step(process=process, user=user, reason=reason) is not None:
+        _enter_stage(process, Stage.AWAITING_DECISION, user=user, reason=reason)
+
+
+def correct_decision(*, decision: Decision, user, reason: str, **fields) -> Decision:
+    """Void ``decision`` with ``reason`` and record ``fields`` in its place, all or nothing: the
+    leader's one page for a decision recorded wrongly. A minutes file not replaced is kept."""
+    with transaction.atomic():
+        void_record(record=decision, user=user, reason=reason)
+        task = selectors.open_task_at(
+            process_id=decision.process_id, nodes=[PolicyAdoptionFlow.decision]
+        )
+        if task is None:
+            raise ValidationError(
+                _(
+                    "The process has moved on since this decision: void it, then record the "
+                    "next decision at its own step."
+                )
+            )
+        if not fields.get("minutes_file") and decision.minutes_file:
+            fields |= {
+                "minutes_file": decision.minutes_file,
+                "minutes_file_name": decision.minutes_file_name,
+                "minutes_content_type": decision.minutes_content_type,
+                "minutes_sha256": decision.minutes_sha256,
+            }
+        return record_decision(task=task, user=user, **fields)

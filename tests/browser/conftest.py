@@ -7,6 +7,7 @@ import os
 from urllib.parse import urlsplit
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from municipalities.models import Municipality
@@ -144,7 +145,7 @@ def county_work(leader):
         task=open_task(process, "decision"),
         user=leader,
         body="kf",
-        meeting_date=datetime.date(2026, 5, 4),
+        meeting_date=timezone.localdate(),
         paragraph="57",
         case_number="KS 2026/39",
         outcome="sent_back",

@@ -217,3 +217,45 @@ def test_county_overview_and_every_county_at_once_pass_axe(
     axe_check(leader_page)
     counties.get_by_role("link", name="Kronobergs län").click()
     assert leader_page.get_by_role("link", name="Alvesta").is_visible()
+
+
+@pytest.fixture
+def decided_long_ago(leader):
+    """Älmhult's policy, adopted three months ago: its appeal period is over, legal force not
+    yet recorded."""
+    import datetime
+
+    import time_machine
+    from django.utils import timezone
+
+    from municipalities.models import Municipality
+    from tests.factories import ContactFactory
+    from tests.workflows.helpers import decision_fields, walk_to
+    from workflows import services
+
+    almhult = Municipality.objects.get(code="0765")
+    contact = ContactFactory(municipality=almhult, name="Ällen Älmhult")
+    then = timezone.now() - datetime.timedelta(days=90)
+    with time_machine.travel(then, tick=False):
+        process = services.start_process(municipality=almhult, user=leader)
+        task = walk_to(process, leader, contact, "decision")
+        services.record_decision(task=task, user=leader, **decision_fields("adopted"))
+    return process
+
+
+def test_decision_with_legal_force_to_record_and_its_correction_page_pass_axe(
+    leader_page, live_server, decided_long_ago, axe_check
+):
+    process = decided_long_ago
+    leader_page.goto(live_server.url + reverse("workflows:process", args=[process.pk]))
+    main = leader_page.locator("main")
+    assert "Överklagandetiden gick ut" in main.inner_text()
+    expect(leader_page.get_by_label("Laga kraft från")).to_be_visible()
+    axe_check(leader_page)
+
+    decision = process.decisions.get()
+    leader_page.goto(
+        live_server.url + reverse("workflows:correct_decision", args=[process.pk, decision.pk])
+    )
+    assert "KS 2026/39" in leader_page.locator("main").inner_html()
+    axe_check(leader_page)

@@ -4,7 +4,7 @@ to prove a refused request changed nothing, and show pages in English."""
 import datetime
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -25,15 +25,18 @@ def walk_to_approval(process, leader, contact):
     return walk_to(process, leader, contact, "approval")
 
 
-def decision_fields(outcome="adopted"):
+def decision_fields(outcome="adopted", *, meeting: datetime.date | None = None):
+    """A decision taken today (the walk approved the draft today), certified and announced
+    over the next days: dates that make sense whatever day the tests run."""
+    meeting = meeting or timezone.localdate()
     return {
         "body": "kf",
-        "meeting_date": datetime.date(2026, 5, 4),
+        "meeting_date": meeting,
         "paragraph": "57",
         "case_number": "KS 2026/39",
         "outcome": outcome,
-        "certification_date": datetime.date(2026, 5, 12),
-        "announcement_date": datetime.date(2026, 5, 13),
+        "certification_date": meeting + datetime.timedelta(days=8),
+        "announcement_date": meeting + datetime.timedelta(days=9),
     }
 
 
@@ -127,13 +130,8 @@ def valid_step_data(step: str, contact) -> dict:
         "draft": {"competition_section": "Konkurrens", "customer_section": "Kund"},
         "request_approval": {"approvers": [contact.pk]},
         "decision": {
-            "body": "kf",
-            "meeting_date": "2026-05-04",
-            "paragraph": "57",
-            "case_number": "KS 2026/39",
-            "outcome": "adopted",
-            "certification_date": "2026-05-12",
-            "announcement_date": "2026-05-13",
+            key: value.isoformat() if isinstance(value, datetime.date) else value
+            for key, value in decision_fields().items()
         },
     }[step]
 

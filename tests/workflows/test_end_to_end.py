@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from workflows import services
@@ -93,28 +94,31 @@ def test_project_leader_takes_vaxjo_from_contact_to_adopted_policy(
         },
     )
     post_step(leader_client, process, "request_approval", {"approvers": [vaxjo_contact.pk]})
-    services.answer_approval(
-        task=open_task(process, "approval"), contact=vaxjo_contact, answer="approved"
-    )
+    # The municipality approved in April and decided in May (the dates must follow each other).
+    with time_machine.travel(datetime.datetime(2026, 4, 28, 9, tzinfo=datetime.UTC), tick=False):
+        services.answer_approval(
+            task=open_task(process, "approval"), contact=vaxjo_contact, answer="approved"
+        )
     process.refresh_from_db()
     assert process.stage == Stage.AWAITING_DECISION
 
-    # Decision adopted by KF.
-    post_step(
-        leader_client,
-        process,
-        "decision",
-        {
-            "body": "kf",
-            "meeting_date": "2026-05-04",
-            "paragraph": "57",
-            "case_number": "KS 2026/39",
-            "outcome": "adopted",
-            "certification_date": "2026-05-12",
-            "announcement_date": "2026-05-13",
-            "legal_force_date": "2026-06-04",
-        },
-    )
+    # Decision adopted by KF, recorded once its legal force was known.
+    with time_machine.travel(datetime.datetime(2026, 6, 5, 9, tzinfo=datetime.UTC), tick=False):
+        post_step(
+            leader_client,
+            process,
+            "decision",
+            {
+                "body": "kf",
+                "meeting_date": "2026-05-04",
+                "paragraph": "57",
+                "case_number": "KS 2026/39",
+                "outcome": "adopted",
+                "certification_date": "2026-05-12",
+                "announcement_date": "2026-05-13",
+                "legal_force_date": "2026-06-04",
+            },
+        )
     process.refresh_from_db()
     assert process.stage == Stage.ADOPTED
     assert process.status == "DONE" and process.finished is not None
@@ -127,7 +131,7 @@ def test_project_leader_takes_vaxjo_from_contact_to_adopted_policy(
     ) == [(1, "Konkurrens v1"), (2, "Konkurrens v2 med reserverad upphandling")]
 
     # The history holds every step with actor, time and reason.
-    completed = process.task_set.filter(status="DONE").order_by("created")
+    completed = process.task_set.filter(status="DONE").order_by("pk")  # as created
     names = [t.flow_task.name for t in completed]
     assert names == [
         "start",
@@ -152,7 +156,7 @@ def test_project_leader_takes_vaxjo_from_contact_to_adopted_policy(
         assert finished.history_date is not None
     answers = [
         h.history_change_reason
-        for h in process.history.order_by("history_date")
+        for h in process.history.order_by("history_id")
         if "Vera Växjö" in (h.history_change_reason or "")
     ]
     assert len(answers) == 2

@@ -506,7 +506,7 @@ def test_municipality_page_shows_stages_decisions_and_latest_events(steering_cli
     ]
     assert table(response, "comparison-caption")[1] == ["Awaiting first contact", "28", "35", "14"]
     decision = table(response, "decisions-caption")[1]
-    assert decision[:4] == ["Municipal council (KF)", "2026-05-04", "§ 57", "KS 2026/39"]
+    assert decision[:4] == ["Municipal council (KF)", "2026-04-20", "§ 57", "KS 2026/39"]
     assert "Decision recorded" in page  # the latest events, from the audit trail
     assert reverse("audit:municipality", args=[months_story.municipality.pk]) in page
 

@@ -4,18 +4,29 @@ Every URL of `workflows.urls` is classified below; a URL added without a classif
 `test_every_workflow_url_is_classified`, so no new mutating page escapes these checks.
 """
 
+import datetime
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from municipalities.models import County, Municipality
 from tests.factories import ContactFactory, UserFactory
 from workflows import services, urls
 
-from .helpers import current_task, english, snapshot, valid_step_data, walk_to  # noqa: F401
+from .helpers import (  # noqa: F401 (english: a fixture)
+    current_task,
+    decision_fields,
+    english,
+    snapshot,
+    valid_step_data,
+    walk_to,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -30,6 +41,7 @@ class World:
     contact: object
     kronoberg: object
     ljungby: object
+    decision: object  # Uppvidinge's, adopted 60 days ago, with a minutes file; appeal period over
 
     @property
     def link(self):
@@ -96,6 +108,30 @@ URLS = {
         },
         data=lambda w: {"reason": "Fel datum"},
     ),
+    "minutes_file": Url(
+        READ, kwargs=lambda w: {"pk": w.decision.process_id, "decision_pk": w.decision.pk}
+    ),
+    "record_appeal": Url(
+        LEAD,
+        kwargs=lambda w: {"pk": w.decision.process_id, "decision_pk": w.decision.pk},
+        data=lambda w: {"case_number": "Mål 1-26", "lodged_on": w.decision.announcement_date},
+        post_only=True,
+    ),
+    "record_legal_force": Url(
+        LEAD,
+        kwargs=lambda w: {"pk": w.decision.process_id, "decision_pk": w.decision.pk},
+        data=lambda w: {"legal_force_date": w.decision.legal_force_suggestion},
+        post_only=True,
+    ),
+    "correct_decision": Url(
+        LEAD,
+        kwargs=lambda w: {"pk": w.decision.process_id, "decision_pk": w.decision.pk},
+        data=lambda w: (
+            {"reason": "Fel paragraf"}
+            | decision_fields(meeting=w.decision.meeting_date)
+            | {"paragraph": "58"}
+        ),
+    ),
     # The municipal contact's task link: the link is the credential, there is no login.
     "link_open": Url(PUBLIC, kwargs=lambda w: {"token": "not-a-real-token"}),
     "link_answer": Url(PUBLIC),
@@ -109,7 +145,7 @@ STEPS = ["contact", "dialogue", "draft", "request_approval", "decision"]
 
 
 @pytest.fixture
-def world(leader, vaxjo, vaxjo_contact):
+def world(leader, vaxjo, vaxjo_contact, settings, tmp_path):
     process = services.start_process(municipality=vaxjo, user=leader)
     walk_to(process, leader, vaxjo_contact, "approval")
     return World(
@@ -117,7 +153,21 @@ def world(leader, vaxjo, vaxjo_contact):
         contact=vaxjo_contact,
         kronoberg=County.objects.get(code="07"),
         ljungby=Municipality.objects.get(code="0781"),
+        decision=_decided_long_ago(leader, settings, tmp_path),
     )
+
+
+def _decided_long_ago(leader, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    uppvidinge = Municipality.objects.get(code="0760")
+    contact = ContactFactory(municipality=uppvidinge, name="Ulla Uppvidinge")
+    with time_machine.travel(timezone.now() - datetime.timedelta(days=60), tick=False):
+        process = services.start_process(municipality=uppvidinge, user=leader)
+        task = walk_to(process, leader, contact, "decision")
+        minutes = SimpleUploadedFile("p.pdf", b"%PDF-1.4\n%%EOF\n")
+        return services.record_decision(
+            task=task, user=leader, minutes_file=minutes, **decision_fields()
+        )
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from municipalities.models import Municipality
 from tests.factories import ContactFactory
@@ -119,7 +120,7 @@ def test_process_page_queries_do_not_grow_with_the_process_history(
                 task=current_task(vaxjo_process),
                 user=leader,
                 body="ks",
-                meeting_date="2026-05-04",
+                meeting_date=timezone.localdate(),
                 paragraph="12",
                 case_number="KS 2026/1",
                 outcome=outcome,

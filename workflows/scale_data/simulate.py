@@ -24,6 +24,7 @@ from notifications.models import DeliveryStatus, Event, Notification
 from notifications.services import make_idempotency_key
 
 from ..flows import PolicyAdoptionFlow
+from ..legal_dates import appeal_deadline
 from ..models import (
     AnswerKind,
     ApprovalAnswer,
@@ -777,7 +778,7 @@ class ProcessSim:
         if settled:
             certified = meeting + datetime.timedelta(days=rng.randint(7, 14))
             announced = certified + datetime.timedelta(days=rng.randint(0, 2))
-            appeal = announced + datetime.timedelta(days=21)
+            appeal = appeal_deadline(announced)
             decision.update(
                 certification_date=certified,
                 announcement_date=announced,
