@@ -505,4 +505,4 @@ def report_timeline(
         after_id = page.next_after_id
         if after_id is None:
             break
-    return ReportTimeline([audit.display(e) for e in reversed(events)], after_id is not None)
+    return ReportTimeline(audit.display_events(reversed(events)), after_id is not None)

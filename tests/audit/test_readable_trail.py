@@ -1,0 +1,80 @@
+"""The trail in people's words: each change shows its field's label and its values as a person
+reads them (choice labels, names instead of ids, Ja/Nej, dates), in Swedish and in English."""
+
+import re
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _in_english():
+    """Overrides the package's English default: this story is recorded and read in Swedish."""
+
+
+def event_row(page: str, what: str) -> str:
+    """The table row of the (newest) event whose "What" cell holds ``what``."""
+    rows = re.findall(r'<tr id="event-\d+">(.*?)</tr>', page, re.S)
+    return next(row for row in rows if what in row)
+
+
+def timeline(client, process, language="sv") -> str:
+    """The process's timeline page in ``language``, chosen as a reader does (the language
+    cookie the menu's language switch sets)."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    url = reverse("audit:process", args=[process.pk])
+    return client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+
+def test_in_swedish_a_decisions_changes_show_labels_and_values_in_words(
+    vaxjo_story, steering_client
+):
+    row = event_row(
+        timeline(steering_client, vaxjo_story.process), "<strong>Beslut registrerat</strong>"
+    )
+
+    assert "<dt>Beslutande organ</dt><dd>– → Kommunfullmäktige (KF)</dd>" in row
+    assert "<dt>Resultat</dt><dd>– → Antagen</dd>" in row
+    assert "<dt>Makulerad</dt><dd>– → Nej</dd>" in row
+    assert "<dt>Sammanträdesdatum</dt><dd>– → 4 maj 2026</dd>" in row
+    assert "<dt>Registrerad av</dt><dd>– → Pia Projektledare</dd>" in row
+    assert "<dt>Process</dt><dd>– → ASF-policy – Växjö</dd>" in row
+    for raw in ("is_voided", "<dt>body</dt>", "→ kf", "→ adopted", "→ False", "recorded_by"):
+        assert raw not in row
+
+
+def test_in_english_the_same_changes_read_in_english(vaxjo_story, steering_client):
+    row = event_row(
+        timeline(steering_client, vaxjo_story.process, "en"), "<strong>Decision recorded</strong>"
+    )
+
+    assert "<dt>Decision body</dt><dd>– → Municipal council (KF)</dd>" in row
+    assert "<dt>Voided</dt><dd>– → No</dd>" in row
+    assert "<dt>Meeting date</dt><dd>– → May 4, 2026</dd>" in row
+    assert "<dt>Recorded by</dt><dd>– → Pia Projektledare</dd>" in row
+
+
+def test_an_emails_delivery_reads_in_swedish(vaxjo_story, steering_client):
+    row = event_row(timeline(steering_client, vaxjo_story.process), "Mejl skickat")
+
+    assert "<dt>Status</dt><dd>I kö → Skickad</dd>" in row
+    assert "<dt>Försök</dt><dd>0 → 1</dd>" in row
+    assert "<td>Skickat (försök 1)</td>" in row
+    assert "sent (attempt 1)" not in row and "queued" not in row
+
+
+def test_a_steps_changes_name_the_step_and_the_person_not_the_engines_codes(
+    vaxjo_story, steering_client
+):
+    row = event_row(
+        timeline(steering_client, vaxjo_story.process),
+        "<strong>Steget öppnat</strong>: Registrera beslutet",
+    )
+
+    assert "<dt>Uppgift</dt><dd>– → Registrera beslutet</dd>" in row
+    assert "<dt>Ansvarig</dt><dd>– → Pia Projektledare</dd>" in row
+    for code in ("PolicyAdoptionFlow", "HUMAN", "lead_policyprocess", "<dt>Token</dt>"):
+        assert code not in row
