@@ -15,17 +15,19 @@ import json
 import tempfile
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
 from django.db.models import CharField, F, Func, TextField
 from django.db.models.functions import Cast
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from . import chain, registry
 from .models import AuditEvent, Kind
 from .personal import Scrubber, expand, expand_value
+from .readable import Resolver, changes_text, readable_changes, reading_context
 from .registry import Person
 from .selectors import chain_status, events_about_person
 
@@ -49,12 +51,25 @@ def csv_header() -> list[str]:
         _("Why"),
         _("Changes"),
         _("Record"),
+        # For people, after the machine columns (a re-import reads those, by position too):
+        # the event's code beside its label above, the stage's name beside its code, and the
+        # changes with their fields' labels and values in words (audit.readable).
+        _("Event code"),
+        _("Stage name"),
+        _("Changes (readable)"),
     ]
+
+
+def _stage_label(code: str) -> str:
+    directory = registry.directory()
+    return str(directory.stage_label(code)) if directory and code else ""
 
 
 def csv_row(event: AuditEvent) -> list[str]:
     personal = event.personal
     kind = Kind(event.kind).label if event.kind in Kind.values else event.kind
+    changes = expand_value(event.changes, personal) if event.changes else {}
+    readable = readable_changes(event.model_label, changes, Resolver())
     return [
         str(event.seq),
         str(event.id),
@@ -71,6 +86,9 @@ def csv_row(event: AuditEvent) -> list[str]:
         if event.changes
         else "",
         f"{event.model_label}:{event.object_id}",
+        event.kind,
+        _stage_label(event.stage),
+        changes_text(readable),
     ]
 
 
@@ -118,12 +136,16 @@ def _csv_values(queryset):
 
 
 def _csv_formatter():
-    """A function turning one `_csv_values` tuple into the cells of `csv_row`."""
+    """(decode, cells): `decode` turns one `_csv_values` tuple into one whose changes are
+    decoded and expanded; `cells` turns that into the cells of `csv_row`, the names behind the
+    changes' ids taken from a `Resolver` that was told about the whole block first."""
     labels = {value: str(label) for value, label in Kind.choices}
+    stages: dict[str, str] = {}
+    context = reading_context()
     loads, timestamp = json.JSONDecoder().decode, chain.timestamp
     dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode  # as `csv_row`'s
 
-    def cells(row) -> tuple:
+    def decode(row) -> tuple:
         (seq, event_id, occurred_at, kind, actor, county, municipality, process_id, stage) = row[:9]
         summary, reason, changes, model_label, object_id, personal = row[9:]
         if isinstance(changes, str):  # PostgreSQL: JSON as text
@@ -139,6 +161,16 @@ def _csv_formatter():
             reason = expand(reason, personal)
             changes = expand_value(changes, personal) if changes else changes
         return (
+            *(seq, event_id, occurred_at, kind, actor, county, municipality, process_id, stage),
+            *(summary, reason, changes, model_label, object_id),
+        )
+
+    def cells(row, resolver: Resolver) -> tuple:
+        (seq, event_id, occurred_at, kind, actor, county, municipality, process_id, stage) = row[:9]
+        summary, reason, changes, model_label, object_id = row[9:]
+        if stage not in stages:
+            stages[stage] = _stage_label(stage)
+        return (
             seq,
             event_id,
             occurred_at if isinstance(occurred_at, str) else timestamp(occurred_at),
@@ -152,9 +184,24 @@ def _csv_formatter():
             reason,
             dumps(changes) if changes else "",
             f"{model_label}:{object_id}",
+            kind,
+            stages[stage],
+            changes_text(readable_changes(model_label, changes, resolver, context))
+            if changes
+            else "",
         )
 
-    return cells
+    return decode, cells
+
+
+def _uses_stream(queryset) -> bool:
+    """Whether `_streamed_rows` streams with psycopg (see there)."""
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return False
+    import psycopg
+
+    return psycopg.pq.version() >= 170000
 
 
 def _streamed_rows(queryset) -> Iterator[tuple]:
@@ -169,20 +216,44 @@ def _streamed_rows(queryset) -> Iterator[tuple]:
     """
     values = _csv_values(queryset)
     connection = connections[queryset.db]
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        import psycopg
-
-        if psycopg.pq.version() >= 170000:
-            try:
-                sql, params = values.query.sql_with_params()
-            except EmptyResultSet:
-                return
-            with connection.cursor() as cursor:
-                # A client that goes away closes this generator: psycopg cancels the query.
-                yield from cursor.cursor.stream(sql, params, size=CHUNK)
+    if _uses_stream(queryset):
+        try:
+            sql, params = values.query.sql_with_params()
+        except EmptyResultSet:
             return
+        with connection.cursor() as cursor:
+            # A client that goes away closes this generator: psycopg cancels the query.
+            yield from cursor.cursor.stream(sql, params, size=CHUNK)
+        return
     with transaction.atomic(using=queryset.db):
         yield from values.iterator(chunk_size=CHUNK)
+
+
+class _Lookups:
+    """Runs the names' look-ups of a streamed export. While psycopg streams the rows, their
+    connection can run nothing else: the look-ups then run in one helper thread, which has its
+    own connection (Django's are per thread) and closes it at the end. Inside a transaction
+    (a server-side cursor) they run on the same connection, which sees the same data."""
+
+    def __init__(self, *, separate: bool) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1) if separate else None
+
+    def run(self, function) -> None:
+        if self._pool is None:
+            function()
+        else:
+            language = translation.get_language()  # the request's, for the names' words
+
+            def in_language() -> None:
+                with translation.override(language):
+                    function()
+
+            self._pool.submit(in_language).result()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.submit(connections.close_all).result()
+            self._pool.shutdown()
 
 
 def stream_csv(queryset, *, delimiter: str = ",") -> Iterator[str]:
@@ -195,16 +266,23 @@ def stream_csv(queryset, *, delimiter: str = ",") -> Iterator[str]:
     writer = csv.writer(buffer, delimiter=delimiter)
     writer.writerow(csv_header())
     yield BOM + buffer.getvalue()
-    cells = _csv_formatter()
+    decode, cells = _csv_formatter()
+    lookups = _Lookups(separate=_uses_stream(queryset))
     rows = _streamed_rows(queryset)
     try:
-        while block := list(itertools.islice(rows, CHUNK)):
+        while block := list(map(decode, itertools.islice(rows, CHUNK))):
+            # The names behind the block's ids: one query per related model for the block.
+            resolver = Resolver()
+            for row in block:
+                resolver.want(row[12], row[11])
+            lookups.run(resolver.fetch_all)
             buffer.seek(0)
             buffer.truncate()
-            writer.writerows(map(cells, block))
+            writer.writerows(cells(row, resolver) for row in block)
             yield buffer.getvalue()
     finally:
         rows.close()  # a client that went away: stop the query now
+        lookups.close()
 
 
 # --- The archive ------------------------------------------------------------------------------

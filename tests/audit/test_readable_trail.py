@@ -1,6 +1,9 @@
 """The trail in people's words: each change shows its field's label and its values as a person
 reads them (choice labels, names instead of ids, Ja/Nej, dates), in Swedish and in English."""
 
+import csv
+import io
+import json
 import re
 
 import pytest
@@ -78,3 +81,24 @@ def test_a_steps_changes_name_the_step_and_the_person_not_the_engines_codes(
     assert "<dt>Ansvarig</dt><dd>– → Pia Projektledare</dd>" in row
     for code in ("PolicyAdoptionFlow", "HUMAN", "lead_policyprocess", "<dt>Token</dt>"):
         assert code not in row
+
+
+def test_the_csv_keeps_the_codes_and_adds_the_labels(vaxjo_story, steering_client):
+    steering_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "sv"
+    response = steering_client.get(reverse("audit:process_csv", args=[vaxjo_story.process.pk]))
+    body = b"".join(response.streaming_content).decode("utf-8").removeprefix("\ufeff")
+    header, *rows = csv.reader(io.StringIO(body))
+    decision = next(dict(zip(header, row, strict=True)) for row in rows if "KS 2026/39" in row[9])
+
+    # The machine columns, for re-import: codes and the changes as JSON.
+    assert decision["Händelse"] == "Beslut registrerat"
+    assert decision["Händelsekod"] == "decision_recorded"
+    assert decision["Skede"] == "awaiting_decision"
+    assert json.loads(decision["Ändringar"])["body"] == [None, "kf"]
+    # The labels, for people.
+    assert decision["Skedets namn"] == "Utkast godkänt, väntar på beslut"
+    readable = decision["Ändringar (läsbara)"]
+    assert "Beslutande organ: – → Kommunfullmäktige (KF)" in readable
+    assert "Registrerad av: – → Pia Projektledare" in readable
+    assert "Makulerad: – → Nej" in readable
+    assert "kf" not in readable and "is_voided" not in readable
