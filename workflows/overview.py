@@ -21,7 +21,7 @@ from viewflow.workflow.models import Task
 from municipalities.models import County, Municipality
 
 from .flows import PolicyAdoptionFlow
-from .models import CLOSED_STAGES, Decision, PolicyProcess, Stage
+from .models import CLOSED_STAGES, Decision, DecisionOutcome, PolicyProcess, Stage
 from .overview_figures import (
     Progress,
     StageColumn,
@@ -52,6 +52,9 @@ class BoardRow:
     is_stalled: bool
     next_action: str
     holder: str
+    # When the municipality adopted the policy it has, if its current process is another one
+    # (a revision): the board shows both, not only the new process.
+    adopted_on: datetime.date | None = None
 
     @property
     def stage(self) -> str | None:
@@ -124,6 +127,22 @@ def _one_per_municipality(processes: QuerySet) -> QuerySet:
     return processes.filter(pk=Subquery(current)).order_by("municipality_id")
 
 
+def _adopted_before() -> Subquery:
+    """The meeting date of the municipality's latest adopting decision of another process
+    (the policy in force while this one revises it), in the same query."""
+    return Subquery(
+        Decision.objects.filter(
+            process__municipality_id=OuterRef("municipality_id"),
+            process__stage=Stage.ADOPTED,
+            outcome=DecisionOutcome.ADOPTED,
+            is_voided=False,
+        )
+        .exclude(process_id=OuterRef("pk"))
+        .order_by("-meeting_date", "-pk")
+        .values("meeting_date")[:1]
+    )
+
+
 def _current_processes(**filters) -> list[PolicyProcess]:
     """Each municipality's current process, with its approvers and open steps (3 queries)."""
     open_steps = (
@@ -131,6 +150,7 @@ def _current_processes(**filters) -> list[PolicyProcess]:
     )
     return list(
         _one_per_municipality(PolicyProcess.objects.filter(**filters))
+        .annotate(adopted_before=_adopted_before())
         .select_related("municipality__county", "lead")
         .prefetch_related("approvers", Prefetch("task_set", open_steps, to_attr="open_steps"))
     )
@@ -172,6 +192,7 @@ def _row(municipality, process, limits, now) -> BoardRow:
         is_stalled=is_past_limit(process.stage, process.stage_entered_at, limits, now),
         next_action=action,
         holder=holder,
+        adopted_on=getattr(process, "adopted_before", None),
     )
 
 
