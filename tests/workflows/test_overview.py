@@ -690,9 +690,7 @@ def test_the_board_shows_an_adopted_policy_beside_its_revision(steering_client, 
     row = board_rows(response)["0780"]
     assert row["column"] == "Dialog pågår"
     assert row["cell"] == "● Revidering: 10 dagar"
-    (vaxjo,) = [
-        tr for tr in _document(response).iter("tr") if tr.get("id") == "municipality-0780"
-    ]
+    (vaxjo,) = [tr for tr in _document(response).iter("tr") if tr.get("id") == "municipality-0780"]
     (adopted,) = [td for td in vaxjo if td.get("class") == "earlier"]
     assert _text(adopted) == "antagen 2026-05-04"
 
