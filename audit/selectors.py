@@ -105,6 +105,7 @@ def timeline(
 ) -> TimelinePage:
     """One page of events, newest first; the next page starts after ``next_after_id``."""
     limit = max(1, min(int(limit), MAX_LIMIT))
+    kinds = [k for k in (kinds or []) if k]
     qs = filtered_events(
         county=county,
         municipality=municipality,
@@ -116,6 +117,9 @@ def timeline(
     )
     if qs is None:
         return TimelinePage([], None)
+    if not kinds:
+        # Bookkeeping is in the chain and the exports; a page shows it when asked by kind.
+        qs = qs.exclude(kind=Kind.RECORD_TOUCHED)
     if after_id is not None:
         qs = qs.filter(id__lt=after_id)
     events = list(qs[: limit + 1])

@@ -74,11 +74,18 @@ def describe_process(change: Change) -> Description:
             % {"old": _label(Stage, old), "new": _label(Stage, new)},
         )
     if change.became("approvers"):
+        # Who will approve the draft, by name (kept apart as personal data, like every name).
+        chosen = [_person(pk, change.memo) for pk in change.changes["approvers"][1] or []]
+        people = dict(p for p in chosen if p)
+        names = ", ".join(person.name for person in people.values()) or "–"
         return Description(
-            kind=Kind.PROCESS_CHANGED, summary=_("Contact persons who approve changed")
+            kind=Kind.APPROVERS_CHOSEN,
+            summary=_("Contact persons who approve: %(names)s") % {"names": names},
+            people=people,
         )
     if change.became("status") and record.status == STATUS.DONE:
-        return Description(kind=Kind.PROCESS_CHANGED, summary=_("Process finished"))
+        # How it ended: the stage it closed in ("Policy adopted").
+        return Description(kind=Kind.PROCESS_FINISHED, summary=_label(Stage, record.stage))
     fields = ", ".join(sorted(change.changes)) or "–"
     return Description(
         kind=Kind.PROCESS_CHANGED, summary=_("Changed: %(fields)s") % {"fields": fields}

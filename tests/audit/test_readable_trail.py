@@ -10,6 +10,9 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
+from audit.models import AuditEvent, Kind
+from workflows.audit import stamp
+
 pytestmark = pytest.mark.django_db
 
 
@@ -24,12 +27,12 @@ def event_row(page: str, what: str) -> str:
     return next(row for row in rows if what in row)
 
 
-def timeline(client, process, language="sv") -> str:
+def timeline(client, process, language="sv", **filters) -> str:
     """The process's timeline page in ``language``, chosen as a reader does (the language
     cookie the menu's language switch sets)."""
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     url = reverse("audit:process", args=[process.pk])
-    return client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    return client.get(url, filters, HTTP_ACCEPT_LANGUAGE=language).content.decode()
 
 
 def test_in_swedish_a_decisions_changes_show_labels_and_values_in_words(
@@ -102,3 +105,34 @@ def test_the_csv_keeps_the_codes_and_adds_the_labels(vaxjo_story, steering_clien
     assert "Registrerad av: – → Pia Projektledare" in readable
     assert "Makulerad: – → Nej" in readable
     assert "kf" not in readable and "is_voided" not in readable
+
+
+# --- Every event says what happened -----------------------------------------------------------
+
+
+def test_each_event_of_the_story_says_what_happened(vaxjo_story, steering_client):
+    page = timeline(steering_client, vaxjo_story.process)
+    first_contact = timeline(steering_client, vaxjo_story.process, kind="approvers_chosen")
+
+    chosen = event_row(first_contact, "<strong>Kontaktpersoner som godkänner valda</strong>")
+    assert "Kontaktpersoner som godkänner: Vera Växjö" in chosen
+    assert "<td>Första kontakten registrerad</td>" in chosen  # the step's reason, not "–"
+    assert "<strong>Processen avslutad</strong>: Policyn antagen" in page
+    everything = AuditEvent.objects.filter(process_id=vaxjo_story.process.pk)
+    assert not everything.filter(kind=Kind.PROCESS_CHANGED).exists()
+
+
+def test_a_record_saved_without_a_visible_change_is_not_an_event_of_its_own(
+    vaxjo_story, steering_client
+):
+
+    decision = vaxjo_story.process.decisions.get()
+    stamp(decision, user=vaxjo_story.leader, reason="Sparat igen")
+    decision.save()  # nothing changed: simple-history still writes a record
+
+    touched = AuditEvent.objects.order_by("-id").first()
+    assert touched.kind == Kind.RECORD_TOUCHED  # on the record, in the chain
+    assert "Sparat igen" not in timeline(steering_client, vaxjo_story.process)
+    url = reverse("audit:process", args=[vaxjo_story.process.pk])
+    asked = steering_client.get(url, {"kind": Kind.RECORD_TOUCHED}).content.decode()
+    assert "Sparat igen" in asked
