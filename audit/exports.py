@@ -15,13 +15,11 @@ import json
 import tempfile
 import zipfile
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
-from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
 from django.db.models import CharField, F, Func, TextField
 from django.db.models.functions import Cast
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import chain, registry
@@ -194,66 +192,18 @@ def _csv_formatter():
     return decode, cells
 
 
-def _uses_stream(queryset) -> bool:
-    """Whether `_streamed_rows` streams with psycopg (see there)."""
-    connection = connections[queryset.db]
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return False
-    import psycopg
-
-    return psycopg.pq.version() >= 170000
-
-
 def _streamed_rows(queryset) -> Iterator[tuple]:
-    """`_csv_values` of ``queryset``, streamed.
+    """`_csv_values` of ``queryset``, streamed through a server-side cursor inside a transaction
+    (a savepoint in the caller's, which a cancelled query would abort): outside one, Django
+    declares it WITH HOLD and PostgreSQL materialises the whole result before the first row.
 
-    On PostgreSQL, outside a transaction (a download), the query runs once and its rows
-    arrive in chunks while the previous ones are being formatted (psycopg's `stream`, libpq 17
-    or later): the database works on one core while this process formats on the other.
-    Otherwise a server-side cursor inside a transaction (a savepoint in the caller's, which a
-    cancelled query would abort): outside one, Django declares it WITH HOLD and PostgreSQL
-    materialises the whole result before the first row.
+    The same connection looks up the names behind each block's ids between two fetches, which
+    a cursor inside a transaction allows. (psycopg's `stream`, which let PostgreSQL send rows
+    while the previous ones were formatted, holds its connection until the last row.)
     """
     values = _csv_values(queryset)
-    connection = connections[queryset.db]
-    if _uses_stream(queryset):
-        try:
-            sql, params = values.query.sql_with_params()
-        except EmptyResultSet:
-            return
-        with connection.cursor() as cursor:
-            # A client that goes away closes this generator: psycopg cancels the query.
-            yield from cursor.cursor.stream(sql, params, size=CHUNK)
-        return
     with transaction.atomic(using=queryset.db):
         yield from values.iterator(chunk_size=CHUNK)
-
-
-class _Lookups:
-    """Runs the names' look-ups of a streamed export. While psycopg streams the rows, their
-    connection can run nothing else: the look-ups then run in one helper thread, which has its
-    own connection (Django's are per thread) and closes it at the end. Inside a transaction
-    (a server-side cursor) they run on the same connection, which sees the same data."""
-
-    def __init__(self, *, separate: bool) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1) if separate else None
-
-    def run(self, function) -> None:
-        if self._pool is None:
-            function()
-        else:
-            language = translation.get_language()  # the request's, for the names' words
-
-            def in_language() -> None:
-                with translation.override(language):
-                    function()
-
-            self._pool.submit(in_language).result()
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.submit(connections.close_all).result()
-            self._pool.shutdown()
 
 
 def stream_csv(queryset, *, delimiter: str = ",") -> Iterator[str]:
@@ -267,7 +217,6 @@ def stream_csv(queryset, *, delimiter: str = ",") -> Iterator[str]:
     writer.writerow(csv_header())
     yield BOM + buffer.getvalue()
     decode, cells = _csv_formatter()
-    lookups = _Lookups(separate=_uses_stream(queryset))
     rows = _streamed_rows(queryset)
     try:
         while block := list(map(decode, itertools.islice(rows, CHUNK))):
@@ -275,14 +224,13 @@ def stream_csv(queryset, *, delimiter: str = ",") -> Iterator[str]:
             resolver = Resolver()
             for row in block:
                 resolver.want(row[12], row[11])
-            lookups.run(resolver.fetch_all)
+            resolver.fetch_all()
             buffer.seek(0)
             buffer.truncate()
             writer.writerows(cells(row, resolver) for row in block)
             yield buffer.getvalue()
     finally:
         rows.close()  # a client that went away: stop the query now
-        lookups.close()
 
 
 # --- The archive ------------------------------------------------------------------------------
