@@ -334,5 +334,8 @@ def readable_changes(
 
 
 def changes_text(changes: list[ReadableChange]) -> str:
-    """Changes on one line (the CSV's readable column): ``Label: old → new; …``."""
-    return "; ".join(f"{c.label}: {c.old} → {c.new}" for c in changes)
+    """Changes on one line (the CSV's readable column): ``Label: old → new; …``. A line break
+    inside a value (a draft's text) shows as ↵, so that each event stays one line of the file;
+    the exact text is in the JSON column."""
+    text = "; ".join(f"{c.label}: {c.old} → {c.new}" for c in changes)
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " ↵ ")
