@@ -16,7 +16,6 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 
-from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
 from django.db.models import CharField, F, Func, TextField
 from django.db.models.functions import Cast
@@ -26,6 +25,7 @@ from django.utils.translation import gettext as _
 from . import chain, registry
 from .models import AuditEvent, Kind
 from .personal import Scrubber, expand, expand_value
+from .readable import Resolver, changes_text, readable_changes, reading_context
 from .registry import Person
 from .selectors import chain_status, events_about_person
 from .verification import published_head
@@ -50,12 +50,25 @@ def csv_header() -> list[str]:
         _("Why"),
         _("Changes"),
         _("Record"),
+        # For people, after the machine columns (a re-import reads those, by position too):
+        # the event's code beside its label above, the stage's name beside its code, and the
+        # changes with their fields' labels and values in words (audit.readable).
+        _("Event code"),
+        _("Stage name"),
+        _("Changes (readable)"),
     ]
+
+
+def _stage_label(code: str) -> str:
+    directory = registry.directory()
+    return str(directory.stage_label(code)) if directory and code else ""
 
 
 def csv_row(event: AuditEvent) -> list[str]:
     personal = event.personal
     kind = Kind(event.kind).label if event.kind in Kind.values else event.kind
+    changes = expand_value(event.changes, personal) if event.changes else {}
+    readable = readable_changes(event.model_label, changes, Resolver())
     return [
         str(event.seq),
         str(event.id),
@@ -72,6 +85,9 @@ def csv_row(event: AuditEvent) -> list[str]:
         if event.changes
         else "",
         f"{event.model_label}:{event.object_id}",
+        event.kind,
+        _stage_label(event.stage),
+        changes_text(readable),
     ]
 
 
@@ -119,12 +135,16 @@ def _csv_values(queryset):
 
 
 def _csv_formatter():
-    """A function turning one `_csv_values` tuple into the cells of `csv_row`."""
+    """(decode, cells): `decode` turns one `_csv_values` tuple into one whose changes are
+    decoded and expanded; `cells` turns that into the cells of `csv_row`, the names behind the
+    changes' ids taken from a `Resolver` that was told about the whole block first."""
     labels = {value: str(label) for value, label in Kind.choices}
+    stages: dict[str, str] = {}
+    context = reading_context()
     loads, timestamp = json.JSONDecoder().decode, chain.timestamp
     dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode  # as `csv_row`'s
 
-    def cells(row) -> tuple:
+    def decode(row) -> tuple:
         (seq, event_id, occurred_at, kind, actor, county, municipality, process_id, stage) = row[:9]
         summary, reason, changes, model_label, object_id, personal = row[9:]
         if isinstance(changes, str):  # PostgreSQL: JSON as text
@@ -140,6 +160,16 @@ def _csv_formatter():
             reason = expand(reason, personal)
             changes = expand_value(changes, personal) if changes else changes
         return (
+            *(seq, event_id, occurred_at, kind, actor, county, municipality, process_id, stage),
+            *(summary, reason, changes, model_label, object_id),
+        )
+
+    def cells(row, resolver: Resolver) -> tuple:
+        (seq, event_id, occurred_at, kind, actor, county, municipality, process_id, stage) = row[:9]
+        summary, reason, changes, model_label, object_id = row[9:]
+        if stage not in stages:
+            stages[stage] = _stage_label(stage)
+        return (
             seq,
             event_id,
             occurred_at if isinstance(occurred_at, str) else timestamp(occurred_at),
@@ -153,35 +183,26 @@ def _csv_formatter():
             reason,
             dumps(changes) if changes else "",
             f"{model_label}:{object_id}",
+            kind,
+            stages[stage],
+            changes_text(readable_changes(model_label, changes, resolver, context))
+            if changes
+            else "",
         )
 
-    return cells
+    return decode, cells
 
 
 def _streamed_rows(queryset) -> Iterator[tuple]:
-    """`_csv_values` of ``queryset``, streamed.
+    """`_csv_values` of ``queryset``, streamed through a server-side cursor inside a transaction
+    (a savepoint in the caller's, which a cancelled query would abort): outside one, Django
+    declares it WITH HOLD and PostgreSQL materialises the whole result before the first row.
 
-    On PostgreSQL, outside a transaction (a download), the query runs once and its rows
-    arrive in chunks while the previous ones are being formatted (psycopg's `stream`, libpq 17
-    or later): the database works on one core while this process formats on the other.
-    Otherwise a server-side cursor inside a transaction (a savepoint in the caller's, which a
-    cancelled query would abort): outside one, Django declares it WITH HOLD and PostgreSQL
-    materialises the whole result before the first row.
+    The same connection looks up the names behind each block's ids between two fetches, which
+    a cursor inside a transaction allows. (psycopg's `stream`, which let PostgreSQL send rows
+    while the previous ones were formatted, holds its connection until the last row.)
     """
     values = _csv_values(queryset)
-    connection = connections[queryset.db]
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        import psycopg
-
-        if psycopg.pq.version() >= 170000:
-            try:
-                sql, params = values.query.sql_with_params()
-            except EmptyResultSet:
-                return
-            with connection.cursor() as cursor:
-                # A client that goes away closes this generator: psycopg cancels the query.
-                yield from cursor.cursor.stream(sql, params, size=CHUNK)
-            return
     with transaction.atomic(using=queryset.db):
         yield from values.iterator(chunk_size=CHUNK)
 
@@ -196,13 +217,18 @@ def stream_csv(queryset, *, delimiter: str = ",") -> Iterator[str]:
     writer = csv.writer(buffer, delimiter=delimiter)
     writer.writerow(csv_header())
     yield BOM + buffer.getvalue()
-    cells = _csv_formatter()
+    decode, cells = _csv_formatter()
     rows = _streamed_rows(queryset)
     try:
-        while block := list(itertools.islice(rows, CHUNK)):
+        while block := list(map(decode, itertools.islice(rows, CHUNK))):
+            # The names behind the block's ids: one query per related model for the block.
+            resolver = Resolver()
+            for row in block:
+                resolver.want(row[12], row[11])
+            resolver.fetch_all()
             buffer.seek(0)
             buffer.truncate()
-            writer.writerows(map(cells, block))
+            writer.writerows(cells(row, resolver) for row in block)
             yield buffer.getvalue()
     finally:
         rows.close()  # a client that went away: stop the query now

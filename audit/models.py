@@ -37,6 +37,8 @@ class Kind(models.TextChoices):
     PROCESS_STARTED = "process_started", _("Process started")
     STAGE_CHANGED = "stage_changed", _("Stage changed")
     PROCESS_CHANGED = "process_changed", _("Process changed")
+    APPROVERS_CHOSEN = "approvers_chosen", _("Contact persons who approve chosen")
+    PROCESS_FINISHED = "process_finished", _("Process finished")
     STEP_OPENED = "step_opened", _("Step opened")
     STEP_ASSIGNED = "step_assigned", _("Step assigned")
     STEP_STARTED = "step_started", _("Step started")
@@ -66,6 +68,9 @@ class Kind(models.TextChoices):
     RECORD_CREATED = "record_created", _("Record created")
     RECORD_CHANGED = "record_changed", _("Record changed")
     RECORD_DELETED = "record_deleted", _("Record deleted")
+    # A row saved without a change anyone would see (only the software's own bookkeeping
+    # fields, or none): kept in the chain, left out of the timeline pages unless asked for.
+    RECORD_TOUCHED = "record_touched", _("Bookkeeping (no visible change)")
     PERSON_PSEUDONYMISED = "person_pseudonymised", _("Contact person pseudonymised")
     PERSONAL_DATA_EXPORTED = "personal_data_exported", _("Personal data exported")
     SIGNIN_LOCKED = "signin_locked", _("Sign-in locked")

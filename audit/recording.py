@@ -266,6 +266,8 @@ def record_history(record, *, using: str = "default", instance=None) -> AuditEve
         description = _describe(spec, change)
         summary = description.summary or _generic_summary(record)
         kind = description.kind or _GENERIC_KIND.get(record.history_type, Kind.RECORD_CHANGED)
+        if _is_bookkeeping(record, raw_changes, spec):
+            kind = Kind.RECORD_TOUCHED
 
         process_id = description.process_id or _default_process_id(record)
         municipality_id = description.municipality_id or getattr(record, "municipality_id", None)
@@ -334,6 +336,13 @@ def record_history(record, *, using: str = "default", instance=None) -> AuditEve
             record_digest=binding.digest_of_record(record),
             using=using,
         )
+
+
+def _is_bookkeeping(record, changes: dict, spec: registry.ModelSpec) -> bool:
+    """Whether a changed record changed nothing people read: no field, or only the
+    software's own (`internal_fields`), e.g. a workflow engine's token. Created and deleted
+    records always say something."""
+    return record.history_type == "~" and set(changes) <= spec.internal_fields
 
 
 def _record_language() -> str:

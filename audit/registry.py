@@ -90,6 +90,12 @@ class ModelSpec:
     hidden_fields: frozenset[str] = frozenset()
     # Whether its texts may name contact persons (their names are then looked up and kept apart).
     mentions_people: bool = True
+    # How rows of the model are named where a change points at them (ids → names, one query):
+    # the timeline shows "Pia Projektledare", not "recorded_by 1". Default: `audit.readable`.
+    names: Callable[[Iterable], dict] | None = None
+    # Fields that are the software's bookkeeping (a workflow engine's token, its node type):
+    # recorded and exported as machine values, not listed among the changes people read.
+    internal_fields: frozenset[str] = frozenset()
 
 
 class Directory(Protocol):
@@ -136,10 +142,17 @@ def register(
     personal_fields: Iterable[str] = (),
     hidden_fields: Iterable[str] = (),
     mentions_people: bool = True,
+    names: Callable[[Iterable], dict] | None = None,
+    internal_fields: Iterable[str] = (),
 ) -> None:
     """Say what ``model``'s history records mean (the audited model, not its history model)."""
     _models[model] = ModelSpec(
-        describe, frozenset(personal_fields), frozenset(hidden_fields), mentions_people
+        describe,
+        frozenset(personal_fields),
+        frozenset(hidden_fields),
+        mentions_people,
+        names,
+        frozenset(internal_fields),
     )
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from . import registry
 from .models import AuditEvent, AuditVerification, Kind
 from .personal import expand, expand_value
+from .readable import Resolver, readable_changes
 
 MAX_LIMIT = 500
 
@@ -104,6 +105,7 @@ def timeline(
 ) -> TimelinePage:
     """One page of events, newest first; the next page starts after ``next_after_id``."""
     limit = max(1, min(int(limit), MAX_LIMIT))
+    kinds = [k for k in (kinds or []) if k]
     qs = filtered_events(
         county=county,
         municipality=municipality,
@@ -115,6 +117,9 @@ def timeline(
     )
     if qs is None:
         return TimelinePage([], None)
+    if not kinds:
+        # Bookkeeping is in the chain and the exports; a page shows it when asked by kind.
+        qs = qs.exclude(kind=Kind.RECORD_TOUCHED)
     if after_id is not None:
         qs = qs.filter(id__lt=after_id)
     events = list(qs[: limit + 1])
@@ -128,9 +133,22 @@ def _stage_label(code: str) -> str:
     return directory.stage_label(code) if directory and code else code
 
 
-def display(event: AuditEvent) -> dict:
-    """An event as people read it: placeholders replaced by the names they stand for."""
+def display_events(events: Iterable[AuditEvent]) -> list[dict]:
+    """A page of events as people read them (`display`), the names behind the ids in its
+    changes looked up together: one query per related model for the whole page."""
+    events = list(events)
+    resolver = Resolver()
+    for event in events:
+        resolver.want(event.model_label, event.changes)
+    resolver.fetch_all()
+    return [display(event, resolver=resolver) for event in events]
+
+
+def display(event: AuditEvent, *, resolver: Resolver | None = None) -> dict:
+    """An event as people read it: placeholders replaced by the names they stand for, and
+    each change with its field's label and its values in words (`audit.readable`)."""
     personal = event.personal
+    changes = expand_value(event.changes, personal)
     return {
         "id": event.id,
         "seq": event.seq,
@@ -145,7 +163,8 @@ def display(event: AuditEvent) -> dict:
         "process_id": event.process_id,
         "summary": expand(event.summary, personal),
         "reason": expand(event.reason, personal),
-        "changes": expand_value(event.changes, personal),
+        "changes": changes,
+        "readable_changes": readable_changes(event.model_label, changes, resolver or Resolver()),
         "personal_changes": (personal or {}).get("changes", {}),
         "record": f"{event.model_label}:{event.object_id}",
         "is_pseudonymised": event.pseudonymised_at is not None,

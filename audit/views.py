@@ -91,7 +91,7 @@ class TimelineView(ReadMixin, CachedPageMixin, TemplateView):
             return {
                 # Not "form": the base template would ask for its errors on every request.
                 "filter_form": form,
-                "events": [selectors.display(e) for e in page.events],
+                "events": selectors.display_events(page.events),
                 "next_after_id": page.next_after_id,
                 "is_first_page": after is None,
             }

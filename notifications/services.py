@@ -32,6 +32,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.recording import remember_loaded
 from audit.services import held_chain
@@ -69,12 +70,15 @@ def setting(name: str) -> Any:
     return getattr(settings, name, DEFAULTS[name])
 
 
-def _stamp(obj: Notification, *, user=None, reason: str) -> Notification:
+def _stamp(obj: Notification, *, user=None, reason: str, **params) -> Notification:
     # The stamp workflows.audit applies (notifications may not import workflows). Without a
     # user, simple-history's middleware still records the request's user, if there is one.
     if user is not None:
         obj._history_user = user
-    obj._change_reason = str(reason)[:100]
+    # ``reason`` is a message id: the record's words are in the site's language (Swedish), as
+    # the audit trail writes its own, whether a request in English or a worker queued it.
+    with translation.override(settings.LANGUAGE_CODE):
+        obj._change_reason = (_(reason) % params)[:100]
     return obj
 
 
@@ -184,7 +188,7 @@ def queue_notification(
             ),
             next_attempt_at=timezone.now(),
         )
-        _stamp(notification, reason="queued")
+        _stamp(notification, reason=gettext_noop("Queued"))
         notification.save(force_insert=True)
     _enqueue_after_commit(notification.pk)
     return notification
@@ -532,7 +536,11 @@ def _deliver_one(notification_id: int, session: _SmtpSession) -> Delivery:
         # so until then a retry (SMTP failure, killed worker) still has it, and after it the
         # database holds no working link.
         notification.sealed_context = ""
-        _stamp(notification, reason=f"sent (attempt {notification.attempts})")
+        _stamp(
+            notification,
+            reason=gettext_noop("Sent (attempt %(attempt)s)"),
+            attempt=notification.attempts,
+        )
         notification.save(
             update_fields=["status", "sent_at", "last_error", "attempts", "sealed_context"]
         )
@@ -544,7 +552,11 @@ def _record_failure(notification: Notification, error: Exception, *, now) -> Del
     max_attempts = int(setting("NOTIFICATIONS_MAX_ATTEMPTS"))
     if _is_permanent(error) or notification.attempts >= max_attempts:
         notification.status = DeliveryStatus.FAILED
-        _stamp(notification, reason=f"failed after {notification.attempts} attempts")
+        _stamp(
+            notification,
+            reason=gettext_noop("Failed after %(attempts)s attempts"),
+            attempts=notification.attempts,
+        )
         notification.save()
         logger.warning(
             "Notification %s failed after %s attempts: %s",
@@ -555,7 +567,11 @@ def _record_failure(notification: Notification, error: Exception, *, now) -> Del
         return Delivery(Outcome.FAILED)
     delay = backoff_seconds(notification.attempts)
     notification.next_attempt_at = now + timedelta(seconds=delay)
-    _stamp(notification, reason=f"attempt {notification.attempts} failed")
+    _stamp(
+        notification,
+        reason=gettext_noop("Attempt %(attempt)s failed"),
+        attempt=notification.attempts,
+    )
     notification.save()
     logger.info(
         "Notification %s attempt %s failed (%s); next try in %.1f s.",
@@ -610,7 +626,7 @@ def retry_notification(*, notification: Notification, user) -> Notification:
         locked.status = DeliveryStatus.QUEUED
         locked.attempts = 0
         locked.next_attempt_at = timezone.now()
-        _stamp(locked, user=user, reason="retried from the delivery log")
+        _stamp(locked, user=user, reason=gettext_noop("Retried from the delivery log"))
         locked.save()
         transaction.on_commit(partial(enqueue, locked.pk, force=True), robust=True)
     return locked

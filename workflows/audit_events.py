@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import PurePath
 
 from django.utils.translation import gettext as _
-from viewflow.workflow.models import Task
+from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import STATUS
 
 from audit import registry
@@ -77,11 +77,18 @@ def describe_process(change: Change) -> Description:
             % {"old": _label(Stage, old), "new": _label(Stage, new)},
         )
     if change.became("approvers"):
+        # Who will approve the draft, by name (kept apart as personal data, like every name).
+        chosen = [_person(pk, change.memo) for pk in change.changes["approvers"][1] or []]
+        people = dict(p for p in chosen if p)
+        names = ", ".join(person.name for person in people.values()) or "–"
         return Description(
-            kind=Kind.PROCESS_CHANGED, summary=_("Contact persons who approve changed")
+            kind=Kind.APPROVERS_CHOSEN,
+            summary=_("Contact persons who approve: %(names)s") % {"names": names},
+            people=people,
         )
     if change.became("status") and record.status == STATUS.DONE:
-        return Description(kind=Kind.PROCESS_CHANGED, summary=_("Process finished"))
+        # How it ended: the stage it closed in ("Policy adopted").
+        return Description(kind=Kind.PROCESS_FINISHED, summary=_label(Stage, record.stage))
     fields = ", ".join(sorted(change.changes)) or "–"
     return Description(
         kind=Kind.PROCESS_CHANGED, summary=_("Changed: %(fields)s") % {"fields": fields}
@@ -267,6 +274,33 @@ def describe_municipality(change: Change) -> Description:
     return Description(municipality_id=change.record.id)
 
 
+# --- Names of rows that changes point at (one query per model and page) ----------------------
+
+
+def process_names(ids) -> dict:
+    rows = PolicyProcess.objects.filter(pk__in=ids).values_list("pk", "municipality__name")
+    return {pk: _("ASF policy – %(municipality)s") % {"municipality": name} for pk, name in rows}
+
+
+def task_names(ids) -> dict:
+    """A step by its title in the flow ("Record the decision"), as the process page names it."""
+    names = {}
+    for pk, node in Task.objects.filter(pk__in=ids).values_list("pk", "flow_task"):
+        title = getattr(node, "task_title", "") or getattr(node, "name", "") or node
+        names[pk] = str(title or pk)
+    return names
+
+
+def task_link_names(ids) -> dict:
+    rows = TaskLink.objects.filter(pk__in=ids).values_list("pk", "contact__name")
+    return {pk: _("Task link for %(contact)s") % {"contact": name} for pk, name in rows}
+
+
+def answer_names(ids) -> dict:
+    rows = ApprovalAnswer.objects.filter(pk__in=ids).values_list("pk", "answer", "contact__name")
+    return {pk: f"{_label(AnswerKind, answer)} ({name})" for pk, answer, name in rows}
+
+
 # --- The directory of places and people -------------------------------------------------------
 
 
@@ -419,15 +453,38 @@ class ContactDirectory:
         Contact.history.filter(id=person.pk).update(**fields)
 
 
+# viewflow's bookkeeping on processes and steps: kept in the record, not listed for people.
+_ENGINE_FIELDS = [
+    "data",
+    "seed_content_type",
+    "seed_object_id",
+    "artifact_content_type",
+    "artifact_object_id",
+]
+
+
 def register() -> None:
-    registry.register(PolicyProcess, describe=describe_process)
-    registry.register(Task, describe=describe_task)
+    registry.register(
+        PolicyProcess,
+        describe=describe_process,
+        names=process_names,
+        internal_fields=[*_ENGINE_FIELDS, "flow_class", "parent_task"],
+    )
+    # Where a step points at its process (viewflow's Process, the same row).
+    registry.register(Process, names=process_names)
+    registry.register(
+        Task,
+        describe=describe_task,
+        names=task_names,
+        internal_fields=[*_ENGINE_FIELDS, "flow_task_type", "token", "owner_permission"]
+        + ["owner_permission_content_type", "owner_permission_obj_pk", "external_task_id"],
+    )
     registry.register(FirstContact, describe=describe_first_contact, personal_fields=["notes"])
     registry.register(Meeting, describe=describe_meeting, personal_fields=["participants", "notes"])
     registry.register(PolicyDraft, describe=describe_draft)
-    registry.register(ApprovalAnswer, describe=describe_answer)
+    registry.register(ApprovalAnswer, describe=describe_answer, names=answer_names)
     registry.register(Decision, describe=describe_decision)
-    registry.register(TaskLink, describe=describe_task_link)
+    registry.register(TaskLink, describe=describe_task_link, names=task_link_names)
     registry.register(
         Contact,
         describe=describe_contact,
@@ -437,6 +494,8 @@ def register() -> None:
         Notification,
         describe=describe_notification,
         personal_fields=["recipient_email", "recipient_name", "idempotency_key"],
+        # The topic is the outbox's own key ("process:12"): the event is filed there already.
+        internal_fields=["topic"],
     )
     registry.register(Municipality, describe=describe_municipality, mentions_people=False)
     registry.register(County, mentions_people=False)

@@ -31,7 +31,7 @@ from viewflow.workflow.models import Task
 from municipalities.models import County, Municipality
 
 from .flows import PolicyAdoptionFlow
-from .models import CLOSED_STAGES, Decision, PolicyProcess, Stage
+from .models import CLOSED_STAGES, Decision, DecisionOutcome, PolicyProcess, Stage
 from .overview_figures import (
     Progress,
     StageColumn,
@@ -62,6 +62,9 @@ class BoardRow:
     is_stalled: bool
     next_action: str
     holder: str
+    # When the municipality adopted the policy it has, if its current process is another one
+    # (a revision): the board shows both, not only the new process.
+    adopted_on: datetime.date | None = None
 
     @property
     def stage(self) -> str | None:
@@ -134,6 +137,22 @@ def _one_per_municipality(processes: QuerySet) -> QuerySet:
     return processes.filter(pk=Subquery(current)).order_by("municipality_id")
 
 
+def _adopted_before() -> Subquery:
+    """The meeting date of the municipality's latest adopting decision of another process
+    (the policy in force while this one revises it), in the same query."""
+    return Subquery(
+        Decision.objects.filter(
+            process__municipality_id=OuterRef("municipality_id"),
+            process__stage=Stage.ADOPTED,
+            outcome=DecisionOutcome.ADOPTED,
+            is_voided=False,
+        )
+        .exclude(process_id=OuterRef("pk"))
+        .order_by("-meeting_date", "-pk")
+        .values("meeting_date")[:1]
+    )
+
+
 def _current_processes(**filters) -> list[PolicyProcess]:
     """Each municipality's current process, with its approvers and open steps (3 queries)."""
     open_steps = (
@@ -150,7 +169,7 @@ def _current_processes(**filters) -> list[PolicyProcess]:
     )
     return list(
         _one_per_municipality(PolicyProcess.objects.filter(**filters))
-        .annotate(legal_force_due=Exists(legal_force_due))
+        .annotate(legal_force_due=Exists(legal_force_due), adopted_before=_adopted_before())
         .select_related("municipality__county", "lead")
         .prefetch_related("approvers", Prefetch("task_set", open_steps, to_attr="open_steps"))
     )
@@ -194,6 +213,7 @@ def _row(municipality, process, limits, now) -> BoardRow:
         is_stalled=is_past_limit(process.stage, process.stage_entered_at, limits, now),
         next_action=action,
         holder=holder,
+        adopted_on=getattr(process, "adopted_before", None),
     )
 
 
@@ -527,4 +547,4 @@ def report_timeline(
         after_id = page.next_after_id
         if after_id is None:
             break
-    return ReportTimeline([audit.display(e) for e in reversed(events)], after_id is not None)
+    return ReportTimeline(audit.display_events(reversed(events)), after_id is not None)

@@ -3,15 +3,11 @@
 import datetime
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
-from django.db import connection
 from django.db.models import (
     F,
     Prefetch,
     QuerySet,
 )
-from django.db.models import Value as V
-from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -19,9 +15,6 @@ from .flows import PolicyAdoptionFlow
 from .models import (
     CLOSED_STAGES,
     ApprovalAnswer,
-    Decision,
-    FirstContact,
-    Meeting,
     PolicyDraft,
     PolicyProcess,
 )
@@ -98,13 +91,10 @@ def process_steps(*, process: PolicyProcess) -> QuerySet:
 @dataclass(frozen=True)
 class HistoryEntry:
     when: datetime.datetime
-    who: object
+    who: str
     what: str
     why: str
     order: tuple
-
-
-_CHANGE_KIND = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
 
 
 @dataclass(frozen=True)
@@ -120,47 +110,27 @@ PROCESS_HISTORY_LIMIT = 20
 def process_history(
     *, process: PolicyProcess, limit: int = PROCESS_HISTORY_LIMIT
 ) -> ProcessHistory:
-    """The latest ``limit`` audit records of the process and of everything its steps wrote,
-    newest first.
+    """The latest ``limit`` events of the process's audit trail, newest first, in the words of
+    its timeline: what happened (kind and summary), who, why.
 
-    Two queries whatever the length of the process's life: the latest ``limit + 1`` records of
-    each audited model in one UNION ALL, then the users who wrote them.
+    One query whatever the length of the process's life (the audit trail's keyset page); the
+    bookkeeping the timeline leaves out is left out here too.
     """
-    sources = [
-        (PolicyProcess.history, "process_ptr_id"),
-        (Task.history, "process_id"),
-        (FirstContact.history, "process_id"),
-        (Meeting.history, "process_id"),
-        (PolicyDraft.history, "process_id"),
-        (ApprovalAnswer.history, "process_id"),
-        (Decision.history, "process_id"),
-    ]
-    fields = ("history_date", "history_id", "history_type", "history_change_reason")
-    parts = [
-        manager.filter(**{key: process.pk})
-        .annotate(source=V(number))
-        .values_list(*fields, "history_user_id", "source")
-        .order_by("-history_date", "-history_id")[: limit + 1]
-        for number, (manager, key) in enumerate(sources)
-    ]
-    if connection.features.supports_slicing_ordering_in_compound:
-        rows = parts[0].union(*parts[1:], all=True)
-    else:  # SQLite, the quick-start database: one query per model, as many whatever the data
-        rows = [row for part in parts for row in part]
-    records = sorted(rows, key=lambda r: (r[0], r[1]), reverse=True)[: limit + 1]
-    users = get_user_model().objects.in_bulk({r[4] for r in records if r[4] is not None})
-    labels = [manager.model.instance_type._meta.verbose_name for manager, _key in sources]
+    from audit import selectors as audit
+    from audit.personal import expand
+
+    page = audit.timeline(process=process.pk, limit=limit)
     entries = [
         HistoryEntry(
-            when=when,
-            who=users.get(user_id),
-            what=f"{labels[source]} ({_CHANGE_KIND.get(kind, '')})",
-            why=reason or "",
-            order=(when, history_id),
+            when=event.occurred_at,
+            who=expand(event.actor_label, event.personal),
+            what=f"{event.get_kind_display()}: {expand(event.summary, event.personal)}",
+            why=expand(event.reason, event.personal),
+            order=(event.occurred_at, event.id),
         )
-        for when, history_id, kind, reason, user_id, source in records
+        for event in page.events
     ]
-    return ProcessHistory(entries[:limit], has_more=len(entries) > limit)
+    return ProcessHistory(entries, has_more=page.next_after_id is not None)
 
 
 def open_task_at(*, process_id: int, nodes) -> Task | None:

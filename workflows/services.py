@@ -180,6 +180,8 @@ def record_first_contact(
         stamp(record, user=user, reason=_("First contact recorded"))
         record.save()
         record.contacts.set(contacts)
+        # The history record of the new approvers carries the step's actor and reason.
+        stamp(process, user=user, reason=_("First contact recorded"))
         process.approvers.set(approvers)
         _enter_stage(process, Stage.DIALOGUE, user=user, reason=_("First contact recorded"))
     return record
@@ -297,6 +299,7 @@ def request_approval(*, task: Task, user, approvers: Iterable[Contact]) -> list:
                 raise ValidationError(_("There is no draft to approve."))
             if latest.is_voided:
                 raise ValidationError(_("The latest draft is voided: write a new version first."))
+            stamp(process, user=user, reason=_("Approval requested"))
             process.approvers.set(approvers)
             _enter_stage(
                 process, Stage.AWAITING_APPROVAL, user=user, reason=_("Approval requested")

@@ -16,9 +16,12 @@ def events_for(municipalities, per_municipality=3):
     for municipality in municipalities:
         for number in range(per_municipality):
             services.append_event(
-                kind=Kind.PROCESS_CHANGED,
+                kind=Kind.RECORD_CHANGED,
                 summary=f"Event {number} of {municipality.name}",
-                model_label="tests.example",
+                # A change naming a related row: the page shows the county's name, looked up
+                # once for the page, not once per event.
+                model_label="municipalities.municipality",
+                changes={"county": [None, municipality.county_id]},
                 process_id=municipality.pk,
                 municipality_id=municipality.pk,
                 municipality_name=municipality.name,
@@ -36,7 +39,7 @@ def queries(client, url, params=None) -> int:
 
 PAGES = [
     ("audit:timeline", None, {}),
-    ("audit:timeline", None, {"county": "07", "kind": "process_changed"}),
+    ("audit:timeline", None, {"county": "07", "kind": "record_changed"}),
     ("audit:timeline", None, {"since": "2020-01-01", "until": "2099-12-31"}),
     ("audit:municipality", "first", {}),
     ("audit:process", "first", {}),
@@ -65,3 +68,6 @@ def test_timeline_query_counts_do_not_grow_with_the_municipalities(steering_clie
 
     assert small == large
     assert max(large) <= 14
+    # The page names the county of each change (Kronobergs län), not its id.
+    page = steering_client.get(reverse("audit:municipality", args=[first.pk])).content.decode()
+    assert "<dt>County</dt><dd>– → Kronobergs län</dd>" in page

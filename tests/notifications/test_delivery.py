@@ -131,12 +131,13 @@ def test_smtp_4xx_is_retried_with_backoff_then_failed_shown_in_the_log_and_retry
             "history_change_reason", flat=True
         )
     ) == [
-        "queued",
-        "attempt 1 failed",
-        "attempt 2 failed",
-        "failed after 3 attempts",
-        "retried from the delivery log",
-        "sent (attempt 1)",
+        # In the site's language, as the record writes its own words.
+        "I kö",
+        "Försök 1 misslyckades",
+        "Försök 2 misslyckades",
+        "Misslyckades efter 3 försök",
+        "Skickas igen från leveransloggen",
+        "Skickat (försök 1)",
     ]
 
 

@@ -661,3 +661,44 @@ def test_a_chart_is_kept_by_the_browser_until_midnight_at_most(steering_client, 
         chart = steering_client.get(source)
 
     assert chart["Cache-Control"] == "private, max-age=3600"
+
+
+# --- A municipality revising its adopted policy -----------------------------------------------
+
+
+@pytest.fixture
+def revising_vaxjo(leader):
+    """Växjö adopted its policy (KF, 4 May 2026) and has started a revision, now in dialogue."""
+    vera = contact_in("0780", "Vera Växjö")
+    with time_machine.travel(at("2026-03-02"), tick=False):
+        first = start("0780", leader)
+    with time_machine.travel(at("2026-05-20"), tick=False):
+        services.record_decision(
+            task=walk_to(first, leader, vera, "decision"), user=leader, **decision_fields()
+        )
+    with time_machine.travel(at("2026-09-01"), tick=False):
+        revision = start("0780", leader)
+        walk_to(revision, leader, vera, "dialogue")
+    return revision
+
+
+def test_the_board_shows_an_adopted_policy_beside_its_revision(steering_client, revising_vaxjo):
+    steering_client.cookies["django_language"] = "sv"
+    with time_machine.travel(at("2026-09-11"), tick=False):
+        response = steering_client.get(OVERVIEW)
+
+    row = board_rows(response)["0780"]
+    assert row["column"] == "Dialog pågår"
+    assert row["cell"] == "● Revidering: 10 dagar"
+    (vaxjo,) = [tr for tr in _document(response).iter("tr") if tr.get("id") == "municipality-0780"]
+    (adopted,) = [td for td in vaxjo if td.get("class") == "earlier"]
+    assert _text(adopted) == "antagen 2026-05-04"
+
+
+def test_time_in_each_stage_counts_processes_and_says_so(steering_client, revising_vaxjo):
+    with time_machine.travel(at("2026-09-11"), tick=False):
+        rows = table(steering_client.get(OVERVIEW), "stage-times-caption")
+
+    assert rows[0][:2] == ["Stage", "Processes"]
+    # Växjö's two processes have both waited for a first contact: two processes, one town.
+    assert rows[1][:2] == ["Awaiting first contact", "2"]

@@ -37,8 +37,9 @@ def test_a_long_history_shows_its_latest_20_entries_and_links_to_the_audit_trail
     assert "The latest 20 entries are shown." in page
     audit_trail = reverse("audit:process", args=[process.pk])
     assert f'<a href="{audit_trail}">Every earlier entry is in the audit trail' in page
-    # Newest first: the answer that sent the draft back is among the first entries.
-    assert "Changes requested by Vera Växjö" in " ".join(rows[:5])
+    # Newest first: the answer that sent the draft back is among the first entries (after the
+    # emails it sent and the steps it opened, which the history lists too).
+    assert "Changes requested by Vera Växjö" in " ".join(rows[:10])
 
 
 def test_a_short_history_is_shown_whole(leader_client, leader, vaxjo):
@@ -67,3 +68,25 @@ def test_in_swedish_the_decisions_meeting_is_a_sammantrade_not_a_mote(
     decisions = re.search(r'id="decisions-heading".*?</section>', page, re.S).group(0)
     assert "KS 2026/39" in decisions
     assert "<dt>Sammanträde</dt>" in decisions and "Möte" not in decisions
+
+
+def test_in_swedish_the_history_says_what_happened_not_which_table_changed(
+    client, leader, vaxjo, vaxjo_contact, settings
+):
+    settings.LANGUAGE_CODE = "sv"  # the record's own words are in the site's language
+    process = services.start_process(municipality=vaxjo, user=leader)
+    services.record_decision(
+        task=walk_to(process, leader, vaxjo_contact, "decision"),
+        user=leader,
+        **decision_fields(),
+    )
+    client.force_login(leader)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "sv"
+
+    page = client.get(reverse("workflows:process", args=[process.pk])).content.decode()
+
+    rows = " ".join(history_rows(page))
+    assert "Beslut registrerat: Antagen av Kommunfullmäktige (KF)" in rows
+    assert "Processen avslutad: Policyn antagen" in rows
+    assert "<td>Pia Projektledare</td>" in rows
+    assert "(ändrad)" not in rows and "(skapad)" not in rows

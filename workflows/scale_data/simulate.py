@@ -464,7 +464,7 @@ class ProcessSim:
             None,
             when,
             actor,
-            "queued",
+            _("Queued"),
             Kind.NOTIFICATION_QUEUED,
             _("Email queued: %(event)s") % {"event": label},
             people=people,
@@ -477,7 +477,7 @@ class ProcessSim:
             queued,
             sent_at,
             Actor(ActorKind.SYSTEM, label=_("PolicyFlow")),
-            "sent (attempt 1)",
+            _("Sent (attempt %(attempt)s)") % {"attempt": 1},
             Kind.NOTIFICATION_SENT,
             _("Email sent: %(event)s") % {"event": label},
             people=people,
@@ -563,9 +563,12 @@ class ProcessSim:
             row["contact_id"] = contact["id"]
             self.w.sink[through].add(row)
             self.approver_rows.append(row)
+        chosen = ", ".join(f"⟦p:{c['id']}⟧" for c in self.approvers) or "–"
         self._process_history(
-            at + 2 * MS, actor, "", Kind.PROCESS_CHANGED, _("Contact persons who approve changed"),
+            at + 2 * MS, actor, reason, Kind.APPROVERS_CHOSEN,
+            _("Contact persons who approve: %(names)s") % {"names": chosen},
             extra_changes={"approvers": [[], sorted(c["id"] for c in self.approvers)]},
+            people={c["id"]: {"name": c["name"], "email": c["email"]} for c in self.approvers},
         )  # fmt: skip
         self._set_stage(Stage.DIALOGUE, at + 3 * MS, actor, reason)
         self._finish_task(self.open_task, at + 4 * MS, actor, reason)
@@ -813,7 +816,7 @@ class ProcessSim:
             self._gateway("end", "END", at + 24 * MS, actor)
             self.row.update(status="DONE", finished=at + 25 * MS)
             self._process_history(
-                at + 25 * MS, actor, reason, Kind.PROCESS_CHANGED, _("Process finished")
+                at + 25 * MS, actor, reason, Kind.PROCESS_FINISHED, Stage(stage).label
             )
         else:
             self._open_task("dialogue", at + 24 * MS, actor)
