@@ -816,7 +816,7 @@ class ProcessSim:
             self._gateway("end", "END", at + 24 * MS, actor)
             self.row.update(status="DONE", finished=at + 25 * MS)
             self._process_history(
-                at + 25 * MS, actor, reason, Kind.PROCESS_FINISHED, Stage(stage).label
+                at + 25 * MS, actor, reason, Kind.PROCESS_FINISHED, str(Stage(stage).label)
             )
         else:
             self._open_task("dialogue", at + 24 * MS, actor)
