@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from . import chain, registry
 from .models import GENESIS_HASH, ActorKind, AuditEvent, AuditVerification, Kind
-from .personal import build_personal, replace_in, text_pattern
+from .personal import account_personal, build_personal, replace_in, text_pattern
 
 logger = logging.getLogger(__name__)
 
@@ -425,24 +425,36 @@ def note_personal_data_export(*, person, user) -> AuditEvent:
 SIGNIN_NAME_CHARS = 150
 
 
-def note_signin_lockout(*, username: str, failures: int) -> AuditEvent:
-    """Record that sign-in with ``username`` was locked after ``failures`` failed attempts
-    (django-axes). Whoever typed the name is unknown: PolicyFlow records it."""
+def note_signin_lockout(*, username: str, failures: int) -> AuditEvent | None:
+    """Record that sign-in to an existing account was locked after ``failures`` failed attempts
+    (django-axes). A name that is no account records nothing: anyone can type any text there (a
+    made-up name, a person's email, a password typed in the wrong box), and the trail cannot
+    forget it. Axes keeps it in its own access attempts, which expire and can be reset.
+
+    The account's name stays out of the hashed texts: the summary holds a placeholder and the
+    name is in the event's personal part, like a contact person's, so it can be pseudonymised."""
     from django.conf import settings
+    from django.contrib.auth import get_user_model
     from django.utils import translation
 
+    user_model = get_user_model()
     name = (username or "")[:SIGNIN_NAME_CHARS]
+    user = user_model._default_manager.filter(**{user_model.USERNAME_FIELD: name}).first()
+    if user is None:
+        return None
+    placeholder, personal = account_personal(user)
     # In the record's language (the site's), whatever language the sign-in page was shown in.
     with translation.override(settings.LANGUAGE_CODE):
         summary = _(
             "Sign-in with the account name “%(name)s” locked after %(count)d failed attempts"
-        ) % {"name": name, "count": failures}
+        ) % {"name": placeholder, "count": failures}
     with transaction.atomic():
         return append_event(
             kind=Kind.SIGNIN_LOCKED,
             summary=summary,
             model_label="auth.user",
-            object_id=name,
+            object_id=str(user.pk),
+            personal=personal,
         )
 
 
