@@ -396,3 +396,54 @@ def test_events_recorded_before_digests_keep_their_hashes_and_bind_their_rows(va
         [history_id],
     )
     assert verify_chain().first_bad_id == event.pk
+
+
+@pytest.mark.django_db(transaction=True)  # the step in between commits on its own connection
+@pytest.mark.parametrize("jobs", [1, 2], ids=["one-process", "worker-pool"])
+def test_steps_committed_between_the_event_pass_and_the_table_pass_are_no_problem(
+    jobs, vaxjo_story, leader, vaxjo, admin_user, monkeypatch, tmp_path
+):
+    import threading
+
+    from django.db import connections
+
+    from audit import services as audit_services
+    from audit import verification
+    from municipalities.models import Municipality
+    from workflows import services
+
+    other = Municipality.objects.exclude(pk=vaxjo.pk).order_by("pk").first()
+    check_table = verification._check_table
+    # Marks the step as taken, across the worker processes too.
+    taken = tmp_path / "step-taken"
+
+    def start_another_process():
+        try:
+            services.start_process(municipality=other, user=leader)
+            audit_services.pseudonymise_person(
+                person=vaxjo_story.contact, user=admin_user, reason="Har slutat i kommunen."
+            )
+        finally:
+            connections.close_all()
+
+    def check_table_after_a_step(using, chunk_size, label):
+        # Once the events have been read: another user's step commits, then the tables are read.
+        try:
+            taken.open("x").close()
+        except FileExistsError:
+            pass
+        else:
+            thread = threading.Thread(target=start_another_process)
+            thread.start()
+            thread.join()
+        return check_table(using, chunk_size, label)
+
+    monkeypatch.setattr(verification, "_check_table", check_table_after_a_step)
+
+    result = verify_chain(jobs=jobs)
+
+    assert result.problems == []
+    # They did happen.
+    assert AuditEvent.objects.filter(municipality_id=other.pk).exists()
+    assert AuditEvent.objects.filter(kind=Kind.PERSON_PSEUDONYMISED).exists()
+    assert verify_chain().problems == []  # and the next run sees it, bound
