@@ -11,7 +11,9 @@ from typing import Any
 
 from .registry import Person
 
-PLACEHOLDER = re.compile(r"⟦p:(\d+)(:email)?⟧")
+# A contact person's (``⟦p:17⟧``) or a user account's (``⟦p:user:3⟧``): both kinds of key in
+# `people`, so a contact and an account with the same id never meet.
+PLACEHOLDER = re.compile(r"⟦p:((?:user:)?\d+)(:email)?⟧")
 # Shorter names would match inside ordinary words.
 MIN_NAME_LENGTH = 3
 
@@ -96,6 +98,17 @@ def build_personal(people: dict[int, Person], changes: dict) -> dict:
     if changes:
         personal["changes"] = changes
     return personal
+
+
+def account_personal(user) -> tuple[str, dict]:
+    """A placeholder for a user account's name and the personal part holding it (events that
+    name an account which is not the actor, such as a sign-in lockout)."""
+    key = f"user:{user.pk}"
+    personal = {
+        "salt": secrets.token_hex(16),
+        "people": {key: {"name": user.get_username(), "email": ""}},
+    }
+    return f"⟦p:{key}⟧", personal
 
 
 def expand(text: str, personal: dict | None, *, missing: str = "–") -> str:

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from . import chain, registry
 from .models import GENESIS_HASH, ActorKind, AuditEvent, AuditVerification, Kind
-from .personal import build_personal, replace_in, text_pattern
+from .personal import account_personal, build_personal, replace_in, text_pattern
 
 logger = logging.getLogger(__name__)
 
@@ -425,24 +425,36 @@ def note_personal_data_export(*, person, user) -> AuditEvent:
 SIGNIN_NAME_CHARS = 150
 
 
-def note_signin_lockout(*, username: str, failures: int) -> AuditEvent:
-    """Record that sign-in with ``username`` was locked after ``failures`` failed attempts
-    (django-axes). Whoever typed the name is unknown: PolicyFlow records it."""
+def note_signin_lockout(*, username: str, failures: int) -> AuditEvent | None:
+    """Record that sign-in to an existing account was locked after ``failures`` failed attempts
+    (django-axes). A name that is no account records nothing: anyone can type any text there (a
+    made-up name, a person's email, a password typed in the wrong box), and the trail cannot
+    forget it. Axes keeps it in its own access attempts, which expire and can be reset.
+
+    The account's name stays out of the hashed texts: the summary holds a placeholder and the
+    name is in the event's personal part, like a contact person's, so it can be pseudonymised."""
     from django.conf import settings
+    from django.contrib.auth import get_user_model
     from django.utils import translation
 
+    user_model = get_user_model()
     name = (username or "")[:SIGNIN_NAME_CHARS]
+    user = user_model._default_manager.filter(**{user_model.USERNAME_FIELD: name}).first()
+    if user is None:
+        return None
+    placeholder, personal = account_personal(user)
     # In the record's language (the site's), whatever language the sign-in page was shown in.
     with translation.override(settings.LANGUAGE_CODE):
         summary = _(
             "Sign-in with the account name “%(name)s” locked after %(count)d failed attempts"
-        ) % {"name": name, "count": failures}
+        ) % {"name": placeholder, "count": failures}
     with transaction.atomic():
         return append_event(
             kind=Kind.SIGNIN_LOCKED,
             summary=summary,
             model_label="auth.user",
-            object_id=name,
+            object_id=str(user.pk),
+            personal=personal,
         )
 
 
@@ -463,23 +475,40 @@ class PseudonymisationResult:
     rows_rewritten: int
 
 
+def _text_columns(model) -> list[str]:
+    """The columns of ``model``'s own table that a pseudonymisation rewrites: its text columns
+    (local fields: a multi-table child's parent columns live in the parent's table)."""
+    from django.db import models as db_models
+
+    text_fields = (db_models.CharField, db_models.TextField)
+    return [
+        f.column
+        for f in model._meta.local_concrete_fields
+        if isinstance(f, text_fields) and f.name not in ("history_type",)
+    ]
+
+
+def _names_text(connection, column: str, old: str) -> tuple[str, list]:
+    """(SQL condition, parameters): ``column`` (quoted) holds ``old`` as a pseudonymisation
+    replaces it, in any letter case. One definition for the rows rewritten and the rows listed."""
+    if connection.vendor == "postgresql":
+        # PostgreSQL's regular expressions read Python's escapes and look-arounds alike for
+        # these patterns (\w is [[:alnum:]_] in both).
+        return f"{column} ~* %s", [text_pattern(old)]
+    # SQLite: LIKE ignores the case of ASCII letters.
+    return f"{column} LIKE %s ESCAPE '\\'", [f"%{_like_escape(old)}%"]
+
+
 def _audited_tables():
     """(model, text columns) of every audited model and of its history table."""
     from django.apps import apps
-    from django.db import models as db_models
     from simple_history.models import HistoricalChanges
 
-    text_fields = (db_models.CharField, db_models.TextField)
     for model in apps.get_models():
         is_history = issubclass(model, HistoricalChanges)
         if not is_history and not hasattr(model._meta, "simple_history_manager_attribute"):
             continue
-        columns = [
-            f.column
-            # Local fields: a multi-table child's parent columns live in the parent's table.
-            for f in model._meta.local_concrete_fields
-            if isinstance(f, text_fields) and f.name not in ("history_type",)
-        ]
+        columns = _text_columns(model)
         if columns:
             yield model, columns
 
@@ -563,21 +592,19 @@ def _replace_everywhere(replacements: list[tuple[str, str]]) -> int:
             for column in columns:
                 col = quote(column)
                 for old, new in replacements:
+                    where, params = _names_text(connection, col, old)
                     # Fixed identifiers from the model registry; values are parameters.
                     if postgresql:
-                        # PostgreSQL's regular expressions read Python's escapes and look-arounds
-                        # alike for these patterns (\w is [[:alnum:]_] in both).
-                        pattern = text_pattern(old)
                         cursor.execute(
                             f"UPDATE {table} SET {col} = "  # noqa: S608
-                            f"regexp_replace({col}, %s, %s, 'gi') WHERE {col} ~* %s",
-                            [pattern, new.replace("\\", "\\\\"), pattern],
+                            f"regexp_replace({col}, %s, %s, 'gi') WHERE {where}",
+                            [text_pattern(old), new.replace("\\", "\\\\"), *params],
                         )
-                    else:  # SQLite: LIKE ignores the case of ASCII letters, REPLACE does not
+                    else:  # SQLite: REPLACE does not ignore case (LIKE does, for ASCII)
                         cursor.execute(
                             f"UPDATE {table} SET {col} = REPLACE({col}, %s, %s) "  # noqa: S608
-                            f"WHERE {col} LIKE %s ESCAPE '\\'",
-                            [old, new, f"%{_like_escape(old)}%"],
+                            f"WHERE {where}",
+                            [old, new, *params],
                         )
                     total += max(cursor.rowcount, 0)
     return total
@@ -586,30 +613,20 @@ def _replace_everywhere(replacements: list[tuple[str, str]]) -> int:
 def _history_rows_naming(person, replacements) -> dict[str, tuple[type, list[int]]]:
     """Audited model label → (history model, ids of its rows that the pseudonymisation may
     rewrite): the person's own, and every row with one of the old texts in a text column (the
-    same conditions as `_replace_everywhere`)."""
-    from django.db import models as db_models
-
+    same columns and conditions as `_replace_everywhere`)."""
     from . import binding
 
     connection = connections["default"]
     quote = connection.ops.quote_name
-    postgresql = connection.vendor == "postgresql"
     found = {}
     with connection.cursor() as cursor:
         for label, model in sorted(binding.history_models().items()):
             conditions, params = [], []
-            for field in model._meta.local_concrete_fields:
-                if not isinstance(field, db_models.CharField | db_models.TextField):
-                    continue
-                if field.name == "history_type":
-                    continue
+            for column in _text_columns(model):
                 for old, _new in replacements:
-                    if postgresql:
-                        conditions.append(f"{quote(field.column)} ~* %s")
-                        params.append(text_pattern(old))
-                    else:
-                        conditions.append(f"{quote(field.column)} LIKE %s ESCAPE '\\'")
-                        params.append(f"%{_like_escape(old)}%")
+                    condition, values = _names_text(connection, quote(column), old)
+                    conditions.append(condition)
+                    params += values
             if label == person._meta.label_lower:
                 own = model._meta.get_field(person._meta.pk.name)
                 conditions.append(f"{quote(own.column)} = %s")

@@ -1,4 +1,5 @@
-"""An audit event for each sign-in lockout (django-axes' `user_locked_out` signal)."""
+"""An audit event for each sign-in lockout of an existing account (django-axes'
+`user_locked_out` signal); see `services.note_signin_lockout`."""
 
 from axes.helpers import get_failure_limit
 

@@ -14,10 +14,12 @@ from __future__ import annotations
 import hmac
 import json
 import multiprocessing
+import re
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
@@ -275,8 +277,10 @@ def _check_table(using, chunk_size, label) -> tuple[str, int, int]:
 def _work_in_worker(task):
     from django.db import connections as worker_connections
 
-    kind, args = task
+    kind, snapshot, args = task
     try:
+        if snapshot is not None:
+            _enter_snapshot(args[0], snapshot)
         return _check_range(*args) if kind == "range" else _check_table(*args)
     finally:
         worker_connections.close_all()
@@ -400,14 +404,78 @@ def verify_chain(
     be in the chain, unchanged. Only they catch a trail wiped or shortened together with its
     stored verifications (the database's own memory of its head).
     """
+    connection = connections[using]
+    if jobs > 1 and (connection.in_atomic_block or connection.vendor != "postgresql"):
+        jobs = 1
+    # One snapshot for every pass: a step or a pseudonymisation committed between the event pass
+    # and the history tables' pass would otherwise show as a row added or altered behind the
+    # application's back.
+    with _snapshot(using) as snapshot:
+        return _verify(using, chunk_size, jobs, expect_heads, snapshot)
+
+
+_SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+-[0-9A-Fa-f]+(-[0-9A-Fa-f]+)?")
+
+
+@contextmanager
+def _snapshot(using: str):
+    """Everything read inside sees the database as it was at one moment; yields PostgreSQL's
+    exported snapshot id (for the worker processes) or None.
+
+    PostgreSQL: a REPEATABLE READ READ ONLY transaction. SQLite: a deferred read transaction (in
+    WAL mode it keeps the snapshot of its first read and blocks no writer; Django's atomic would
+    begin IMMEDIATE there and hold the write lock). Inside a caller's transaction, the caller's."""
+    connection = connections[using]
+    if connection.in_atomic_block:
+        yield None
+    elif connection.vendor == "postgresql":
+        with transaction.atomic(using=using), connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            cursor.execute("SELECT pg_export_snapshot()")
+            yield cursor.fetchone()[0]
+    elif connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("BEGIN DEFERRED")
+            try:
+                yield None
+            finally:
+                cursor.execute("ROLLBACK")  # read only: nothing to keep
+    else:
+        yield None
+
+
+def _enter_snapshot(using: str, snapshot: str) -> None:
+    """In a worker process: a transaction that sees the parent's snapshot."""
+    if not _SNAPSHOT_ID.fullmatch(snapshot):
+        raise ValueError(f"not a snapshot id: {snapshot!r}")
+    connection = connections[using]
+    connection.set_autocommit(False)
+    with connection.cursor() as cursor:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        # Not a parameter: SET takes no placeholders; the id's form is checked above.
+        cursor.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+
+
+# A forked worker must neither use nor close the connection it inherited (the parent's, which
+# holds the snapshot open): it keeps a reference here, so the connection is never finalised in
+# the child (a pool worker ends with os._exit), and opens its own.
+_INHERITED: list = []
+
+
+def _detach_inherited_connections() -> None:
+    from django.db import connections as worker_connections
+
+    for alias in worker_connections:
+        _INHERITED.append(worker_connections[alias])
+        worker_connections[alias] = worker_connections.create_connection(alias)
+
+
+def _verify(using, chunk_size, jobs, expect_heads, snapshot) -> Result:
     started = time.monotonic()
     result = Result(started_at=timezone.now())
     chunk_size = chunk_size or setting("AUDIT_VERIFY_CHUNK_SIZE")
     last = _last_verified_head(using)
     remember_seq = frozenset(([last[0]] if last else []) + [seq for seq, _hash in expect_heads])
-    connection = connections[using]
-    if jobs > 1 and (connection.in_atomic_block or connection.vendor != "postgresql"):
-        jobs = 1
     labels = sorted(binding.history_models())
     if jobs == 1:
         ranges = [_check_range(using, chunk_size, None, None, remember_seq, True)]
@@ -415,13 +483,13 @@ def verify_chain(
     else:
         splits = _split(using, jobs)
         tasks = [
-            ("range", (using, chunk_size, low, high, remember_seq, i == 0))
+            ("range", snapshot, (using, chunk_size, low, high, remember_seq, i == 0))
             for i, (low, high) in enumerate(splits)
         ]
         # The history tables after the ranges: each worker takes the next task when it is done.
-        tasks += [("table", (using, chunk_size, label)) for label in labels]
-        connections.close_all()  # forked workers must not share the parent's connection
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        tasks += [("table", snapshot, (using, chunk_size, label)) for label in labels]
+        context = multiprocessing.get_context("fork")
+        with context.Pool(jobs, initializer=_detach_inherited_connections) as pool:
             done = pool.map(_work_in_worker, tasks, chunksize=1)
         ranges, tables = done[: len(splits)], done[len(splits) :]
 

@@ -41,3 +41,19 @@ class RejectNullCharactersMiddleware:
         ):
             return render(request, "400.html", status=400)
         return self.get_response(request)
+
+
+class DropNullCookiesMiddleware:
+    """A cookie whose name or value holds a NUL character is dropped before any middleware reads
+    it: no cookie PolicyFlow sets can hold one, and a session cookie of NULs reached the session
+    lookup in PostgreSQL (a DataError, 500) outside the view. The request goes on as if the
+    browser had not sent that cookie (a sign-in page for a session cookie), rather than a 400
+    page, which itself needs the session and the language."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        for name in [n for n, v in request.COOKIES.items() if "\x00" in n or "\x00" in v]:
+            del request.COOKIES[name]
+        return self.get_response(request)

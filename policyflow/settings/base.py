@@ -57,6 +57,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the session and locale middleware, which read the cookies it drops.
+    "policyflow.middleware.DropNullCookiesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Django's LocaleMiddleware without its Accept-Language step: Swedish unless the visible
     # switch chose English (the language cookie).

@@ -113,3 +113,20 @@ def test_a_decision_announced_in_year_9999_is_refused_next_to_the_field(
     assert response.status_code == 400
     assert field_error(response, "announcement_date", YEAR_RANGE)
     assert snapshot() == before
+
+
+# Long enough to be looked up as a session key (Django skips keys under 8 characters).
+NULS = "\x00" * 32
+
+
+@pytest.mark.parametrize("cookie", ["sessionid", "csrftoken", "django_language"])
+def test_a_nul_character_in_a_cookie_is_ignored_and_the_sign_in_page_answers(seeded, cookie):
+    client = Client(raise_request_exception=False)
+
+    response = client.get(reverse("workflows:overview"), HTTP_COOKIE=f"{cookie}={NULS}")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    page = client.get(response["Location"], HTTP_COOKIE=f"{cookie}={NULS}")
+    assert page.status_code == 200
+    assert "Logga in" in page.content.decode()
