@@ -147,7 +147,7 @@ def check_alive(link: TaskLink | None) -> TaskLink:
     if link is None:
         raise DeadLink(UNKNOWN)
     status = link.status(task_is_open=link.task.status in OPEN_TASK_STATUSES)
-    if status not in (TaskLinkStatus.SENT, TaskLinkStatus.FETCHED, TaskLinkStatus.OPENED):
+    if status not in TaskLinkStatus.live():
         raise DeadLink(status, link)
     return link
 

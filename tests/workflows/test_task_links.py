@@ -490,6 +490,22 @@ def test_a_mail_scanners_fetch_is_a_fetch_and_only_the_page_shown_is_the_contact
     assert "Öppnad" in process_page.content.decode()
 
 
+def test_a_fetched_link_can_be_revoked_from_the_process_page(started, leader, leader_client):
+    kim = ContactFactory(municipality=started.municipality, name="Kim Kontakt")
+    issued = issue_fresh(started, kim, leader)
+    assert Client().get(link_path(issued.url)).status_code == 302  # a mail scanner's fetch
+    revoke_url = reverse("workflows:revoke_link", args=[started.pk, issued.link.pk])
+    process_page = leader_client.get(reverse("workflows:process", args=[started.pk]))
+    assert f'action="{revoke_url}"' in process_page.content.decode()
+
+    response = leader_client.post(revoke_url, {"reason": "Fel mottagare"})
+    assert response.status_code == 302
+    issued.link.refresh_from_db()
+    assert issued.link.status() == "revoked"
+    assert "Fel mottagare" in leader_client.get(response.url).content.decode()
+    assert opened_client_or_none(issued.url) is None
+
+
 def test_a_version_only_a_scanner_fetched_is_not_what_the_contact_saw(started, leader):
     contact = started.approvers.get()
     first = issue_fresh(started, contact, leader)
