@@ -143,7 +143,7 @@ class LinkAnswerView(View):
             return super().dispatch(request, *args, **kwargs)
 
     def get(self, request):
-        # Shown in the session that followed the emailed link: this is the contact opening it.
+        # Shown in the session that followed the emailed link: most likely the contact's browser.
         task_links.link_shown(link=self.link)
         return self._render(forms.AnswerForm())
 

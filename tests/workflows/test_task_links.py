@@ -467,7 +467,7 @@ def test_a_mail_scanners_fetch_is_a_fetch_and_only_the_page_shown_is_the_contact
 ):
     kim = ContactFactory(municipality=started.municipality, name="Kim Kontakt")
     issued = issue_fresh(started, kim, leader)
-    opened = "Uppgiftslänk öppnad av Kim Kontakt"
+    opened = "Uppgiftslänk till Kim Kontakt visad i en webbläsare"
 
     # The mail system scans the email: it fetches the URL and keeps no session.
     assert Client().get(link_path(issued.url)).status_code == 302
