@@ -24,6 +24,9 @@ if (BASE_DIR / ".env").exists():
 VAR_DIR = BASE_DIR / env("VAR_DIR", default="var")  # a relative path is under the project
 
 SECRET_KEY = env("SECRET_KEY", default="insecure-local-development-key-never-use-in-production")
+# Older secret keys, still accepted after a rotation: sessions, and the task links sealed in the
+# outbox (notifications/sealing.py) while they wait for delivery.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DEBUG", default=True)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
