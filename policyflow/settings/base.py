@@ -170,7 +170,8 @@ STORAGES = {
 
 # Email: written as files under var/emails locally (listed at /dev/emails/ in DEBUG, so a task
 # link opens with one click); SMTP in production (EMAIL_URL).
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="filemail://")
+# An empty EMAIL_URL (Compose's unset `${VAR}`) is unset here; production refuses it.
+EMAIL_CONFIG = env.email_url_config(env.str("EMAIL_URL", default="").strip() or "filemail://")
 vars().update(EMAIL_CONFIG)
 EMAIL_FILE_PATH = EMAIL_CONFIG.get("EMAIL_FILE_PATH") or str(VAR_DIR / "emails")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="PolicyFlow <policyflow@localhost>")
