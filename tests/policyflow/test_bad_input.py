@@ -66,7 +66,8 @@ def test_a_nul_character_in_a_county_parameter_gets_a_swedish_400_page(leader_cl
         response = leader_client.get(url, {"county": "07\x00"})
 
         assert response.status_code == 400, url
-        assert "Adressen gick inte att läsa" in response.content.decode()
+        assert "Förfrågan gick inte att läsa" in response.content.decode()
+        assert "NUL-tecken" in response.content.decode()
 
 
 def test_a_nul_character_in_a_municipality_code_in_the_address_gets_400(leader_client, process):
@@ -113,3 +114,15 @@ def test_a_decision_announced_in_year_9999_is_refused_next_to_the_field(
     assert response.status_code == 400
     assert field_error(response, "announcement_date", YEAR_RANGE)
     assert snapshot() == before
+
+
+def test_djangos_own_400_a_request_with_too_many_fields_gets_the_same_calm_page(client, seeded):
+    """Django's bad_request handler renders 400.html without a request context: the page must
+    still render, in Swedish, with its footer, and be about the request in general."""
+    response = client.get("/", {f"f{n}": "x" for n in range(1001)})  # > DATA_UPLOAD_MAX_...
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Förfrågan gick inte att läsa" in page
+    assert "för många fält" in page
+    assert 'href="mailto:' in page and "Tillgänglighetsredogörelse" in page
