@@ -16,7 +16,7 @@ from django.utils.html import escape
 from audit.models import AuditEvent, Kind
 from tests.factories import ContactFactory
 from workflows import services, task_links
-from workflows.link_views import DEAD_LINK_MESSAGES, NO_SESSION, SESSION_KEY
+from workflows.link_views import DEAD_LINK_MESSAGES, NO_SESSION, RECEIPT_SESSION_KEY, SESSION_KEY
 from workflows.models import ApprovalAnswer, PolicyDraft, PolicyProcess, Stage, TaskLink
 
 from .helpers import open_task, walk_to, walk_to_approval
@@ -453,6 +453,23 @@ def test_the_thank_you_page_is_only_for_the_browser_that_answered(started):
     stranger = Client().get(url)
     assert stranger.status_code == 400
     assert "Tack, vi har fått ditt svar" not in stranger.content.decode()
+
+
+def test_the_receipt_survives_a_refresh_but_a_shared_computer_does_not_show_it_later(started):
+    issued = issue_fresh(started, started.approvers.get(), started.lead)
+    client = opened_client(issued.url)
+    receipt = client.post("/l/", {"answer": "changes_requested", "comment": "Mer om IOP"}).url
+    thanks = "Tack, vi har fått ditt svar"
+    assert thanks in client.get(receipt).content.decode()
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=2)):
+        assert thanks in client.get(receipt).content.decode()  # a refresh, just after
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=10)):
+        later = client.get(receipt)
+        assert later.status_code == 400 and thanks not in later.content.decode()
+        assert RECEIPT_SESSION_KEY not in client.session
+        back = client.get("/l/", follow=True)
+        assert thanks not in back.content.decode()
 
 
 # --- A fetch is not an opening (#12.9) ---------------------------------------------------------
