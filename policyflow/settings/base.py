@@ -168,8 +168,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-# Email: written as files under var/emails locally (listed at /dev/emails/ in DEBUG, so a task
-# link opens with one click); SMTP in production (EMAIL_URL).
+# Email: written as files under var/emails locally (listed for staff at /notifications/files/
+# while DEBUG is on, so a task link opens with one click); SMTP in production (EMAIL_URL).
 # An empty EMAIL_URL (Compose's unset `${VAR}`) is unset here; production refuses it.
 EMAIL_CONFIG = env.email_url_config(env.str("EMAIL_URL", default="").strip() or "filemail://")
 vars().update(EMAIL_CONFIG)

@@ -6,7 +6,6 @@ import os
 import secrets
 import subprocess
 import sys
-import time
 
 import pytest
 from django.conf import settings as django_settings
@@ -19,6 +18,7 @@ from notifications.models import DeliveryStatus, Event, Notification
 from notifications.services import queue_notification
 from tests.factories import UserFactory
 from tests.notifications.helpers import approval_context
+from tests.support.workers import wait_until
 
 pytestmark = [pytest.mark.xdist_group("celery"), pytest.mark.django_db(transaction=True)]
 
@@ -72,13 +72,12 @@ def test_a_worker_killed_while_sending_leaves_the_link_sealed_and_the_next_worke
     assert killed.status == DeliveryStatus.QUEUED and killed.sealed_context
 
     worker_processes(**worker)
-    deadline = time.monotonic() + 60
-    while (
-        Notification.objects.filter(status=DeliveryStatus.SENT).count() < 3
-        and time.monotonic() < deadline
-    ):
-        services.requeue_overdue()
-        time.sleep(0.5)
+
+    def all_sent() -> bool:
+        services.requeue_overdue()  # the killed worker's message, once overdue
+        return Notification.objects.filter(status=DeliveryStatus.SENT).count() == 3
+
+    wait_until(all_sent, interval=0.5)
 
     for notification, url in queued:
         (received,) = smtp_sink.to(notification.recipient_email)
