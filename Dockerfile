@@ -33,6 +33,7 @@ COPY . .
 # values to import; these build-time ones are never part of the image's environment.
 RUN DJANGO_SETTINGS_MODULE=policyflow.settings.base python manage.py compilemessages -v0 \
     && SECRET_KEY=collectstatic-at-build-time ALLOWED_HOSTS=localhost DATABASE_URL=sqlite://:memory: \
+       SITE_URL=http://localhost EMAIL_URL=dummymail:// \
        python manage.py collectstatic --noinput -v0 --ignore "viewflow/*"
 
 # Run as an unprivileged user that owns only what it writes: uploaded files, beat's schedule.

@@ -60,7 +60,11 @@ def unseal(sealed: str) -> dict[str, str]:
     try:
         return json.loads(_keys().decrypt(sealed.encode()))
     except (InvalidToken, ValueError) as error:
-        raise Unsealable("The sealed link could not be decrypted with SECRET_KEY.") from error
+        raise Unsealable(
+            "The sealed task link could not be decrypted with SECRET_KEY or any of "
+            "SECRET_KEY_FALLBACKS (was SECRET_KEY changed without keeping the old key as a "
+            "fallback?); the email was not sent."
+        ) from error
 
 
 def fill(sealed: str, *, text: str, html: str) -> tuple[str, str]:

@@ -16,7 +16,9 @@ from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "policyflow.settings.base")
 
-DEMO_USERS_FILE = "demo-users.txt"  # written by seed_kronoberg --demo
+# Written by seed_kronoberg --demo (which imports it from here: one name for both sides). This
+# module imports nothing of Django at load time, so the command can import it.
+DEMO_USERS_FILE = "demo-users.txt"
 
 
 def wait_for(url: str, timeout: float = 120) -> bool:
@@ -40,7 +42,7 @@ def still_works(username: str, password: str) -> bool:
     return user is not None and user.check_password(password)
 
 
-def banner(url: str, var_dir: Path) -> str:
+def banner(url: str, var_dir: Path, email_dir: Path | None = None) -> str:
     lines = ["", "=" * 72, f"PolicyFlow is running: {url}", ""]
     users = var_dir / DEMO_USERS_FILE
     if users.exists():
@@ -62,7 +64,7 @@ def banner(url: str, var_dir: Path) -> str:
         lines.append("projektledare).")
     lines += [
         "",
-        f"Emails are written to {var_dir / 'emails'} and listed for staff (admin) at",
+        f"Emails are written to {email_dir or var_dir / 'emails'} and listed for staff (admin) at",
         f"  {url.rstrip('/')}/notifications/files/",
         "Stop with Ctrl+C.",
         "=" * 72,
@@ -78,7 +80,8 @@ def main(url: str) -> None:
     django.setup()
 
     if wait_for(url):
-        print(banner(url, Path(settings.VAR_DIR)), flush=True)
+        email_dir = Path(settings.EMAIL_FILE_PATH)
+        print(banner(url, Path(settings.VAR_DIR), email_dir), flush=True)
     else:
         print(f"The web server did not answer at {url}: see the web lines above.", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -204,7 +204,7 @@ def describe_task_link(change: Change) -> Description:
     if change.was_set("first_opened_at"):
         return Description(
             kind=Kind.LINK_OPENED,
-            summary=_("Task link opened by %(name)s") % {"name": name},
+            summary=_("Task link to %(name)s shown in a browser") % {"name": name},
             people=people,
             actor_person_id=person[0] if person else None,
         )

@@ -6,9 +6,9 @@ redirected to a token-less URL (as Django's password reset does), so it never le
 Referer or the browser history. These pages are never cached and send no Referer to other sites.
 """
 
+import time
 from functools import wraps
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
@@ -28,6 +28,26 @@ SESSION_KEY = "policyflow_task_link"
 # The answer this browser just sent: the receipt page (GET) shows it, so a refresh re-sends
 # nothing and Back to the answer page leads to the receipt again (POST-redirect-GET).
 RECEIPT_SESSION_KEY = "policyflow_task_link_receipt"
+# How long the receipt stays in the session: enough for a refresh or Back, short enough that a
+# shared computer does not show the contact's answer and comment to whoever comes next.
+RECEIPT_SECONDS = 5 * 60
+
+
+def _remember_receipt(request, answer_pk: int) -> None:
+    request.session[RECEIPT_SESSION_KEY] = {"answer": answer_pk, "at": time.time()}
+
+
+def _receipt(request):
+    """The answer this browser sent within RECEIPT_SECONDS; an older one is dropped."""
+    kept = request.session.get(RECEIPT_SESSION_KEY)
+    if not isinstance(kept, dict):
+        return None
+    at = kept.get("at")
+    if not isinstance(at, int | float) or not 0 <= time.time() - at <= RECEIPT_SECONDS:
+        del request.session[RECEIPT_SESSION_KEY]
+        return None
+    return selectors.link_receipt(answer_pk=kept.get("answer"))
+
 
 NO_SESSION = "no_session"
 DEAD_LINK_STATUS = {task_links.UNKNOWN: 404, NO_SESSION: 400}
@@ -74,7 +94,6 @@ def _dead_link_page(request, error: task_links.DeadLink, *, unsaved_comment: str
             {
                 "message": DEAD_LINK_MESSAGES[error.reason],
                 "lead": link.process.lead if link else None,
-                "support_email": settings.POLICYFLOW["SUPPORT_EMAIL"],
                 "unsaved_comment": unsaved_comment.strip(),
                 "hide_language_switch": True,
             },
@@ -128,7 +147,7 @@ class LinkAnswerView(View):
     def dispatch(self, request, *args, **kwargs):
         self.token_hash = request.session.get(SESSION_KEY, "")
         if not self.token_hash:
-            answered = selectors.link_receipt(answer_pk=request.session.get(RECEIPT_SESSION_KEY))
+            answered = _receipt(request)
             if answered is not None and _is_the_recorded_answer(request, answered):
                 # Back from the receipt, or the form sent twice: this browser has answered.
                 return redirect_see_other("workflows:link_receipt")
@@ -143,7 +162,7 @@ class LinkAnswerView(View):
             return super().dispatch(request, *args, **kwargs)
 
     def get(self, request):
-        # Shown in the session that followed the emailed link: this is the contact opening it.
+        # Shown in the session that followed the emailed link: most likely the contact's browser.
         task_links.link_shown(link=self.link)
         return self._render(forms.AnswerForm())
 
@@ -162,7 +181,7 @@ class LinkAnswerView(View):
                 _form_errors_from(form, error)
             else:
                 request.session.pop(SESSION_KEY, None)
-                request.session[RECEIPT_SESSION_KEY] = record.pk
+                _remember_receipt(request, record.pk)
                 # 303: the browser follows with a GET, so a refresh of the receipt re-posts nothing.
                 return redirect_see_other("workflows:link_receipt")
         return self._render(form, status=400)
@@ -201,7 +220,7 @@ def redirect_see_other(viewname: str) -> HttpResponseRedirect:
 @private_page("same-origin")
 def link_receipt(request):
     """The thank-you page after an answer, read from this browser's session (POST-redirect-GET)."""
-    answer = selectors.link_receipt(answer_pk=request.session.get(RECEIPT_SESSION_KEY))
+    answer = _receipt(request)
     if answer is None:
         return _dead_link_page(request, task_links.DeadLink(NO_SESSION))
     with translation.override(answer.contact.language):

@@ -426,6 +426,11 @@ class TaskLinkStatus(models.TextChoices):
     REVOKED = "revoked", _("Revoked")
     CLOSED = "closed", _("Step closed")
 
+    @classmethod
+    def live(cls) -> frozenset:
+        """The statuses in which a link can still answer its task, so can still be revoked."""
+        return frozenset({cls.SENT, cls.FETCHED, cls.OPENED})
+
 
 class TaskLink(models.Model):
     """An emailed link that lets one municipal contact answer one approval task.

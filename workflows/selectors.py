@@ -166,7 +166,7 @@ def flow_chart_svg(*, process: PolicyProcess | None = None) -> str:
 
 def task_links_for(*, process: PolicyProcess) -> list:
     """The process's task links with their status, newest first (one query)."""
-    from .models import TaskLink
+    from .models import TaskLink, TaskLinkStatus
 
     links = list(
         TaskLink.objects.filter(process_id=process.pk)
@@ -175,6 +175,7 @@ def task_links_for(*, process: PolicyProcess) -> list:
     )
     for link in links:
         link.current_status = link.status(task_is_open=link.task.status in OPEN)
+        link.can_revoke = link.current_status in TaskLinkStatus.live()
     return links
 
 

@@ -3,8 +3,9 @@
 A link is bound to one approval task and one contact, expires (TASK_LINK_DAYS), is single-use
 and can be revoked. Only the SHA-256 of its random token is stored. A GET never completes
 anything (mail scanners open links); only the POST of the confirm form answers. The GET of the
-emailed URL is recorded as a fetch (a scanner makes one too); only the page shown in the browser
-session that followed it is recorded as opened by the contact.
+emailed URL is recorded as a fetch (a scanner makes one too); the page shown in the browser
+session that followed it is recorded as shown in a browser: most likely the contact's, but a
+scanner that follows the redirect and keeps the cookie looks the same, so no more is claimed.
 
 Locks are always taken in the same order, process row first and link row second, so a
 project leader re-issuing links and a contact answering cannot deadlock.
@@ -147,7 +148,7 @@ def check_alive(link: TaskLink | None) -> TaskLink:
     if link is None:
         raise DeadLink(UNKNOWN)
     status = link.status(task_is_open=link.task.status in OPEN_TASK_STATUSES)
-    if status not in (TaskLinkStatus.SENT, TaskLinkStatus.FETCHED, TaskLinkStatus.OPENED):
+    if status not in TaskLinkStatus.live():
         raise DeadLink(status, link)
     return link
 
@@ -164,13 +165,14 @@ def fetch_link(*, token: str) -> TaskLink:
 
 
 def link_shown(*, link: TaskLink) -> TaskLink:
-    """The draft page was shown in the browser session that followed the link: the contact
-    opened it (the first time is recorded; later views change nothing)."""
+    """The draft page was shown in the browser session that followed the link (the first time
+    is recorded; later views change nothing). Usually the contact's browser, but not proven: a
+    scanner that follows redirects and keeps cookies gets here too, so the event says "shown"."""
     if link.first_opened_at is None:
         _record_first(
             link,
             "first_opened_at",
-            _("Task link opened by %(name)s") % {"name": link.contact.name},
+            _("Task link to %(name)s shown in a browser") % {"name": link.contact.name},
         )
     return link
 

@@ -24,6 +24,9 @@ if (BASE_DIR / ".env").exists():
 VAR_DIR = BASE_DIR / env("VAR_DIR", default="var")  # a relative path is under the project
 
 SECRET_KEY = env("SECRET_KEY", default="insecure-local-development-key-never-use-in-production")
+# Older secret keys, still accepted after a rotation: sessions, and the task links sealed in the
+# outbox (notifications/sealing.py) while they wait for delivery.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DEBUG", default=True)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -167,9 +170,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-# Email: written as files under var/emails locally (listed at /dev/emails/ in DEBUG, so a task
-# link opens with one click); SMTP in production (EMAIL_URL).
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="filemail://")
+# Email: written as files under var/emails locally (listed for staff at /notifications/files/
+# while DEBUG is on, so a task link opens with one click); SMTP in production (EMAIL_URL).
+# An empty EMAIL_URL (Compose's unset `${VAR}`) is unset here; production refuses it.
+EMAIL_CONFIG = env.email_url_config(env.str("EMAIL_URL", default="").strip() or "filemail://")
 vars().update(EMAIL_CONFIG)
 EMAIL_FILE_PATH = EMAIL_CONFIG.get("EMAIL_FILE_PATH") or str(VAR_DIR / "emails")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="PolicyFlow <policyflow@localhost>")

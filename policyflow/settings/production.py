@@ -6,7 +6,9 @@ from .base import *  # noqa: F403
 from .base import BASE_DIR, env, for_sqlite
 
 # An empty value counts as missing: Compose passes an unset `${VAR}` as an empty string.
-for _required in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"):
+# SITE_URL and EMAIL_URL too: base's defaults (a loopback URL in task links, emails written to
+# files nobody reads) would fail silently in production; the same list Compose asks for.
+for _required in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "SITE_URL", "EMAIL_URL"):
     if not env.str(_required, default="").strip():
         raise ImproperlyConfigured(f"Production needs the environment variable {_required}.")
 

@@ -46,7 +46,7 @@ def test_bad_address_page_passes_axe_in_swedish(leader_page, live_server, axe_ch
     leader_page.goto(live_server.url + reverse("workflows:processes") + "?county=%00")
 
     assert leader_page.get_by_role("heading", level=1).inner_text() == (
-        "Adressen gick inte att läsa"
+        "Förfrågan gick inte att läsa"
     )
     axe_check(leader_page)
 

@@ -1,10 +1,15 @@
 """The quick start's mailbox: emails written as files are listed for staff while DEBUG is on,
 with their links clickable; the page does not exist otherwise."""
 
+import secrets
+
 import pytest
 from django.core import mail
 
+from notifications import services
+from notifications.models import Event
 from tests.factories import UserFactory
+from tests.notifications.helpers import approval_context
 
 pytestmark = pytest.mark.django_db
 
@@ -48,3 +53,38 @@ def test_without_debug_the_mailbox_does_not_exist(client, file_emails, settings,
     client.force_login(UserFactory(is_staff=True))
 
     assert client.get(URL).status_code == 404
+
+
+def test_two_emails_sent_on_one_connection_share_a_file_and_both_are_listed_with_their_link(
+    client, settings, tmp_path, seeded
+):
+    settings.DEBUG = True
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path / "emails")
+    queued = []
+    for name in ("Vera Växjö", "Ali Alvesta"):
+        url = f"http://127.0.0.1:8000/l/open/?t={secrets.token_urlsafe(32)}"
+        context = approval_context(municipality=name.split()[1])
+        del context["task_url"]
+        notification = services.queue_notification(
+            event=Event.APPROVAL_REQUESTED,
+            recipient_email=f"{name.split()[0].lower()}@example.se",
+            recipient_name=name,
+            language="sv",
+            context=context,
+            sealed_context={"task_url": url},
+            key=f"files:{name}",
+            topic="process:12",
+        )
+        queued.append((notification, url))
+
+    # One worker run, one connection: the file backend writes both messages into one file.
+    services.deliver_many(notification_ids=[n.pk for n, _url in queued])
+    assert len(list((tmp_path / "emails").glob("*.log"))) == 1
+
+    client.force_login(UserFactory(is_staff=True))
+    page = client.get(URL).content.decode()
+    for notification, url in queued:
+        assert notification.recipient_email in page
+        assert f'<a href="{url}"' in page
+    assert "⟦sealed:" not in page

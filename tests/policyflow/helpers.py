@@ -27,4 +27,6 @@ def production_environment() -> dict[str, str]:
         "DATABASE_URL": os.environ["DATABASE_URL"],
         "CELERY_BROKER_URL": os.environ["CELERY_BROKER_URL"],
         "SITE_URL": "https://policyflow.example.se",
+        # Required by production; nothing these subprocesses do should reach an SMTP server.
+        "EMAIL_URL": "consolemail://",
     }

@@ -66,7 +66,8 @@ def test_a_nul_character_in_a_county_parameter_gets_a_swedish_400_page(leader_cl
         response = leader_client.get(url, {"county": "07\x00"})
 
         assert response.status_code == 400, url
-        assert "Adressen gick inte att läsa" in response.content.decode()
+        assert "Förfrågan gick inte att läsa" in response.content.decode()
+        assert "NUL-tecken" in response.content.decode()
 
 
 def test_a_nul_character_in_a_municipality_code_in_the_address_gets_400(leader_client, process):
@@ -130,3 +131,15 @@ def test_a_nul_character_in_a_cookie_is_ignored_and_the_sign_in_page_answers(see
     page = client.get(response["Location"], HTTP_COOKIE=f"{cookie}={NULS}")
     assert page.status_code == 200
     assert "Logga in" in page.content.decode()
+
+
+def test_djangos_own_400_a_request_with_too_many_fields_gets_the_same_calm_page(client, seeded):
+    """Django's bad_request handler renders 400.html without a request context: the page must
+    still render, in Swedish, with its footer, and be about the request in general."""
+    response = client.get("/", {f"f{n}": "x" for n in range(1001)})  # > DATA_UPLOAD_MAX_...
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Förfrågan gick inte att läsa" in page
+    assert "för många fält" in page
+    assert 'href="mailto:' in page and "Tillgänglighetsredogörelse" in page

@@ -200,11 +200,15 @@ def test_compose_refuses_to_start_without_each_variable_production_refuses_to_st
     assert refused_by_production  # the settings do refuse something
     mandatory = mandatory_variables(compose)
 
+    fed_by_operator = set()
     for variable in refused_by_production:
         # The variable itself, or the operator's variables its value is built from.
         template = templates[variable]
         feeding = {m["name"] or m["bare"] for m in VARIABLE.finditer(template) if m[0] != "$$"}
         assert feeding and feeding <= mandatory, (variable, template)
+        fed_by_operator |= feeding
+    # And the other way: nothing Compose asks for is one production would quietly default.
+    assert fed_by_operator == mandatory
     for variable in mandatory:
         with pytest.raises(RefusedToStart, match=variable):
             interpolate(compose, {k: v for k, v in OPERATOR_ENV.items() if k != variable})

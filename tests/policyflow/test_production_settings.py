@@ -7,7 +7,7 @@ import pytest
 
 from .helpers import BASE_DIR
 
-REQUIRED = ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"]
+REQUIRED = ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "SITE_URL", "EMAIL_URL"]
 
 
 def run(args, env, timeout=120):

@@ -16,7 +16,7 @@ from django.utils.html import escape
 from audit.models import AuditEvent, Kind
 from tests.factories import ContactFactory
 from workflows import services, task_links
-from workflows.link_views import DEAD_LINK_MESSAGES, NO_SESSION, SESSION_KEY
+from workflows.link_views import DEAD_LINK_MESSAGES, NO_SESSION, RECEIPT_SESSION_KEY, SESSION_KEY
 from workflows.models import ApprovalAnswer, PolicyDraft, PolicyProcess, Stage, TaskLink
 
 from .helpers import open_task, walk_to, walk_to_approval
@@ -455,6 +455,23 @@ def test_the_thank_you_page_is_only_for_the_browser_that_answered(started):
     assert "Tack, vi har fått ditt svar" not in stranger.content.decode()
 
 
+def test_the_receipt_survives_a_refresh_but_a_shared_computer_does_not_show_it_later(started):
+    issued = issue_fresh(started, started.approvers.get(), started.lead)
+    client = opened_client(issued.url)
+    receipt = client.post("/l/", {"answer": "changes_requested", "comment": "Mer om IOP"}).url
+    thanks = "Tack, vi har fått ditt svar"
+    assert thanks in client.get(receipt).content.decode()
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=2)):
+        assert thanks in client.get(receipt).content.decode()  # a refresh, just after
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=10)):
+        later = client.get(receipt)
+        assert later.status_code == 400 and thanks not in later.content.decode()
+        assert RECEIPT_SESSION_KEY not in client.session
+        back = client.get("/l/", follow=True)
+        assert thanks not in back.content.decode()
+
+
 # --- A fetch is not an opening (#12.9) ---------------------------------------------------------
 
 
@@ -467,7 +484,7 @@ def test_a_mail_scanners_fetch_is_a_fetch_and_only_the_page_shown_is_the_contact
 ):
     kim = ContactFactory(municipality=started.municipality, name="Kim Kontakt")
     issued = issue_fresh(started, kim, leader)
-    opened = "Uppgiftslänk öppnad av Kim Kontakt"
+    opened = "Uppgiftslänk till Kim Kontakt visad i en webbläsare"
 
     # The mail system scans the email: it fetches the URL and keeps no session.
     assert Client().get(link_path(issued.url)).status_code == 302
@@ -488,6 +505,22 @@ def test_a_mail_scanners_fetch_is_a_fetch_and_only_the_page_shown_is_the_contact
     assert issued.link.status() == "opened"
     process_page = leader_client.get(reverse("workflows:process", args=[started.pk]))
     assert "Öppnad" in process_page.content.decode()
+
+
+def test_a_fetched_link_can_be_revoked_from_the_process_page(started, leader, leader_client):
+    kim = ContactFactory(municipality=started.municipality, name="Kim Kontakt")
+    issued = issue_fresh(started, kim, leader)
+    assert Client().get(link_path(issued.url)).status_code == 302  # a mail scanner's fetch
+    revoke_url = reverse("workflows:revoke_link", args=[started.pk, issued.link.pk])
+    process_page = leader_client.get(reverse("workflows:process", args=[started.pk]))
+    assert f'action="{revoke_url}"' in process_page.content.decode()
+
+    response = leader_client.post(revoke_url, {"reason": "Fel mottagare"})
+    assert response.status_code == 302
+    issued.link.refresh_from_db()
+    assert issued.link.status() == "revoked"
+    assert "Fel mottagare" in leader_client.get(response.url).content.decode()
+    assert opened_client_or_none(issued.url) is None
 
 
 def test_a_version_only_a_scanner_fetched_is_not_what_the_contact_saw(started, leader):

@@ -682,11 +682,12 @@ class ProcessSim:
         link = self.links[person]
         contact = self.approvers[person]
         link["first_opened_at"] = at
+        shown = _("Task link to %(name)s shown in a browser")
         self.link_snapshots[link["id"]] = self._record(
             TaskLink, link, self.link_snapshots[link["id"]], at, self._contact_actor(contact),
-            _("Task link opened by %(name)s") % {"name": contact["name"]}, Kind.LINK_OPENED,
-            _("Task link opened by %(name)s") % {"name": f"⟦p:{contact['id']}⟧"},
-            event_reason=_("Task link opened by %(name)s") % {"name": f"⟦p:{contact['id']}⟧"},
+            shown % {"name": contact["name"]}, Kind.LINK_OPENED,
+            shown % {"name": f"⟦p:{contact['id']}⟧"},
+            event_reason=shown % {"name": f"⟦p:{contact['id']}⟧"},
         )  # fmt: skip
 
     def op_reminder(self, at, person: int) -> None:

@@ -6,10 +6,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+# Read by `make run`'s welcome to show the demo logins once the site is up.
+from policyflow.welcome import DEMO_USERS_FILE
 from workflows.seeding import seed
-
-# Read by `make run`'s welcome (policyflow.welcome) to show the demo logins once the site is up.
-DEMO_USERS_FILE = "demo-users.txt"
 
 
 class Command(BaseCommand):
