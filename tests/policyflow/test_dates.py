@@ -32,12 +32,13 @@ AMBIGUOUS = [
 
 @pytest.fixture
 def story(leader, vaxjo):
-    """Växjö's policy adopted by the council, and Alvesta waiting for its first contact; all of
-    it recorded at 02:31 on 6 March 2027."""
+    """Växjö's policy approved a week earlier and adopted by the council, and Alvesta waiting
+    for its first contact; the decision and Alvesta's start recorded at 02:31 on 6 March 2027."""
     contact = ContactFactory(municipality=vaxjo, name="Vera Växjö")
-    with time_machine.travel(NOW, tick=False):
+    with time_machine.travel(NOW - datetime.timedelta(days=7), tick=False):
         process = services.start_process(municipality=vaxjo, user=leader)
         task = walk_to(process, leader, contact, "decision")
+    with time_machine.travel(NOW, tick=False):
         services.record_decision(
             task=task,
             user=leader,
