@@ -114,12 +114,13 @@ def test_fifty_simultaneous_answers_through_one_task_link_answer_it_once(quick_s
 
     statuses = at_once(50, lambda i: quick_start.post("/l/", {"answer": "approved"}, session))
 
-    # The winner sees the receipt (or is sent to it); the others the "already answered" page,
-    # or, once the winner's answer has closed the session's link, the "no link" page: refused
-    # either way, as on PostgreSQL (tests/workflows/test_task_links.py).
+    # The winner is sent to the receipt (POST-redirect-GET); a post that arrives once the answer
+    # is recorded is the same answer sent again (a double click), sent to the same receipt, or,
+    # once the winner's answer has closed the session's link, the "no link" page: no server
+    # error, and one answer, as on PostgreSQL (tests/workflows/test_task_links.py).
     counts = Counter(statuses)
-    assert counts[200] + counts[302] == 1, counts
-    assert counts[400] + counts[410] == 49, counts
+    assert counts[303] >= 1, counts
+    assert counts[303] + counts[400] + counts[410] == 50, counts
     assert quick_start.query(
         "SELECT count(*) FROM workflows_approvalanswer WHERE process_id = ?", [link["process"]]
     ) == [(1,)]
@@ -377,7 +378,9 @@ def test_once_the_site_is_up_the_demo_logins_and_the_mailbox_are_shown(quick_sta
     for user, password in logins:
         checked = quick_start.shell(
             "import json\nfrom django.contrib.auth import authenticate\n"
-            f"print('RESULT' + json.dumps(authenticate(username={user!r}, "
+            "from django.test import RequestFactory\n"
+            "request = RequestFactory().post('/accounts/login/')\n"
+            f"print('RESULT' + json.dumps(authenticate(request, username={user!r}, "
             f"password={password!r}) is not None))"
         )
         assert checked is True, user
