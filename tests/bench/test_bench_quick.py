@@ -90,6 +90,8 @@ def test_generating_the_same_data_again_changes_nothing(tiny_run):
         "SECRET_KEY": "x",
         "ALLOWED_HOSTS": "127.0.0.1",
         "AUDIT_HMAC_KEY": "policyflow-benchmark-audit-key",
+        "SITE_URL": "http://127.0.0.1",
+        "EMAIL_URL": "consolemail://",
     }
     args = ("manage.py", "generate_scale_data", "--municipalities=6", "--events=5000")
     again = run(*args, **env)

@@ -5,7 +5,7 @@ import subprocess
 
 from tests.browser.helpers import SCREENSHOTS
 
-from .test_run_contract import ROOT, make_target
+from .test_run_contract import ROOT, index_of, would_run
 
 README_SHOTS = ["board.png", "inbox.png", "process.png", "task-link.png", "timeline.png"]
 
@@ -22,13 +22,13 @@ def test_the_browser_tests_save_screenshots_where_git_ignores_them():
 
 
 def test_make_screenshots_runs_the_browser_tests_then_copies_the_readmes_screenshots():
-    prerequisites, recipe = make_target("screenshots")
+    commands = would_run("screenshots")  # what make would run, in order (make -n)
 
-    assert "install" in prerequisites
-    tests = next(i for i, line in enumerate(recipe) if "pytest" in line and "tests/browser" in line)
-    copy = next(i for i, line in enumerate(recipe) if line.startswith("cp "))
-    assert tests < copy
-    assert "build/screenshots/" in recipe[copy] and recipe[copy].endswith("docs/screenshots/")
+    tests = index_of(commands, "pytest", "browser")
+    copy = index_of(commands, "cp")
+    assert index_of(commands, "uv", "sync") < tests < copy
+    assert "build/screenshots/*.png" in commands[copy]
+    assert commands[copy][-1] == "docs/screenshots/"
     readme = (ROOT / "README.md").read_text()
     for name in README_SHOTS:
         assert f"(docs/screenshots/{name})" in readme

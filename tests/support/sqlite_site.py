@@ -39,7 +39,7 @@ from django.contrib.sessions.backends.db import SessionStore
 user = get_user_model().objects.get(username="projektledare")
 session = SessionStore()
 session[SESSION_KEY] = str(user.pk)
-session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]  # the one that signs people in
+session[BACKEND_SESSION_KEY] = "policyflow.auth_backends.OneQueryModelBackend"
 session[HASH_SESSION_KEY] = user.get_session_auth_hash()
 session.create()
 print("RESULT" + json.dumps({"session": session.session_key, "csrf": secrets.token_hex(16)}))

@@ -668,7 +668,7 @@ def test_a_chart_is_kept_by_the_browser_until_midnight_at_most(steering_client, 
 
 @pytest.fixture
 def revising_vaxjo(leader):
-    """Växjö adopted its policy (KF, 4 May 2026) and has started a revision, now in dialogue."""
+    """Växjö adopted its policy (KF, 20 May 2026) and has started a revision, now in dialogue."""
     vera = contact_in("0780", "Vera Växjö")
     with time_machine.travel(at("2026-03-02"), tick=False):
         first = start("0780", leader)
@@ -692,7 +692,7 @@ def test_the_board_shows_an_adopted_policy_beside_its_revision(steering_client, 
     assert row["cell"] == "● Revidering: 10 dagar"
     (vaxjo,) = [tr for tr in _document(response).iter("tr") if tr.get("id") == "municipality-0780"]
     (adopted,) = [td for td in vaxjo if td.get("class") == "earlier"]
-    assert _text(adopted) == "antagen 2026-05-04"
+    assert _text(adopted) == "antagen 2026-05-20"
 
 
 def test_time_in_each_stage_counts_processes_and_says_so(steering_client, revising_vaxjo):
