@@ -12,7 +12,7 @@ from viewflow.workflow.models import Task
 from audit import services
 from audit.models import AuditEvent, Kind
 from audit.verification import verify_chain
-from tests.support.locks import LOCK_WAIT_TIMEOUT, join_all, wait_until_waiting_on_a_lock
+from tests.support.locks import LOCK_WAIT_TIMEOUT, hold_then_wait, join_all
 from tests.workflows.helpers import walk_to
 from workflows import services as workflow_services
 
@@ -206,15 +206,8 @@ def test_a_transaction_that_waited_for_the_lock_appends_after_what_the_holder_co
         finally:
             connection.close()
 
-    holding_thread = threading.Thread(target=holder)
-    holding_thread.start()
-    assert holding.wait(timeout=LOCK_WAIT_TIMEOUT)
-    waiting_thread = threading.Thread(target=waiter)
-    waiting_thread.start()
     # The holder commits only once the waiter is seen blocked on the chain's lock.
-    wait_until_waiting_on_a_lock(waiting_thread)
-    release.set()
-    join_all(holding_thread, waiting_thread)
+    hold_then_wait(holder, waiter, holding=holding, release=release)
 
     waiter = appended["waiter"]
     held = AuditEvent.objects.get(summary="Holder")

@@ -155,7 +155,7 @@ def test_a_step_naming_the_person_while_pseudonymising_runs_is_pseudonymised_too
 
     from django.db import transaction
 
-    from tests.support.locks import LOCK_WAIT_TIMEOUT, join_all, wait_until_waiting_on_a_lock
+    from tests.support.locks import LOCK_WAIT_TIMEOUT, hold_then_wait
 
     written, release = threading.Event(), threading.Event()
     failures = []
@@ -189,15 +189,10 @@ def test_a_step_naming_the_person_while_pseudonymising_runs_is_pseudonymised_too
         finally:
             connection.close()
 
-    leader_thread = threading.Thread(target=leader_records_a_meeting)
-    leader_thread.start()
-    assert written.wait(timeout=LOCK_WAIT_TIMEOUT)
-    admin_thread = threading.Thread(target=administrator_pseudonymises)
-    admin_thread.start()
     # The meeting commits only once the pseudonymisation is seen waiting for its lock.
-    wait_until_waiting_on_a_lock(admin_thread)
-    release.set()
-    join_all(leader_thread, admin_thread)
+    hold_then_wait(
+        leader_records_a_meeting, administrator_pseudonymises, holding=written, release=release
+    )
 
     assert failures == []
     assert tables_mentioning("Vera Växjö", "vera@vaxjo.example") == []

@@ -11,7 +11,7 @@ from notifications.events import EVENTS
 from notifications.models import DeliveryStatus, Event, Notification
 from notifications.services import queue_notification, render_notification
 from tests.notifications.helpers import approval_context, queue_approval_request
-from tests.support.locks import LOCK_WAIT_TIMEOUT, join_all, wait_until_waiting_on_a_lock
+from tests.support.locks import LOCK_WAIT_TIMEOUT, hold_then_wait
 
 pytestmark = pytest.mark.django_db
 
@@ -181,15 +181,8 @@ def test_two_transactions_queueing_the_same_key_at_once_store_one_row_and_both_c
         finally:
             connection.close()
 
-    holder = threading.Thread(target=first)
-    holder.start()
-    assert first_queued.wait(timeout=LOCK_WAIT_TIMEOUT)
-    waiter = threading.Thread(target=second)
-    waiter.start()
     # The first commits only once the second is seen blocked on the lock.
-    wait_until_waiting_on_a_lock(waiter)
-    release.set()
-    join_all(holder, waiter)
+    hold_then_wait(first, second, holding=first_queued, release=release)
 
     assert failures == []
     assert results["first"] == results["second"]

@@ -53,3 +53,17 @@ def join_all(*threads: threading.Thread, timeout=LOCK_WAIT_TIMEOUT) -> None:
     for thread in threads:
         thread.join(timeout=timeout)
     assert not any(thread.is_alive() for thread in threads), "a thread is stuck"
+
+
+def hold_then_wait(holder, waiter, *, holding: threading.Event, release: threading.Event) -> None:
+    """Run ``holder`` in a thread until it sets ``holding`` (it then holds a lock and waits for
+    ``release``), then ``waiter`` in another; set ``release`` only once the waiter is seen
+    blocked on a lock, and return when both have ended (fail the test if either is stuck)."""
+    holding_thread = threading.Thread(target=holder)
+    holding_thread.start()
+    assert holding.wait(timeout=LOCK_WAIT_TIMEOUT), "the holder never took its lock"
+    waiting_thread = threading.Thread(target=waiter)
+    waiting_thread.start()
+    wait_until_waiting_on_a_lock(waiting_thread)
+    release.set()
+    join_all(holding_thread, waiting_thread)
