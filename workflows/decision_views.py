@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from . import forms, legal_force, minutes
 from .models import Decision
-from .views import LeadMixin, ReadMixin, _form_errors_from
+from .views import LeadMixin, ReadMixin, form_errors_from
 
 
 @method_decorator(require_POST, name="dispatch")
@@ -31,7 +31,7 @@ class _AfterDecisionView(LeadMixin, View):
             try:
                 self.record(decision, request.user, form.cleaned_data)
             except ValidationError as error:
-                _form_errors_from(form, error)
+                form_errors_from(form, error)
             else:
                 messages.success(request, self.done)
                 return redirect("workflows:process", pk)

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import forms, selectors, task_links
 from .models import PolicyProcess, TaskLink
-from .views import LeadMixin, _form_errors_from
+from .views import LeadMixin, form_errors_from
 
 SESSION_KEY = "policyflow_task_link"
 # The answer this browser just sent: the receipt page (GET) shows it, so a refresh re-sends
@@ -178,7 +178,7 @@ class LinkAnswerView(View):
             except task_links.DeadLink as error:
                 return _refused(request, error)
             except ValidationError as error:
-                _form_errors_from(form, error)
+                form_errors_from(form, error)
             else:
                 request.session.pop(SESSION_KEY, None)
                 _remember_receipt(request, record.pk)
@@ -248,7 +248,7 @@ class IssueLinkView(LeadMixin, View):
                     process=process, contact=form.cleaned_data["contact"], user=request.user
                 )
             except ValidationError as error:
-                _form_errors_from(form, error)
+                form_errors_from(form, error)
             else:
                 return render(
                     request, "workflows/links_issued.html", {"process": process, "issued": [issued]}
@@ -271,7 +271,7 @@ class RevokeLinkView(LeadMixin, View):
                     link=link, user=request.user, reason=form.cleaned_data["reason"]
                 )
             except ValidationError as error:
-                _form_errors_from(form, error)
+                form_errors_from(form, error)
             else:
                 messages.success(request, _("The link has been revoked."))
                 return _process_page(pk)
@@ -305,7 +305,7 @@ class RecordAnswerView(LeadMixin, View):
                 messages.error(request, _("The draft had already been answered."))
                 return _process_page(pk)
             except ValidationError as error:
-                _form_errors_from(form, error)
+                form_errors_from(form, error)
             else:
                 messages.success(request, _("The answer has been recorded."))
                 return _process_page(pk)

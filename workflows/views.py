@@ -35,7 +35,8 @@ class LeadMixin(LoginRequiredMixin, PermissionRequiredMixin):
     permission_required = LEAD
 
 
-def _form_errors_from(form, error: ValidationError) -> None:
+def form_errors_from(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: next to its field, or above the form."""
     if hasattr(error, "error_dict"):
         for field, errors in error.error_dict.items():
             form.add_error(field if field in form.fields else None, errors)
@@ -121,7 +122,7 @@ class StartProcessView(LeadMixin, View):
                     municipality=form.cleaned_data["municipality"], user=request.user
                 )
             except ValidationError as error:
-                _form_errors_from(form, error)
+                form_errors_from(form, error)
             else:
                 messages.success(
                     request, _("The process for %s has started.") % process.municipality
@@ -243,7 +244,7 @@ class AddMeetingView(LeadMixin, View):
             try:
                 services.record_meeting(process=process, user=request.user, **form.cleaned_data)
             except ValidationError as error:
-                _form_errors_from(form, error)
+                form_errors_from(form, error)
             else:
                 messages.success(request, _("The meeting has been recorded."))
                 return redirect("workflows:process", pk)
@@ -287,7 +288,7 @@ class StepView(LeadMixin, View):
             except services.StepAlreadyDone:
                 return _step_done(request, self.task)
             except ValidationError as error:
-                _form_errors_from(form, error)
+                form_errors_from(form, error)
             except PermissionDenied:
                 raise
             else:

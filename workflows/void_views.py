@@ -13,6 +13,7 @@ from django.views import View
 from .flows import LEAD
 from .forms import DecisionForm
 from .models import Decision
+from .views import form_errors_from
 from .voiding import REASON_MAX_LENGTH, VOIDABLE, correct_decision, void_record
 
 
@@ -51,11 +52,7 @@ class VoidRecordView(LoginRequiredMixin, PermissionRequiredMixin, View):
                     record=self.record, user=request.user, reason=form.cleaned_data["reason"]
                 )
             except ValidationError as error:
-                if hasattr(error, "error_dict"):
-                    for field, errors in error.error_dict.items():
-                        form.add_error(field if field in form.fields else None, errors)
-                else:
-                    form.add_error(None, error)
+                form_errors_from(form, error)
             else:
                 messages.success(request, _("%(record)s is voided.") % {"record": self.record})
                 return redirect("workflows:process", pk)
@@ -104,11 +101,7 @@ class CorrectDecisionView(LoginRequiredMixin, PermissionRequiredMixin, View):
             try:
                 correct_decision(decision=self.decision, user=request.user, reason=reason, **data)
             except ValidationError as error:
-                if hasattr(error, "error_dict"):
-                    for field, errors in error.error_dict.items():
-                        form.add_error(field if field in form.fields else None, errors)
-                else:
-                    form.add_error(None, error)
+                form_errors_from(form, error)
             else:
                 messages.success(request, _("The decision is corrected."))
                 return redirect("workflows:process", pk)
