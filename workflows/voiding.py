@@ -46,6 +46,13 @@ def _why_the_draft_stays(draft: PolicyDraft) -> str | None:
 
 def void_record(*, record, user, reason: str):
     """Void ``record`` (a PolicyDraft, Meeting or Decision) with ``reason``; return it voided."""
+    voided, _reopened = _void(record=record, user=user, reason=reason)
+    return voided
+
+
+def _void(*, record, user, reason: str):
+    """`void_record`, also returning the decision step that voiding a decision opened again
+    (None when nothing was reopened)."""
     _require_lead(user)
     if type(record) not in VOIDABLE.values():
         raise ValidationError(_("This kind of record cannot be voided."))
@@ -69,9 +76,10 @@ def void_record(*, record, user, reason: str):
         locked.voided_at = timezone.now()
         stamp(locked, user=user, reason=_("Voided: %(reason)s") % {"reason": reason})
         locked.save()
+        reopened = None
         if isinstance(locked, Decision) and _is_latest_decision(locked):
-            _reopen_decision(locked, user=user)
-    return locked
+            reopened = _reopen_decision(locked, user=user)
+    return locked, reopened
 
 
 def _is_latest_decision(decision: Decision) -> bool:
@@ -80,23 +88,24 @@ def _is_latest_decision(decision: Decision) -> bool:
     ).exists()
 
 
-def _reopen_decision(decision: Decision, *, user) -> None:
+def _reopen_decision(decision: Decision, *, user):
     """The process waits for its decision again, with the decision step open (DOMAIN.md: a
     decision recorded by mistake is voided and recorded again)."""
     process = _lock_process_of_step(decision.process_id)
     reason = _("Decision voided: the decision step is open again")
-    if reopen_decision_step(process=process, user=user, reason=reason) is not None:
+    task = reopen_decision_step(process=process, user=user, reason=reason)
+    if task is not None:
         _enter_stage(process, Stage.AWAITING_DECISION, user=user, reason=reason)
+    return task
 
 
 def correct_decision(*, decision: Decision, user, reason: str, **fields) -> Decision:
     """Void ``decision`` with ``reason`` and record ``fields`` in its place, all or nothing: the
     leader's one page for a decision recorded wrongly. A minutes file not replaced is kept."""
     with transaction.atomic():
-        void_record(record=decision, user=user, reason=reason)
-        task = selectors.open_task_at(
-            process_id=decision.process_id, nodes=[PolicyAdoptionFlow.decision]
-        )
+        # Recorded only at the step this decision's voiding opened again: a decision step open
+        # for a later round (the process moved on after a postponement) is not this one's.
+        _voided, task = _void(record=decision, user=user, reason=reason)
         if task is None:
             raise ValidationError(
                 _(

@@ -302,6 +302,25 @@ def test_a_correction_with_a_bad_date_voids_nothing(awaiting_decision, leader_cl
     assert snapshot() == before
 
 
+def test_correcting_a_decision_of_an_earlier_round_never_completes_the_rounds_after_it(
+    awaiting_decision, leader, vaxjo_contact, leader_client
+):
+    post_decision(leader_client, awaiting_decision, outcome="sent_back")
+    sent_back = awaiting_decision.decisions.get()
+    next_round = walk_to(awaiting_decision, leader, vaxjo_contact, "decision")
+    before = snapshot()
+
+    response = leader_client.post(
+        reverse("workflows:correct_decision", args=[awaiting_decision.pk, sent_back.pk]),
+        {"reason": "Fel paragraf."} | decision_post(outcome="adopted"),
+    )
+
+    assert response.status_code == 400
+    assert "The process has moved on since this decision" in response.content.decode()
+    assert snapshot() == before  # nothing voided, the new round's step still open
+    assert current_task(awaiting_decision).pk == next_round.pk
+
+
 # --- 3. Legal force and appeals after the fact ------------------------------------------------
 
 
