@@ -395,10 +395,13 @@ def write_archive(target, queryset, *, filters: dict | None = None) -> dict:
             # Files the events are about (a decision's minutes), each with its SHA-256.
             for attachment in registry.attachments(queryset):
                 digest, size = hashlib.sha256(), 0
-                with (
-                    attachment.open() as source,
-                    archive.open(attachment.name, "w", force_zip64=True) as member,
-                ):
+                try:
+                    source = attachment.open()
+                except OSError:
+                    # A file gone from storage: the archive says so rather than failing whole.
+                    manifest["files"][attachment.name] = {"missing": True, **attachment.meta}
+                    continue
+                with source, archive.open(attachment.name, "w", force_zip64=True) as member:
                     for block in iter(lambda source=source: source.read(1 << 20), b""):
                         digest.update(block)
                         size += len(block)

@@ -500,6 +500,25 @@ def test_the_archive_export_holds_the_minutes_file_with_its_sha256(
     assert manifest["files"][name]["recorded_sha256"] == decision.minutes_sha256
 
 
+def test_an_archive_export_says_which_minutes_file_is_missing_and_still_holds_the_rest(
+    awaiting_decision, leader_client, steering, media
+):
+    post_decision(leader_client, awaiting_decision, minutes_file=upload("p.pdf", PDF))
+    decision = awaiting_decision.decisions.get()
+    decision.minutes_file.storage.delete(decision.minutes_file.name)  # lost from the disk
+    leader_client.force_login(steering)
+
+    response = leader_client.get(reverse("audit:archive"))
+
+    data = b"".join(response.streaming_content)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        assert archive.read("events.jsonl")
+    name = f"minutes/decision-{decision.pk}.pdf"
+    assert manifest["files"][name]["missing"] is True
+    assert manifest["files"][name]["recorded_sha256"] == decision.minutes_sha256
+
+
 def test_deadlines_stored_by_the_old_rule_are_corrected_with_a_reason(adopted):
     from django.core.management import call_command
 
