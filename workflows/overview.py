@@ -213,7 +213,10 @@ def _row(municipality, process, limits, now) -> BoardRow:
         is_stalled=is_past_limit(process.stage, process.stage_entered_at, limits, now),
         next_action=action,
         holder=holder,
-        adopted_on=getattr(process, "adopted_before", None),
+        # The policy in force while this process revises it; none once the revision is adopted.
+        adopted_on=None
+        if process.stage == Stage.ADOPTED
+        else getattr(process, "adopted_before", None),
     )
 
 

@@ -695,6 +695,26 @@ def test_the_board_shows_an_adopted_policy_beside_its_revision(steering_client, 
     assert _text(adopted) == "antagen 2026-05-20"
 
 
+def test_an_adopted_revision_is_the_policy_and_no_longer_called_a_revision(
+    steering_client, leader, revising_vaxjo
+):
+    vera = revising_vaxjo.municipality.contacts.get(name="Vera Växjö")
+    with time_machine.travel(at("2026-10-05"), tick=False):
+        services.record_decision(
+            task=walk_to(revising_vaxjo, leader, vera, "decision"),
+            user=leader,
+            **decision_fields(),
+        )
+        steering_client.cookies["django_language"] = "sv"
+        response = steering_client.get(OVERVIEW)
+
+    row = board_rows(response)["0780"]
+    assert row["column"] == "Policyn antagen"
+    assert "Revidering" not in row["cell"]
+    (vaxjo,) = [tr for tr in _document(response).iter("tr") if tr.get("id") == "municipality-0780"]
+    assert [td for td in vaxjo if td.get("class") == "earlier"] == []
+
+
 def test_time_in_each_stage_counts_processes_and_says_so(steering_client, revising_vaxjo):
     with time_machine.travel(at("2026-09-11"), tick=False):
         rows = table(steering_client.get(OVERVIEW), "stage-times-caption")
