@@ -5,6 +5,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Process, Task
@@ -291,6 +292,22 @@ class DecisionOutcome(models.TextChoices):
     POSTPONED = "postponed", _("Postponed")
 
 
+# A matter sent back or postponed is not decided: nothing of it gains legal force.
+SETTLING_OUTCOMES = (DecisionOutcome.ADOPTED, DecisionOutcome.REJECTED)
+
+
+def legal_force_due(today) -> Q:
+    """Decisions whose appeal period ran out before ``today`` with no appeal and no legal force
+    recorded: the leader is asked to record legal force (`Decision.appeal_period_is_over`)."""
+    return Q(
+        is_voided=False,
+        outcome__in=SETTLING_OUTCOMES,
+        appeal_deadline__lt=today,
+        legal_force_date__isnull=True,
+        appeal_case_number="",
+    )
+
+
 MINUTES_EXTENSIONS = {
     "application/pdf": ".pdf",
     "application/vnd.oasis.opendocument.text": ".odt",
@@ -379,9 +396,11 @@ class Decision(Voidable):
     @property
     def appeal_period_is_over(self) -> bool:
         """Whether the appeal deadline has passed with no appeal recorded and no legal force yet:
-        the project leader can now record legal force (from the day after the deadline)."""
+        the project leader can now record legal force (from the day after the deadline). The
+        same rule as `legal_force_due`, for one loaded decision."""
         return bool(
             not self.is_voided
+            and self.outcome in SETTLING_OUTCOMES
             and self.appeal_deadline
             and self.appeal_deadline < timezone.localdate()
             and not self.legal_force_date

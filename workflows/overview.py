@@ -31,7 +31,14 @@ from viewflow.workflow.models import Task
 from municipalities.models import County, Municipality
 
 from .flows import PolicyAdoptionFlow
-from .models import CLOSED_STAGES, Decision, DecisionOutcome, PolicyProcess, Stage
+from .models import (
+    CLOSED_STAGES,
+    Decision,
+    DecisionOutcome,
+    PolicyProcess,
+    Stage,
+    legal_force_due,
+)
 from .overview_figures import (
     Progress,
     StageColumn,
@@ -160,16 +167,10 @@ def _current_processes(**filters) -> list[PolicyProcess]:
     )
     # A decision whose appeal period ran out with no appeal and no legal force recorded: the
     # board asks for its legal force (an annotation, so no extra query).
-    legal_force_due = Decision.objects.filter(
-        process_id=OuterRef("pk"),
-        is_voided=False,
-        appeal_deadline__lt=timezone.localdate(),
-        legal_force_date__isnull=True,
-        appeal_case_number="",
-    )
+    due = Decision.objects.filter(legal_force_due(timezone.localdate()), process_id=OuterRef("pk"))
     return list(
         _one_per_municipality(PolicyProcess.objects.filter(**filters))
-        .annotate(legal_force_due=Exists(legal_force_due), adopted_before=_adopted_before())
+        .annotate(legal_force_due=Exists(due), adopted_before=_adopted_before())
         .select_related("municipality__county", "lead")
         .prefetch_related("approvers", Prefetch("task_set", open_steps, to_attr="open_steps"))
     )

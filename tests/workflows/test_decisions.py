@@ -366,6 +366,17 @@ def test_after_the_appeal_deadline_the_page_and_board_ask_for_legal_force_prefil
     assert event.reason == "Legal force recorded: from 2026-06-23"
 
 
+def test_a_matter_sent_back_is_never_asked_for_legal_force(awaiting_decision, leader_client):
+    post_decision(leader_client, awaiting_decision, outcome="sent_back")
+
+    with time_machine.travel(at("2026-06-23"), tick=False):  # past its appeal deadline
+        page = leader_client.get(reverse("workflows:process", args=[awaiting_decision.pk]))
+        board = board_rows(leader_client.get(reverse("workflows:overview")))
+
+    assert "Record legal force" not in page.content.decode()
+    assert board["0780"]["next_action"] != "Appeal period over: record legal force"
+
+
 def test_an_appeal_holds_legal_force_open_until_recorded(adopted, leader, leader_client):
     with time_machine.travel(at("2026-06-10"), tick=False):
         response = leader_client.post(
