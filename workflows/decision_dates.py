@@ -23,6 +23,20 @@ def _day(value: datetime.date) -> str:
     return date_format(value, "SHORT_DATE_FORMAT")
 
 
+def legal_force_problem(
+    legal_force_date: datetime.date, *, deadline: datetime.date, today: datetime.date
+) -> str | None:
+    """Why ``legal_force_date`` cannot be a decision's date of legal force, if it cannot: the
+    one rule for the decision form and for recording legal force later."""
+    if legal_force_date <= deadline:
+        return _("Legal force comes after the appeal deadline (%(date)s).") % {
+            "date": _day(deadline)
+        }
+    if legal_force_date > today:
+        return _("Record legal force once it is reached (not later than today).")
+    return None
+
+
 def approved_on(process: PolicyProcess) -> datetime.date | None:
     """The day the municipality approved the draft the decision is about (its latest approval)."""
     answered = (
@@ -64,7 +78,6 @@ def check_decision_dates(
     for field, value in (
         ("certification_date", certification_date),
         ("announcement_date", announcement_date),
-        ("legal_force_date", legal_force_date),
     ):
         if value and value > too_late:
             errors[field] = _("This date is too far in the future (later than %(date)s).") % {
@@ -89,9 +102,8 @@ def check_decision_dates(
             )
         else:
             deadline = legal_dates.appeal_deadline(announcement_date)
-            if legal_force_date <= deadline:
-                errors["legal_force_date"] = _(
-                    "Legal force comes after the appeal deadline (%(date)s)."
-                ) % {"date": _day(deadline)}
+            problem = legal_force_problem(legal_force_date, deadline=deadline, today=today)
+            if problem:
+                errors["legal_force_date"] = problem
     if errors:
         raise ValidationError(errors)

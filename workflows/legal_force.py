@@ -9,11 +9,11 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from . import legal_dates
 from .audit import stamp
+from .decision_dates import legal_force_problem
 from .flows import PolicyAdoptionFlow
 from .models import Decision
 from .services import _require_lead
@@ -63,21 +63,11 @@ def record_legal_force(*, decision: Decision, user, legal_force_date: datetime.d
     _require_lead(user)
     with PolicyAdoptionFlow.lock(decision.process_id):
         locked = _live_decision(decision)
-        if legal_force_date > timezone.localdate():
-            raise ValidationError(
-                {
-                    "legal_force_date": _(
-                        "Record legal force once it is reached (not later than today)."
-                    )
-                }
-            )
-        if legal_force_date <= locked.appeal_deadline:
-            raise ValidationError(
-                {
-                    "legal_force_date": _("Legal force comes after the appeal deadline (%(date)s).")
-                    % {"date": date_format(locked.appeal_deadline, "SHORT_DATE_FORMAT")}
-                }
-            )
+        problem = legal_force_problem(
+            legal_force_date, deadline=locked.appeal_deadline, today=timezone.localdate()
+        )
+        if problem:
+            raise ValidationError({"legal_force_date": problem})
         locked.legal_force_date = legal_force_date
         reason = _("Legal force recorded: from %(date)s") % {"date": legal_force_date.isoformat()}
         stamp(locked, user=user, reason=reason)

@@ -139,6 +139,11 @@ def test_process_page_shows_the_deadline_moved_past_midsommar_and_the_rule(
             "Legal force comes after the appeal deadline",
         ),
         (
+            {"legal_force_date": "2026-07-30"},  # after the deadline, but not reached yet
+            "legal_force_date",
+            "Record legal force once it is reached (not later than today).",
+        ),
+        (
             {"legal_force_date": "2026-06-30", "announcement_date": "", "certification_date": ""},
             "legal_force_date",
             "Give the announcement date first",
@@ -173,9 +178,13 @@ def test_impossible_decision_dates_are_refused_next_to_the_field_and_nothing_is_
 
 
 def test_a_decision_with_dates_in_order_is_recorded(awaiting_decision, leader_client):
-    response = post_decision(
-        leader_client, awaiting_decision, meeting_date="2026-05-04", legal_force_date="2026-06-23"
-    )
+    with time_machine.travel(at("2026-06-24"), tick=False):  # recorded once legal force is known
+        response = post_decision(
+            leader_client,
+            awaiting_decision,
+            meeting_date="2026-05-04",
+            legal_force_date="2026-06-23",
+        )
 
     assert response.status_code == 302
     decision = awaiting_decision.decisions.get()
