@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from . import decision_views, link_views, overview_views, views, void_views
+from . import decision_views, link_views, views, void_views
+from .overview import views as overview_views
 
 app_name = "workflows"
 

@@ -22,9 +22,10 @@ from viewflow.workflow.status import STATUS
 
 from municipalities.models import Contact, Municipality
 from tests.factories import ContactFactory, UserFactory
-from workflows import overview_report, services
+from workflows import services
 from workflows.flows import PolicyAdoptionFlow
 from workflows.models import PolicyProcess, Stage, StageLimit
+from workflows.overview import report as overview_report
 from workflows.seeding import STEERING_GROUP
 
 from .helpers import current_task, decision_fields, english, open_task, walk_to  # noqa: F401

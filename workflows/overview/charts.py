@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from .overview import StageComparison
-from .overview_figures import Progress, StageTime
+from .figures import Progress, StageTime
+from .selectors import StageComparison
 
 # Okabe & Ito's palette, told apart by people with any common colour-vision deficiency.
 COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#000000", "#56B4E9"]

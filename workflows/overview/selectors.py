@@ -30,8 +30,8 @@ from viewflow.workflow.models import Task
 
 from municipalities.models import County, Municipality
 
-from .flows import PolicyAdoptionFlow
-from .models import (
+from ..flows import PolicyAdoptionFlow
+from ..models import (
     CLOSED_STAGES,
     Decision,
     DecisionOutcome,
@@ -39,7 +39,9 @@ from .models import (
     Stage,
     legal_force_due,
 )
-from .overview_figures import (
+from ..selectors import OPEN
+from ..stage_limits import due_at, is_past_limit, stage_limits
+from .figures import (
     Progress,
     StageColumn,
     StageTime,
@@ -48,8 +50,6 @@ from .overview_figures import (
     stage_times,
     stage_visits,
 )
-from .selectors import OPEN
-from .stage_limits import due_at, is_past_limit, stage_limits
 
 DEFAULT_COUNTY = "07"  # Kronoberg, the project's own county
 ALL_COUNTIES = "all"  # every county at once (the project may grow to the neighbouring ones)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from .models import CLOSED_STAGES, PolicyProcess, Stage
+from ..models import CLOSED_STAGES, PolicyProcess, Stage
 
 # The order a municipality passes the stages in; adopted and rejected are both the end.
 STAGE_RANK = {

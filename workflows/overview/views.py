@@ -13,8 +13,8 @@ from django.views.generic import TemplateView
 from audit import selectors as audit_selectors
 from audit.page_cache import CachedPageMixin, lazily
 
-from . import overview, overview_report
-from .views import ReadMixin
+from ..views import ReadMixin
+from . import report, selectors
 
 # Events shown on the municipality page; its full timeline is one link away.
 PAGE_TIMELINE_LIMIT = 20
@@ -25,23 +25,21 @@ class CountyOverviewView(ReadMixin, CachedPageMixin, TemplateView):
     page_cache_name = "overview"
 
     def get_context_data(self, **kwargs):
-        counties = overview.counties()
-        county = overview.county_by_code(self.request.GET.get("county"), choices=counties)
+        counties = selectors.counties()
+        county = selectors.county_by_code(self.request.GET.get("county"), choices=counties)
 
         def content() -> dict:
             if county is None:
                 # Every county: one row each, linking to the county's own board.
-                board = overview.country_board(counties=counties)
+                board = selectors.country_board(counties=counties)
             else:
-                board = overview.county_board(county=county)
-            figures = overview_report.cached_figures(
-                county=county, now=board.now, limits=board.limits
-            )
+                board = selectors.county_board(county=county)
+            figures = report.cached_figures(county=county, now=board.now, limits=board.limits)
             return {"board": board, **figures}
 
         return super().get_context_data(
             county=county,
-            county_param=county.code if county else overview.ALL_COUNTIES,
+            county_param=county.code if county else selectors.ALL_COUNTIES,
             scope_name=county.name if county else _("all counties"),
             counties=counties,
             # A changed stage limit is audited, so it gives a new data version too.
@@ -62,8 +60,8 @@ class OverviewChartView(ReadMixin, View):
 
     def get(self, request, chart):
         now = timezone.now()
-        county = overview.county_by_code(request.GET.get("county"))
-        svg = overview_report.chart_svg(county=county, chart=chart, now=now)
+        county = selectors.county_by_code(request.GET.get("county"))
+        svg = report.chart_svg(county=county, chart=chart, now=now)
         if svg is None:
             raise Http404
         response = HttpResponse(svg, content_type="image/svg+xml")
@@ -78,9 +76,9 @@ class MunicipalityOverviewView(ReadMixin, TemplateView):
     template_name = "workflows/overview/municipality.html"
 
     def get_context_data(self, code, **kwargs):
-        municipality = overview.municipality_by_code(code)
+        municipality = selectors.municipality_by_code(code)
         return super().get_context_data(
-            **overview_report.municipality_context(
+            **report.municipality_context(
                 municipality=municipality, timeline_limit=PAGE_TIMELINE_LIMIT
             ),
             **kwargs,
@@ -89,9 +87,9 @@ class MunicipalityOverviewView(ReadMixin, TemplateView):
 
 def _pdf(context: dict, request) -> HttpResponse:
     response = HttpResponse(
-        overview_report.render_pdf(context, request=request), content_type="application/pdf"
+        report.render_pdf(context, request=request), content_type="application/pdf"
     )
-    response["Content-Disposition"] = f'attachment; filename="{overview_report.filename(context)}"'
+    response["Content-Disposition"] = f'attachment; filename="{report.filename(context)}"'
     # The report names contact persons: keep it out of shared caches.
     response["Cache-Control"] = "private, no-store"
     return response
@@ -99,11 +97,11 @@ def _pdf(context: dict, request) -> HttpResponse:
 
 class CountyReportView(ReadMixin, View):
     def get(self, request):
-        county = overview.county_by_code(request.GET.get("county"))
-        return _pdf(overview_report.county_context(county=county), request)
+        county = selectors.county_by_code(request.GET.get("county"))
+        return _pdf(report.county_context(county=county), request)
 
 
 class MunicipalityReportView(ReadMixin, View):
     def get(self, request, code):
-        municipality = overview.municipality_by_code(code)
-        return _pdf(overview_report.municipality_context(municipality=municipality), request)
+        municipality = selectors.municipality_by_code(code)
+        return _pdf(report.municipality_context(municipality=municipality), request)

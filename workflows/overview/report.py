@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 
 from municipalities.models import County, Municipality
 
-from . import overview, overview_charts
-from .stage_limits import stage_limits
+from ..stage_limits import stage_limits
+from . import charts, selectors
 
 TEMPLATE = "workflows/overview/report.html"
 
@@ -24,13 +24,13 @@ TEMPLATE = "workflows/overview/report.html"
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
-def figures_context(figures: overview.Figures) -> dict:
+def figures_context(figures: selectors.Figures) -> dict:
     """The figures as image sources (data URIs), for a page or the report."""
-    progress = overview_charts.progress_svg(figures.progress)
-    times = overview_charts.stage_times_svg(figures.stage_times)
+    progress = charts.progress_svg(figures.progress)
+    times = charts.stage_times_svg(figures.stage_times)
     return {
-        "progress_chart": overview_charts.as_data_uri(progress) if progress else None,
-        "stage_times_chart": overview_charts.as_data_uri(times) if times else None,
+        "progress_chart": charts.as_data_uri(progress) if progress else None,
+        "stage_times_chart": charts.as_data_uri(times) if times else None,
     }
 
 
@@ -38,24 +38,24 @@ def cached_figures(
     *, county: County | None, now: datetime.datetime, limits: dict[str, int]
 ) -> dict:
     """The county's figures and their charts, cached until a process or a stage limit changes
-    (``overview.figures_version``) or they go stale with time: computing them reads every stage
+    (``selectors.figures_version``) or they go stale with time: computing them reads every stage
     change of the county's history and drawing them is matplotlib's work, about a second for a
     county with years of history, while the version is one aggregate query.
 
     Returns ``figures`` and the two charts.
     """
-    scope = county.code if county else overview.ALL_COUNTIES
-    version = overview.figures_version(county=county, limits=limits)
+    scope = county.code if county else selectors.ALL_COUNTIES
+    version = selectors.figures_version(county=county, limits=limits)
     key = f"overview-figures:{scope}:{translation.get_language()}:{version}"
     cached = cache.get(key)
     if cached is None or not cached["computed_at"] <= now < cached["valid_until"]:
-        figures = overview.county_figures(board=overview.county_board(county=county, now=now))
+        figures = selectors.county_figures(board=selectors.county_board(county=county, now=now))
         cached = {
             # Without the visits they are made from: tens of thousands of rows for the whole
             # country, which each cache read would unpickle (0.4 s).
             "figures": dataclasses.replace(figures, visits=[]),
             "computed_at": now,
-            "valid_until": overview.figures_valid_until(figures=figures, now=now),
+            "valid_until": selectors.figures_valid_until(figures=figures, now=now),
             **figures_context(figures),
         }
         seconds = (cached["valid_until"] - now).total_seconds()
@@ -75,12 +75,12 @@ def chart_svg(*, county: County | None, chart: str, now: datetime.datetime) -> b
     if chart not in CHARTS:
         return None
     source = cached_figures(county=county, now=now, limits=stage_limits())[CHARTS[chart]]
-    return overview_charts.svg_of_data_uri(source) if source else None
+    return charts.svg_of_data_uri(source) if source else None
 
 
 def county_context(*, county: County | None, now: datetime.datetime | None = None) -> dict:
     """The report of one county, or of all counties (``county`` None)."""
-    board = overview.county_board(county=county, now=now)
+    board = selectors.county_board(county=county, now=now)
     figures = cached_figures(county=county, now=board.now, limits=board.limits)
     return {
         "scope": "county",
@@ -89,9 +89,9 @@ def county_context(*, county: County | None, now: datetime.datetime | None = Non
         "board": board,
         "rows": board.rows,
         "stage_times": figures["figures"].stage_times,
-        "decisions": overview.county_decisions(county=county),
-        "timeline": overview.report_timeline(
-            county=county.code if county else None, kinds=overview.COUNTY_REPORT_KINDS
+        "decisions": selectors.county_decisions(county=county),
+        "timeline": selectors.report_timeline(
+            county=county.code if county else None, kinds=selectors.COUNTY_REPORT_KINDS
         ),
         "generated_at": board.now,
         **figures,
@@ -102,10 +102,10 @@ def municipality_context(
     *,
     municipality: Municipality,
     now: datetime.datetime | None = None,
-    timeline_limit: int = overview.REPORT_TIMELINE_LIMIT,
+    timeline_limit: int = selectors.REPORT_TIMELINE_LIMIT,
 ) -> dict:
-    page = overview.municipality_overview(municipality=municipality, now=now)
-    chart = overview_charts.comparison_svg(page.comparison)
+    page = selectors.municipality_overview(municipality=municipality, now=now)
+    chart = charts.comparison_svg(page.comparison)
     return {
         "scope": "municipality",
         "title": municipality.name,
@@ -114,9 +114,9 @@ def municipality_context(
         "page": page,
         "rows": [page.row],
         "decisions": page.decisions,
-        "timeline": overview.report_timeline(municipality=municipality, limit=timeline_limit),
+        "timeline": selectors.report_timeline(municipality=municipality, limit=timeline_limit),
         "generated_at": page.now,
-        "comparison_chart": overview_charts.as_data_uri(chart) if chart else None,
+        "comparison_chart": charts.as_data_uri(chart) if chart else None,
     }
 
 
