@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from enterprises.models import Enterprise, ImportBatch
-from municipalities.models import County
+from municipalities.models import County, Municipality
 from tests.factories import EnterpriseFactory
 
 from .conftest import HEADER, csv_bytes, upload
@@ -156,3 +156,22 @@ def test_only_a_leader_of_the_county_imports(client, steering, kalmar_leader):
     response = preview(client, csv_bytes(GOOD), county="08")
     assert "är inte en kommun i Kalmar län" in response.content.decode()
     assert Enterprise.objects.count() == 0
+
+
+def test_a_register_changed_since_the_preview_stops_the_import_and_says_why(leader_client):
+    response = preview(leader_client, csv_bytes(GOOD))
+    # Meanwhile, Kalmar's leader registers one of the file's numbers in Kalmar.
+    EnterpriseFactory(
+        org_number="559012-3450",
+        county=County.objects.get(code="08"),
+        municipalities=[Municipality.objects.get(code="0880")],
+    )
+
+    again = leader_client.post(reverse("enterprises:import_confirm"), confirm_fields(response))
+
+    assert again.status_code == 409
+    assert "Rad 3, kolumn Organisationsnummer: 559012-3450 finns i ett annat läns register." in (
+        again.content.decode()
+    )
+    assert not Enterprise.objects.filter(county__code="07").exists()
+    assert not ImportBatch.objects.exists()

@@ -2,6 +2,7 @@
 bounded number of queries."""
 
 import datetime
+import re
 
 import pytest
 from django.core.cache import cache
@@ -201,3 +202,12 @@ def test_the_list_and_detail_run_the_same_queries_for_3_and_60_enterprises(clien
     assert _queries(client, url) == small
     assert _queries(client, detail) == small_detail
     assert small <= 12
+
+
+def test_the_change_form_shows_the_enterprise_as_it_is(leader_client, aterbruket):
+    page = leader_client.get(reverse("enterprises:edit", args=[aterbruket.pk])).content.decode()
+    assert "Ändra Återbruket i Växjö" in page
+    assert 'value="769612-3459"' in page
+    checked = re.findall(r'name="criteria" value="(\w+)" id="\w+" checked', page)
+    assert checked == ["integration", "reinvestment"]
+    assert "anna@aterbruket.example" in page
