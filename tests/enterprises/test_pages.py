@@ -211,3 +211,34 @@ def test_the_change_form_shows_the_enterprise_as_it_is(leader_client, aterbruket
     checked = re.findall(r'name="criteria" value="(\w+)" id="\w+" checked', page)
     assert checked == ["integration", "reinvestment"]
     assert "anna@aterbruket.example" in page
+
+
+def test_the_trail_reads_the_changes_in_words(leader_client, aterbruket):
+    from django.utils import translation
+
+    from audit.readable import Resolver, readable_changes
+
+    data = form_data(
+        name=aterbruket.name,
+        org_number=aterbruket.org_number,
+        municipalities=[m.pk for m in aterbruket.municipalities.all()],
+        criteria=["integration", "independence"],
+        works_with_reuse="on",
+        registered_on=aterbruket.registered_on.isoformat(),
+        status="active",
+        contact_name="Anna Återbruk",
+        contact_email="anna@aterbruket.example",
+    )
+    leader_client.post(reverse("enterprises:edit", args=[aterbruket.pk]), data)
+    event = AuditEvent.objects.filter(model_label="enterprises.enterprise").latest("seq")
+    with translation.override("sv"):
+        changes = {
+            c.label: (c.old, c.new)
+            for c in readable_changes(event.model_label, event.changes, Resolver())
+        }
+    assert changes["Arbetar med återbruk"] == ("Nej", "Ja")
+    old, new = changes["Uppfyllda kriterier enligt Tillväxtverket"]
+    assert old.endswith(
+        "; Återinvesterar i huvudsak sina vinster i den egna eller liknande verksamheter"
+    )
+    assert new.endswith("; Är fristående från offentlig verksamhet")
