@@ -11,9 +11,10 @@ from tests.factories import EnterpriseFactory
 
 
 def swedish_messages(value: str) -> list[str]:
-    with translation.override("sv"), pytest.raises(ValidationError) as caught:
-        normalise_orgnr(value)
-    return caught.value.messages
+    with translation.override("sv"):
+        with pytest.raises(ValidationError) as caught:
+            normalise_orgnr(value)
+        return caught.value.messages  # the messages are lazy: read them in Swedish
 
 
 @pytest.mark.parametrize("value", ["556036-0793", "5560360793", " 556036-0793 "])
@@ -43,6 +44,7 @@ def test_the_database_refuses_what_the_forms_would(seeded):
 @pytest.mark.django_db
 def test_a_closed_enterprise_needs_its_closing_date(seeded):
     enterprise = EnterpriseFactory.build(status=Status.CLOSED, closed_on=None)
-    with translation.override("sv"), pytest.raises(ValidationError) as caught:
-        enterprise.full_clean(exclude=["created_by"])
-    assert "Ett avslutat företag behöver datumet då det avslutades." in caught.value.messages
+    with translation.override("sv"):
+        with pytest.raises(ValidationError) as caught:
+            enterprise.full_clean(exclude=["created_by"])
+        assert "Ett avslutat företag behöver datumet då det avslutades." in caught.value.messages
