@@ -21,5 +21,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("audit/", include("audit.urls")),
     path("notifications/", include("notifications.urls")),
+    path("outreach/", include("outreach.urls")),
+    # path("network/", include("network.urls")),
+    # path("follow-up/", include("followup.urls")),
     path("", include("workflows.urls")),
 ]
