@@ -61,6 +61,41 @@ def national_reader(**fields):
     return user
 
 
+# --- The ASF register -------------------------------------------------------------------------
+
+
+def valid_org_number(n: int, prefix: str = "769") -> str:
+    """A made-up organisation number with a correct check digit (NNNNNN-NNNN)."""
+    from enterprises.validators import orgnr_check_digit
+
+    first_nine = f"{prefix}{n:06d}"
+    return f"{first_nine[:6]}-{first_nine[6:]}{orgnr_check_digit(first_nine)}"
+
+
+def _county(code: str):
+    from municipalities.models import County
+
+    return County.objects.get(code=code)
+
+
+class EnterpriseFactory(factory.django.DjangoModelFactory):
+    """An enterprise of the ASF register; ``municipalities=[...]`` (default: none)."""
+
+    class Meta:
+        model = "enterprises.Enterprise"
+
+    name = factory.Sequence(lambda n: f"ASF nummer {n}")
+    org_number = factory.Sequence(valid_org_number)
+    legal_form = "ekonomisk_forening"
+    places = 5
+    county = factory.LazyFunction(lambda: _county("07"))
+
+    @factory.post_generation
+    def municipalities(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.municipalities.set(extracted)
+
+
 # --- Knowledge spreading and the collaboration organisation (outreach, network) ---------------
 
 

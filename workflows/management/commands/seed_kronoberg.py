@@ -26,6 +26,11 @@ class Command(BaseCommand):
             self._keep_for_the_quick_start(result.new_passwords)
         if demo and not result.new_passwords:
             self.stdout.write("Demo users already exist (passwords were printed when created).")
+        if demo:
+            from enterprises.seeding import seed_demo_enterprises
+
+            added = seed_demo_enterprises()
+            self.stdout.write(f"Demo ASF added to Kronoberg's register: {added}.")
 
     def _keep_for_the_quick_start(self, passwords: dict[str, str]) -> None:
         """Demo passwords, readable by this user only, under var/ (local use: DEBUG only)."""

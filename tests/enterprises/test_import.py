@@ -1,0 +1,147 @@
+"""CSV import: a preview names every error by row and column and saves nothing; a file whose
+rows are all right is imported whole, in one transaction, and is on the record."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from enterprises.models import Enterprise, ImportBatch
+from tests.factories import EnterpriseFactory
+
+from .conftest import HEADER, csv_bytes, upload
+
+pytestmark = pytest.mark.django_db
+
+GOOD = [
+    ["769612-3459", "Återbruket i Växjö", "Ekonomisk förening", "Växjö, Alvesta", "12", "ja",
+     "1, 2, 3, 4", "Aktiv", "2026-01-15"],
+    ["559012-3450", "Gröna Händer AB", "aktiebolag_svb", "0781", "8", "nej", "1,3", "",
+     ""],
+]  # fmt: skip
+
+
+def preview(client, content: bytes, name: str = "asf.csv"):
+    return client.post(reverse("enterprises:import"), {"file": upload(name, content)})
+
+
+def confirm_fields(response) -> dict:
+    html = response.content.decode()
+    form = html[html.index('action="' + reverse("enterprises:import_confirm")) :]
+    return dict(re.findall(r'name="(\w+)" value="([^"]*)"', form))
+
+
+def test_every_error_is_named_by_row_and_column_and_nothing_is_saved(leader_client):
+    rows = [
+        GOOD[0],
+        ["556036-0794", "Fel kontrollsiffra AB", "Aktiebolag", "Växjö", "3", "ja", "", "", ""],
+        ["802012-3454", "Okänd kommun", "Ideell förening", "Kalmar", "-2", "kanske", "7", "", ""],
+    ]
+    events_before = AuditEvent.objects.count()
+
+    response = preview(leader_client, csv_bytes(rows))
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Inget importerades" in page
+    assert "Rad 3, kolumn Organisationsnummer: Kontrollsiffran i 556036-0794 stämmer inte" in page
+    assert "Rad 4, kolumn Kommuner: ”Kalmar” är inte en kommun i Kronobergs län." in page
+    assert "Rad 4, kolumn Platser i arbetsintegrering: ”-2” är inte ett antal platser" in page
+    assert "Rad 4, kolumn Återbruk: ”kanske” är varken ”ja” eller ”nej”." in page
+    assert "Rad 4, kolumn Kriterier: ”7” är inte ett av Tillväxtverkets kriterier" in page
+    assert "Importera till registret" not in page  # no confirm button
+    assert Enterprise.objects.count() == 0
+    assert AuditEvent.objects.count() == events_before
+
+
+def test_a_valid_file_is_previewed_then_imported_whole_and_on_the_record(leader_client, leader):
+    response = preview(leader_client, csv_bytes(GOOD), name="register-2026.csv")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Ny: läggs till" in page
+    assert Enterprise.objects.count() == 0  # the preview saves nothing
+
+    done = leader_client.post(reverse("enterprises:import_confirm"), confirm_fields(response))
+
+    assert done.status_code == 302
+    first = Enterprise.objects.get(org_number="769612-3459")
+    assert sorted(m.name for m in first.municipalities.all()) == ["Alvesta", "Växjö"]
+    assert first.places == 12 and first.works_with_reuse and len(first.criteria) == 4
+    second = Enterprise.objects.get(org_number="559012-3450")
+    assert second.legal_form == "aktiebolag_svb" and second.status == "active"
+    assert list(second.criteria) == ["integration", "reinvestment"]
+
+    batch = ImportBatch.objects.get()
+    assert (batch.rows, batch.created, batch.updated) == (2, 2, 0)
+    trail = AuditEvent.objects.filter(county_code="07").order_by("seq")
+    summaries = [e.summary for e in trail]
+    assert "ASF tillagt i registret: Återbruket i Växjö" in summaries
+    assert "Registret importerades från register-2026.csv: 2 rader, 2 nya, 0 ändrade" in summaries
+    assert {e.reason for e in trail} == {"CSV-import: register-2026.csv"}
+    assert {e.actor_user_id for e in trail} == {leader.pk}
+
+
+def test_a_row_already_in_the_register_changes_it_and_the_trail_says_what(leader_client, vaxjo):
+    EnterpriseFactory(org_number="769612-3459", name="Återbruket", places=3, municipalities=[vaxjo])
+
+    response = preview(leader_client, csv_bytes(GOOD[:1]))
+    assert "Ändras: Namn, platser i arbetsintegrering" in response.content.decode()
+    leader_client.post(reverse("enterprises:import_confirm"), confirm_fields(response))
+
+    enterprise = Enterprise.objects.get(org_number="769612-3459")
+    assert (enterprise.name, enterprise.places) == ("Återbruket i Växjö", 12)
+    event = AuditEvent.objects.filter(summary="ASF ändrat: Återbruket i Växjö").get()
+    assert event.changes["places"] == [3, 12]
+
+
+def test_a_file_not_saved_as_utf8_is_refused_with_how_to_save_it(leader_client):
+    content = csv_bytes(GOOD).decode("utf-8").lstrip("\ufeff").encode("cp1252")
+    response = preview(leader_client, content)
+    assert response.status_code == 400
+    assert "Filen är inte sparad som UTF-8" in response.content.decode()
+
+
+def test_comma_separated_without_bom_reads_too(leader_client):
+    rows = [[f'"{cell}"' if "," in cell else cell for cell in row] for row in GOOD]
+    content = csv_bytes(rows, delimiter=",").decode("utf-8").lstrip("\ufeff").encode()
+    response = preview(leader_client, content)
+    assert response.status_code == 200, response.content.decode()
+    assert response.content.decode().count("Ny: läggs till") == 2
+
+
+def test_a_missing_required_column_is_named(leader_client):
+    header = [h for h in HEADER if h != "Kommuner"]
+    rows = [[c for i, c in enumerate(GOOD[0]) if HEADER[i] != "Kommuner"]]
+    response = preview(leader_client, csv_bytes(rows, header=header))
+    assert response.status_code == 400
+    assert "Rubrikraden saknar kolumnen/kolumnerna: Kommuner." in response.content.decode()
+
+
+def test_the_same_number_twice_in_one_file_is_an_error_on_the_second_row(leader_client):
+    response = preview(leader_client, csv_bytes([GOOD[0], GOOD[0]]))
+    assert "Rad 3, kolumn Organisationsnummer: 769612-3459 finns också på rad 2" in (
+        response.content.decode()
+    )
+
+
+def test_a_confirm_with_a_changed_file_imports_nothing(leader_client):
+    response = preview(leader_client, csv_bytes(GOOD))
+    fields = confirm_fields(response)
+    other = csv_bytes(GOOD[:1])
+    import base64
+
+    fields["content"] = base64.b64encode(other.decode("utf-8").lstrip("\ufeff").encode()).decode()
+    leader_client.post(reverse("enterprises:import_confirm"), fields)
+    assert Enterprise.objects.count() == 0
+
+
+def test_only_a_leader_of_the_county_imports(client, steering, kalmar_leader):
+    client.force_login(steering)
+    assert client.get(reverse("enterprises:import")).status_code == 403
+    assert preview(client, csv_bytes(GOOD)).status_code == 403
+    client.force_login(kalmar_leader)
+    # Kalmar's leader imports into Kalmar only: Växjö is not a municipality there.
+    response = preview(client, csv_bytes(GOOD))
+    assert "är inte en kommun i Kalmar län" in response.content.decode()
+    assert Enterprise.objects.count() == 0
