@@ -12,7 +12,7 @@ from audit.forms import BoundedDateField, DateInput
 from municipalities.models import County, Municipality
 
 from .models import Criterion, Enterprise, LegalForm, Status
-from .register_csv import MAX_BYTES
+from .register_csv.columns import MAX_BYTES
 from .services import EnterpriseData, file_checksum
 from .validators import normalise_orgnr
 

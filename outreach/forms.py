@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from audit.forms import BoundedDateField
+from enterprises.models import Enterprise
 from municipalities.models import County, Municipality
 from workflows.forms import DateInput
 
@@ -33,16 +34,18 @@ class ActivityForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    def __init__(self, *args, county: County, enterprises=None, **kwargs):
+    enterprises = forms.ModelMultipleChoiceField(
+        label=_("ASF involved"),
+        queryset=Enterprise.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, county: County, enterprises, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["municipalities"].queryset = Municipality.objects.filter(county=county)
-        if enterprises is not None:
-            self.fields["enterprises"] = forms.ModelMultipleChoiceField(
-                label=_("ASF involved"),
-                queryset=enterprises,
-                required=False,
-                widget=forms.CheckboxSelectMultiple,
-            )
+        self.fields["enterprises"].queryset = enterprises
+        self.fields["enterprises"].empty_text = _("The county's ASF register is empty.")
 
 
 class AudienceForm(forms.Form):

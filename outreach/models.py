@@ -53,6 +53,12 @@ class Activity(models.Model):
         related_name="activities",
         verbose_name=_("municipalities involved"),
     )
+    enterprises = models.ManyToManyField(
+        "enterprises.Enterprise",
+        blank=True,
+        related_name="activities",
+        verbose_name=_("ASF involved"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -60,7 +66,7 @@ class Activity(models.Model):
         verbose_name=_("recorded by"),
     )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
-    history = HistoricalRecords(m2m_fields=[municipalities])
+    history = HistoricalRecords(m2m_fields=[municipalities, enterprises])
 
     class Meta:
         ordering = ["-held_on", "-pk"]

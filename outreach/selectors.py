@@ -7,6 +7,7 @@ from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, 
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
+from enterprises.models import Enterprise
 from municipalities import scoping
 from municipalities.models import County
 
@@ -47,9 +48,11 @@ def activity_list(*, user, county: County | None = None) -> QuerySet[Activity]:
 
 def activity_detail(*, user, pk: int) -> Activity:
     """One activity with what it involved and reached; 404 outside the user's counties."""
-    related = ["municipalities", Prefetch("audience", Audience.objects.order_by("pk"))]
-    if hasattr(Activity, "enterprises"):
-        related.append("enterprises")
+    related = [
+        "municipalities",
+        "enterprises",
+        Prefetch("audience", Audience.objects.order_by("pk")),
+    ]
     activity = (
         scoping.scoped(
             Activity.objects.select_related("county", "created_by"), user, county_field="county"
@@ -86,10 +89,6 @@ def county_for_leading(*, user, code: str | None) -> County:
     return county
 
 
-def enterprise_choices(*, county: County):
-    """The ASF of the county's register an activity can involve (None: no register yet)."""
-    if not hasattr(Activity, "enterprises"):
-        return None
-    from enterprises.models import Enterprise
-
-    return Enterprise.objects.filter(municipalities__county=county).distinct()
+def enterprise_choices(*, county: County) -> QuerySet[Enterprise]:
+    """The ASF of the county's register an activity can involve."""
+    return Enterprise.objects.filter(county=county).order_by("name", "pk")

@@ -163,10 +163,16 @@ def update_activity(
 
 
 def _set_enterprises(activity: Activity, enterprises: Iterable, *, user, reason) -> None:
-    """The ASF involved (from the register), when the register is installed."""
-    if not hasattr(activity, "enterprises"):
-        return
+    """The ASF involved, from the county's register."""
     chosen = list(enterprises)
+    outside = [e.name for e in chosen if e.county_id != activity.county_id]
+    if outside:
+        raise ValidationError(
+            {
+                "enterprises": _("Not in the county's register: %(names)s.")
+                % {"names": ", ".join(sorted(outside))}
+            }
+        )
     if {e.pk for e in chosen} != set(activity.enterprises.values_list("pk", flat=True)):
         stamp(activity, user=user, reason=reason)
         activity.enterprises.set(chosen)

@@ -65,9 +65,8 @@ class _ActivityFormView(LoginRequiredMixin, View):
                 "organiser": activity.organiser,
                 "description": activity.description,
                 "municipalities": list(activity.municipalities.all()),
+                "enterprises": list(activity.enterprises.all()),
             }
-            if hasattr(activity, "enterprises"):
-                initial["enterprises"] = list(activity.enterprises.all())
         form = forms.ActivityForm(
             data,
             initial=initial,
@@ -92,7 +91,7 @@ class _ActivityFormView(LoginRequiredMixin, View):
                 "organiser": data["organiser"],
                 "description": data["description"],
                 "municipalities": data["municipalities"],
-                "enterprises": data.get("enterprises") or (),
+                "enterprises": data["enterprises"],
                 "audience": audience.audience(),
             }
             try:
