@@ -23,7 +23,7 @@ urlpatterns = [
     path("asf/", include("enterprises.urls")),
     path("notifications/", include("notifications.urls")),
     path("outreach/", include("outreach.urls")),
-    # path("network/", include("network.urls")),
-    # path("follow-up/", include("followup.urls")),
+    path("network/", include("network.urls")),
+    path("follow-up/", include("followup.urls")),
     path("", include("workflows.urls")),
 ]

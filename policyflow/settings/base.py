@@ -57,8 +57,8 @@ INSTALLED_APPS = [
     "notifications",
     "enterprises",
     "outreach",
-    # "network",
-    # "followup",
+    "network",
+    "followup",
 ]
 
 MIDDLEWARE = [
