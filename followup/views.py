@@ -1,13 +1,13 @@
 """The follow-up pages: the period report as a page, a PDF and a CSV file. Read-only (GET), for
 whoever may read the county (project leaders, steering and reference groups)."""
 
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
 from municipalities import scoping
+from workflows.views import ReadMixin
 
 from . import periods, report, selectors
 
@@ -20,7 +20,7 @@ def _follow_up(request):
     return selectors.follow_up(counties=counties, period=period), code
 
 
-class FollowUpView(LoginRequiredMixin, TemplateView):
+class FollowUpView(ReadMixin, TemplateView):
     template_name = "followup/page.html"
 
     def get_context_data(self, **kwargs):
@@ -43,7 +43,7 @@ def _download(content, *, content_type: str, name: str) -> HttpResponse:
     return response
 
 
-class FollowUpPdfView(LoginRequiredMixin, View):
+class FollowUpPdfView(ReadMixin, View):
     def get(self, request):
         follow_up, _code = _follow_up(request)
         return _download(
@@ -53,7 +53,7 @@ class FollowUpPdfView(LoginRequiredMixin, View):
         )
 
 
-class FollowUpCsvView(LoginRequiredMixin, View):
+class FollowUpCsvView(ReadMixin, View):
     def get(self, request):
         follow_up, _code = _follow_up(request)
         return _download(

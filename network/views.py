@@ -2,7 +2,6 @@
 and the forms project leaders keep it with. Thin: parse, call a selector or a service, render."""
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
@@ -16,7 +15,7 @@ from django.views.generic import TemplateView
 
 from municipalities import scoping
 from workflows.models import MINUTES_EXTENSIONS
-from workflows.views import form_errors_from
+from workflows.views import ReadMixin, form_errors_from
 
 from . import forms, selectors, services
 
@@ -28,7 +27,7 @@ def _require_lead(user, county_id) -> None:
         raise PermissionDenied
 
 
-class OrganisationView(LoginRequiredMixin, TemplateView):
+class OrganisationView(ReadMixin, TemplateView):
     template_name = "network/organisation.html"
 
     def get_context_data(self, **kwargs):
@@ -59,7 +58,7 @@ def _back(organisation_or_county):
 
 
 @method_decorator(require_POST, name="dispatch")
-class FormOrganisationView(LoginRequiredMixin, View):
+class FormOrganisationView(ReadMixin, View):
     def post(self, request, code):
         county = selectors.county_page(user=request.user, code=code)
         _require_lead(request.user, county)
@@ -80,7 +79,7 @@ class FormOrganisationView(LoginRequiredMixin, View):
         return render(request, "network/form.html", context, status=400)
 
 
-class _OrganisationFormView(LoginRequiredMixin, View):
+class _OrganisationFormView(ReadMixin, View):
     """A form about one county's organisation, for its project leaders."""
 
     form_class = None
@@ -176,7 +175,7 @@ class AddMilestoneView(_OrganisationFormView):
 
 
 @method_decorator(require_POST, name="dispatch")
-class EndMembershipView(LoginRequiredMixin, View):
+class EndMembershipView(ReadMixin, View):
     def post(self, request, pk):
         member = selectors.member_detail(user=request.user, pk=pk)
         _require_lead(request.user, member.organisation.county_id)
@@ -201,7 +200,7 @@ class EndMembershipView(LoginRequiredMixin, View):
         return render(request, "network/form.html", context, status=400)
 
 
-class MeetingView(LoginRequiredMixin, TemplateView):
+class MeetingView(ReadMixin, TemplateView):
     template_name = "network/meeting.html"
 
     def get_context_data(self, pk, **kwargs):
@@ -213,7 +212,7 @@ class MeetingView(LoginRequiredMixin, TemplateView):
         )
 
 
-class EditMeetingView(LoginRequiredMixin, View):
+class EditMeetingView(ReadMixin, View):
     def _meeting(self, request, pk):
         meeting = selectors.meeting_detail(user=request.user, pk=pk)
         _require_lead(request.user, meeting.organisation.county_id)
@@ -258,7 +257,7 @@ class EditMeetingView(LoginRequiredMixin, View):
         return self._render(request, meeting, form, status=400)
 
 
-class EditMilestoneView(LoginRequiredMixin, View):
+class EditMilestoneView(ReadMixin, View):
     def _milestone(self, request, pk):
         milestone = selectors.milestone_detail(user=request.user, pk=pk)
         _require_lead(request.user, milestone.organisation.county_id)
@@ -299,7 +298,7 @@ class EditMilestoneView(LoginRequiredMixin, View):
         return self._render(request, milestone, form, status=400)
 
 
-class MinutesFileView(LoginRequiredMixin, View):
+class MinutesFileView(ReadMixin, View):
     """The minutes file of a meeting, to readers of the county, always as a download under a
     name built from the record (never the uploader's)."""
 

@@ -2,7 +2,6 @@
 correct activities with. Thin: parse, call a selector or a service, render."""
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
@@ -11,7 +10,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from municipalities import scoping
-from workflows.views import form_errors_from
+from workflows.views import ReadMixin, form_errors_from
 
 from . import forms, selectors, services
 from .models import Activity
@@ -19,7 +18,7 @@ from .models import Activity
 PAGE_SIZE = 25
 
 
-class ActivityListView(LoginRequiredMixin, TemplateView):
+class ActivityListView(ReadMixin, TemplateView):
     template_name = "outreach/activity_list.html"
 
     def get_context_data(self, **kwargs):
@@ -38,7 +37,7 @@ class ActivityListView(LoginRequiredMixin, TemplateView):
         )
 
 
-class ActivityDetailView(LoginRequiredMixin, TemplateView):
+class ActivityDetailView(ReadMixin, TemplateView):
     template_name = "outreach/activity_detail.html"
 
     def get_context_data(self, pk, **kwargs):
@@ -50,7 +49,7 @@ class ActivityDetailView(LoginRequiredMixin, TemplateView):
         )
 
 
-class _ActivityFormView(LoginRequiredMixin, View):
+class _ActivityFormView(ReadMixin, View):
     """Shared by recording and correcting: the activity's form and its audience table."""
 
     template_name = "outreach/activity_form.html"
@@ -81,7 +80,12 @@ class _ActivityFormView(LoginRequiredMixin, View):
 
     def _save(self, request, county, activity=None):
         form, audience = self._forms(county, activity, request.POST)
-        if form.is_valid() and audience.is_valid():
+        form_is_valid, audience_is_valid = form.is_valid(), audience.is_valid()
+        if not audience_is_valid:
+            # In the error summary at the top too (and "Error" in the title): the table's own
+            # messages are further down the page.
+            form.add_error(None, _("Check the numbers of people reached."))
+        if form_is_valid and audience_is_valid:
             data = form.cleaned_data
             fields = {
                 "user": request.user,
