@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from audit.forms import BoundedDateField, DateInput
 from municipalities.models import County, Municipality
@@ -30,7 +31,7 @@ class EnterpriseForm(forms.Form):
     """One enterprise; ``counties``: where the user may add or keep enterprises."""
 
     county = forms.ModelChoiceField(label=_("County"), queryset=County.objects.none())
-    name = forms.CharField(label=_("Name"), max_length=200)
+    name = forms.CharField(label=pgettext_lazy("ASF register", "Name"), max_length=200)
     org_number = forms.CharField(
         label=_("Organisation number"),
         max_length=20,

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from audit.history import HistoricalRecords
 from municipalities.models import County, Municipality
@@ -29,9 +30,9 @@ class LegalForm(models.TextChoices):
 
 
 class Status(models.TextChoices):
-    STARTING = "starting", _("Starting")
-    ACTIVE = "active", _("Active")
-    CLOSED = "closed", _("Closed")
+    STARTING = "starting", pgettext_lazy("ASF status", "Starting")
+    ACTIVE = "active", pgettext_lazy("ASF status", "Active")
+    CLOSED = "closed", pgettext_lazy("ASF status", "Closed")
 
 
 class Criterion(models.TextChoices):

@@ -83,6 +83,7 @@ class EnterpriseFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = "enterprises.Enterprise"
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"ASF nummer {n}")
     org_number = factory.Sequence(valid_org_number)

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from enterprises.models import Enterprise, ImportBatch
+from municipalities.models import County, Municipality
 from tests.factories import EnterpriseFactory
 
 from .conftest import HEADER, csv_bytes, upload
@@ -22,8 +23,13 @@ GOOD = [
 ]  # fmt: skip
 
 
-def preview(client, content: bytes, name: str = "asf.csv"):
-    return client.post(reverse("enterprises:import"), {"file": upload(name, content)})
+def preview(client, content: bytes, name: str = "asf.csv", county: str = "07"):
+    """Upload a file for its preview, as the upload form sends it (the county is a hidden
+    field for a leader of one county)."""
+    county_id = County.objects.get(code=county).pk
+    return client.post(
+        reverse("enterprises:import"), {"file": upload(name, content), "county": county_id}
+    )
 
 
 def confirm_fields(response) -> dict:
@@ -62,6 +68,7 @@ def test_a_valid_file_is_previewed_then_imported_whole_and_on_the_record(leader_
     assert "Ny: läggs till" in page
     assert Enterprise.objects.count() == 0  # the preview saves nothing
 
+    before = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
     done = leader_client.post(reverse("enterprises:import_confirm"), confirm_fields(response))
 
     assert done.status_code == 302
@@ -74,11 +81,14 @@ def test_a_valid_file_is_previewed_then_imported_whole_and_on_the_record(leader_
 
     batch = ImportBatch.objects.get()
     assert (batch.rows, batch.created, batch.updated) == (2, 2, 0)
-    trail = AuditEvent.objects.filter(county_code="07").order_by("seq")
+    trail = AuditEvent.objects.filter(seq__gt=before).order_by("seq")
+    assert {e.county_code for e in trail} == {"07"}  # Kronoberg's timeline
     summaries = [e.summary for e in trail]
     assert "ASF tillagt i registret: Återbruket i Växjö" in summaries
     assert "Registret importerades från register-2026.csv: 2 rader, 2 nya, 0 ändrade" in summaries
-    assert {e.reason for e in trail} == {"CSV-import: register-2026.csv"}
+    assert {e.reason for e in trail} == {"CSV-import: register-2026.csv"}, [
+        (e.summary, e.reason) for e in trail
+    ]
     assert {e.actor_user_id for e in trail} == {leader.pk}
 
 
@@ -141,7 +151,27 @@ def test_only_a_leader_of_the_county_imports(client, steering, kalmar_leader):
     assert client.get(reverse("enterprises:import")).status_code == 403
     assert preview(client, csv_bytes(GOOD)).status_code == 403
     client.force_login(kalmar_leader)
+    assert preview(client, csv_bytes(GOOD)).status_code == 400  # not Kronoberg's leader
     # Kalmar's leader imports into Kalmar only: Växjö is not a municipality there.
-    response = preview(client, csv_bytes(GOOD))
+    response = preview(client, csv_bytes(GOOD), county="08")
     assert "är inte en kommun i Kalmar län" in response.content.decode()
     assert Enterprise.objects.count() == 0
+
+
+def test_a_register_changed_since_the_preview_stops_the_import_and_says_why(leader_client):
+    response = preview(leader_client, csv_bytes(GOOD))
+    # Meanwhile, Kalmar's leader registers one of the file's numbers in Kalmar.
+    EnterpriseFactory(
+        org_number="559012-3450",
+        county=County.objects.get(code="08"),
+        municipalities=[Municipality.objects.get(code="0880")],
+    )
+
+    again = leader_client.post(reverse("enterprises:import_confirm"), confirm_fields(response))
+
+    assert again.status_code == 409
+    assert "Rad 3, kolumn Organisationsnummer: 559012-3450 finns i ett annat läns register." in (
+        again.content.decode()
+    )
+    assert not Enterprise.objects.filter(county__code="07").exists()
+    assert not ImportBatch.objects.exists()

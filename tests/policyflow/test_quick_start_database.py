@@ -17,6 +17,7 @@ PAGES_SCRIPT = """
 import datetime, json
 from django.test import Client
 from django.contrib.auth import get_user_model
+from enterprises.models import Enterprise
 from municipalities.models import Municipality
 from workflows import services
 from workflows.flows import PolicyAdoptionFlow
@@ -36,6 +37,9 @@ pages = [
     "/overview/", "/overview/?county=all", "/overview/municipalities/0780/", "/tasks/",
     "/processes/", f"/processes/{process.pk}/", "/audit/", f"/audit/processes/{process.pk}/",
     "/audit/export.csv", "/overview/report.pdf", "/notifications/",
+    # The ASF register, with the demo enterprises `seed_kronoberg --demo` adds.
+    "/asf/", "/asf/?municipality=0780&status=active&q=a", "/asf/export.csv",
+    "/asf/%d/" % Enterprise.objects.order_by("pk").first().pk,
 ]
 statuses = {}
 for username in ("projektledare", "styrgrupp"):
@@ -84,7 +88,10 @@ def test_every_main_page_works_on_the_quick_start_sqlite_database(tmp_path):
     output = manage("shell", "-c", PAGES_SCRIPT, env=env)
 
     statuses = json.loads(output.split("STATUSES", 1)[1])
-    assert len(statuses) == 22
-    # The delivery log is the project leaders' alone; every other page answers both roles.
+    assert len(statuses) == 30
+    # The delivery log is the project leaders' alone; every other page answers both roles,
+    # but "all counties", which neither of Kronoberg's demo users has (one county each).
     assert statuses.pop("styrgrupp /notifications/") == 403
+    assert statuses.pop("styrgrupp /overview/?county=all") == 404
+    assert statuses.pop("projektledare /overview/?county=all") == 404
     assert {page: status for page, status in statuses.items() if status != 200} == {}
