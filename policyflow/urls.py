@@ -22,5 +22,8 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("asf/", include("enterprises.urls")),
     path("notifications/", include("notifications.urls")),
+    path("outreach/", include("outreach.urls")),
+    path("network/", include("network.urls")),
+    path("follow-up/", include("followup.urls")),
     path("", include("workflows.urls")),
 ]

@@ -95,3 +95,26 @@ class EnterpriseFactory(factory.django.DjangoModelFactory):
     def municipalities(self, create, extracted, **kwargs):
         if create and extracted:
             self.municipalities.set(extracted)
+
+
+# --- Knowledge spreading and the collaboration organisation (outreach, network) ---------------
+
+
+class ActivityFactory(factory.django.DjangoModelFactory):
+    """An activity of a county's project (pass ``county`` and ``created_by``)."""
+
+    class Meta:
+        model = "outreach.Activity"
+
+    kind = "seminar"
+    title = factory.Sequence(lambda n: f"Frukostseminarium om ASF {n}")
+    held_on = factory.Faker("date_between", start_date="-1y", end_date="today")
+    organiser = "Region Kronoberg"
+
+
+class AudienceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "outreach.Audience"
+
+    actor_type = "municipality"
+    total = 10

@@ -56,6 +56,9 @@ INSTALLED_APPS = [
     "workflows",
     "notifications",
     "enterprises",
+    "outreach",
+    "network",
+    "followup",
 ]
 
 MIDDLEWARE = [
@@ -301,6 +304,9 @@ POLICYFLOW = {
     "APPROVAL_REMINDER_BEFORE_EXPIRY_DAYS": env.int(
         "APPROVAL_REMINDER_BEFORE_EXPIRY_DAYS", default=5
     ),
+    # The project period the follow-up offers as a whole (followup.periods), ISO dates.
+    "PROJECT_START": datetime.date.fromisoformat(env("PROJECT_START", default="2025-01-01")),
+    "PROJECT_END": datetime.date.fromisoformat(env("PROJECT_END", default="2027-12-31")),
 }
 
 # Audit trail (docs/audit.md). The HMAC key of the hash chain: set it in production and keep it

@@ -31,6 +31,13 @@ class Command(BaseCommand):
 
             added = seed_demo_enterprises()
             self.stdout.write(f"Demo ASF added to Kronoberg's register: {added}.")
+            from network.seeding import seed_demo_network
+            from outreach.seeding import seed_demo_activities
+
+            added = seed_demo_activities()
+            self.stdout.write(f"Demo knowledge-spreading activities added: {added}.")
+            if seed_demo_network():
+                self.stdout.write("Demo collaboration organisation added.")
 
     def _keep_for_the_quick_start(self, passwords: dict[str, str]) -> None:
         """Demo passwords, readable by this user only, under var/ (local use: DEBUG only)."""
