@@ -21,5 +21,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("audit/", include("audit.urls")),
     path("notifications/", include("notifications.urls")),
+    # The public progress page, no login (Swedish address: it is linked to from Swedish sites).
+    path("offentlig/", include("public.urls")),
     path("", include("workflows.urls")),
 ]

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "municipalities",
     "workflows",
     "notifications",
+    "public",
 ]
 
 MIDDLEWARE = [
