@@ -23,5 +23,8 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     # The public progress page, no login (Swedish address: it is linked to from Swedish sites).
     path("offentlig/", include("public.urls")),
+    # The read-only JSON API, its OpenAPI description and docs; tokens and calendar feeds.
+    path("api/", include("interfaces.api_urls")),
+    path("", include("interfaces.urls")),
     path("", include("workflows.urls")),
 ]
