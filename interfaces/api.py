@@ -9,7 +9,7 @@ from rest_framework import viewsets
 from workflows.models import Stage
 
 from . import selectors, serializers
-from .access import Cursor, MayReadTheRecord
+from .access import Cursor, MayReadTheRecord, cursor_by
 
 COUNTY = OpenApiParameter("county", str, description=_("Only this county (two-digit code)."))
 STAGE = OpenApiParameter("stage", str, enum=Stage.values, description=_("Only this stage."))
@@ -28,7 +28,7 @@ class ScopedViewSet(viewsets.ReadOnlyModelViewSet):
 class CountyViewSet(ScopedViewSet):
     serializer_class = serializers.CountySerializer
     lookup_field = "code"
-    ordering = "code"
+    pagination_class = cursor_by("code")
 
     def get_queryset(self):
         return selectors.counties(self.request.user)
@@ -38,7 +38,7 @@ class CountyViewSet(ScopedViewSet):
 class MunicipalityViewSet(ScopedViewSet):
     serializer_class = serializers.MunicipalitySerializer
     lookup_field = "code"
-    ordering = "code"
+    pagination_class = cursor_by("code")
 
     def get_queryset(self):
         return selectors.municipalities(self.request.user, county_code=self.county_code)
@@ -49,7 +49,7 @@ class ProcessViewSet(ScopedViewSet):
     """Policy processes: one per municipality and round, with its stage and who leads it."""
 
     serializer_class = serializers.ProcessSerializer
-    ordering = "id"
+    pagination_class = cursor_by("id")
 
     def get_queryset(self):
         return selectors.processes(
@@ -64,7 +64,7 @@ class DecisionViewSet(ScopedViewSet):
     """Municipal decisions as recorded from the minutes, voided ones included (marked)."""
 
     serializer_class = serializers.DecisionSerializer
-    ordering = "id"
+    pagination_class = cursor_by("id")
 
     def get_queryset(self):
         return selectors.decisions(self.request.user, county_code=self.county_code)
@@ -75,7 +75,7 @@ class AuditEventViewSet(ScopedViewSet):
     """The audit trail of your counties, newest first."""
 
     serializer_class = serializers.AuditEventSerializer
-    ordering = "-id"
+    pagination_class = cursor_by("-id")
 
     def get_queryset(self):
         return selectors.audit_events(self.request.user, county_code=self.county_code)

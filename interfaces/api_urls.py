@@ -1,10 +1,10 @@
 """Addresses of the API (/api/v1/…), its OpenAPI description (/api/schema/) and its docs."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import routers
 
-from . import api
+from . import api, views
 
 router = routers.SimpleRouter()
 router.register("counties", api.CountyViewSet, basename="county")
@@ -18,5 +18,5 @@ app_name = "api"
 urlpatterns = [
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularRedocView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", views.ApiDocsView.as_view(), name="docs"),
 ]
