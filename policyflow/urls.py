@@ -22,7 +22,7 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("notifications/", include("notifications.urls")),
     # The public progress page, no login (Swedish address: it is linked to from Swedish sites).
-    path("offentlig/", include("public.urls")),
+    path("offentlig/", include("public_progress.urls")),
     # The read-only JSON API, its OpenAPI description and docs; tokens and calendar feeds.
     path("api/", include("interfaces.api_urls")),
     path("", include("interfaces.urls")),

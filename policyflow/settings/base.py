@@ -55,7 +55,7 @@ INSTALLED_APPS = [
     "municipalities",
     "workflows",
     "notifications",
-    "public",
+    "public_progress",
     "rest_framework",
     "drf_spectacular",
     "interfaces",

@@ -98,7 +98,7 @@ class CountyListView(PublicView):
                 **self.switch_urls(request.path),
             }
 
-        return self.page("counties", "public/counties.html", context)
+        return self.page("counties", "public_progress/counties.html", context)
 
 
 def _county_or_404(slug: str):
@@ -118,7 +118,7 @@ class CountyPageView(PublicView):
         def context() -> dict:
             return {"progress": self.progress(found), **self.switch_urls(request.path)}
 
-        return self.page(f"county:{found.code}", "public/county.html", context)
+        return self.page(f"county:{found.code}", "public_progress/county.html", context)
 
 
 class MunicipalityPageView(PublicView):
@@ -135,7 +135,7 @@ class MunicipalityPageView(PublicView):
         def context() -> dict:
             return {"progress": progress, "row": row, **self.switch_urls(request.path)}
 
-        return self.page(f"municipality:{row.code}", "public/municipality.html", context)
+        return self.page(f"municipality:{row.code}", "public_progress/municipality.html", context)
 
 
 class AdoptedPolicyPdfView(PublicView):

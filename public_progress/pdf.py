@@ -8,7 +8,7 @@ from workflows.overview.report import html_to_pdf
 
 from .selectors import AdoptedPolicy
 
-TEMPLATE = "public/policy_pdf.html"
+TEMPLATE = "public_progress/policy_pdf.html"
 
 
 def adopted_policy_pdf(policy: AdoptedPolicy) -> bytes:

@@ -5,5 +5,5 @@ from django.utils.translation import gettext_lazy as _
 
 
 class PublicConfig(AppConfig):
-    name = "public"
+    name = "public_progress"
     verbose_name = _("Public progress page")
