@@ -123,10 +123,10 @@ class CountyProgress:
 
 
 def public_counties() -> list[tuple[County, str]]:
-    """The counties shown to the public, with their address slugs: those whose project works
-    with PolicyFlow (a county with at least one process). One query."""
-    counties = County.objects.filter(municipalities__policy_processes__isnull=False).distinct()
-    return [(county, county_slug(county)) for county in counties.order_by("name")]
+    """The counties shown to the public, with their address slugs: those with a county project
+    (their Region runs the project in PolicyFlow). One query."""
+    counties = County.objects.filter(project__isnull=False).order_by("name")
+    return [(county, county_slug(county)) for county in counties]
 
 
 def county_by_slug(slug: str) -> County | None:

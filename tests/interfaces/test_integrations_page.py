@@ -86,3 +86,23 @@ def test_mutations_are_post_only_and_need_a_sign_in(client, leader):
     client.force_login(leader)
     assert client.get("/integrations/calendar/").status_code == 405
     assert client.get("/integrations/tokens/").status_code == 405
+
+
+def test_administrator_revokes_tokens_in_the_admin_through_the_service(client, leader):
+    from audit.models import AuditEvent
+
+    admin = UserFactory(username="ada", is_staff=True, is_superuser=True)
+    token, key = services.create_api_token(user=leader, name="Gammal export", actor=leader)
+    client.force_login(admin)
+    assert client.get("/admin/interfaces/apitoken/").status_code == 200
+
+    client.post(
+        "/admin/interfaces/apitoken/",
+        {"action": "revoke", "_selected_action": [token.pk]},
+    )
+
+    token.refresh_from_db()
+    assert token.revoked_by == admin
+    assert AuditEvent.objects.filter(
+        model_label="interfaces.apitoken", actor_user=admin, summary__contains="återkallat"
+    ).exists()

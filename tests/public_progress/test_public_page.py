@@ -252,3 +252,11 @@ def test_a_cached_public_page_costs_one_query(anonymous, vaxjo_adopted):
     with CaptureQueriesContext(connection) as captured:
         assert anonymous.get("/offentlig/kronoberg/").status_code == 200
     assert len(captured) <= 2
+
+
+def test_a_county_appears_with_its_project_even_before_any_process(anonymous, kalmar_leader):
+    page = anonymous.get("/offentlig/kalmar/").content.decode()
+
+    assert "ASF-policyer i Kalmar län" in page
+    assert "0 av 12 kommuner har antagit en policy" in page
+    assert page.count("Inte påbörjat ännu") >= 12
