@@ -34,6 +34,9 @@ class HashedTokenScheme(OpenApiAuthenticationExtension):
             "in": "header",
             "name": "Authorization",
             "description": str(
-                _('An API token, sent as "Token <key>". Create one at /integrations/.')
+                _(
+                    "An API token, sent in the Authorization header as “Token” and the key. "
+                    "Create one at /integrations/."
+                )
             ),
         }
