@@ -25,5 +25,10 @@ urlpatterns = [
     path("outreach/", include("outreach.urls")),
     path("network/", include("network.urls")),
     path("follow-up/", include("followup.urls")),
+    # The public progress page, no login (Swedish address: it is linked to from Swedish sites).
+    path("offentlig/", include("public_progress.urls")),
+    # The read-only JSON API, its OpenAPI description and docs; tokens and calendar feeds.
+    path("api/", include("interfaces.api_urls")),
+    path("", include("interfaces.urls")),
     path("", include("workflows.urls")),
 ]

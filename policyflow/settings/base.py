@@ -59,6 +59,10 @@ INSTALLED_APPS = [
     "outreach",
     "network",
     "followup",
+    "public_progress",
+    "rest_framework",
+    "drf_spectacular",
+    "interfaces",
 ]
 
 MIDDLEWARE = [
@@ -307,6 +311,35 @@ POLICYFLOW = {
     # The project period the follow-up offers as a whole (followup.periods), ISO dates.
     "PROJECT_START": datetime.date.fromisoformat(env("PROJECT_START", default="2025-01-01")),
     "PROJECT_END": datetime.date.fromisoformat(env("PROJECT_END", default="2027-12-31")),
+}
+
+# The read-only JSON API (README "The API"): token or session sign-in, the pages' read
+# permission, cursor pages, JSON only (no browsable API: its pages need inline script).
+REST_FRAMEWORK = {
+    # The token scheme first: an unsigned request then gets 401 with WWW-Authenticate.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "interfaces.authentication.HashedTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["interfaces.access.MayReadTheRecord"],
+    "DEFAULT_PAGINATION_CLASS": "interfaces.access.Cursor",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "PolicyFlow API",
+    "DESCRIPTION": (
+        "Read-only access to the record of the municipal ASF policies: counties, "
+        "municipalities, policy processes, decisions and the audit trail, each limited to "
+        "the counties the token's user may read."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The schema is public (it holds no data); the data needs a token.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
 }
 
 # Audit trail (docs/audit.md). The HMAC key of the hash chain: set it in production and keep it
