@@ -35,18 +35,24 @@ def _open_tasks() -> QuerySet:
     )
 
 
-def _most_urgent_first(tasks: QuerySet) -> QuerySet:
+def most_urgent_first(tasks: QuerySet) -> QuerySet:
     return tasks.order_by(F("due").asc(nulls_last=True), "pk")
+
+
+def open_leader_steps() -> QuerySet:
+    """Every open project-leader step (the flow's View nodes), with its owner, its process's
+    municipality and county, and its due date."""
+    return _open_tasks().filter(flow_task_type="HUMAN")
 
 
 def inbox_tasks(*, user) -> QuerySet:
     """Open steps a project leader can act on, most urgent (earliest due) first."""
-    return _most_urgent_first(_open_tasks().filter(flow_task_type="HUMAN"))
+    return most_urgent_first(_open_tasks().filter(flow_task_type="HUMAN"))
 
 
 def waiting_tasks() -> QuerySet:
     """Drafts waiting for the municipality's answer, with who was asked."""
-    return _most_urgent_first(
+    return most_urgent_first(
         _open_tasks()
         .filter(flow_task=_flow_task_ref("approval"))
         .prefetch_related("process__policyprocess__approvers")

@@ -75,22 +75,34 @@ class InboxView(ReadMixin, CachedPageMixin, TemplateView):
     paginate_by = 25
 
     def get_context_data(self, **kwargs):
+        from .assignment import selectors as assignment
+
+        user = self.request.user
+        # Tabs are links (?tab=…): "mine" first, the county's unassigned and all steps a click
+        # away (see workflows.assignment.selectors.TABS).
+        tabs = assignment.inbox_tabs(user=user)
+        tab = self.request.GET.get("tab")
+        tab = tab if tab in tabs else tabs[0]
+
         def lists():
             get = self.request.GET.get
             return {
                 "page": Paginator(
-                    selectors.inbox_tasks(user=self.request.user), self.paginate_by
+                    assignment.inbox_tab(user=user, tab=tab), self.paginate_by
                 ).get_page(get("page")),
                 "waiting": Paginator(selectors.waiting_tasks(), self.paginate_by).get_page(
                     get("waiting_page")
                 ),
+                "stranded": assignment.stranded_work(user=user),
             }
 
         return super().get_context_data(
             # The due dates count from the stage limits; a changed limit is audited, so it
             # gives a new data version too.
             page_cache=self.page_cache,
-            **lazily(lists, "page", "waiting"),
+            tab=tab,
+            tabs=[(name, assignment.TABS[name]) for name in tabs],
+            **lazily(lists, "page", "waiting", "stranded"),
             **kwargs,
         )
 
