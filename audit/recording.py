@@ -283,6 +283,7 @@ def record_history(record, *, using: str = "default", instance=None) -> AuditEve
             place = _place(municipality_id, change.memo) if municipality_id else None
             municipality_name = place.municipality_name if place else ""
             county_code = place.county_code if place else ""
+        county_code = county_code or description.county_code or ""
         if process_id and not stage:
             stage = context.get("stage", "")
 

@@ -70,6 +70,8 @@ class Description:
     summary: str | None = None
     process_id: int | None = None
     municipality_id: int | None = None
+    # For records of a whole county (its project, who has a role in it): the trail's county filter.
+    county_code: str | None = None
     stage: str | None = None
     actor_user_id: int | None = None
     # A person without an account acted (e.g. a contact through a task link).

@@ -3,7 +3,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Contact, County, Municipality
+from . import services
+from .models import Contact, County, CountyProject, Membership, Municipality
 
 
 @admin.register(County)
@@ -31,3 +32,26 @@ class ContactAdmin(SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         # Contacts are referenced by the public record; deactivate instead.
         return False
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["user"]
+
+
+@admin.register(CountyProject)
+class CountyProjectAdmin(SimpleHistoryAdmin):
+    """A county's project and who has which role in it; the role groups follow the members."""
+
+    list_display = ["name", "county"]
+    list_select_related = ["county"]
+    search_fields = ["name", "county__name", "county__code"]
+    inlines = [MembershipInline]
+
+    def save_formset(self, request, form, formset, change):
+        users = {m.user for m in formset.queryset}  # before: removed members lose their groups
+        super().save_formset(request, form, formset, change)
+        users |= {m.user for m in formset.queryset.model.objects.filter(project=form.instance)}
+        for user in users:
+            services.sync_role_groups(user)

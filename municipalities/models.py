@@ -1,5 +1,6 @@
 """Counties (län), municipalities (kommuner) and their contact persons."""
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -96,3 +97,71 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.municipality})"
+
+
+class CountyProject(models.Model):
+    """A county's ASF project (the unit a Region runs): its leaders, steering and reference groups.
+
+    One per county; the county's municipalities are the project's. Who may read or act on a
+    county's data is decided by a `Membership` in its project (see `municipalities.scoping`).
+    """
+
+    county = models.OneToOneField(
+        County, on_delete=models.PROTECT, related_name="project", verbose_name=_("county")
+    )
+    name = models.CharField(_("name"), max_length=200, help_text=_('E.g. "ASF i Kronoberg".'))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["county__code"]
+        verbose_name = _("county project")
+        verbose_name_plural = _("county projects")
+        permissions = [
+            # The national reader's permission (the "National readers" group): every county,
+            # read-only, without contact persons' personal data.
+            ("view_all_counties", _("Can read every county's projects (national reader)")),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's role in one county's project; a user may have a role in several counties."""
+
+    class Role(models.TextChoices):
+        LEADER = "leader", _("project leader")
+        STEERING = "steering", _("steering group")
+        REFERENCE = "reference", _("reference group")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="county_memberships",
+        verbose_name=_("user"),
+    )
+    project = models.ForeignKey(
+        CountyProject,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("county project"),
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["project__county__code", "role", "user__username"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "project"], name="unique_membership_per_project"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["leader", "steering", "reference"]),
+                name="membership_role_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.get_role_display()} ({self.project})"

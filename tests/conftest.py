@@ -5,9 +5,15 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import get_resolver
 
-from tests.factories import ContactFactory, UserFactory
+from tests.factories import (
+    ContactFactory,
+    leader_of,
+    national_reader,
+    reference_of,
+    steering_of,
+)
 from workflows.defaults import ensure_defaults
-from workflows.seeding import PROJECT_LEADERS, STEERING_GROUP, seed
+from workflows.seeding import seed
 
 get_resolver().url_patterns  # noqa: B018  (viewflow nodes reverse URLs: import the URLconf)
 
@@ -59,16 +65,32 @@ def seeded(db):
 
 @pytest.fixture
 def leader(seeded):
-    user = UserFactory(username="pia", first_name="Pia", last_name="Projektledare")
-    user.groups.add(Group.objects.get(name=PROJECT_LEADERS))
-    return user
+    """Pia, project leader of Kronoberg (07)."""
+    return leader_of("07", username="pia", first_name="Pia", last_name="Projektledare")
 
 
 @pytest.fixture
 def steering(seeded):
-    user = UserFactory(username="sven", first_name="Sven", last_name="Styrgrupp")
-    user.groups.add(Group.objects.get(name=STEERING_GROUP))
-    return user
+    """Sven, steering group of Kronoberg (07)."""
+    return steering_of("07", username="sven", first_name="Sven", last_name="Styrgrupp")
+
+
+@pytest.fixture
+def kalmar_leader(seeded):
+    """Karl, project leader of Kalmar (08): must see nothing of Kronoberg."""
+    return leader_of("08", username="karl", first_name="Karl", last_name="Kalmar")
+
+
+@pytest.fixture
+def reference(seeded):
+    """Rut, reference group of Kronoberg (07): the overview and reports, no personal data."""
+    return reference_of("07", username="rut", first_name="Rut", last_name="Referens")
+
+
+@pytest.fixture
+def national(seeded):
+    """Nora, national reader: every county, read-only."""
+    return national_reader(username="nora", first_name="Nora", last_name="Nationell")
 
 
 @pytest.fixture

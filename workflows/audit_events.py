@@ -8,6 +8,7 @@ Notification), so the describing lives here and `audit` imports none of our apps
 from collections.abc import Iterator
 from pathlib import PurePath
 
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import STATUS
@@ -15,7 +16,7 @@ from viewflow.workflow.status import STATUS
 from audit import registry
 from audit.models import Kind
 from audit.registry import Change, Description, Person, Place
-from municipalities.models import Contact, County, Municipality
+from municipalities.models import Contact, County, CountyProject, Membership, Municipality
 from notifications.models import DeliveryStatus, Notification
 
 from .flows import PolicyAdoptionFlow
@@ -316,6 +317,38 @@ def describe_municipality(change: Change) -> Description:
     return Description(municipality_id=change.record.id)
 
 
+def describe_county_project(change: Change) -> Description:
+    record = change.record
+    code = County.objects.filter(pk=record.county_id).values_list("code", flat=True).first()
+    return Description(county_code=code or "")
+
+
+def describe_membership(change: Change) -> Description:
+    record = change.record
+    place = change.memo.get(("project", record.project_id))
+    if place is None:
+        place = (
+            CountyProject.objects.filter(pk=record.project_id)
+            .values_list("name", "county__code")
+            .first()
+        ) or ("", "")
+        change.memo[("project", record.project_id)] = place
+    User = get_user_model()
+    user = User.objects.filter(pk=record.user_id).first()
+    what = {
+        "user": (user.get_full_name() or user.get_username()) if user else record.user_id,
+        "role": _label(Membership.Role, record.role),
+        "project": place[0],
+    }
+    if change.is_created:
+        summary = _("%(user)s joined %(project)s as %(role)s") % what
+    elif change.is_deleted:
+        summary = _("%(user)s left %(project)s (was %(role)s)") % what
+    else:
+        summary = _("%(user)s is now %(role)s in %(project)s") % what
+    return Description(summary=summary, county_code=place[1])
+
+
 # --- Names of rows that changes point at (one query per model and page) ----------------------
 
 
@@ -542,6 +575,8 @@ def register() -> None:
     )
     registry.register(Municipality, describe=describe_municipality, mentions_people=False)
     registry.register(County, mentions_people=False)
+    registry.register(CountyProject, describe=describe_county_project, mentions_people=False)
+    registry.register(Membership, describe=describe_membership, mentions_people=False)
     registry.register(PolicyTemplate, mentions_people=False)
     registry.register(StageLimit, mentions_people=False)
     registry.set_directory(ContactDirectory())

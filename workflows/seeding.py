@@ -9,14 +9,20 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from municipalities.models import Contact, Municipality
-from municipalities.services import load_municipalities
+from municipalities.models import Contact, Membership, Municipality
+from municipalities.services import (
+    NATIONAL_READERS,
+    PROJECT_LEADERS,
+    REFERENCE_GROUP,
+    STEERING_GROUP,
+    create_county_project,
+    load_municipalities,
+    set_membership,
+)
 
 from .defaults import ensure_defaults
 
 KRONOBERG = "07"
-PROJECT_LEADERS = "Project leaders"
-STEERING_GROUP = "Steering group"
 
 ROLE_PERMISSIONS = {
     PROJECT_LEADERS: [
@@ -26,8 +32,20 @@ ROLE_PERMISSIONS = {
         "notifications.retry_notification",
     ],
     STEERING_GROUP: ["workflows.follow_policyprocess", "workflows.view_policyprocess"],
+    REFERENCE_GROUP: ["workflows.view_policyprocess"],
+    NATIONAL_READERS: ["workflows.view_policyprocess", "municipalities.view_all_counties"],
 }
-ROLE_LABELS = {PROJECT_LEADERS: _("Project leaders"), STEERING_GROUP: _("Steering group")}
+ROLE_LABELS = {
+    PROJECT_LEADERS: _("Project leaders"),
+    STEERING_GROUP: _("Steering group"),
+    REFERENCE_GROUP: _("Reference group"),
+    NATIONAL_READERS: _("National readers"),
+}
+GROUP_ROLES = {
+    PROJECT_LEADERS: Membership.Role.LEADER,
+    STEERING_GROUP: Membership.Role.STEERING,
+    REFERENCE_GROUP: Membership.Role.REFERENCE,
+}
 
 DEMO_USERS = [
     # username, role, first name, last name, superuser
@@ -60,6 +78,7 @@ def seed(*, demo: bool = False) -> SeedResult:
     for role, permissions in ROLE_PERMISSIONS.items():
         group, _created = Group.objects.get_or_create(name=role)
         group.permissions.set([_permission(p) for p in permissions])
+    kronoberg = create_county_project(county_code=KRONOBERG, name="ASF i Kronoberg")
 
     result = SeedResult()
     if not demo:
@@ -80,7 +99,7 @@ def seed(*, demo: bool = False) -> SeedResult:
             is_superuser=is_superuser,
         )
         if role:
-            user.groups.add(Group.objects.get(name=role))
+            set_membership(user=user, project=kronoberg, role=GROUP_ROLES[role])
         result.new_passwords[username] = password
 
     for municipality in Municipality.objects.filter(county__code=KRONOBERG):

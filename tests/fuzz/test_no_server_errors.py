@@ -20,17 +20,15 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 import pytest
-from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from tests.factories import ContactFactory, UserFactory
+from tests.factories import ContactFactory, UserFactory, member_of
 from tests.workflows.helpers import decision_fields, walk_to
 from workflows import services
-from workflows.seeding import PROJECT_LEADERS, STEERING_GROUP
 
 pytestmark = pytest.mark.django_db
 
@@ -323,9 +321,9 @@ def world(seeded):
     from municipalities.models import Municipality
 
     leader = UserFactory(username="pia")
-    leader.groups.add(Group.objects.get(name=PROJECT_LEADERS))
+    member_of(leader, "07", "leader")
     steering = UserFactory(username="sven")
-    steering.groups.add(Group.objects.get(name=STEERING_GROUP))
+    member_of(steering, "07", "steering")
     admin = UserFactory(username="ada", is_staff=True, is_superuser=True)
 
     def process_at(code: str, step: str):

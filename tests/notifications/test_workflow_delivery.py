@@ -1,15 +1,14 @@
 """Workflow steps reach people's inboxes through the real Celery worker and a real SMTP server."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from municipalities.models import Municipality
 from notifications.models import DeliveryStatus, Event, Notification
-from tests.factories import ContactFactory, UserFactory
+from tests.factories import ContactFactory, UserFactory, member_of
 from tests.workflows.helpers import open_task, walk_to
 from workflows import services
-from workflows.seeding import PROJECT_LEADERS, seed
+from workflows.seeding import seed
 
 from .conftest import wait_until
 
@@ -20,7 +19,7 @@ pytestmark = [pytest.mark.xdist_group("celery")]
 def county(transactional_db):
     seed(demo=False)
     leader = UserFactory(username="pia", first_name="Pia", email="pia@region.example")
-    leader.groups.add(Group.objects.get(name=PROJECT_LEADERS))
+    member_of(leader, "07", "leader")
     return leader, Municipality.objects.get(code="0765")
 
 

@@ -4,17 +4,15 @@ import datetime
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import timezone
 from viewflow.workflow.models import Task
 
 from notifications.models import Event, Notification
 from notifications.services import build_message
-from tests.factories import ContactFactory, UserFactory
+from tests.factories import ContactFactory, UserFactory, member_of
 from workflows import reminders, services
 from workflows.models import StageLimit, TaskLink
-from workflows.seeding import STEERING_GROUP
 
 from .helpers import decision_fields, open_task, walk_to, walk_to_approval
 
@@ -28,7 +26,7 @@ def outbox(event):
 @pytest.fixture
 def member(seeded):
     user = UserFactory(username="stina", first_name="Stina", email="stina@region.example")
-    user.groups.add(Group.objects.get(name=STEERING_GROUP))
+    member_of(user, "07", "steering")
     return user
 
 

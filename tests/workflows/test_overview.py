@@ -11,7 +11,6 @@ import threading
 import html5lib
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -21,12 +20,11 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from municipalities.models import Contact, Municipality
-from tests.factories import ContactFactory, UserFactory
+from tests.factories import ContactFactory, UserFactory, member_of
 from workflows import services
 from workflows.flows import PolicyAdoptionFlow
 from workflows.models import PolicyProcess, Stage, StageLimit
 from workflows.overview import report as overview_report
-from workflows.seeding import STEERING_GROUP
 
 from .helpers import current_task, decision_fields, english, open_task, walk_to  # noqa: F401
 
@@ -562,7 +560,7 @@ def test_project_leaders_keep_their_task_list_as_home_and_can_open_the_overview(
 
 def test_steering_group_member_added_later_sees_the_overview_in_the_menu(client, seeded):
     member = UserFactory(username="stina")
-    member.groups.add(Group.objects.get(name=STEERING_GROUP))
+    member_of(member, "07", "steering")
     client.force_login(member)
 
     page = client.get(reverse("workflows:processes")).content.decode()

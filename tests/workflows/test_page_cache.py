@@ -7,15 +7,13 @@ import re
 import pytest
 import time_machine
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.factories import UserFactory
+from tests.factories import UserFactory, member_of
 from workflows import services
-from workflows.seeding import STEERING_GROUP
 
 from .helpers import current_task, english, walk_to  # noqa: F401
 
@@ -106,7 +104,7 @@ def test_a_reader_without_the_leaders_permission_never_sees_the_leaders_controls
     url = reverse("workflows:process", args=[process.pk])
     assert re.search(r'href="/tasks/\d+/"', leader_client.get(url).content.decode())
     reader = UserFactory(username="sven")
-    reader.groups.add(Group.objects.get(name=STEERING_GROUP))
+    member_of(reader, "07", "steering")
     steering = Client()
     steering.force_login(reader)
 

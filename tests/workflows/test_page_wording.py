@@ -2,14 +2,13 @@
 for a new task link, and the page after going back to a step already completed."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from municipalities.models import Contact, Municipality
-from tests.factories import ContactFactory, UserFactory
+from tests.factories import ContactFactory, UserFactory, member_of
 from workflows import services
 from workflows.models import TaskLink
-from workflows.seeding import PROJECT_LEADERS, seed
+from workflows.seeding import seed
 
 from .helpers import open_task, snapshot, valid_step_data, walk_to
 
@@ -107,7 +106,7 @@ def test_going_back_to_a_step_you_completed_says_you_did(leader_client, complete
 
 def test_a_step_another_leader_completed_names_them(client, completed_contact_step):
     other = UserFactory(first_name="Olle", last_name="Annan")
-    other.groups.add(Group.objects.get(name=PROJECT_LEADERS))
+    member_of(other, "07", "leader")
     client.force_login(other)
 
     response = client.get(completed_contact_step)
