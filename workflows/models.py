@@ -552,6 +552,10 @@ class HandoverKind(models.TextChoices):
     PROCESS = "process", _("Process handed over")
 
 
+def new_batch() -> str:
+    return uuid.uuid4().hex
+
+
 class Handover(models.Model):
     """A step or a whole process given to a project leader (*överlämning*): by whom, from whom,
     to whom, with the giver's note. Written once by `workflows.assignment.services`, never
@@ -578,7 +582,8 @@ class Handover(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
     )
     note = models.TextField(_("note"), blank=True)
-    batch = models.UUIDField(default=uuid.uuid4, db_index=True, editable=False)
+    # Text, not a UUIDField: the audit digest reads every field type alike on every database.
+    batch = models.CharField(max_length=32, default=new_batch, db_index=True, editable=False)
     created_at = models.DateTimeField(_("when"), default=timezone.now)
     history = HistoricalRecords()
 

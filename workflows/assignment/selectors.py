@@ -25,20 +25,24 @@ COUNTY = "process__policyprocess__municipality__county"
 
 def inbox_tabs(*, user) -> list[str]:
     """The tabs ``user`` sees: a reader who leads no county has only "all"."""
-    if scoping.led_counties(user).exists():
+    if scoping.led_county_ids(user):
         return list(TABS)
     return [ALL]
 
 
 def inbox_tab(*, user, tab: str) -> QuerySet:
-    """The open leader steps of one inbox tab, most urgent (earliest due) first."""
+    """The open leader steps of one inbox tab, most urgent (earliest due) first: "mine" (steps
+    assigned to ``user`` in the counties they lead), "unassigned" (nobody's, in those counties),
+    "all" (every open step in the counties ``user`` may read)."""
     tasks = workflow_selectors.open_leader_steps()
     if tab == MINE:
-        tasks = tasks.filter(owner=user)
+        tasks = scoping.scoped_for_leading(tasks.filter(owner=user), user, county_field=COUNTY)
     elif tab == UNASSIGNED:
-        tasks = tasks.filter(owner__isnull=True, **{f"{COUNTY}__in": scoping.led_counties(user)})
+        tasks = scoping.scoped_for_leading(
+            tasks.filter(owner__isnull=True), user, county_field=COUNTY
+        )
     else:
-        tasks = tasks.filter(**{f"{COUNTY}__in": scoping.visible_counties(user)})
+        tasks = scoping.scoped(tasks, user, county_field=COUNTY)
     return workflow_selectors.most_urgent_first(tasks)
 
 
@@ -64,9 +68,8 @@ def open_work(*, person, viewer) -> OpenWork:
         .order_by("municipality__name", "pk")
     )
     if not viewer.is_superuser:
-        counties = scoping.led_counties(viewer)
-        tasks = tasks.filter(**{f"{COUNTY}__in": counties})
-        processes = processes.filter(municipality__county__in=counties)
+        tasks = scoping.scoped_for_leading(tasks, viewer, county_field=COUNTY)
+        processes = scoping.scoped_for_leading(processes, viewer)
     return OpenWork(
         person=person,
         tasks=list(workflow_selectors.most_urgent_first(tasks)),
@@ -76,7 +79,7 @@ def open_work(*, person, viewer) -> OpenWork:
 
 def colleagues(*, county, exclude=None) -> QuerySet:
     """The active project leaders of ``county``, by name (who work can be handed to)."""
-    people = scoping.leaders_of(county).filter(is_active=True)
+    people = scoping.leaders_of(county)
     if exclude is not None:
         people = people.exclude(pk=exclude.pk)
     return people.order_by("first_name", "last_name", "username")
@@ -84,12 +87,17 @@ def colleagues(*, county, exclude=None) -> QuerySet:
 
 def colleagues_in_counties(*, counties) -> QuerySet:
     """The active project leaders of any of ``counties``."""
-    User = get_user_model()
-    ids = set()
-    for county in counties:
-        ids.update(scoping.leaders_of(county).values_list("pk", flat=True))
-    return User.objects.filter(pk__in=ids, is_active=True).order_by(
-        "first_name", "last_name", "username"
+    from municipalities.models import Membership
+
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            county_memberships__project__county__in=list(counties),
+            county_memberships__role=Membership.Role.LEADER,
+        )
+        .distinct()
+        .order_by("first_name", "last_name", "username")
     )
 
 
@@ -124,18 +132,19 @@ def stranded_work(*, user) -> list:
 
 
 def can_see_work_of(*, viewer, person) -> bool:
-    """Whether ``viewer`` may see ``person``'s open work: an administrator, or a leader of a
-    county where ``person`` holds work or leads."""
+    """Whether ``viewer`` may see ``person``'s open work: an administrator, or a project leader
+    of a county where ``person`` is (or was) a member, or holds open work."""
     if viewer.is_superuser:
         return True
-    counties = scoping.led_counties(viewer)
-    if not counties.exists():
+    led = scoping.led_county_ids(viewer)
+    if not led:
         return False
+    from municipalities.models import Membership
+
     return (
-        scoping.leaders_of_any(counties).filter(pk=person.pk).exists()
-        if hasattr(scoping, "leaders_of_any")
-        else PolicyProcess.objects.filter(
-            Q(lead=person) | Q(task__owner=person), municipality__county__in=counties
+        Membership.objects.filter(user=person, project__county__in=led).exists()
+        or Membership.history.filter(user_id=person.pk, project__county__in=led).exists()
+        or PolicyProcess.objects.filter(
+            Q(lead=person) | Q(task__owner=person), municipality__county__in=led
         ).exists()
-        or any(scoping.leaders_of(c).filter(pk=person.pk).exists() for c in counties)
     )

@@ -8,7 +8,6 @@ transition on the task (`assign` for a claim, `reassign` for a handover: the tas
 records the new owner) and one email to the new assignee through the outbox.
 """
 
-import uuid
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
@@ -21,9 +20,8 @@ from audit.services import appended_together
 
 from .. import notify
 from ..audit import stamp
-from ..flows import PolicyAdoptionFlow
 from ..locking import lock_for_update
-from ..models import Handover, HandoverKind, PolicyProcess
+from ..models import Handover, HandoverKind, PolicyProcess, new_batch
 from . import rules
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
@@ -57,8 +55,10 @@ def _open_leader_task(task_pk: int, process_id: int) -> Task | None:
 def _check_colleague(*, process: PolicyProcess, to_user) -> None:
     if to_user is None or not rules.can_take_work(to_user, process.municipality.county):
         raise ValidationError(
-            {"to_user": _("Choose an active project leader of %(county)s.")
-             % {"county": process.municipality.county}}
+            {
+                "to_user": _("Choose an active project leader of %(county)s.")
+                % {"county": process.municipality.county}
+            }
         )
 
 
@@ -115,8 +115,10 @@ def hand_over_step(*, task: Task, to_user, by, note: str = "") -> Handover:
         _check_colleague(process=process, to_user=to_user)
         if current.owner_id == to_user.pk:
             raise ValidationError(
-                {"to_user": _("The step is already assigned to %(name)s.")
-                 % {"name": _display(to_user)}}
+                {
+                    "to_user": _("The step is already assigned to %(name)s.")
+                    % {"name": _display(to_user)}
+                }
             )
         handover = _record(
             process=process,
@@ -128,7 +130,7 @@ def hand_over_step(*, task: Task, to_user, by, note: str = "") -> Handover:
             note=note,
         )
         _set_owner(current, process=process, to_user=to_user, by=by, reason=_("Step handed over"))
-        notify.work_handed_over([handover], by=by, note=note)
+        _tell([handover], by=by, note=note)
     return handover
 
 
@@ -147,7 +149,7 @@ def hand_over_process(*, process: PolicyProcess, to_user, by, note: str = "") ->
             raise ValidationError(
                 {"to_user": _("%(name)s already leads this process.") % {"name": _display(to_user)}}
             )
-        notify.work_handed_over(handovers, by=by, note=note)
+        _tell(handovers, by=by, note=note)
     return handovers
 
 
@@ -173,7 +175,7 @@ def reassign_work(
         raise ValidationError(_("Choose at least one step or process to reassign."))
     if to_user is not None and from_user.pk == to_user.pk:
         raise ValidationError({"to_user": _("Choose someone else to take the work over.")})
-    batch = uuid.uuid4()
+    batch = new_batch()
     handovers: list[Handover] = []
     with transaction.atomic(), appended_together():
         # Locked in one order (by process id): two reassignments at once cannot deadlock.
@@ -231,14 +233,14 @@ def reassign_work(
                 )
             )
             _set_owner(task, process=process, to_user=to_user, by=by, reason=_("Step taken over"))
-        notify.work_handed_over(handovers, by=by, note=note)
+        _tell(handovers, by=by, note=note)
     return handovers
 
 
 def _hand_over_processes(
     processes: list[PolicyProcess], *, to_user, by, note: str, batch=None
 ) -> list[Handover]:
-    batch = batch or uuid.uuid4()
+    batch = batch or new_batch()
     handovers = []
     for process in processes:
         if process.lead_id == to_user.pk:
@@ -291,9 +293,14 @@ def _record(*, process, task, kind, from_user, to_user, by, note, batch=None) ->
         to_user=to_user,
         by=by,
         note=note,
-        batch=batch or uuid.uuid4(),
+        batch=batch or new_batch(),
     )
     stamp(handover, user=by, reason=handover.get_kind_display())
     handover.save()
     return handover
 
+
+def _tell(handovers: list[Handover], *, by, note: str) -> None:
+    """Email the new assignee, unless they gave the work to themselves."""
+    if handovers and handovers[0].to_user_id != by.pk:
+        notify.work_handed_over(handovers, by=by, note=note)

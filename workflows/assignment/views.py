@@ -56,9 +56,7 @@ class ClaimStepView(LoginRequiredMixin, View):
         except services.AlreadyTaken as taken:
             messages.warning(request, str(taken))
         else:
-            messages.success(
-                request, _("The step “%s” is now yours.") % task.flow_task.task_title
-            )
+            messages.success(request, _("The step “%s” is now yours.") % task.flow_task.task_title)
         return redirect("workflows:process", process.pk)
 
 
