@@ -5,6 +5,9 @@ from django.conf import settings
 DEFAULTS = {
     # Who may read the timelines and exports (project leaders and the steering group).
     "AUDIT_READ_PERMISSION": "workflows.view_policyprocess",
+    # Which counties a reader's timelines and exports cover: the dotted path of a callable
+    # (user -> list of county codes, or None for every county); None here: no county scoping.
+    "AUDIT_COUNTY_SCOPE": None,
     # Who is emailed when the nightly verification finds the chain broken (plus ADMINS).
     "AUDIT_ALERT_PERMISSION": "workflows.follow_policyprocess",
     # Rows fetched per round trip while verifying.

@@ -102,19 +102,27 @@ class TimelineFilterForm(forms.Form):
     until = BoundedDateField(label=_("To (date, inclusive)"), required=False, widget=DateInput)
     after = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
-    def __init__(self, *args, scope: str = "county", **kwargs):
+    def __init__(self, *args, scope: str = "county", counties=None, **kwargs):
+        """``counties``: the county codes the reader may choose from (None: every county)."""
         super().__init__(*args, **kwargs)
         # Choices are read once, when the form is first validated or shown: a download without
         # filters (an unbound form) reads none of them.
         if scope == "county":
             county = (self.data.get("county") or "").strip() or None
+            allowed = None if counties is None else set(counties)
             self.fields["county"].choices = functools.cache(
-                lambda: [("", _("All counties")), *selectors.county_choices()]
+                lambda: [
+                    ("", _("All counties")),
+                    *(c for c in selectors.county_choices() if allowed is None or c[0] in allowed),
+                ]
             )
             self.fields["municipality"].choices = functools.cache(
                 lambda: (
                     [("", _("All municipalities"))]
-                    + [(str(pk), name) for pk, name in selectors.municipality_choices(county)]
+                    + [
+                        (str(pk), name)
+                        for pk, name in selectors.municipality_choices(county, within=allowed)
+                    ]
                 )
             )
         else:

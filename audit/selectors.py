@@ -55,6 +55,7 @@ def _pk(value) -> int | None:
 def filtered_events(
     *,
     county: str | None = None,
+    counties: Iterable[str] | None = None,
     municipality=None,
     process=None,
     actor=None,
@@ -68,6 +69,9 @@ def filtered_events(
     whole day). Event times never run backwards in id order, so date bounds become id bounds.
     """
     qs = AuditEvent.objects.all()
+    if counties is not None:
+        # The reader's counties only (AUDIT_COUNTY_SCOPE): events of no county are not theirs.
+        qs = qs.filter(county_code__in=list(counties))
     if county:
         qs = qs.filter(county_code=county)
     if municipality is not None:
@@ -94,6 +98,7 @@ def filtered_events(
 def timeline(
     *,
     county: str | None = None,
+    counties: Iterable[str] | None = None,
     municipality=None,
     process=None,
     actor=None,
@@ -108,6 +113,7 @@ def timeline(
     kinds = [k for k in (kinds or []) if k]
     qs = filtered_events(
         county=county,
+        counties=counties,
         municipality=municipality,
         process=process,
         actor=actor,
@@ -223,9 +229,19 @@ def county_choices() -> list[tuple[str, str]]:
     return directory.counties() if directory else []
 
 
-def municipality_choices(county_code: str | None = None) -> list[tuple[int, str]]:
+def municipality_choices(
+    county_code: str | None = None, *, within: Iterable[str] | None = None
+) -> list[tuple[int, str]]:
+    """(id, name) of the municipalities of one county, or of all (of the ``within`` codes)."""
     directory = registry.directory()
-    return directory.municipalities(county_code) if directory else []
+    if directory is None:
+        return []
+    if county_code is None and within is not None:
+        return sorted(
+            (row for code in sorted(within) for row in directory.municipalities(code)),
+            key=lambda row: row[1],
+        )
+    return directory.municipalities(county_code)
 
 
 def kind_choices() -> list[tuple[str, str]]:

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.functional import SimpleLazyObject
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.http import require_POST
@@ -30,8 +31,25 @@ from .page_cache import CachedPageMixin, cached_download, lazily
 
 
 class ReadMixin(LoginRequiredMixin, PermissionRequiredMixin):
+    """Readers of the trail; with AUDIT_COUNTY_SCOPE, of their counties' events only (a reader
+    with no county whose trail they may read is refused)."""
+
     def get_permission_required(self):
         return [setting("AUDIT_READ_PERMISSION")]
+
+    def dispatch(self, request, *args, **kwargs):
+        self.counties = None
+        if request.user.is_authenticated and self.has_permission():
+            self.counties = reader_counties(request.user)
+            if self.counties is not None and not self.counties:
+                raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+def reader_counties(user) -> list[str] | None:
+    """The county codes ``user`` reads the trail of (None: every county)."""
+    path = setting("AUDIT_COUNTY_SCOPE")
+    return None if not path else import_string(path)(user)
 
 
 class AdminMixin(LoginRequiredMixin):
@@ -49,21 +67,20 @@ def _scope(view_name: str, pk: int | None) -> tuple[str, dict]:
     return "county", {}
 
 
-def _scope_title(scope: str, pk: int | None) -> str:
+def _scope_title(scope: str, pk: int | None, counties=None) -> str:
+    """The page's title; 404 for a process or municipality outside the reader's ``counties``."""
     if scope == "process":
-        name = (
-            AuditEvent.objects.filter(process_id=pk)
-            .order_by("-id")
-            .values_list("municipality_name", flat=True)
-            .first()
-        )
+        events = AuditEvent.objects.filter(process_id=pk)
+        if counties is not None:
+            events = events.filter(county_code__in=counties)
+        name = events.order_by("-id").values_list("municipality_name", flat=True).first()
         if name is None:
             raise Http404
         return _("Timeline of process %(id)s – %(municipality)s") % {"id": pk, "municipality": name}
     if scope == "municipality":
         directory = registry.directory()
         place = directory.place(pk, {}) if directory else None
-        if place is None:
+        if place is None or (counties is not None and place.county_code not in counties):
             raise Http404
         return _("Timeline of %(municipality)s") % {"municipality": place.municipality_name}
     return _("Audit trail")
@@ -81,13 +98,13 @@ class TimelineView(ReadMixin, CachedPageMixin, TemplateView):
 
     def get_context_data(self, pk=None, **kwargs):
         scope, fixed = _scope(self.request.resolver_match.url_name, pk)
-        title = _scope_title(scope, pk)
+        title = _scope_title(scope, pk, self.counties)
 
         def events() -> dict:
-            form = TimelineFilterForm(self.request.GET or None, scope=scope)
+            form = TimelineFilterForm(self.request.GET or None, scope=scope, counties=self.counties)
             filters = {**form.filters(), **fixed} if form.is_bound else dict(fixed)
             after = form.cleaned_data.get("after") if form.is_bound and form.is_valid() else None
-            page = selectors.timeline(**filters, after_id=after, limit=50)
+            page = selectors.timeline(**filters, counties=self.counties, after_id=after, limit=50)
             return {
                 # Not "form": the base template would ask for its errors on every request.
                 "filter_form": form,
@@ -129,14 +146,15 @@ class CsvExportView(ReadMixin, View):
 
     def get(self, request, pk=None):
         scope, fixed = _scope(request.resolver_match.url_name, pk)
-        form = TimelineFilterForm(request.GET or None, scope=scope)
+        _scope_title(scope, pk, self.counties)  # 404 outside the reader's counties
+        form = TimelineFilterForm(request.GET or None, scope=scope, counties=self.counties)
         if form.is_bound and not form.is_valid():
             return HttpResponse(_("Invalid filters."), status=400, content_type="text/plain")
         filters = {**(form.filters() if form.is_bound else {}), **fixed}
         delimiter = ";" if request.GET.get("delimiter") in (";", "semicolon") else ","
 
         def rows():
-            queryset = selectors.filtered_events(**filters)
+            queryset = selectors.filtered_events(**filters, counties=self.counties)
             return exports.stream_csv(
                 queryset if queryset is not None else AuditEvent.objects.none(),
                 delimiter=delimiter,
@@ -152,11 +170,11 @@ class ArchiveExportView(ReadMixin, View):
     """A ZIP for the Region's e-archive: events.jsonl, schema.json and manifest.json (checksums)."""
 
     def get(self, request):
-        form = TimelineFilterForm(request.GET or None, scope="county")
+        form = TimelineFilterForm(request.GET or None, scope="county", counties=self.counties)
         if form.is_bound and not form.is_valid():
             return HttpResponse(_("Invalid filters."), status=400, content_type="text/plain")
         filters = form.filters() if form.is_bound else {}
-        queryset = selectors.filtered_events(**filters)
+        queryset = selectors.filtered_events(**filters, counties=self.counties)
         # FileResponse closes the file when the response is sent.
         target = tempfile.TemporaryFile()  # noqa: SIM115
         exports.write_archive(

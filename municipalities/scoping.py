@@ -42,11 +42,20 @@ def county_roles(user: UserLike) -> dict[int, str]:
         return {}
     roles = getattr(user, "_county_roles", None)
     if roles is None:
-        roles = dict(
-            Membership.objects.filter(user_id=user.pk).values_list("project__county_id", "role")
+        rows = Membership.objects.filter(user_id=user.pk).values_list(
+            "project__county_id", "project__county__code", "role"
         )
-        user._county_roles = roles
+        roles, codes = {}, {}
+        for county_id, code, role in rows:
+            roles[county_id], codes[county_id] = role, code
+        user._county_roles, user._county_codes = roles, codes
     return roles
+
+
+def _codes(user, ids) -> list[str]:
+    county_roles(user)
+    codes = getattr(user, "_county_codes", {})
+    return sorted(codes[pk] for pk in ids if pk in codes)
 
 
 def is_national_reader(user: UserLike) -> bool:
@@ -117,6 +126,13 @@ def personal_data_county_ids(user: UserLike) -> list[int] | None:
     if user.is_superuser:
         return None
     return sorted(c for c, role in county_roles(user).items() if role in _PERSONAL_DATA_ROLES)
+
+
+def audit_county_codes(user: UserLike) -> list[str] | None:
+    """The county codes whose audit trail ``user`` reads (AUDIT_COUNTY_SCOPE): the trail names
+    contact persons, so the counties of their personal data (None: every county)."""
+    ids = personal_data_county_ids(user)
+    return None if ids is None else _codes(user, ids)
 
 
 def _filter(queryset: QuerySet, ids: list[int] | None, county_field: str) -> QuerySet:

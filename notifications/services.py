@@ -62,6 +62,9 @@ DEFAULTS = {
     "NOTIFICATIONS_BROKER_PAUSE_SECONDS": 10.0,
     "NOTIFICATIONS_DELIVERY_BATCH": 50,
     "NOTIFICATIONS_SMTP_KEEPALIVE_SECONDS": 30.0,
+    # The delivery log of a reader's counties only: the dotted path of a callable (user -> a Q
+    # on Notification, or None for every notification); None here: no scoping.
+    "NOTIFICATIONS_LOG_SCOPE": None,
 }
 
 

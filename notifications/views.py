@@ -14,6 +14,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.http import require_POST
@@ -27,25 +28,32 @@ VIEW_LOG = "notifications.view_delivery_log"
 PAGE_SIZE = 50
 
 
+def log_scope(user):
+    """The notifications ``user`` may see in the log (NOTIFICATIONS_LOG_SCOPE), as a Q or None."""
+    path = services.setting("NOTIFICATIONS_LOG_SCOPE")
+    return None if not path else import_string(path)(user)
+
+
 class DeliveryLogView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
     permission_required = VIEW_LOG
     template_name = "notifications/delivery_log.html"
 
     def get_context_data(self, **kwargs):
+        scope = log_scope(self.request.user)
         form = DeliveryLogFilterForm(self.request.GET)
         filters = form.cleaned_data if form.is_valid() else {}
         status = filters.get("status") or None
         topic = filters.get("topic") or None
-        page = Paginator(selectors.delivery_log(status=status, topic=topic), PAGE_SIZE).get_page(
-            self.request.GET.get("page")
-        )
+        page = Paginator(
+            selectors.delivery_log(status=status, topic=topic, scope=scope), PAGE_SIZE
+        ).get_page(self.request.GET.get("page"))
         # Keeps the filters when paging.
         query = urlencode({k: v for k, v in (("status", status), ("topic", topic)) if v})
         return super().get_context_data(
             form=form,
             page=page,
             topic=topic,
-            counts=selectors.status_counts(topic=topic),
+            counts=selectors.status_counts(topic=topic, scope=scope),
             query=query,
             can_retry=self.request.user.has_perm(services.RETRY_PERMISSION),
             current_url=self.request.get_full_path(),
@@ -58,7 +66,11 @@ class RetryNotificationView(LoginRequiredMixin, PermissionRequiredMixin, View):
     permission_required = services.RETRY_PERMISSION
 
     def post(self, request, pk):
-        notification = get_object_or_404(Notification, pk=pk)
+        scope = log_scope(request.user)
+        notifications = (
+            Notification.objects.all() if scope is None else Notification.objects.filter(scope)
+        )
+        notification = get_object_or_404(notifications, pk=pk)
         try:
             services.retry_notification(notification=notification, user=request.user)
         except ValidationError as error:

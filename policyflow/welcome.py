@@ -19,6 +19,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "policyflow.settings.base")
 # Written by seed_kronoberg --demo (which imports it from here: one name for both sides). This
 # module imports nothing of Django at load time, so the command can import it.
 DEMO_USERS_FILE = "demo-users.txt"
+# Who is who in the demo (workflows.seeding.DEMO_USERS): each sees only their own counties.
+DEMO_ROLES = [
+    "Roles: projektledare and projektledare2 lead Kronoberg (07), kalmar leads Kalmar (08);",
+    "  styrgrupp and referensgrupp are Kronoberg's steering and reference groups;",
+    "  nationell reads every county; admin is the administrator.",
+]
 
 
 def wait_for(url: str, timeout: float = 120) -> bool:
@@ -59,9 +65,10 @@ def banner(url: str, var_dir: Path, email_dir: Path | None = None) -> str:
                     f".venv/bin/python manage.py changepassword {username})"
                 )
     else:
-        lines.append("Demo users: projektledare, styrgrupp, admin (passwords were printed when")
-        lines.append("they were created; reset one with: .venv/bin/python manage.py changepassword")
-        lines.append("projektledare).")
+        lines.append("Demo users: projektledare, projektledare2, styrgrupp, referensgrupp, kalmar,")
+        lines.append("nationell, admin (passwords were printed when they were created; reset one")
+        lines.append("with: .venv/bin/python manage.py changepassword projektledare).")
+    lines += ["", *DEMO_ROLES]
     lines += [
         "",
         f"Emails are written to {email_dir or var_dir / 'emails'} and listed for staff (admin) at",

@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.http import require_POST
 
+from municipalities import scoping
+
 from . import forms, legal_force, minutes
 from .models import Decision
 from .views import LeadMixin, ReadMixin, form_errors_from
@@ -22,7 +24,11 @@ class _AfterDecisionView(LeadMixin, View):
 
     def post(self, request, pk, decision_pk):
         decision = get_object_or_404(
-            Decision.objects.select_related("process__municipality"),
+            scoping.scoped_for_leading(
+                Decision.objects.select_related("process__municipality"),
+                request.user,
+                county_field="process__municipality__county",
+            ),
             pk=decision_pk,
             process_id=pk,
         )
@@ -76,7 +82,11 @@ class MinutesFileView(ReadMixin, View):
 
     def get(self, request, pk, decision_pk):
         decision = get_object_or_404(
-            Decision.objects.select_related("process__municipality"),
+            scoping.scoped_with_personal_data(
+                Decision.objects.select_related("process__municipality"),
+                request.user,
+                county_field="process__municipality__county",
+            ),
             pk=decision_pk,
             process_id=pk,
         )

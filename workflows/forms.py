@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from audit.forms import BoundedDateField
+from municipalities import scoping
 from municipalities.models import Contact, County, Municipality
 
 from .models import AnswerKind, ContactChannel, DecisionBody, DecisionOutcome
@@ -14,13 +15,28 @@ class DateInput(forms.DateInput):
 
 
 class StartProcessForm(forms.Form):
+    """Lists the municipalities of the counties ``user`` leads (all, without a user)."""
+
     municipality = forms.ModelChoiceField(
         label=_("Municipality"), queryset=Municipality.objects.select_related("county")
     )
 
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            field = self.fields["municipality"]
+            field.queryset = scoping.scoped_for_leading(field.queryset, user, county_field="county")
+
 
 class StartCountyForm(forms.Form):
+    """Lists the counties ``user`` leads (all, without a user)."""
+
     county = forms.ModelChoiceField(label=_("County"), queryset=County.objects.all())
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            self.fields["county"].queryset = scoping.led_counties(user)
 
 
 class _MunicipalityContactsMixin:

@@ -16,7 +16,7 @@ from .audit import stamp
 from .decision_dates import legal_force_problem
 from .flows import PolicyAdoptionFlow
 from .models import Decision
-from .services import _require_lead
+from .services import _county_of, _require_lead
 
 
 def _live_decision(decision: Decision) -> Decision:
@@ -36,7 +36,7 @@ def record_appeal(
     *, decision: Decision, user, case_number: str, lodged_on: datetime.date
 ) -> Decision:
     """Someone appealed the decision; the court's case number is known. Legal force waits."""
-    _require_lead(user)
+    _require_lead(user, _county_of(decision.process_id))
     case_number = (case_number or "").strip()
     if not case_number:
         raise ValidationError({"case_number": _("Give the court's case number.")})
@@ -60,7 +60,7 @@ def record_appeal(
 
 def record_legal_force(*, decision: Decision, user, legal_force_date: datetime.date) -> Decision:
     """The decision has legal force from ``legal_force_date`` (after its appeal deadline)."""
-    _require_lead(user)
+    _require_lead(user, _county_of(decision.process_id))
     with PolicyAdoptionFlow.lock(decision.process_id):
         locked = _live_decision(decision)
         problem = legal_force_problem(

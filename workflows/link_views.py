@@ -20,6 +20,8 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from municipalities import scoping
+
 from . import forms, selectors, task_links
 from .models import PolicyProcess, TaskLink
 from .views import LeadMixin, form_errors_from
@@ -240,7 +242,12 @@ class IssueLinkView(LeadMixin, View):
     """Send a fresh link to the same or another contact; shows the new URL once."""
 
     def post(self, request, pk):
-        process = get_object_or_404(PolicyProcess.objects.select_related("municipality"), pk=pk)
+        process = get_object_or_404(
+            scoping.scoped_for_leading(
+                PolicyProcess.objects.select_related("municipality"), request.user
+            ),
+            pk=pk,
+        )
         form = forms.IssueLinkForm(request.POST, process=process)
         if form.is_valid():
             try:
@@ -262,7 +269,13 @@ class IssueLinkView(LeadMixin, View):
 class RevokeLinkView(LeadMixin, View):
     def post(self, request, pk, link_pk):
         link = get_object_or_404(
-            TaskLink.objects.select_related("process"), pk=link_pk, process_id=pk
+            scoping.scoped_for_leading(
+                TaskLink.objects.select_related("process"),
+                request.user,
+                county_field="process__municipality__county",
+            ),
+            pk=link_pk,
+            process_id=pk,
         )
         form = forms.RevokeLinkForm(request.POST)
         if form.is_valid():
@@ -290,7 +303,12 @@ class RecordAnswerView(LeadMixin, View):
     def post(self, request, pk):
         from . import services
 
-        process = get_object_or_404(PolicyProcess.objects.select_related("municipality"), pk=pk)
+        process = get_object_or_404(
+            scoping.scoped_for_leading(
+                PolicyProcess.objects.select_related("municipality"), request.user
+            ),
+            pk=pk,
+        )
         form = forms.RecordAnswerForm(request.POST, process=process)
         if form.is_valid():
             try:

@@ -5,11 +5,17 @@ Project leaders and the steering group read Swedish (the UI's default); contacts
 preferred language.
 """
 
+from collections import defaultdict
+
 from django.contrib.auth import get_user_model
+from django.db.models import CharField, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Task
 
+from municipalities import scoping
+from municipalities.models import Membership
 from notifications.models import Event
 from notifications.services import queue_notification
 
@@ -58,13 +64,30 @@ def _tell_contact(
     )
 
 
-def steering_group():
-    """Active users who follow the processes (the steering group), with an email address."""
+def log_scope(user):
+    """NOTIFICATIONS_LOG_SCOPE: the notifications of the processes of the counties ``user``
+    leads (a superuser: every one). Digests to the steering group (topic "county") are not a
+    county's: only superusers see them in the log."""
+    if user.is_superuser:
+        return None
+    topics = (
+        scoping.scoped_for_leading(PolicyProcess.objects.all(), user)
+        .annotate(topic=Concat(Value("process:"), Cast("pk", CharField())))
+        .values("topic")
+    )
+    return Q(topic__in=topics)
+
+
+def steering_group(county=None):
+    """Active users in the steering group of ``county`` (a County or its id; of any county when
+    None), with an email address: a county's news goes to its own steering group only."""
     User = get_user_model()
+    membership = {"county_memberships__role": Membership.Role.STEERING}
+    if county is not None:
+        membership["county_memberships__project__county"] = county
     return (
-        User.objects.filter(is_active=True)
+        User.objects.filter(is_active=True, **membership)
         .exclude(email="")
-        .filter(groups__permissions__codename=STEERING_PERMISSION_CODENAME)
         .distinct()
         .order_by("pk")
     )
@@ -154,7 +177,7 @@ def answer_received(answer: ApprovalAnswer) -> None:
 
 def decision_recorded(decision: Decision) -> None:
     process = decision.process
-    for user in steering_group():
+    for user in steering_group(process.municipality.county_id):
         _tell_staff(
             user,
             Event.DECISION_RECORDED,
@@ -190,12 +213,22 @@ def process_stalled(process: PolicyProcess, *, days_in_stage: int, limit_days: i
 
 
 def stalled_digest(stalled: list[dict], *, week: str) -> None:
+    """Each steering group member gets the stalled municipalities of their own counties (each
+    item carries its ``county_id``); a member with none gets no digest."""
+    counties_of = defaultdict(set)
+    for user_id, county_id in Membership.objects.filter(role=Membership.Role.STEERING).values_list(
+        "user_id", "project__county_id"
+    ):
+        counties_of[user_id].add(county_id)
     for user in steering_group():
+        own = [item for item in stalled if item.get("county_id") in counties_of[user.pk]]
+        if not own:
+            continue
         _tell_staff(
             user,
             Event.STALLED_DIGEST,
             context={
-                "stalled": stalled,
+                "stalled": own,
                 "week": week,
                 "overview_url": reverse("workflows:overview"),
             },

@@ -121,6 +121,7 @@ def send_stalled_digest(*, now: datetime.datetime | None = None) -> int:
         [
             {
                 "municipality": p.municipality.name,
+                "county_id": p.municipality.county_id,
                 "stage": p.get_stage_display(),
                 "days_in_stage": days,
                 "stage_limit_days": limit,

@@ -18,11 +18,18 @@ from municipalities.services import (
     create_county_project,
     load_municipalities,
     set_membership,
+    set_national_reader,
 )
 
 from .defaults import ensure_defaults
 
 KRONOBERG = "07"
+KALMAR = "08"
+# The second county of the demo, so that the walls between counties show in `make run`.
+DEMO_COUNTIES = {KRONOBERG: "ASF i Kronoberg", KALMAR: "ASF i Kalmar"}
+# Municipalities of Kalmar with a demo process (started by Kalmar's leader).
+KALMAR_DEMO_PROCESSES = ["0880", "0840"]  # Kalmar, Mörbylånga
+NATIONAL = "national"
 
 ROLE_PERMISSIONS = {
     PROJECT_LEADERS: [
@@ -48,10 +55,14 @@ GROUP_ROLES = {
 }
 
 DEMO_USERS = [
-    # username, role, first name, last name, superuser
-    ("projektledare", PROJECT_LEADERS, "Pia", "Projektledare", False),
-    ("styrgrupp", STEERING_GROUP, "Sven", "Styrgrupp", False),
-    ("admin", None, "Ada", "Administratör", True),
+    # username, county code (or NATIONAL), role, first name, last name, superuser
+    ("projektledare", KRONOBERG, PROJECT_LEADERS, "Pia", "Projektledare", False),
+    ("projektledare2", KRONOBERG, PROJECT_LEADERS, "Leo", "Ledare", False),
+    ("styrgrupp", KRONOBERG, STEERING_GROUP, "Sven", "Styrgrupp", False),
+    ("referensgrupp", KRONOBERG, REFERENCE_GROUP, "Rut", "Referens", False),
+    ("kalmar", KALMAR, PROJECT_LEADERS, "Karin", "Kalmar", False),
+    ("nationell", NATIONAL, NATIONAL_READERS, "Nora", "Nationell", False),
+    ("admin", None, None, "Ada", "Administratör", True),
 ]
 
 
@@ -78,14 +89,18 @@ def seed(*, demo: bool = False) -> SeedResult:
     for role, permissions in ROLE_PERMISSIONS.items():
         group, _created = Group.objects.get_or_create(name=role)
         group.permissions.set([_permission(p) for p in permissions])
-    kronoberg = create_county_project(county_code=KRONOBERG, name="ASF i Kronoberg")
+    create_county_project(county_code=KRONOBERG, name=DEMO_COUNTIES[KRONOBERG])
 
     result = SeedResult()
     if not demo:
         return result
 
+    projects = {
+        code: create_county_project(county_code=code, name=name)
+        for code, name in DEMO_COUNTIES.items()
+    }
     User = get_user_model()
-    for username, role, first, last, is_superuser in DEMO_USERS:
+    for username, county, role, first, last, is_superuser in DEMO_USERS:
         if User.objects.filter(username=username).exists():
             continue
         password = secrets.token_urlsafe(9)
@@ -98,11 +113,13 @@ def seed(*, demo: bool = False) -> SeedResult:
             is_staff=is_superuser,
             is_superuser=is_superuser,
         )
-        if role:
-            set_membership(user=user, project=kronoberg, role=GROUP_ROLES[role])
+        if county == NATIONAL:
+            set_national_reader(user=user)
+        elif role:
+            set_membership(user=user, project=projects[county], role=GROUP_ROLES[role])
         result.new_passwords[username] = password
 
-    for municipality in Municipality.objects.filter(county__code=KRONOBERG):
+    for municipality in Municipality.objects.filter(county__code__in=list(DEMO_COUNTIES)):
         slug = _ascii_slug(municipality.name)
         Contact.objects.get_or_create(
             municipality=municipality,
@@ -115,4 +132,19 @@ def seed(*, demo: bool = False) -> SeedResult:
                 "language": "sv",
             },
         )
+    _start_kalmar_demo_processes()
     return result
+
+
+def _start_kalmar_demo_processes() -> None:
+    """A process or two in Kalmar, led by Kalmar's leader: what Kronoberg's leaders never see."""
+    from .models import PolicyProcess
+    from .services import start_process
+
+    leader = get_user_model().objects.filter(username="kalmar").first()
+    if leader is None:
+        return
+    for code in KALMAR_DEMO_PROCESSES:
+        municipality = Municipality.objects.get(code=code)
+        if not PolicyProcess.objects.filter(municipality=municipality).exists():
+            start_process(municipality=municipality, user=leader)

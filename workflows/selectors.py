@@ -11,6 +11,8 @@ from django.db.models import (
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from municipalities import scoping
+
 from .flows import PolicyAdoptionFlow
 from .models import (
     CLOSED_STAGES,
@@ -45,24 +47,47 @@ def open_leader_steps() -> QuerySet:
     return _open_tasks().filter(flow_task_type="HUMAN")
 
 
+TASK_COUNTY = "process__policyprocess__municipality__county"
+
+
 def inbox_tasks(*, user) -> QuerySet:
-    """Open steps a project leader can act on, most urgent (earliest due) first."""
-    return most_urgent_first(_open_tasks().filter(flow_task_type="HUMAN"))
+    """Open steps a project leader can act on (in the counties they lead), most urgent first."""
+    tasks = _open_tasks().filter(flow_task_type="HUMAN")
+    return most_urgent_first(scoping.scoped_for_leading(tasks, user, county_field=TASK_COUNTY))
 
 
-def waiting_tasks() -> QuerySet:
-    """Drafts waiting for the municipality's answer, with who was asked."""
-    return most_urgent_first(
+def county_open_steps(*, user) -> QuerySet:
+    """Open steps of the counties ``user`` reads (the steering group's view of the work)."""
+    tasks = _open_tasks().filter(flow_task_type="HUMAN")
+    return most_urgent_first(scoping.scoped(tasks, user, county_field=TASK_COUNTY))
+
+
+def waiting_tasks(*, user) -> QuerySet:
+    """Drafts waiting for the municipality's answer, with who was asked (contact persons: only
+    in the counties whose personal data ``user`` may see)."""
+    tasks = (
         _open_tasks()
         .filter(flow_task=_flow_task_ref("approval"))
         .prefetch_related("process__policyprocess__approvers")
     )
+    return most_urgent_first(
+        scoping.scoped_with_personal_data(tasks, user, county_field=TASK_COUNTY)
+    )
 
 
-def process_list(*, county_code: str | None = None, only_open: bool = False) -> QuerySet:
+def readable_process_county(*, pk: int, user) -> int | None:
+    """The county id of process ``pk`` if ``user`` may open its page, else None (one query)."""
+    qs = scoping.scoped_with_personal_data(PolicyProcess.objects.filter(pk=pk), user)
+    return qs.values_list("municipality__county_id", flat=True).first()
+
+
+def process_list(*, county_code: str | None = None, only_open: bool = False, user=None) -> QuerySet:
+    """Processes by municipality; of the counties ``user`` reads when a user is given."""
     qs = PolicyProcess.objects.select_related("municipality__county", "lead").order_by(
         "municipality__name", "-created"
     )
+    if user is not None:
+        qs = scoping.scoped(qs, user)
     if county_code:
         qs = qs.filter(municipality__county__code=county_code)
     if only_open:

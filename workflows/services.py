@@ -20,6 +20,7 @@ from viewflow.workflow.status import STATUS
 
 from audit.recording import remember_loaded
 from audit.services import appended_together
+from municipalities import scoping
 from municipalities.models import Contact, County, Municipality
 
 from . import minutes, notify
@@ -48,9 +49,21 @@ class StepAlreadyDone(Exception):
     """The task was completed (or cancelled) by someone else first."""
 
 
-def _require_lead(user) -> None:
+def _require_lead(user, county) -> None:
+    """``user`` leads ``county`` (a County or its id): every write a leader makes asks this, so
+    a leader of another county is refused whichever door they take (page, command, task)."""
     if user is None or not user.has_perm(LEAD):
         raise PermissionDenied(_("Only project leaders can do this."))
+    if not scoping.can_lead(user, county):
+        raise PermissionDenied(_("Only the county's project leaders can do this."))
+
+
+def _county_of(process_id: int) -> int | None:
+    return (
+        PolicyProcess.objects.filter(pk=process_id)
+        .values_list("municipality__county_id", flat=True)
+        .first()
+    )
 
 
 def _enter_stage(process: PolicyProcess, stage: Stage, *, user, reason: str) -> None:
@@ -72,7 +85,7 @@ def _enter_stage(process: PolicyProcess, stage: Stage, *, user, reason: str) -> 
 
 def start_process(*, municipality: Municipality, user) -> PolicyProcess:
     """Open a policy process for one municipality, led by ``user``."""
-    _require_lead(user)
+    _require_lead(user, municipality.county_id)
     if (
         PolicyProcess.objects.filter(municipality=municipality)
         .exclude(stage__in=CLOSED_STAGES)
@@ -93,7 +106,7 @@ def start_process(*, municipality: Municipality, user) -> PolicyProcess:
 
 def start_processes_for_county(*, county: County, user) -> list[PolicyProcess]:
     """Open a process for every municipality of ``county`` that has none open."""
-    _require_lead(user)
+    _require_lead(user, county)
     started = []
     for municipality in county_municipalities_without_open_process(county):
         try:
@@ -114,12 +127,14 @@ def county_municipalities_without_open_process(county: County):
 @contextmanager
 def _human_step(*, task: Task, node, user, reason: str) -> Iterator:
     """Lock the process, check the task is still open at ``node``, and complete it on exit."""
-    _require_lead(user)
+    if user is None or not user.has_perm(LEAD):
+        raise PermissionDenied(_("Only project leaders can do this."))
     with transaction.atomic(), appended_together():
         # The flow's lock, taken by the query that loads what the step uses: the process, its
         # municipality, its leader and its latest draft's version (viewflow would load the process
         # twice, as its base and as our subclass, and each related row on first use).
         process = _lock_process_of_step(task.process_id)
+        _require_lead(user, process.municipality.county_id)
         # Read after the lock: a step completed meanwhile shows here, and nothing else the
         # query above read (from before its wait for the lock) can have changed unless it was.
         task.refresh_from_db()
@@ -196,7 +211,7 @@ def record_meeting(
     *, process: PolicyProcess, user, held_on: datetime.date, participants: str, notes: str = ""
 ) -> Meeting:
     """Add a meeting to the dialogue; the step stays open until the leader completes it."""
-    _require_lead(user)
+    _require_lead(user, process.municipality.county_id)
     with PolicyAdoptionFlow.lock(process.pk):
         process.refresh_from_db()
         if not process.is_open:
@@ -330,7 +345,7 @@ def answer_approval(
     project leader who received it another way (``recorded_by``).
     """
     if recorded_by is not None:
-        _require_lead(recorded_by)
+        _require_lead(recorded_by, _county_of(task.process_id))
     comment = comment.strip()
     if answer not in AnswerKind.values:
         raise ValidationError(_("Unknown answer."))

@@ -35,6 +35,7 @@ from .models import ApprovalAnswer, PolicyProcess, TaskLink, TaskLinkStatus
 from .services import (
     OPEN_TASK_STATUSES,
     StepAlreadyDone,
+    _county_of,
     _require_lead,
     answer_approval,
     open_approval_task,
@@ -112,7 +113,7 @@ def issue_links(*, task: Task, contacts: Iterable[Contact], user) -> list[Issued
 
 def reissue_link(*, process: PolicyProcess, contact: Contact, user) -> IssuedLink:
     """Send a fresh link to the same or another contact; every older link of the task dies."""
-    _require_lead(user)
+    _require_lead(user, process.municipality.county_id)
     with PolicyAdoptionFlow.lock(process.pk):
         task = open_approval_task(process)
         (issued,) = issue_links(task=task, contacts=[contact], user=user)
@@ -122,7 +123,7 @@ def reissue_link(*, process: PolicyProcess, contact: Contact, user) -> IssuedLin
 
 
 def revoke_link(*, link: TaskLink, user, reason: str) -> TaskLink:
-    _require_lead(user)
+    _require_lead(user, _county_of(link.process_id))
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the link is revoked.")})
     with PolicyAdoptionFlow.lock(link.process_id):

@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.http import require_POST
@@ -17,7 +18,7 @@ from django.views.generic import TemplateView
 from viewflow.workflow.status import STATUS
 
 from audit.page_cache import CachedPageMixin, lazily
-from municipalities.models import County
+from municipalities import scoping
 from notifications import selectors as notification_selectors
 
 from . import forms, notify, selectors, services
@@ -33,6 +34,19 @@ class ReadMixin(LoginRequiredMixin, PermissionRequiredMixin):
 
 class LeadMixin(LoginRequiredMixin, PermissionRequiredMixin):
     permission_required = LEAD
+
+
+def readable_processes(user):
+    """The processes whose pages ``user`` may open: they name contact persons, so leaders and
+    the steering group of the process's county (the reference group reads the overview)."""
+    return scoping.scoped_with_personal_data(selectors.PolicyProcess.objects.all(), user)
+
+
+def led_processes(user):
+    """The processes ``user`` may act on: those of the counties they lead."""
+    return scoping.scoped_for_leading(
+        selectors.PolicyProcess.objects.select_related("municipality"), user
+    )
 
 
 def form_errors_from(form, error: ValidationError) -> None:
@@ -78,8 +92,10 @@ class InboxView(ReadMixin, CachedPageMixin, TemplateView):
         from .assignment import selectors as assignment
 
         user = self.request.user
-        # Tabs are links (?tab=…): "mine" first, the county's unassigned and all steps a click
-        # away (see workflows.assignment.selectors.TABS).
+        # Tabs are links (?tab=…): a leader's inbox opens on "mine", the unassigned and all steps
+        # of their counties a click away; the steering and reference groups read their
+        # counties' open steps (no one's "next steps": they act on none).
+        is_leading = bool(scoping.led_county_ids(user))
         tabs = assignment.inbox_tabs(user=user)
         tab = self.request.GET.get("tab")
         tab = tab if tab in tabs else tabs[0]
@@ -90,7 +106,7 @@ class InboxView(ReadMixin, CachedPageMixin, TemplateView):
                 "page": Paginator(
                     assignment.inbox_tab(user=user, tab=tab), self.paginate_by
                 ).get_page(get("page")),
-                "waiting": Paginator(selectors.waiting_tasks(), self.paginate_by).get_page(
+                "waiting": Paginator(selectors.waiting_tasks(user=user), self.paginate_by).get_page(
                     get("waiting_page")
                 ),
                 "stranded": assignment.stranded_work(user=user),
@@ -100,6 +116,7 @@ class InboxView(ReadMixin, CachedPageMixin, TemplateView):
             # The due dates count from the stage limits; a changed limit is audited, so it
             # gives a new data version too.
             page_cache=self.page_cache,
+            is_leading=is_leading,
             tab=tab,
             tabs=[(name, assignment.TABS[name]) for name in tabs],
             **lazily(lists, "page", "waiting", "stranded"),
@@ -111,12 +128,20 @@ class ProcessListView(ReadMixin, TemplateView):
     template_name = "workflows/process_list.html"
 
     def get_context_data(self, **kwargs):
+        user = self.request.user
         county = self.request.GET.get("county") or None
-        page = Paginator(selectors.process_list(county_code=county), 50).get_page(
+        page = Paginator(selectors.process_list(county_code=county, user=user), 50).get_page(
             self.request.GET.get("page")
         )
+        counties = list(scoping.visible_counties(user))
         return super().get_context_data(
-            page=page, counties=County.objects.all(), county=county, **kwargs
+            page=page,
+            # The county filter only where there is a choice.
+            counties=counties if len(counties) > 1 else [],
+            county=county,
+            # Process pages name contact persons: the reference group gets the list only.
+            personal_county_ids=scoping.personal_data_county_ids(user),
+            **kwargs,
         )
 
 
@@ -124,10 +149,11 @@ class StartProcessView(LeadMixin, View):
     template_name = "workflows/start.html"
 
     def get(self, request):
-        return self._render(forms.StartProcessForm(), forms.StartCountyForm())
+        user = request.user
+        return self._render(forms.StartProcessForm(user=user), forms.StartCountyForm(user=user))
 
     def post(self, request):
-        form = forms.StartProcessForm(request.POST)
+        form = forms.StartProcessForm(request.POST, user=request.user)
         if form.is_valid():
             try:
                 process = services.start_process(
@@ -140,7 +166,7 @@ class StartProcessView(LeadMixin, View):
                     request, _("The process for %s has started.") % process.municipality
                 )
                 return redirect("workflows:process", process.pk)
-        return self._render(form, forms.StartCountyForm(), status=400)
+        return self._render(form, forms.StartCountyForm(user=request.user), status=400)
 
     def _render(self, form, county_form, status=200):
         return render(
@@ -154,12 +180,12 @@ class StartProcessView(LeadMixin, View):
 @method_decorator(require_POST, name="dispatch")
 class StartCountyView(LeadMixin, View):
     def post(self, request):
-        form = forms.StartCountyForm(request.POST)
+        form = forms.StartCountyForm(request.POST, user=request.user)
         if not form.is_valid():
             return render(
                 request,
                 "workflows/start.html",
-                {"form": forms.StartProcessForm(), "county_form": form},
+                {"form": forms.StartProcessForm(user=request.user), "county_form": form},
                 status=400,
             )
         started = services.start_processes_for_county(
@@ -199,9 +225,16 @@ class ProcessDetailView(ReadMixin, CachedPageMixin, TemplateView):
                 "notifications",
                 "notification_counts",
             ),
-            can_lead=self.request.user.has_perm(LEAD),
+            can_lead=SimpleLazyObject(lambda: scoping.can_lead(self.request.user, self.county_id)),
             **kwargs,
         )
+
+    def get(self, request, *args, **kwargs):
+        # Before the page cache: another county's process answers 404 (it does not exist here).
+        self.county_id = selectors.readable_process_county(pk=kwargs["pk"], user=request.user)
+        if self.county_id is None:
+            raise Http404
+        return super().get(request, *args, **kwargs)
 
     def page_data(self, pk) -> dict:
         try:
@@ -231,7 +264,7 @@ class ProcessChartView(ReadMixin, View):
     """The flow chart that viewflow draws, with this process's steps coloured in."""
 
     def get(self, request, pk):
-        process = get_object_or_404(selectors.PolicyProcess, pk=pk)
+        process = get_object_or_404(readable_processes(request.user), pk=pk)
         return HttpResponse(selectors.flow_chart_svg(process=process), content_type="image/svg+xml")
 
 
@@ -240,7 +273,11 @@ class DraftDetailView(ReadMixin, TemplateView):
 
     def get_context_data(self, pk, version, **kwargs):
         draft = get_object_or_404(
-            selectors.PolicyDraft.objects.select_related("process__municipality", "created_by"),
+            scoping.scoped_with_personal_data(
+                selectors.PolicyDraft.objects.select_related("process__municipality", "created_by"),
+                self.request.user,
+                county_field="process__municipality__county",
+            ),
             process_id=pk,
             version=version,
         )
@@ -250,7 +287,7 @@ class DraftDetailView(ReadMixin, TemplateView):
 @method_decorator(require_POST, name="dispatch")
 class AddMeetingView(LeadMixin, View):
     def post(self, request, pk):
-        process = get_object_or_404(selectors.PolicyProcess, pk=pk)
+        process = get_object_or_404(led_processes(request.user), pk=pk)
         form = forms.MeetingForm(request.POST)
         if form.is_valid():
             try:
@@ -273,11 +310,10 @@ class StepView(LeadMixin, View):
             return super().dispatch(request, *args, **kwargs)
         try:
             self.task = selectors.task_for_step(task_pk=kwargs["task_pk"])
-        except selectors.Task.DoesNotExist as exc:
+            # A step of a county the user does not lead answers 404, for reading and acting.
+            self.process = led_processes(request.user).get(pk=self.task.process_id)
+        except (selectors.Task.DoesNotExist, selectors.PolicyProcess.DoesNotExist) as exc:
             raise Http404 from exc
-        self.process = selectors.PolicyProcess.objects.select_related("municipality").get(
-            pk=self.task.process_id
-        )
         self.step = STEPS.get(self.task.flow_task.name)
         if self.step is None:
             raise Http404

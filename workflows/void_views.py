@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from municipalities import scoping
+
 from .flows import LEAD
 from .forms import DecisionForm
 from .models import Decision
@@ -35,7 +37,11 @@ class VoidRecordView(LoginRequiredMixin, PermissionRequiredMixin, View):
             raise Http404
         if request.user.is_authenticated and request.user.has_perm(LEAD):
             self.record = get_object_or_404(
-                model.objects.select_related("process__municipality"),
+                scoping.scoped_for_leading(
+                    model.objects.select_related("process__municipality"),
+                    request.user,
+                    county_field="process__municipality__county",
+                ),
                 pk=kwargs["record_pk"],
                 process_id=kwargs["pk"],
             )
@@ -81,7 +87,11 @@ class CorrectDecisionView(LoginRequiredMixin, PermissionRequiredMixin, View):
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and request.user.has_perm(LEAD):
             self.decision = get_object_or_404(
-                Decision.objects.select_related("process__municipality"),
+                scoping.scoped_for_leading(
+                    Decision.objects.select_related("process__municipality"),
+                    request.user,
+                    county_field="process__municipality__county",
+                ),
                 pk=kwargs["decision_pk"],
                 process_id=kwargs["pk"],
                 is_voided=False,

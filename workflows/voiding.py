@@ -14,7 +14,13 @@ from .audit import stamp
 from .flows import PolicyAdoptionFlow
 from .models import Decision, Meeting, PolicyDraft, Stage
 from .reopening import reopen_decision_step
-from .services import _enter_stage, _lock_process_of_step, _require_lead, record_decision
+from .services import (
+    _county_of,
+    _enter_stage,
+    _lock_process_of_step,
+    _require_lead,
+    record_decision,
+)
 
 # The URL's word for each voidable record.
 VOIDABLE = {"draft": PolicyDraft, "meeting": Meeting, "decision": Decision}
@@ -53,7 +59,7 @@ def void_record(*, record, user, reason: str):
 def _void(*, record, user, reason: str):
     """`void_record`, also returning the decision step that voiding a decision opened again
     (None when nothing was reopened)."""
-    _require_lead(user)
+    _require_lead(user, _county_of(record.process_id))
     if type(record) not in VOIDABLE.values():
         raise ValidationError(_("This kind of record cannot be voided."))
     reason = (reason or "").strip()

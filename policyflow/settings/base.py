@@ -37,7 +37,7 @@ SITE_URL = env("SITE_URL", default=f"http://127.0.0.1:{env('RUN_PORT', default='
 )
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "policyflow.admin.PolicyFlowAdminConfig",  # superusers only (policyflow/admin.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -307,6 +307,10 @@ POLICYFLOW = {
 AUDIT_HMAC_KEY = env("AUDIT_HMAC_KEY", default="")
 AUDIT_READ_PERMISSION = "workflows.view_policyprocess"
 AUDIT_ALERT_PERMISSION = "workflows.follow_policyprocess"
+# The audit trail of a reader's counties only (municipalities.scoping: roles per county).
+AUDIT_COUNTY_SCOPE = "municipalities.scoping.audit_county_codes"
+# The delivery log of the counties a leader leads (the emails name contact persons).
+NOTIFICATIONS_LOG_SCOPE = "workflows.notify.log_scope"
 # Seconds the overview, inbox, process page and timelines keep their rendered content at most:
 # any write shows at once (audit.page_cache), so this bounds only what is not audited.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)

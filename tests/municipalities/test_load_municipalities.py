@@ -94,14 +94,23 @@ def test_seed_kronoberg_demo_creates_one_contact_per_kronoberg_municipality():
         m.code: m.contacts.count() for m in Municipality.objects.filter(county__code="07")
     }
     assert per_municipality == dict.fromkeys(KRONOBERG, 1)
-    assert not Contact.objects.exclude(municipality__county__code="07").exists()
+    # And Kalmar's, the demo's second county; no other county's.
+    assert not Contact.objects.exclude(municipality__county__code__in=["07", "08"]).exists()
 
 
 def test_seed_kronoberg_demo_prints_working_passwords_for_new_demo_users():
     output = run("seed_kronoberg", "--demo")
 
     passwords = dict(re.findall(r"Demo user '(\w+)' created, password: (\S+)", output))
-    assert set(passwords) == {"projektledare", "styrgrupp", "admin"}
+    assert set(passwords) == {
+        "projektledare",
+        "projektledare2",
+        "styrgrupp",
+        "referensgrupp",
+        "kalmar",
+        "nationell",
+        "admin",
+    }
     for username, password in passwords.items():
         # As the sign-in page does: with its request (django-axes' backend requires one).
         request = RequestFactory().post("/accounts/login/")

@@ -89,3 +89,34 @@ def test_membership_changes_are_on_the_record_with_the_county(seeded):
     assert [e.county_code for e in events] == ["07", "07", "07"]
     summaries = [e.summary for e in events]
     assert "Maja Medlem" in summaries[0] and "ASF i Kronoberg" in summaries[0]
+
+
+def test_an_administrator_adds_a_countys_project_with_its_people(seeded):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    karin = UserFactory(username="karin")
+    kent = UserFactory(username="kent")
+    out = StringIO()
+    call_command(
+        "add_county_project", "08", "--name", "ASF i Kalmar", "--leader", "karin",
+        "--steering", "kent", stdout=out,
+    )  # fmt: skip
+
+    kalmar = County.objects.get(code="08")
+    assert kalmar.project.name == "ASF i Kalmar"
+    assert list(scoping.leaders_of(kalmar)) == [karin]
+    assert scoping.can_read(kent, kalmar) and not scoping.can_lead(kent, kalmar)
+    assert karin.groups.filter(name="Project leaders").exists()
+    assert "karin" in out.getvalue()
+
+
+def test_adding_a_project_refuses_unknown_users_and_counties(seeded):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="No such user: nobody"):
+        call_command("add_county_project", "08", "--leader", "nobody")
+    with pytest.raises(CommandError):
+        call_command("add_county_project", "99")
+    assert not CountyProject.objects.filter(county__code__in=["08", "99"]).exists()

@@ -374,7 +374,15 @@ def test_once_the_site_is_up_the_demo_logins_and_the_mailbox_are_shown(quick_sta
         for line in welcome.splitlines()
         if line.startswith("  ") and " / " in line
     ]
-    assert [user for user, _password in logins] == ["projektledare", "styrgrupp", "admin"]
+    assert [user for user, _password in logins] == [
+        "projektledare",
+        "projektledare2",
+        "styrgrupp",
+        "referensgrupp",
+        "kalmar",
+        "nationell",
+        "admin",
+    ]
     for user, password in logins:
         checked = quick_start.shell(
             "import json\nfrom django.contrib.auth import authenticate\n"

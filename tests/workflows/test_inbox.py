@@ -9,6 +9,7 @@ import time_machine
 from django.urls import reverse
 
 from municipalities.models import Municipality
+from tests.factories import member_of
 from workflows import services
 from workflows.models import StageLimit
 
@@ -104,6 +105,8 @@ def test_a_step_in_a_stage_without_a_limit_has_no_due_date_and_comes_last(
 
 
 def test_the_inbox_shows_25_steps_to_a_page(leader_client, leader):
+    for code in ("01", "03"):  # Stockholm's and Uppsala's too: 30 municipalities
+        member_of(leader, code, "leader")
     for municipality in Municipality.objects.order_by("code")[:30]:
         services.start_process(municipality=municipality, user=leader)
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from municipalities.models import Municipality
-from tests.factories import ContactFactory
+from tests.factories import ContactFactory, member_of
 from workflows import services
 
 from .helpers import current_task, english, walk_to  # noqa: F401
@@ -39,9 +39,12 @@ def build(leader, count: int, *, stops=STOPS, exclude=("0780",)) -> list:
     )
     processes = []
     for municipality, stop in zip(
-        municipalities.order_by("code")[:count], itertools.cycle(stops), strict=False
+        municipalities.select_related("county").order_by("code")[:count],
+        itertools.cycle(stops),
+        strict=False,
     ):
         contact = ContactFactory(municipality=municipality)
+        member_of(leader, municipality.county.code, "leader")  # a leader of every county used
         process = services.start_process(municipality=municipality, user=leader)
         walk_to(process, leader, contact, stop)
         processes.append(process)

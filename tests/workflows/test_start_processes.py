@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from municipalities.models import County, Municipality
+from tests.factories import member_of
 from workflows import services
 from workflows.flows import PolicyAdoptionFlow
 from workflows.models import PolicyProcess, Stage
@@ -137,6 +138,7 @@ def test_the_database_allows_a_new_open_process_once_the_previous_one_is_decided
 def test_a_municipality_in_another_county_can_be_started_alongside(leader, vaxjo):
     services.start_process(municipality=vaxjo, user=leader)
     jonkoping = Municipality.objects.get(code="0680")
+    member_of(leader, "06", "leader")  # Pia leads Jönköping's county too
 
     services.start_process(municipality=jonkoping, user=leader)
 

@@ -35,7 +35,7 @@ def figures_context(figures: selectors.Figures) -> dict:
 
 
 def cached_figures(
-    *, county: County | None, now: datetime.datetime, limits: dict[str, int]
+    *, county: County | None, now: datetime.datetime, limits: dict[str, int], within=None
 ) -> dict:
     """The county's figures and their charts, cached until a process or a stage limit changes
     (``selectors.figures_version``) or they go stale with time: computing them reads every stage
@@ -45,11 +45,14 @@ def cached_figures(
     Returns ``figures`` and the two charts.
     """
     scope = county.code if county else selectors.ALL_COUNTIES
-    version = selectors.figures_version(county=county, limits=limits)
+    if county is None and within is not None:
+        scope = "+".join(str(pk) for pk in sorted(within))  # "all" of a reader's counties
+    version = selectors.figures_version(county=county, limits=limits, within=within)
     key = f"overview-figures:{scope}:{translation.get_language()}:{version}"
     cached = cache.get(key)
     if cached is None or not cached["computed_at"] <= now < cached["valid_until"]:
-        figures = selectors.county_figures(board=selectors.county_board(county=county, now=now))
+        board = selectors.county_board(county=county, now=now, within=within)
+        figures = selectors.county_figures(board=board)
         cached = {
             # Without the visits they are made from: tens of thousands of rows for the whole
             # country, which each cache read would unpickle (0.4 s).
@@ -67,21 +70,38 @@ def cached_figures(
     }
 
 
+def _codes(within) -> list[str] | None:
+    if within is None:
+        return None
+    return list(County.objects.filter(pk__in=within).values_list("code", flat=True))
+
+
 CHARTS = {"progress": "progress_chart", "stage-times": "stage_times_chart"}
 
 
-def chart_svg(*, county: County | None, chart: str, now: datetime.datetime) -> bytes | None:
+def chart_svg(
+    *, county: County | None, chart: str, now: datetime.datetime, within=None
+) -> bytes | None:
     """One of the overview's charts as an SVG file (from the cached figures), or None."""
     if chart not in CHARTS:
         return None
-    source = cached_figures(county=county, now=now, limits=stage_limits())[CHARTS[chart]]
+    figures = cached_figures(county=county, now=now, limits=stage_limits(), within=within)
+    source = figures[CHARTS[chart]]
     return charts.svg_of_data_uri(source) if source else None
 
 
-def county_context(*, county: County | None, now: datetime.datetime | None = None) -> dict:
-    """The report of one county, or of all counties (``county`` None)."""
-    board = selectors.county_board(county=county, now=now)
-    figures = cached_figures(county=county, now=board.now, limits=board.limits)
+def county_context(
+    *,
+    county: County | None,
+    now: datetime.datetime | None = None,
+    within=None,
+    personal: bool = True,
+) -> dict:
+    """The report of one county, or of all counties (``county`` None; of the ``within`` ids when
+    given). Without ``personal`` (reference group, national readers) the timeline, which names
+    contact persons, is left out."""
+    board = selectors.county_board(county=county, now=now, within=within, personal=personal)
+    figures = cached_figures(county=county, now=board.now, limits=board.limits, within=within)
     return {
         "scope": "county",
         "title": county.name if county else _("All counties"),
@@ -89,11 +109,16 @@ def county_context(*, county: County | None, now: datetime.datetime | None = Non
         "board": board,
         "rows": board.rows,
         "stage_times": figures["figures"].stage_times,
-        "decisions": selectors.county_decisions(county=county),
+        "decisions": selectors.county_decisions(county=county, within=within),
         "timeline": selectors.report_timeline(
-            county=county.code if county else None, kinds=selectors.COUNTY_REPORT_KINDS
-        ),
+            county=county.code if county else None,
+            counties=_codes(within),
+            kinds=selectors.COUNTY_REPORT_KINDS,
+        )
+        if personal
+        else selectors.ReportTimeline([], False),
         "generated_at": board.now,
+        "shows_timeline": personal,
         **figures,
     }
 
@@ -103,8 +128,10 @@ def municipality_context(
     municipality: Municipality,
     now: datetime.datetime | None = None,
     timeline_limit: int = selectors.REPORT_TIMELINE_LIMIT,
+    personal: bool = True,
 ) -> dict:
-    page = selectors.municipality_overview(municipality=municipality, now=now)
+    """The report of one municipality; without ``personal``, no timeline (see county_context)."""
+    page = selectors.municipality_overview(municipality=municipality, now=now, personal=personal)
     chart = charts.comparison_svg(page.comparison)
     return {
         "scope": "municipality",
@@ -114,8 +141,11 @@ def municipality_context(
         "page": page,
         "rows": [page.row],
         "decisions": page.decisions,
-        "timeline": selectors.report_timeline(municipality=municipality, limit=timeline_limit),
+        "timeline": selectors.report_timeline(municipality=municipality, limit=timeline_limit)
+        if personal
+        else selectors.ReportTimeline([], False),
         "generated_at": page.now,
+        "shows_timeline": personal,
         "comparison_chart": charts.as_data_uri(chart) if chart else None,
     }
 

@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 
+from municipalities import scoping
 from municipalities.models import County, Municipality
 
 from ..flows import PolicyAdoptionFlow
@@ -88,28 +89,52 @@ class BoardRow:
 
 @dataclass(frozen=True)
 class Board:
-    county: County | None  # None: all counties
+    county: County | None  # None: all counties (of ``within``)
     rows: list[BoardRow]
     columns: list[StageColumn]
     not_started: int
     stalled: int
     now: datetime.datetime
     processes: list[PolicyProcess]  # each municipality's current one
+    # The counties "all counties" covers (ids; None: every county, for a national reader).
+    within: tuple[int, ...] | None = None
 
     @property
     def limits(self) -> dict[str, int]:
         return {c.stage: c.limit_days for c in self.columns if c.limit_days}
 
 
-def counties() -> list[County]:
-    return list(County.objects.order_by("code"))
+def counties(user=None) -> list[County]:
+    """The counties ``user`` may read (every county without a user)."""
+    if user is None:
+        return list(County.objects.order_by("code"))
+    return list(scoping.visible_counties(user).order_by("code"))
 
 
-def county_by_code(code: str | None, *, choices: list[County] | None = None) -> County | None:
-    """The county with ``code`` (Kronoberg when none is given, None for all counties).
+def within_of(user) -> tuple[int, ...] | None:
+    """What "all counties" means for ``user``: their counties' ids (None: every county)."""
+    ids = scoping.visible_county_ids(user)
+    return None if ids is None else tuple(ids)
 
-    Raises Http404 for an unknown code.
+
+def county_by_code(
+    code: str | None, *, choices: list[County] | None = None, user=None
+) -> County | None:
+    """The county with ``code`` (Kronoberg, or the user's first county, when none is given;
+    None for all counties).
+
+    Raises Http404 for an unknown code, a county ``user`` may not read (it does not reveal the
+    county's data exists) and "all" for a user of one county.
     """
+    if user is not None:
+        choices = counties(user) if choices is None else choices
+        if code == ALL_COUNTIES:
+            if not scoping.has_several_counties(user):
+                raise Http404(_("Unknown county."))
+            return None
+        if not code:
+            codes = [c.code for c in choices]
+            code = DEFAULT_COUNTY if DEFAULT_COUNTY in codes or not codes else codes[0]
     code = code or DEFAULT_COUNTY
     if code == ALL_COUNTIES:
         return None
@@ -180,8 +205,9 @@ def _person(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def _next_action(process: PolicyProcess) -> tuple[str, str]:
-    """What happens next in the process and who holds it."""
+def _next_action(process: PolicyProcess, personal: bool = True) -> tuple[str, str]:
+    """What happens next in the process and who holds it (without ``personal``, the contact
+    persons it waits for are not named)."""
     if getattr(process, "legal_force_due", False):
         return _("Appeal period over: record legal force"), _person(process.lead)
     if not process.is_open:
@@ -192,6 +218,8 @@ def _next_action(process: PolicyProcess) -> tuple[str, str]:
     step = steps[0]
     title = str(step.flow_task.task_title or step.flow_task.name)
     if step.flow_task == PolicyAdoptionFlow.approval:
+        if not personal:
+            return title, _("waiting for the municipality's contact persons")
         names = ", ".join(contact.name for contact in process.approvers.all()) or "–"
         return title, _("waiting for %(contacts)s") % {"contacts": names}
     if step.owner is not None:
@@ -199,10 +227,10 @@ def _next_action(process: PolicyProcess) -> tuple[str, str]:
     return title, _("Project leaders (not yet taken)")
 
 
-def _row(municipality, process, limits, now) -> BoardRow:
+def _row(municipality, process, limits, now, personal=True) -> BoardRow:
     if process is None:
         return BoardRow(municipality, None, None, None, None, False, _("Start a process"), "–")
-    action, holder = _next_action(process)
+    action, holder = _next_action(process, personal)
     days = (now - process.stage_entered_at).days
     due = due_at(process.stage, process.stage_entered_at, limits)
     return BoardRow(
@@ -221,25 +249,34 @@ def _row(municipality, process, limits, now) -> BoardRow:
     )
 
 
-def _in_county(county: County | None, path: str = "") -> dict:
-    return {f"{path}county": county} if county is not None else {}
+def _in_county(county: County | None, path: str = "", within=None) -> dict:
+    if county is not None:
+        return {f"{path}county": county}
+    return {f"{path}county__in": list(within)} if within is not None else {}
 
 
-def county_board(*, county: County | None, now: datetime.datetime | None = None) -> Board:
-    """Every municipality of ``county`` (None: of all counties) in its current stage (5 queries).
+def county_board(
+    *,
+    county: County | None,
+    now: datetime.datetime | None = None,
+    within=None,
+    personal: bool = True,
+) -> Board:
+    """Every municipality of ``county`` (None: of all counties, or of the ``within`` ids) in its
+    current stage (5 queries).
 
     Reads one process per municipality, whatever the length of its history.
     """
     now = now or timezone.now()
     limits = stage_limits()
     municipalities = list(
-        Municipality.objects.filter(**_in_county(county))
+        Municipality.objects.filter(**_in_county(county, "", within))
         .select_related("county")
         .order_by("county__code", "name", "code")
     )
-    processes = _current_processes(**_in_county(county, "municipality__"))
+    processes = _current_processes(**_in_county(county, "municipality__", within))
     current = {process.municipality_id: process for process in processes}
-    rows = [_row(m, current.get(m.pk), limits, now) for m in municipalities]
+    rows = [_row(m, current.get(m.pk), limits, now, personal) for m in municipalities]
     counts = defaultdict(int)
     for row in rows:
         counts[row.stage] += 1
@@ -255,6 +292,7 @@ def county_board(*, county: County | None, now: datetime.datetime | None = None)
         stalled=sum(row.is_stalled for row in rows),
         now=now,
         processes=processes,
+        within=None if county is not None or within is None else tuple(within),
     )
 
 
@@ -294,14 +332,16 @@ def country_board(*, counties: list[County], now: datetime.datetime | None = Non
     """
     now = now or timezone.now()
     limits = stage_limits()
+    ids = [county.pk for county in counties]
     municipalities = dict(
-        Municipality.objects.values("county_id")
+        Municipality.objects.filter(county__in=ids)
+        .values("county_id")
         .annotate(n=Count("pk"))
         .values_list("county_id", "n")
     )
-    current = _one_per_municipality(PolicyProcess.objects.all()).values_list(
-        "municipality__county_id", "stage", "stage_entered_at"
-    )
+    current = _one_per_municipality(
+        PolicyProcess.objects.filter(municipality__county__in=ids)
+    ).values_list("municipality__county_id", "stage", "stage_entered_at")
     counts = defaultdict(lambda: defaultdict(int))
     stalled = defaultdict(int)
     for county_id, stage, entered_at in current:
@@ -351,7 +391,7 @@ class Figures:
 
 def county_figures(*, board: Board) -> Figures:
     """The county's progress and time per stage (2 queries on top of the board's)."""
-    scope = _in_county(board.county, "municipality__")
+    scope = _in_county(board.county, "municipality__", board.within)
     # Every process's live row, for processes written without history (e.g. a data import).
     live = PolicyProcess.objects.filter(**scope).only(
         "pk", "municipality_id", "stage", "stage_entered_at"
@@ -365,11 +405,11 @@ def county_figures(*, board: Board) -> Figures:
     )
 
 
-def figures_version(*, county: County | None, limits: dict[str, int]) -> str:
+def figures_version(*, county: County | None, limits: dict[str, int], within=None) -> str:
     """What the county's figures are computed from, in one cheap query: a new version whenever
     a process starts, changes stage or goes away, or a stage limit changes. (Every stage change
     sets ``stage_entered_at`` to the moment it happens, and history is append-only.)"""
-    latest = PolicyProcess.objects.filter(**_in_county(county, "municipality__")).aggregate(
+    latest = PolicyProcess.objects.filter(**_in_county(county, "municipality__", within)).aggregate(
         entered=Max("stage_entered_at"), count=Count("pk"), last=Max("pk")
     )
     entered = latest["entered"].isoformat() if latest["entered"] else "-"
@@ -391,10 +431,10 @@ def figures_valid_until(*, figures: Figures, now: datetime.datetime) -> datetime
     return min(moments)
 
 
-def county_decisions(*, county: County | None) -> list[Decision]:
+def county_decisions(*, county: County | None, within=None) -> list[Decision]:
     """The county's recorded decisions, by municipality then meeting date (1 query)."""
     return list(
-        Decision.objects.filter(**_in_county(county, "process__municipality__"))
+        Decision.objects.filter(**_in_county(county, "process__municipality__", within))
         .select_related("process__municipality", "recorded_by", "voided_by")
         .order_by("process__municipality__name", "meeting_date", "recorded_at", "pk")
     )
@@ -443,13 +483,13 @@ def municipality_by_code(code: str) -> Municipality:
 
 
 def municipality_overview(
-    *, municipality: Municipality, now: datetime.datetime | None = None
+    *, municipality: Municipality, now: datetime.datetime | None = None, personal: bool = True
 ) -> MunicipalityOverview:
     """One municipality's processes, stages, time per stage against its county, and decisions.
 
     Built from its county's board and figures (the county median needs them): 9 queries.
     """
-    board = county_board(county=municipality.county, now=now)
+    board = county_board(county=municipality.county, now=now, personal=personal)
     figures = county_figures(board=board)
     row = next(r for r in board.rows if r.municipality.pk == municipality.pk)
     processes = list(
@@ -533,15 +573,22 @@ class ReportTimeline:
 
 
 def report_timeline(
-    *, county: str | None = None, municipality=None, kinds=None, limit=REPORT_TIMELINE_LIMIT
+    *,
+    county: str | None = None,
+    municipality=None,
+    kinds=None,
+    limit=REPORT_TIMELINE_LIMIT,
+    counties=None,
 ) -> ReportTimeline:
-    """The latest ``limit`` audit events of a county or municipality, oldest first."""
+    """The latest ``limit`` audit events of a county or municipality (or of ``counties``' codes),
+    oldest first."""
     from audit import selectors as audit
 
     events, after_id = [], None
     while len(events) < limit:
         page = audit.timeline(
             county=county,
+            counties=counties,
             municipality=municipality,
             kinds=kinds,
             after_id=after_id,

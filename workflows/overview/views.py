@@ -12,6 +12,7 @@ from django.views.generic import TemplateView
 
 from audit import selectors as audit_selectors
 from audit.page_cache import CachedPageMixin, lazily
+from municipalities import scoping
 
 from ..views import ReadMixin
 from . import report, selectors
@@ -20,28 +21,63 @@ from . import report, selectors
 PAGE_TIMELINE_LIMIT = 20
 
 
+def _personal(user, county, within) -> bool:
+    """Whether the page may name contact persons: the county's leaders and steering group (for
+    "all counties": of every county it covers); not the reference group or national readers."""
+    if county is not None:
+        return scoping.can_see_personal_data(user, county)
+    allowed = scoping.personal_data_county_ids(user)
+    return allowed is None or (within is not None and set(within) <= set(allowed))
+
+
+def _scope(request):
+    """The county the request asks for (404 for one the user may not read) and what "all
+    counties" covers for this user."""
+    user = request.user
+    county = selectors.county_by_code(request.GET.get("county"), user=user)
+    within = selectors.within_of(user) if county is None else None
+    return county, within
+
+
+def _municipality(request, code):
+    """The municipality, 404 when its county is not the user's."""
+    municipality = selectors.municipality_by_code(code)
+    if not scoping.can_read(request.user, municipality.county_id):
+        raise Http404(_("Unknown municipality."))
+    return municipality
+
+
 class CountyOverviewView(ReadMixin, CachedPageMixin, TemplateView):
     template_name = "workflows/overview/county.html"
     page_cache_name = "overview"
 
     def get_context_data(self, **kwargs):
-        counties = selectors.counties()
-        county = selectors.county_by_code(self.request.GET.get("county"), choices=counties)
+        user = self.request.user
+        counties = selectors.counties(user)
+        county = selectors.county_by_code(
+            self.request.GET.get("county"), choices=counties, user=user
+        )
+        within = selectors.within_of(user) if county is None else None
+        personal = _personal(user, county, within)
 
         def content() -> dict:
             if county is None:
                 # Every county: one row each, linking to the county's own board.
                 board = selectors.country_board(counties=counties)
             else:
-                board = selectors.county_board(county=county)
-            figures = report.cached_figures(county=county, now=board.now, limits=board.limits)
+                board = selectors.county_board(county=county, personal=personal)
+            figures = report.cached_figures(
+                county=county, now=board.now, limits=board.limits, within=within
+            )
             return {"board": board, **figures}
 
         return super().get_context_data(
             county=county,
             county_param=county.code if county else selectors.ALL_COUNTIES,
             scope_name=county.name if county else _("all counties"),
-            counties=counties,
+            # The county choice and "all counties" only for a reader of several counties.
+            counties=counties if scoping.has_several_counties(user) else [],
+            shows_timeline=personal,
             # A changed stage limit is audited, so it gives a new data version too.
             page_cache=self.page_cache,
             **lazily(content, "board", "figures", "progress_chart", "stage_times_chart"),
@@ -60,8 +96,8 @@ class OverviewChartView(ReadMixin, View):
 
     def get(self, request, chart):
         now = timezone.now()
-        county = selectors.county_by_code(request.GET.get("county"))
-        svg = report.chart_svg(county=county, chart=chart, now=now)
+        county, within = _scope(request)
+        svg = report.chart_svg(county=county, chart=chart, now=now, within=within)
         if svg is None:
             raise Http404
         response = HttpResponse(svg, content_type="image/svg+xml")
@@ -76,10 +112,11 @@ class MunicipalityOverviewView(ReadMixin, TemplateView):
     template_name = "workflows/overview/municipality.html"
 
     def get_context_data(self, code, **kwargs):
-        municipality = selectors.municipality_by_code(code)
+        municipality = _municipality(self.request, code)
+        personal = scoping.can_see_personal_data(self.request.user, municipality.county_id)
         return super().get_context_data(
             **report.municipality_context(
-                municipality=municipality, timeline_limit=PAGE_TIMELINE_LIMIT
+                municipality=municipality, timeline_limit=PAGE_TIMELINE_LIMIT, personal=personal
             ),
             **kwargs,
         )
@@ -97,11 +134,15 @@ def _pdf(context: dict, request) -> HttpResponse:
 
 class CountyReportView(ReadMixin, View):
     def get(self, request):
-        county = selectors.county_by_code(request.GET.get("county"))
-        return _pdf(report.county_context(county=county), request)
+        county, within = _scope(request)
+        personal = _personal(request.user, county, within)
+        return _pdf(report.county_context(county=county, within=within, personal=personal), request)
 
 
 class MunicipalityReportView(ReadMixin, View):
     def get(self, request, code):
-        municipality = selectors.municipality_by_code(code)
-        return _pdf(report.municipality_context(municipality=municipality), request)
+        municipality = _municipality(request, code)
+        personal = scoping.can_see_personal_data(request.user, municipality.county_id)
+        return _pdf(
+            report.municipality_context(municipality=municipality, personal=personal), request
+        )
