@@ -19,7 +19,7 @@ from django.views import View
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
-from . import email_files, selectors, services
+from . import email_files, outbox, selectors
 from .forms import DeliveryLogFilterForm
 from .models import Notification
 
@@ -47,7 +47,7 @@ class DeliveryLogView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView)
             topic=topic,
             counts=selectors.status_counts(topic=topic),
             query=query,
-            can_retry=self.request.user.has_perm(services.RETRY_PERMISSION),
+            can_retry=self.request.user.has_perm(outbox.RETRY_PERMISSION),
             current_url=self.request.get_full_path(),
             **kwargs,
         )
@@ -55,12 +55,12 @@ class DeliveryLogView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView)
 
 @method_decorator(require_POST, name="dispatch")
 class RetryNotificationView(LoginRequiredMixin, PermissionRequiredMixin, View):
-    permission_required = services.RETRY_PERMISSION
+    permission_required = outbox.RETRY_PERMISSION
 
     def post(self, request, pk):
         notification = get_object_or_404(Notification, pk=pk)
         try:
-            services.retry_notification(notification=notification, user=request.user)
+            outbox.retry_notification(notification=notification, user=request.user)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:

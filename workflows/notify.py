@@ -10,7 +10,7 @@ from django.urls import reverse
 from viewflow.workflow.models import Task
 
 from notifications.models import Event
-from notifications.services import queue_notification
+from notifications.outbox import queue_notification
 
 from .models import ApprovalAnswer, Decision, PolicyProcess
 

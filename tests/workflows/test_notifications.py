@@ -10,7 +10,7 @@ from django.utils import timezone
 from viewflow.workflow.models import Task
 
 from notifications.models import Event, Notification
-from notifications.services import build_message
+from notifications.rendering import build_message
 from tests.factories import ContactFactory, UserFactory
 from workflows import reminders, services
 from workflows.models import StageLimit, TaskLink
