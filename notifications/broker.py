@@ -61,9 +61,7 @@ def enqueue_many(
         )
         return False
     try:
-        tasks.deliver_notifications.apply_async(
-            args=[list(notification_ids)], countdown=countdown
-        )
+        tasks.deliver_notifications.apply_async(args=[list(notification_ids)], countdown=countdown)
     except Exception as error:  # kombu OperationalError, redis errors, anything: the row is safe
         broker_pause.pause()
         logger.warning(

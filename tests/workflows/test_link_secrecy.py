@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.exports import personal_data_export
+from notifications import sealing
 from notifications.delivery import Outcome, deliver_many
 from notifications.models import DeliveryStatus, Event, Notification
 from tests.support.smtp import smtp_settings, smtp_sink  # noqa: F401  (fixtures)
@@ -176,7 +177,7 @@ def test_links_stored_in_clear_before_the_upgrade_are_sealed_or_erased(
     (issued,) = services.request_approval(task=task, user=leader, approvers=[vaxjo_contact])
     waiting = Notification.objects.get(event=Event.APPROVAL_REQUESTED)
     # As the old code stored it: the link in clear, nothing sealed.
-    waiting.body_text, waiting.body_html = outbox.sealing.fill(
+    waiting.body_text, waiting.body_html = sealing.fill(
         waiting.sealed_context, text=waiting.body_text, html=waiting.body_html
     )
     waiting.sealed_context = ""
