@@ -121,35 +121,33 @@ def _deliver_one(notification_id: int, session: SmtpSession) -> Delivery:
 
 
 def _record_failure(notification: Notification, error: Exception, *, now) -> Delivery:
+    """A failed attempt: the row waits for its backoff, or is failed for good (a permanent
+    refusal, or the last attempt)."""
     notification.last_error = describe(error)
     if is_permanent(error) or notification.attempts >= int(settings.NOTIFICATIONS_MAX_ATTEMPTS):
         notification.status = DeliveryStatus.FAILED
-        stamp(
-            notification,
-            reason=gettext_noop("Failed after %(attempts)s attempts"),
-            attempts=notification.attempts,
-        )
-        notification.save()
+        reason = gettext_noop("Failed after %(attempts)s attempts")
+        delivery = Delivery(Outcome.FAILED)
         logger.warning(
             "Notification %s failed after %s attempts: %s",
             notification.pk,
             notification.attempts,
             notification.last_error,
         )
-        return Delivery(Outcome.FAILED)
-    delay = backoff_seconds(notification.attempts)
-    notification.next_attempt_at = now + timedelta(seconds=delay)
-    stamp(
-        notification,
-        reason=gettext_noop("Attempt %(attempt)s failed"),
-        attempt=notification.attempts,
-    )
+    else:
+        delay = backoff_seconds(notification.attempts)
+        notification.next_attempt_at = now + timedelta(seconds=delay)
+        reason = gettext_noop("Attempt %(attempt)s failed")
+        delivery = Delivery(Outcome.RETRY, retry_in=delay)
+        logger.info(
+            "Notification %s attempt %s failed (%s); next try in %.1f s.",
+            notification.pk,
+            notification.attempts,
+            notification.last_error,
+            delay,
+        )
+    # Both messages' placeholders: each reason uses the one it names.
+    attempts = notification.attempts
+    stamp(notification, reason=reason, attempt=attempts, attempts=attempts)
     notification.save()
-    logger.info(
-        "Notification %s attempt %s failed (%s); next try in %.1f s.",
-        notification.pk,
-        notification.attempts,
-        notification.last_error,
-        delay,
-    )
-    return Delivery(Outcome.RETRY, retry_in=delay)
+    return delivery
