@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Count
 
 from notifications.models import DeliveryStatus, Event, Notification
-from notifications.services import queue_notification
+from notifications.outbox import queue_notification
 
 from .config import ROOT
 from .load import percentile

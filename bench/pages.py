@@ -23,7 +23,7 @@ from .server import Server, get
 
 BENCH_USERNAME = "bench-leader"
 # The backend that signs people in (django-axes' backend comes first and signs nobody in).
-SIGN_IN_BACKEND = "policyflow.auth_backends.OneQueryModelBackend"
+SIGN_IN_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def bench_user():

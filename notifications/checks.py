@@ -3,8 +3,6 @@
 from django.conf import settings
 from django.core.checks import Warning, register
 
-from .services import setting
-
 # Redis's default when CELERY_BROKER_TRANSPORT_OPTIONS does not set one.
 REDIS_DEFAULT_VISIBILITY_TIMEOUT = 3600
 
@@ -14,7 +12,7 @@ def check_backoff_below_visibility_timeout(app_configs, **kwargs):
     """A retry countdown longer than Redis's visibility timeout makes the message run twice."""
     options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}) or {}
     visibility = options.get("visibility_timeout", REDIS_DEFAULT_VISIBILITY_TIMEOUT)
-    cap = float(setting("NOTIFICATIONS_BACKOFF_MAX_SECONDS"))
+    cap = float(settings.NOTIFICATIONS_BACKOFF_MAX_SECONDS)
     if cap >= visibility:
         return [
             Warning(

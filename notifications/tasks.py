@@ -1,7 +1,7 @@
 """Celery tasks: deliver notifications, and sweep the outbox for what was left behind.
 
 At-least-once delivery of the task message (acks_late, reject_on_worker_lost) plus the row lock
-in `services.deliver_many` make each email go out once. A message carries the ids one
+in `delivery.deliver_many` make each email go out once. A message carries the ids one
 transaction queued; each row is sent and committed on its own, so a message redelivered after a
 crash skips the rows already sent. The attempt count lives on the row, not in the message, so a
 message re-enqueued by the sweep continues the count instead of restarting it; that is why
@@ -12,7 +12,7 @@ from collections import Counter
 
 from celery import shared_task
 
-from . import services
+from . import broker, delivery, sweep
 
 
 @shared_task(
@@ -23,13 +23,13 @@ from . import services
 )
 def deliver_notifications(notification_ids: list[int]) -> dict[str, int]:
     """Send the notifications one transaction queued (or one sweep found), one by one."""
-    deliveries = services.deliver_many(notification_ids=notification_ids)
-    for notification_id, delivery in deliveries.items():
-        if delivery.outcome is services.Outcome.RETRY:
+    deliveries = delivery.deliver_many(notification_ids=notification_ids)
+    for notification_id, result in deliveries.items():
+        if result.outcome is delivery.Outcome.RETRY:
             # The row already holds the next attempt's time; if this publish fails, the sweep
             # re-enqueues it. The countdown is capped well below the broker's visibility timeout.
-            services.enqueue_many([notification_id], force=True, countdown=delivery.retry_in)
-    return dict(Counter(delivery.outcome.value for delivery in deliveries.values()))
+            broker.enqueue_many([notification_id], force=True, countdown=result.retry_in)
+    return dict(Counter(result.outcome.value for result in deliveries.values()))
 
 
 @shared_task(
@@ -46,4 +46,4 @@ def deliver_notification(notification_id: int) -> dict[str, int]:
 @shared_task(name="notifications.sweep_outbox", ignore_result=True)
 def sweep_outbox() -> int:
     """Run by Celery beat: re-enqueue queued notifications that are overdue."""
-    return services.requeue_overdue()
+    return sweep.requeue_overdue()

@@ -20,7 +20,7 @@ from django.views import View
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
-from . import email_files, selectors, services
+from . import email_files, outbox, selectors
 from .forms import DeliveryLogFilterForm
 from .models import Notification
 
@@ -30,7 +30,7 @@ PAGE_SIZE = 50
 
 def log_scope(user):
     """The notifications ``user`` may see in the log (NOTIFICATIONS_LOG_SCOPE), as a Q or None."""
-    path = services.setting("NOTIFICATIONS_LOG_SCOPE")
+    path = getattr(settings, "NOTIFICATIONS_LOG_SCOPE", None)
     return None if not path else import_string(path)(user)
 
 
@@ -55,7 +55,7 @@ class DeliveryLogView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView)
             topic=topic,
             counts=selectors.status_counts(topic=topic, scope=scope),
             query=query,
-            can_retry=self.request.user.has_perm(services.RETRY_PERMISSION),
+            can_retry=self.request.user.has_perm(outbox.RETRY_PERMISSION),
             current_url=self.request.get_full_path(),
             **kwargs,
         )
@@ -63,7 +63,7 @@ class DeliveryLogView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView)
 
 @method_decorator(require_POST, name="dispatch")
 class RetryNotificationView(LoginRequiredMixin, PermissionRequiredMixin, View):
-    permission_required = services.RETRY_PERMISSION
+    permission_required = outbox.RETRY_PERMISSION
 
     def post(self, request, pk):
         scope = log_scope(request.user)
@@ -72,7 +72,7 @@ class RetryNotificationView(LoginRequiredMixin, PermissionRequiredMixin, View):
         )
         notification = get_object_or_404(notifications, pk=pk)
         try:
-            services.retry_notification(notification=notification, user=request.user)
+            outbox.retry_notification(notification=notification, user=request.user)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:

@@ -1,4 +1,4 @@
-"""The policy-adoption process, node by node, as in DOMAIN.md's diagram.
+"""The policy-adoption process, node by node: read this first (`docs/domain.md` tells the story).
 
     contact → dialogue → draft → request_approval → approval ─┬ approved → decision ─┐
                  ▲          ▲                                    └ changes ─┐          │
@@ -6,34 +6,31 @@
                  └──── sent back / postponed ◄── is_settled ◄───────────────────────────┘
                                                      └── adopted / rejected ──► end
 
-Nodes only declare order, permission, assignment and that a new step is emailed to its owner
-(`onCreate`, in the transaction that creates it); what a step writes lives in
+Each node declares its order, and each project leader's step the page it shows (`StepPage`:
+its form and the service in `workflows.services` that completes it); the municipal contact's
+approval is answered through a task link (`workflows.task_links`). Every project leader's step
+needs the lead permission, is assigned to the process's project leader and is emailed to them
+when it opens (`onCreate`, in the transaction that creates it). What a step writes lives in
 `workflows.services`. Node names are stored in the database: renaming one needs a data migration.
 """
 
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
 
+from . import forms, notify
 from .audit import stamp
 from .locking import ProcessLock
 from .models import CLOSED_STAGES, PolicyProcess, Stage
+from .pages import StepPage
 
 LEAD = "workflows.lead_policyprocess"
 
 
-def _page(dotted_path: str):
-    """A view imported on first request, so that the flow does not import the views' services."""
-
-    def view(request, *args, **kwargs):
-        return import_string(dotted_path).as_view()(request, *args, **kwargs)
-
-    return view
-
-
-# Every project-leader step is completed on the same page, which shows that step's form.
-step_page = _page("workflows.views.StepView")
+def lead_step(page: StepPage) -> flow.View:
+    """A project leader's step showing ``page``: lead permission, assigned to the process's
+    project leader, emailed to them when it opens."""
+    return flow.View(page).Permission(LEAD).Assign(this.project_leader).onCreate(this.step_opened)
 
 
 class PolicyAdoptionFlow(flow.Flow):
@@ -46,38 +43,39 @@ class PolicyAdoptionFlow(flow.Flow):
     start = flow.StartHandle(this.begin).Annotation(title=_("Process started")).Next(this.contact)
 
     contact = (
-        flow.View(step_page)
+        lead_step(StepPage(forms.FirstContactForm, service="record_first_contact"))
         .Annotation(title=_("Record first contact"))
-        .Permission(LEAD)
-        .Assign(this.project_leader)
-        .onCreate(this.step_opened)
         .Next(this.dialogue)
     )
 
     dialogue = (
-        flow.View(step_page)
+        lead_step(StepPage(forms.CompleteDialogueForm, service="complete_dialogue"))
         .Annotation(title=_("Hold the dialogue"))
-        .Permission(LEAD)
-        .Assign(this.project_leader)
-        .onCreate(this.step_opened)
         .Next(this.draft)
     )
 
     draft = (
-        flow.View(step_page)
+        lead_step(
+            StepPage(
+                forms.DraftForm,
+                service="write_draft",
+                initial="draft_starting_text",
+                shows_latest_draft=True,
+            )
+        )
         .Annotation(title=_("Write the draft"))
-        .Permission(LEAD)
-        .Assign(this.project_leader)
-        .onCreate(this.step_opened)
         .Next(this.request_approval)
     )
 
     request_approval = (
-        flow.View(step_page)
+        lead_step(
+            StepPage(
+                forms.RequestApprovalForm,
+                service="request_approval",
+                result_template="workflows/links_issued.html",
+            )
+        )
         .Annotation(title=_("Request approval"))
-        .Permission(LEAD)
-        .Assign(this.project_leader)
-        .onCreate(this.step_opened)
         .Next(this.approval)
     )
 
@@ -95,11 +93,8 @@ class PolicyAdoptionFlow(flow.Flow):
     )
 
     decision = (
-        flow.View(step_page)
+        lead_step(StepPage(forms.DecisionForm, service="record_decision"))
         .Annotation(title=_("Record the decision"))
-        .Permission(LEAD)
-        .Assign(this.project_leader)
-        .onCreate(this.step_opened)
         .Next(this.is_settled)
     )
 
@@ -134,8 +129,6 @@ class PolicyAdoptionFlow(flow.Flow):
     def step_opened(self, activation):
         # In the transaction that opened the step: its email is in the outbox exactly when the
         # step exists.
-        from . import notify
-
         notify.step_opened(activation.process, activation.task)
 
     def draft_was_approved(self, activation) -> bool:

@@ -82,11 +82,19 @@ class MeetingForm(forms.Form):
     )
 
 
-class CompleteDialogueForm(forms.Form):
+class StepForm(forms.Form):
+    """A step's form: given the process, as every step page gives it (`workflows.pages`)."""
+
+    def __init__(self, *args, process=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.process = process
+
+
+class CompleteDialogueForm(StepForm):
     confirm = forms.BooleanField(label=_("The dialogue is ready for a draft"))
 
 
-class DraftForm(forms.Form):
+class DraftForm(StepForm):
     competition_section = forms.CharField(
         label=_("Competition-law section"), widget=forms.Textarea(attrs={"rows": 10})
     )
@@ -112,8 +120,13 @@ class RequestApprovalForm(_MunicipalityContactsMixin, forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
+    def __init__(self, *args, process, **kwargs):
+        super().__init__(*args, process=process, **kwargs)
+        if not self.is_bound:  # the approvers named at first contact, ticked
+            self.initial.setdefault("approvers", list(process.approvers.all()))
 
-class DecisionForm(forms.Form):
+
+class DecisionForm(StepForm):
     body = forms.ChoiceField(label=_("Decision body"), choices=DecisionBody.choices)
     body_other = forms.CharField(label=_("Other body (if other)"), required=False)
     meeting_date = BoundedDateField(label=_("Meeting date"), widget=DateInput)

@@ -17,7 +17,7 @@ from viewflow.workflow.models import Task
 from municipalities import scoping
 from municipalities.models import Membership
 from notifications.models import Event
-from notifications.services import queue_notification
+from notifications.outbox import queue_notification
 
 from .models import ApprovalAnswer, Decision, PolicyProcess
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from viewflow.workflow.models import Task
 
 from notifications.models import Event, Notification
-from notifications.services import make_idempotency_key
+from notifications.outbox import make_idempotency_key
 
 from . import notify
 from .flows import PolicyAdoptionFlow

@@ -228,7 +228,11 @@ def record_meeting(
     return meeting
 
 
-def complete_dialogue(*, task: Task, user) -> None:
+def complete_dialogue(*, task: Task, user, confirm: bool = True) -> None:
+    """Close the dialogue and start drafting; ``confirm`` is the project leader's tick that the
+    dialogue is ready (the page asks for it)."""
+    if not confirm:
+        raise ValidationError(_("Confirm that the dialogue is ready for a draft."))
     with _human_step(
         task=task,
         node=PolicyAdoptionFlow.dialogue,

@@ -2,9 +2,11 @@
 render. Every mutating view is POST-only (or shows its form on GET), CSRF-protected and
 permission-checked."""
 
+from dataclasses import asdict
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,6 +26,7 @@ from notifications import selectors as notification_selectors
 from . import forms, notify, selectors, services
 from .flows import LEAD
 from .models import Stage
+from .pages import StepPage
 
 READ = "workflows.view_policyprocess"
 
@@ -303,7 +306,8 @@ class AddMeetingView(LeadMixin, View):
 
 
 class StepView(LeadMixin, View):
-    """Shows the form of the process's current step and completes it on POST."""
+    """The page of a project leader's step: shows the form its node declares (`StepPage` in
+    `workflows.flows`) and completes the step with the node's service on POST."""
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated or not request.user.has_perm(LEAD):
@@ -314,37 +318,36 @@ class StepView(LeadMixin, View):
             self.process = led_processes(request.user).get(pk=self.task.process_id)
         except (selectors.Task.DoesNotExist, selectors.PolicyProcess.DoesNotExist) as exc:
             raise Http404 from exc
-        self.step = STEPS.get(self.task.flow_task.name)
-        if self.step is None:
-            raise Http404
+        self.page = self.task.flow_task.view
+        if not isinstance(self.page, StepPage):
+            raise Http404  # a step answered elsewhere (the contact's approval)
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request, task_pk):
         if self.task.status not in services.OPEN_TASK_STATUSES:
             return _step_done(request, self.task)
-        return self._render(self.step.form(self.process))
+        initial = None
+        if self.page.initial:
+            initial = asdict(getattr(services, self.page.initial)(self.process))
+        return self._render(self.page.form_class(process=self.process, initial=initial))
 
     def post(self, request, task_pk):
         if self.task.status not in services.OPEN_TASK_STATUSES:
             return _step_done(request, self.task)  # sent again from a page the browser kept
-        form = self.step.form(self.process, data=request.POST, files=request.FILES)
+        form = self.page.form_class(data=request.POST, files=request.FILES, process=self.process)
         if form.is_valid():
+            complete = getattr(services, self.page.service)
             try:
-                result = self.step.complete(
-                    task=self.task, user=request.user, data=form.cleaned_data
-                )
+                result = complete(task=self.task, user=request.user, **form.cleaned_data)
             except services.StepAlreadyDone:
                 return _step_done(request, self.task)
             except ValidationError as error:
                 form_errors_from(form, error)
-            except PermissionDenied:
-                raise
             else:
-                if self.step.name == "request_approval":
-                    # The new links' URLs are shown once, so this answers without a redirect.
+                if self.page.result_template:
                     return render(
                         request,
-                        "workflows/links_issued.html",
+                        self.page.result_template,
                         {"process": self.process, "issued": result},
                     )
                 messages.success(request, _("Step completed: %s") % self.task.flow_task.task_title)
@@ -352,60 +355,13 @@ class StepView(LeadMixin, View):
         return self._render(form, status=400)
 
     def _render(self, form, status=200):
-        context = {"form": form, "task": self.task, "process": self.process, "step": self.step}
-        if self.step.name == "draft":
-            context["drafts"] = self.process.drafts.order_by("-version")[:1]
-        return render(self.request, self.step.template, context, status=status)
-
-
-class _Step:
-    def __init__(self, name, form_factory, complete, template="workflows/step.html"):
-        self.name, self.form, self.complete, self.template = name, form_factory, complete, template
-
-
-def _steps():
-    def initial_draft(process):
-        text = services.draft_starting_text(process)
-        return {
-            "competition_section": text.competition_section,
-            "customer_section": text.customer_section,
-            "other_text": text.other_text,
+        # ``step`` is the task's node: the template reads its name and title.
+        context = {
+            "form": form,
+            "task": self.task,
+            "process": self.process,
+            "step": self.task.flow_task,
         }
-
-    return {
-        s.name: s
-        for s in [
-            _Step(
-                "contact",
-                lambda p, **kw: forms.FirstContactForm(process=p, **kw),
-                lambda task, user, data: services.record_first_contact(
-                    task=task, user=user, **data
-                ),
-            ),
-            _Step(
-                "dialogue",
-                lambda p, **kw: forms.CompleteDialogueForm(**kw),
-                lambda task, user, data: services.complete_dialogue(task=task, user=user),
-            ),
-            _Step(
-                "draft",
-                lambda p, **kw: forms.DraftForm(initial=initial_draft(p), **kw),
-                lambda task, user, data: services.write_draft(task=task, user=user, **data),
-            ),
-            _Step(
-                "request_approval",
-                lambda p, **kw: forms.RequestApprovalForm(
-                    process=p, initial={"approvers": list(p.approvers.all())}, **kw
-                ),
-                lambda task, user, data: services.request_approval(task=task, user=user, **data),
-            ),
-            _Step(
-                "decision",
-                lambda p, **kw: forms.DecisionForm(**kw),
-                lambda task, user, data: services.record_decision(task=task, user=user, **data),
-            ),
-        ]
-    }
-
-
-STEPS = _steps()
+        if self.page.shows_latest_draft:
+            context["drafts"] = self.process.drafts.order_by("-version")[:1]
+        return render(self.request, self.page.template, context, status=status)

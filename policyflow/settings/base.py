@@ -146,11 +146,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # django-axes' standalone backend first: it refuses a locked-out sign-in before any password is
-# checked, and authenticates nobody itself, so it needs no combining with ours. Then Django's
-# model backend, reading a user's own and group permissions in one query.
+# checked, and authenticates nobody itself, so it needs no combining with the next. Then Django's
+# model backend (a page reads the user's own and group permissions in two small queries).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "policyflow.auth_backends.OneQueryModelBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

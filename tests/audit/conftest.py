@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import pytest
 from django.test import Client
 
-from notifications import services as notification_services
+from notifications import delivery, outbox
 from tests.workflows.helpers import decision_fields, english, open_task, walk_to
 from workflows import services
 from workflows.models import PolicyProcess
@@ -48,7 +48,7 @@ def vaxjo_story(leader, vaxjo, vaxjo_contact) -> Story:
     (first,) = services.request_approval(
         task=open_task(process, "request_approval"), user=leader, approvers=[vaxjo_contact]
     )
-    notification = notification_services.queue_notification(
+    notification = outbox.queue_notification(
         event="approval_requested",
         recipient_email=vaxjo_contact.email,
         recipient_name=vaxjo_contact.name,
@@ -63,7 +63,7 @@ def vaxjo_story(leader, vaxjo, vaxjo_contact) -> Story:
         key=f"link:{first.link.pk}",
         topic=f"process:{process.pk}",
     )
-    notification_services.deliver(notification_id=notification.pk)
+    delivery.deliver(notification_id=notification.pk)
     answer_through_link(first.url, "changes_requested", "Förtydliga reserverad upphandling.")
     services.write_draft(
         task=open_task(process, "draft"),

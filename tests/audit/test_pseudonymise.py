@@ -16,7 +16,7 @@ from audit.personal import expand
 from audit.verification import verify_chain
 from municipalities.models import Contact
 from notifications.models import Notification
-from notifications.services import queue_notification
+from notifications.outbox import queue_notification
 from tests.audit.conftest import meeting_in_the_next_process
 from tests.factories import ContactFactory
 from workflows import services as workflow_services

@@ -3,7 +3,7 @@
 import datetime
 
 from notifications.models import Event
-from notifications.services import queue_notification
+from notifications.outbox import queue_notification
 
 LINK_EXPIRES = datetime.date(2026, 12, 24)
 

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.urls import reverse
 
-from notifications import services
+from notifications import broker, delivery, rendering, sweep
 from notifications.models import DeliveryStatus, Notification
 from tests.factories import UserFactory
 from tests.notifications.conftest import free_port, wait_until
@@ -42,7 +42,7 @@ def test_each_queued_notification_arrives_once_in_the_recipients_language(
     assert "Växjö" in sv.message["Subject"]
     assert sv.message["Content-Language"] == "sv"
     assert sv.message["To"] == "Vera Växjö <vera@vaxjo.example>"
-    assert sv.message_id == services.message_id(swedish)
+    assert sv.message_id == rendering.message_id(swedish)
     assert "24 december 2026" in sv.text
     assert "http://127.0.0.1:8000/link/token1/" in sv.text
     assert 'lang="sv"' in sv.html
@@ -51,7 +51,7 @@ def test_each_queued_notification_arrives_once_in_the_recipients_language(
     en = by_recipient["eric@vaxjo.example"]
     assert en.message["Subject"] == "Please review the draft ASF policy for Växjö"
     assert en.message["Content-Language"] == "en"
-    assert en.message_id == services.message_id(english)
+    assert en.message_id == rendering.message_id(english)
     assert "http://127.0.0.1:8000/link/token2/" in en.text
     assert 'lang="en"' in en.html
 
@@ -70,8 +70,8 @@ def test_queueing_the_same_notification_twice_sends_one_email(smtp_settings, cel
 
     # Duplicate task messages, as the sweep or a redelivery would send, change nothing. The
     # worker takes messages in order: once the next notification is sent, they were handled.
-    services.enqueue(first.pk)
-    services.enqueue(first.pk)
+    broker.enqueue(first.pk)
+    broker.enqueue(first.pk)
     with transaction.atomic():
         sentinel = queue_approval_request(55)
     wait_until(lambda: _status(sentinel) == DeliveryStatus.SENT)
@@ -124,7 +124,7 @@ def test_smtp_4xx_is_retried_with_backoff_then_failed_shown_in_the_log_and_retry
     assert response.status_code == 302
     wait_until(lambda: _status(notification) == DeliveryStatus.SENT)
     assert len(sink.received) == 1
-    assert sink.received[0].message_id == services.message_id(notification)
+    assert sink.received[0].message_id == rendering.message_id(notification)
     assert notification.attempts == 1
     assert list(
         notification.history.order_by("history_date").values_list(
@@ -163,9 +163,9 @@ def test_a_permanent_refusal_fails_at_once_without_retrying(smtp_settings, fast_
     with transaction.atomic():
         notification = queue_approval_request(6)
 
-    delivery = services.deliver(notification_id=notification.pk)
+    result = delivery.deliver(notification_id=notification.pk)
 
-    assert delivery.outcome is services.Outcome.FAILED
+    assert result.outcome is delivery.Outcome.FAILED
     notification.refresh_from_db()
     assert (notification.status, notification.attempts) == (DeliveryStatus.FAILED, 1)
     assert "550" in notification.last_error
@@ -176,9 +176,9 @@ def test_a_notification_is_sent_once_however_many_messages_ask_for_it(smtp_setti
     with transaction.atomic():
         notification = queue_approval_request(8)
 
-    outcomes = Counter(services.deliver(notification_id=notification.pk).outcome for _ in range(3))
+    outcomes = Counter(delivery.deliver(notification_id=notification.pk).outcome for _ in range(3))
 
-    assert outcomes == {services.Outcome.SENT: 1, services.Outcome.SKIPPED: 2}
+    assert outcomes == {delivery.Outcome.SENT: 1, delivery.Outcome.SKIPPED: 2}
     assert len(sink.received) == 1
 
 
@@ -187,14 +187,14 @@ def test_sweep_re_enqueues_only_overdue_queued_notifications(
 ):
     settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS = 3600
     sink = smtp_settings
-    services.broker_pause.pause()  # as if the broker had just failed: nothing enqueued
+    broker.broker_pause.pause()  # as if the broker had just failed: nothing enqueued
     with transaction.atomic():
         notification = queue_approval_request(10)
 
-    assert services.requeue_overdue() == 0  # not overdue yet
+    assert sweep.requeue_overdue() == 0  # not overdue yet
 
     settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS = 0
-    assert services.requeue_overdue() == 1
+    assert sweep.requeue_overdue() == 1
     wait_until(lambda: _status(notification) == DeliveryStatus.SENT)
     assert len(sink.received) == 1
 
@@ -204,9 +204,9 @@ def test_local_development_prints_the_email_on_the_console(settings, capsys):
     with transaction.atomic():
         notification = queue_approval_request(11, language="en")
 
-    delivery = services.deliver(notification_id=notification.pk)
+    result = delivery.deliver(notification_id=notification.pk)
 
-    assert delivery.outcome is services.Outcome.SENT
+    assert result.outcome is delivery.Outcome.SENT
     printed = capsys.readouterr().out
-    assert services.message_id(notification) in printed
+    assert rendering.message_id(notification) in printed
     assert "http://127.0.0.1:8000/link/token11/" in printed

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from notifications import services
+from notifications import outbox
 from notifications.models import DeliveryStatus, Notification
 from tests.factories import UserFactory
 from tests.notifications.helpers import queue_approval_request
@@ -164,4 +164,4 @@ def test_retry_service_refuses_users_without_the_permission():
     notification = _fail(queue_approval_request(1))
 
     with pytest.raises(PermissionDenied):
-        services.retry_notification(notification=notification, user=UserFactory())
+        outbox.retry_notification(notification=notification, user=UserFactory())

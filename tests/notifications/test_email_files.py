@@ -6,7 +6,7 @@ import secrets
 import pytest
 from django.core import mail
 
-from notifications import services
+from notifications import delivery, outbox
 from notifications.models import Event
 from tests.factories import UserFactory
 from tests.notifications.helpers import approval_context
@@ -66,7 +66,7 @@ def test_two_emails_sent_on_one_connection_share_a_file_and_both_are_listed_with
         url = f"http://127.0.0.1:8000/l/open/?t={secrets.token_urlsafe(32)}"
         context = approval_context(municipality=name.split()[1])
         del context["task_url"]
-        notification = services.queue_notification(
+        notification = outbox.queue_notification(
             event=Event.APPROVAL_REQUESTED,
             recipient_email=f"{name.split()[0].lower()}@example.se",
             recipient_name=name,
@@ -79,7 +79,7 @@ def test_two_emails_sent_on_one_connection_share_a_file_and_both_are_listed_with
         queued.append((notification, url))
 
     # One worker run, one connection: the file backend writes both messages into one file.
-    services.deliver_many(notification_ids=[n.pk for n, _url in queued])
+    delivery.deliver_many(notification_ids=[n.pk for n, _url in queued])
     assert len(list((tmp_path / "emails").glob("*.log"))) == 1
 
     client.force_login(UserFactory(is_staff=True))

@@ -9,7 +9,7 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.db import transaction
 
-from notifications import services, tasks
+from notifications import rendering, sweep, tasks
 from notifications.models import DeliveryStatus, Notification
 from tests.notifications.conftest import wait_until
 from tests.notifications.helpers import queue_approval_request
@@ -28,7 +28,7 @@ def test_redis_down_queueing_commits_every_row_promptly_and_the_sweep_delivers_a
     # The pause outlasts the loop however slow the machine: one failed publish, then none.
     settings.NOTIFICATIONS_BROKER_PAUSE_SECONDS = 3600
     monkeypatch.setenv("CELERY_SKIP_CHECKS", "1")
-    caplog.set_level(logging.INFO, logger=services.logger.name)
+    caplog.set_level(logging.INFO, logger="notifications")
     sink = smtp_settings
     private_redis.stop()
 
@@ -58,7 +58,7 @@ def test_redis_down_queueing_commits_every_row_promptly_and_the_sweep_delivers_a
     assert len(sink.received) == 100
     per_message = Counter(r.message_id for r in sink.received)
     assert len(per_message) == 100 and max(per_message.values()) == 1  # 0 duplicates
-    assert set(per_message) == {services.message_id(n) for n in Notification.objects.all()}
+    assert set(per_message) == {rendering.message_id(n) for n in Notification.objects.all()}
 
 
 def test_worker_killed_mid_batch_delivers_every_message_exactly_once(
@@ -94,7 +94,7 @@ def test_worker_killed_mid_batch_delivers_every_message_exactly_once(
         nonlocal sweeps
         if _sent() == batch:
             return True
-        sweeps += bool(services.requeue_overdue())  # what beat does every minute
+        sweeps += bool(sweep.requeue_overdue())  # what beat does every minute
         return False
 
     wait_until(all_sent_after_a_sweep, timeout=300, interval=0.5, why=first.output)
@@ -103,5 +103,5 @@ def test_worker_killed_mid_batch_delivers_every_message_exactly_once(
     assert _sent() == batch
     per_message = Counter(r.message_id for r in smtp_sink.received)
     assert len(smtp_sink.received) == batch
-    assert set(per_message) == {services.message_id(n) for n in Notification.objects.all()}
+    assert set(per_message) == {rendering.message_id(n) for n in Notification.objects.all()}
     assert max(per_message.values()) == 1  # each delivered exactly once

@@ -9,7 +9,8 @@ from django.utils.html import escape
 
 from notifications.events import EVENTS
 from notifications.models import DeliveryStatus, Event, Notification
-from notifications.services import queue_notification, render_notification
+from notifications.outbox import queue_notification
+from notifications.rendering import render_notification
 from tests.notifications.helpers import approval_context, queue_approval_request
 from tests.support.locks import LOCK_WAIT_TIMEOUT, hold_then_wait
 
@@ -156,8 +157,8 @@ def test_every_event_renders_subject_text_and_accessible_html(event, language):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_transactions_queueing_the_same_key_at_once_store_one_row_and_both_commit():
-    """Queueing takes the audit chain's lock first: the second waits for the first to commit,
-    then finds its row (no savepoint, no duplicate-key error breaking the second step)."""
+    """The unique key decides: the second's INSERT waits for the first to commit, fails on the
+    key inside its own savepoint and returns the first's row; the second step still commits."""
     first_queued, release = threading.Event(), threading.Event()
     results, failures = {}, []
 

@@ -13,9 +13,9 @@ from django.contrib.auth.models import Permission
 from django.db import connection, transaction
 from django.urls import reverse
 
-from notifications import sealing, services
+from notifications import delivery, sealing, sweep
 from notifications.models import DeliveryStatus, Event, Notification
-from notifications.services import queue_notification
+from notifications.outbox import queue_notification
 from tests.factories import UserFactory
 from tests.notifications.helpers import approval_context
 from tests.support.workers import wait_until
@@ -74,7 +74,7 @@ def test_a_worker_killed_while_sending_leaves_the_link_sealed_and_the_next_worke
     worker_processes(**worker)
 
     def all_sent() -> bool:
-        services.requeue_overdue()  # the killed worker's message, once overdue
+        sweep.requeue_overdue()  # the killed worker's message, once overdue
         return Notification.objects.filter(status=DeliveryStatus.SENT).count() == 3
 
     wait_until(all_sent, interval=0.5)
@@ -135,9 +135,9 @@ def test_after_a_key_rotation_with_the_old_key_as_fallback_the_email_holds_the_w
         notification, url = queue_with_sealed_link(21)
 
     settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = NEW_KEY, [OLD_KEY]
-    delivery = services.deliver(notification_id=notification.pk)
+    result = delivery.deliver(notification_id=notification.pk)
 
-    assert delivery.outcome is services.Outcome.SENT
+    assert result.outcome is delivery.Outcome.SENT
     (received,) = smtp_settings.to(notification.recipient_email)
     assert url in received.text and url in received.html
     assert "sealed:" not in received.text
@@ -151,9 +151,9 @@ def test_a_link_sealed_under_a_key_dropped_without_fallback_fails_the_email_with
         notification, _url = queue_with_sealed_link(22)
 
     settings.SECRET_KEY = NEW_KEY  # rotated without keeping the old key
-    delivery = services.deliver(notification_id=notification.pk)
+    result = delivery.deliver(notification_id=notification.pk)
 
-    assert delivery.outcome is services.Outcome.FAILED
+    assert result.outcome is delivery.Outcome.FAILED
     assert smtp_settings.received == []  # no email with a placeholder instead of the link
     notification.refresh_from_db()
     assert (notification.status, notification.attempts) == (DeliveryStatus.FAILED, 1)

@@ -1,52 +1,17 @@
-"""Permissions are read in one statement (policyflow.auth_backends) and are exactly Django's."""
+"""Permissions come from Django's ModelBackend (after axes' lock-out check), read afresh for
+every request: a permission taken away applies at once, with no sign-out."""
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from policyflow.auth_backends import OneQueryModelBackend
 from tests.factories import UserFactory
-from workflows.seeding import PROJECT_LEADERS, STEERING_GROUP
+from workflows.seeding import STEERING_GROUP
 
 pytestmark = pytest.mark.django_db
-
-
-def fresh(user):
-    """The user as a new request loads it (no permissions remembered)."""
-    return get_user_model().objects.get(pk=user.pk)
-
-
-def test_own_and_group_permissions_are_djangos_in_one_query(seeded):
-    user = UserFactory(username="blandad")
-    user.groups.add(Group.objects.get(name=STEERING_GROUP))
-    user.user_permissions.add(Permission.objects.get(codename="add_meeting"))
-
-    loaded = fresh(user)
-    with CaptureQueriesContext(connection) as captured:
-        ours = OneQueryModelBackend().get_all_permissions(loaded)
-
-    assert len(captured) == 1
-    assert ours == ModelBackend().get_all_permissions(fresh(user))
-    assert "workflows.follow_policyprocess" in ours and "workflows.add_meeting" in ours
-
-
-@pytest.mark.parametrize("kind", ["superuser", "inactive", "nothing"])
-def test_superusers_inactive_users_and_users_without_permissions_as_django(seeded, kind):
-    user = UserFactory(
-        username=kind, is_superuser=kind == "superuser", is_active=kind != "inactive"
-    )
-    if kind == "inactive":
-        user.groups.add(Group.objects.get(name=PROJECT_LEADERS))
-
-    ours = OneQueryModelBackend().get_all_permissions(fresh(user))
-
-    assert ours == ModelBackend().get_all_permissions(fresh(user))
-    assert bool(ours) == (kind == "superuser")
 
 
 def test_a_permission_taken_away_applies_at_the_next_request(seeded):
@@ -59,8 +24,24 @@ def test_a_permission_taken_away_applies_at_the_next_request(seeded):
     browser.get(overview)  # rendered and kept
     with CaptureQueriesContext(connection) as captured:
         assert browser.get(overview).status_code == 200
-    assert len(captured) == 4  # served from the page cache: session, user, permissions, version
+    # Served from the page cache: session, user, own and group permissions, version.
+    assert len(captured) == 5
 
     reader.groups.clear()
 
     assert browser.get(overview).status_code == 403
+
+
+def test_a_person_signs_in_with_the_login_form_and_reaches_their_pages(seeded):
+    reader = UserFactory(username="styrgrupp")
+    reader.set_password("ett långt lösenord")
+    reader.save()
+    reader.groups.add(Group.objects.get(name=STEERING_GROUP))
+    browser = Client()
+
+    response = browser.post(
+        reverse("login"), {"username": "styrgrupp", "password": "ett långt lösenord"}
+    )
+
+    assert response.status_code == 302
+    assert browser.get(reverse("workflows:overview")).status_code == 200

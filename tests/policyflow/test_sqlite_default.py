@@ -272,7 +272,7 @@ def test_a_pseudonymisation_lifts_the_sqlite_triggers_and_the_trail_still_verifi
 SWEEP_SCRIPT = """
 import json
 from django.conf import settings
-from notifications.services import requeue_overdue
+from notifications.sweep import requeue_overdue
 settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS = 0
 print("RESULT" + json.dumps(requeue_overdue()))
 """
@@ -285,7 +285,7 @@ import json
 from django.contrib.auth import get_user_model
 from municipalities.models import County
 from notifications.models import Notification
-from notifications.services import broker_pause, enqueue_many
+from notifications.broker import broker_pause, enqueue_many
 from workflows import services
 leader = get_user_model().objects.get(username="projektledare")
 broker_pause.pause()

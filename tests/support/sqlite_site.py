@@ -39,7 +39,7 @@ from django.contrib.sessions.backends.db import SessionStore
 user = get_user_model().objects.get(username="projektledare")
 session = SessionStore()
 session[SESSION_KEY] = str(user.pk)
-session[BACKEND_SESSION_KEY] = "policyflow.auth_backends.OneQueryModelBackend"
+session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
 session[HASH_SESSION_KEY] = user.get_session_auth_hash()
 session.create()
 print("RESULT" + json.dumps({"session": session.session_key, "csrf": secrets.token_hex(16)}))

@@ -21,7 +21,7 @@ from celery import Celery
 from django.conf import settings
 
 import policyflow.celery
-from notifications import services
+from notifications import broker
 from notifications import tasks as notification_tasks
 
 # Register the shared tasks before any test app is finalized (a worker reads them at start).
@@ -76,7 +76,7 @@ def activate(app: Celery) -> None:
 def celery_app_with_own_queue() -> Iterator[Celery]:
     """A Celery app on the configured Redis with a queue of its own (``app.test_queue``),
     active while the context lasts; the queue and any retry waiting in it go at the end."""
-    services.broker_pause.resume()
+    broker.broker_pause.resume()
     queue = f"test-{uuid.uuid4().hex[:12]}"
     app = make_celery_app(broker_url=settings.CELERY_BROKER_URL, queue=queue)
     activate(app)
@@ -85,7 +85,7 @@ def celery_app_with_own_queue() -> Iterator[Celery]:
         yield app
     finally:
         activate(policyflow.celery.app)
-        services.broker_pause.resume()
+        broker.broker_pause.resume()
         with app.connection_for_write() as conn:
             # The queue, its exchange's bindings and any retry still waiting in it.
             client = conn.default_channel.client

@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.exports import personal_data_export
-from notifications import services as outbox
+from notifications import sealing
+from notifications.delivery import Outcome, deliver_many
 from notifications.models import DeliveryStatus, Event, Notification
 from tests.support.smtp import smtp_settings, smtp_sink  # noqa: F401  (fixtures)
 from workflows import reminders, services
@@ -104,7 +105,7 @@ def test_no_token_is_at_rest_after_the_request_nor_after_delivery_and_the_email_
     assert notification.sealed_context
     nowhere_at_rest(token, vaxjo_contact, logs)
 
-    outbox.deliver_many(notification_ids=[notification.pk])
+    deliver_many(notification_ids=[notification.pk])
     (received,) = mail_server.to(vaxjo_contact.email)
     assert issued.url in received.text and issued.url in received.html
     notification.refresh_from_db()
@@ -128,15 +129,15 @@ def test_the_link_survives_an_smtp_failure_and_is_erased_once_sent(
     notification = Notification.objects.get(event=Event.APPROVAL_REQUESTED)
 
     mail_server.answer = "451 4.3.0 Try again later"
-    (delivery,) = outbox.deliver_many(notification_ids=[notification.pk]).values()
-    assert delivery.outcome is outbox.Outcome.RETRY
+    (delivery,) = deliver_many(notification_ids=[notification.pk]).values()
+    assert delivery.outcome is Outcome.RETRY
     notification.refresh_from_db()
     assert notification.status == DeliveryStatus.QUEUED and notification.sealed_context
 
     mail_server.answer = None
     Notification.objects.filter(pk=notification.pk).update(next_attempt_at=notification.created_at)
-    (delivery,) = outbox.deliver_many(notification_ids=[notification.pk]).values()
-    assert delivery.outcome is outbox.Outcome.SENT
+    (delivery,) = deliver_many(notification_ids=[notification.pk]).values()
+    assert delivery.outcome is Outcome.SENT
     (received,) = mail_server.to(vaxjo_contact.email)
     assert issued.url in received.text
     notification.refresh_from_db()
@@ -154,7 +155,7 @@ def test_a_reminder_carries_a_fresh_working_link_that_is_not_at_rest_either(
     with time_machine.travel(timezone.now() + datetime.timedelta(days=8)):
         reminders.send_approval_reminders()
         (reminder,) = Notification.objects.filter(event=Event.APPROVAL_REMINDER)
-        outbox.deliver_many(notification_ids=[reminder.pk])
+        deliver_many(notification_ids=[reminder.pk])
         (received,) = mail_server.to(vaxjo_contact.email)
         (url,) = {word for word in received.text.split() if "/l/open/?t=" in word}
         nowhere_at_rest(token_of(url), vaxjo_contact, logs)
@@ -176,7 +177,7 @@ def test_links_stored_in_clear_before_the_upgrade_are_sealed_or_erased(
     (issued,) = services.request_approval(task=task, user=leader, approvers=[vaxjo_contact])
     waiting = Notification.objects.get(event=Event.APPROVAL_REQUESTED)
     # As the old code stored it: the link in clear, nothing sealed.
-    waiting.body_text, waiting.body_html = outbox.sealing.fill(
+    waiting.body_text, waiting.body_html = sealing.fill(
         waiting.sealed_context, text=waiting.body_text, html=waiting.body_html
     )
     waiting.sealed_context = ""
@@ -201,7 +202,7 @@ def test_links_stored_in_clear_before_the_upgrade_are_sealed_or_erased(
     assert tables_holding("OldSentToken_0123456789abcdef") == []
     sent.refresh_from_db()
     assert sent.sealed_context == "" and "/l/open/?t=" not in sent.body_html
-    outbox.deliver_many(notification_ids=[waiting.pk])
+    deliver_many(notification_ids=[waiting.pk])
     (received,) = mail_server.to(vaxjo_contact.email)
     assert issued.url in received.text and issued.url in received.html
     follow(issued.url)

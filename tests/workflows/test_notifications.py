@@ -9,7 +9,7 @@ from django.utils import timezone
 from viewflow.workflow.models import Task
 
 from notifications.models import Event, Notification
-from notifications.services import build_message
+from notifications.rendering import build_message
 from tests.factories import ContactFactory, UserFactory, member_of
 from workflows import reminders, services
 from workflows.models import StageLimit, TaskLink

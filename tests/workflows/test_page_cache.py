@@ -170,9 +170,10 @@ def test_a_repeated_request_renders_nothing_and_runs_only_the_access_and_version
     with CaptureQueriesContext(connection) as captured:
         second = leader_client.get(url)
 
-    # The session, the user, their permissions and the data version; the whole page, layout
-    # and all, comes from the cache (its CSRF tokens too: the same cookie's, still valid).
-    assert len(captured) == 4, [q["sql"][:60] for q in captured]
+    # The session, the user, their own and their groups' permissions (Django's ModelBackend)
+    # and the data version; the whole page, layout and all, comes from the cache (its CSRF
+    # tokens too: the same cookie's, still valid).
+    assert len(captured) == 5, [q["sql"][:60] for q in captured]
     assert second.content.decode() == first
     assert second["Content-Type"] == "text/html; charset=utf-8"
 

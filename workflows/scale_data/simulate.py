@@ -21,7 +21,7 @@ from audit import binding
 from audit.models import ActorKind, AuditEvent, Kind
 from municipalities.models import Contact, County, Municipality
 from notifications.models import DeliveryStatus, Event, Notification
-from notifications.services import make_idempotency_key
+from notifications.outbox import make_idempotency_key
 
 from ..flows import PolicyAdoptionFlow
 from ..legal_dates import appeal_deadline
