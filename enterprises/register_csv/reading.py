@@ -124,7 +124,17 @@ def read_import(text: str, *, county: County, lock: bool = False) -> ImportPrevi
     ``lock``: lock the register's enterprises the file names (the import's transaction)."""
     preview = ImportPreview()
     text = text.removeprefix(BOM)
-    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text)))
+    if "\x00" in text:
+        # A binary file (a workbook saved as .xlsx, say) rather than text.
+        preview.file_errors.append(_("The file is not a CSV text file: save it as CSV UTF-8."))
+        return preview
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text)))
+    except csv.Error as error:
+        preview.file_errors.append(
+            _("The file cannot be read as CSV: %(error)s.") % {"error": error}
+        )
+        return preview
     while records and not any(cell.strip() for cell in records[-1]):
         records.pop()
     if not records:
