@@ -190,3 +190,11 @@ def test_a_text_file_with_a_nul_character_is_refused_in_words(leader_client):
     response = preview(leader_client, csv_bytes([["769612-3459", "A\x00B", "aktiebolag", "Växjö"]]))
     assert response.status_code == 400
     assert "Filen är inte en CSV-textfil: spara den som CSV UTF-8." in response.content.decode()
+
+
+def test_a_date_outside_the_years_people_write_is_an_error(leader_client):
+    row = GOOD[0][:8] + ["0001-01-01"]
+    response = preview(leader_client, csv_bytes([row]))
+    assert "Rad 2, kolumn I registret sedan: ”0001-01-01” är inte ett datum" in (
+        response.content.decode()
+    )
