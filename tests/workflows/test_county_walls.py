@@ -290,3 +290,38 @@ def test_the_administration_is_for_superusers_only(client, seeded):
     assert client.get(reverse("admin:index")).status_code == 302  # to the login page
     login(client, UserFactory(username="root", is_staff=True, is_superuser=True))
     assert client.get(reverse("admin:index")).status_code == 200
+
+
+# --- Query counts of the scoped pages -----------------------------------------------------------
+
+
+def _queries(client, url: str) -> int:
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)  # warm-up: per-process caches
+    cache.clear()
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_scoped_pages_run_as_many_queries_whatever_the_other_counties_hold(
+    client, leader, kalmar_leader, kalmar_story
+):
+    login(client, kalmar_leader)
+    urls = [
+        reverse("workflows:inbox"),
+        reverse("workflows:processes"),
+        reverse("workflows:overview"),
+        reverse("workflows:process", args=[kalmar_story.pk]),
+        reverse("audit:timeline"),
+    ]
+    small = {url: _queries(client, url) for url in urls}
+    for municipality in Municipality.objects.filter(county__code="07"):
+        services.start_process(municipality=municipality, user=leader)
+    large = {url: _queries(client, url) for url in urls}
+
+    assert small == large
+    assert "Växjö" not in text(client.get(reverse("workflows:processes")))
