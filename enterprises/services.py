@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from municipalities import scoping as scope
@@ -116,7 +116,16 @@ def _write(enterprise: Enterprise, data: EnterpriseData, *, user, reason: str) -
     enterprise.full_clean(exclude=["created_by"], validate_constraints=False)
     if creating or set(changes) - {"municipalities"}:
         _stamp(enterprise, user=user, reason=reason)
-        enterprise.save()
+        try:
+            enterprise.save()
+        except IntegrityError:
+            # The same number saved by someone else since it was checked (the unique index).
+            raise ValidationError(
+                {
+                    "org_number": _("%(number)s is already in the register.")
+                    % {"number": enterprise.org_number}
+                }
+            ) from None
     if creating or "municipalities" in changes:
         _stamp(enterprise, user=user, reason=reason)
         enterprise.municipalities.set(data.municipalities)

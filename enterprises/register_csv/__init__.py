@@ -7,8 +7,9 @@ the columns in Swedish (or by their English keys). The columns are listed in the
 "The ASF register", and in `columns.COLUMNS`.
 """
 
+from .cells import RowError
 from .columns import BOM, COLUMNS, Column
-from .reading import FileError, ImportPreview, Row, RowError, decode, read_import
+from .reading import FileError, ImportPreview, Row, decode, read_import
 from .writing import export_columns, stream_export
 
 __all__ = [

@@ -4,7 +4,6 @@ register, each error named by row and column. Nothing is saved here."""
 from __future__ import annotations
 
 import csv
-import datetime
 import io
 from dataclasses import dataclass, field
 
@@ -18,6 +17,7 @@ from municipalities.models import County, Municipality
 from ..models import Criterion, Enterprise, LegalForm, Status, criteria_in_order
 from ..services import EnterpriseData, changed_fields
 from ..validators import normalise_orgnr
+from .cells import CellReader, RowError
 from .columns import (
     BOM,
     BY_HEADER,
@@ -28,7 +28,6 @@ from .columns import (
     MAX_ROWS,
     NO,
     YES,
-    labels,
     swedish,
     unquoted,
 )
@@ -36,12 +35,6 @@ from .columns import (
 
 class FileError(Exception):
     """The file as a whole cannot be read (encoding, size, header)."""
-
-
-@dataclass
-class RowError:
-    column: str  # the column's header as written in the file (or the Swedish one)
-    message: str
 
 
 @dataclass
@@ -124,7 +117,17 @@ def read_import(text: str, *, county: County, lock: bool = False) -> ImportPrevi
     ``lock``: lock the register's enterprises the file names (the import's transaction)."""
     preview = ImportPreview()
     text = text.removeprefix(BOM)
-    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text)))
+    if "\x00" in text:
+        # A binary file (a workbook saved as .xlsx, say) rather than text.
+        preview.file_errors.append(_("The file is not a CSV text file: save it as CSV UTF-8."))
+        return preview
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text)))
+    except csv.Error as error:
+        preview.file_errors.append(
+            _("The file cannot be read as CSV: %(error)s.") % {"error": error}
+        )
+        return preview
     while records and not any(cell.strip() for cell in records[-1]):
         records.pop()
     if not records:
@@ -185,66 +188,6 @@ def _read_header(header: list[str], preview: ImportPreview) -> dict[str, int]:
     return positions
 
 
-class _Checker:
-    """Reads the cells of one row into an enterprise's values, noting each error."""
-
-    def __init__(self, row: Row, headers: dict[str, str]) -> None:
-        self.row = row
-        self.headers = headers
-
-    def error(self, key: str, message) -> None:
-        header = self.headers.get(key) or next(c.header for c in COLUMNS if c.key == key)
-        self.row.errors.append(RowError(column=header, message=str(message)))
-
-    def has(self, key: str) -> bool:
-        return key in self.row.cells
-
-    def text(self, key: str, max_length: int) -> str:
-        value = self.row.cells.get(key, "")
-        if len(value) > max_length:
-            self.error(
-                key,
-                _("At most %(max)s characters (this has %(length)s).")
-                % {"max": max_length, "length": len(value)},
-            )
-        return value
-
-    def required(self, key: str) -> str:
-        value = self.row.cells.get(key, "")
-        if not value:
-            self.error(key, _("Empty: this column must be filled in."))
-        return value
-
-    def choice(self, key: str, choices, default: str | None = None) -> str | None:
-        value = self.row.cells.get(key, "")
-        if not value and default is not None:
-            return default
-        wanted = value.casefold()
-        for code, label in choices.choices:
-            if wanted in (code.casefold(), *(labels(label))):
-                return code
-        allowed = ", ".join(swedish(label) for _code, label in choices.choices)
-        self.error(
-            key,
-            _("“%(value)s” is not one of: %(allowed)s.") % {"value": value, "allowed": allowed},
-        )
-        return None
-
-    def date(self, key: str) -> datetime.date | None:
-        value = self.row.cells.get(key, "")
-        if not value:
-            return None
-        try:
-            return datetime.date.fromisoformat(value)
-        except ValueError:
-            self.error(
-                key,
-                _("“%(value)s” is not a date: write it as YYYY-MM-DD, e.g. 2026-03-31.")
-                % {"value": value},
-            )
-            return None
-
-
 def _check_rows(preview: ImportPreview, *, county: County, lock: bool) -> None:
     by_name, by_code = {}, {}
     for municipality in Municipality.objects.filter(county=county):
@@ -256,7 +199,7 @@ def _check_rows(preview: ImportPreview, *, county: County, lock: bool) -> None:
         try:
             numbers[row.number] = normalise_orgnr(row.cells.get("org_number", ""))
         except ValidationError as error:
-            _Checker(row, preview.headers).error("org_number", error.messages[0])
+            CellReader(row, preview.headers).error("org_number", error.messages[0])
     existing = Enterprise.objects.filter(org_number__in=set(numbers.values()))
     if lock:
         existing = existing.select_for_update(of=("self",))
@@ -267,7 +210,7 @@ def _check_rows(preview: ImportPreview, *, county: County, lock: bool) -> None:
     seen: dict[str, int] = {}
     today = timezone.localdate()
     for row in preview.rows:
-        check = _Checker(row, preview.headers)
+        check = CellReader(row, preview.headers)
         org_number = numbers.get(row.number)
         enterprise = None
         if org_number is not None:

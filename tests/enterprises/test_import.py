@@ -175,3 +175,26 @@ def test_a_register_changed_since_the_preview_stops_the_import_and_says_why(lead
     )
     assert not Enterprise.objects.filter(county__code="07").exists()
     assert not ImportBatch.objects.exists()
+
+
+def test_a_workbook_uploaded_instead_of_csv_is_refused_in_words(leader_client):
+    workbook = b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00" + bytes(range(256))
+    response = preview(leader_client, workbook, name="asf.xlsx")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Filen är inte sparad som UTF-8" in page or "Filen är inte en CSV-textfil" in page
+    assert Enterprise.objects.count() == 0
+
+
+def test_a_text_file_with_a_nul_character_is_refused_in_words(leader_client):
+    response = preview(leader_client, csv_bytes([["769612-3459", "A\x00B", "aktiebolag", "Växjö"]]))
+    assert response.status_code == 400
+    assert "Filen är inte en CSV-textfil: spara den som CSV UTF-8." in response.content.decode()
+
+
+def test_a_date_outside_the_years_people_write_is_an_error(leader_client):
+    row = GOOD[0][:8] + ["0001-01-01"]
+    response = preview(leader_client, csv_bytes([row]))
+    assert "Rad 2, kolumn I registret sedan: ”0001-01-01” är inte ett datum" in (
+        response.content.decode()
+    )

@@ -242,3 +242,15 @@ def test_the_trail_reads_the_changes_in_words(leader_client, aterbruket):
         "; Återinvesterar i huvudsak sina vinster i den egna eller liknande verksamheter"
     )
     assert new.endswith("; Är fristående från offentlig verksamhet")
+
+
+def test_a_national_reader_reads_every_county_without_contacts_and_writes_nothing(
+    client, national, aterbruket, kalmar_asf
+):
+    client.force_login(national)
+    page = client.get(reverse("enterprises:list")).content.decode()
+    assert "Återbruket i Växjö" in page and "Kalmar Återbruk" in page
+    detail = client.get(reverse("enterprises:detail", args=[aterbruket.pk])).content.decode()
+    assert "Anna Återbruk" not in detail
+    assert client.get(reverse("enterprises:create")).status_code == 403
+    assert client.get(reverse("enterprises:edit", args=[aterbruket.pk])).status_code == 403
