@@ -73,6 +73,13 @@ EVENTS: dict[str, EventSpec] = {
         # and process_url; week: a label such as "2026-W47".
         required=("stalled", "week", "overview_url"),
     ),
+    Event.WORK_HANDED_OVER: EventSpec(
+        audience="the project leader a colleague handed steps or processes to",
+        # items: a list of dicts with municipality, title (the step's, or "the whole process")
+        # and item_url; by_name: who handed them over; note: their note, may be empty.
+        required=("by_name", "items"),
+        optional=("note",),
+    ),
 }
 
 

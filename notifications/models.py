@@ -17,6 +17,7 @@ class Event(models.TextChoices):
     DECISION_RECORDED = "decision_recorded", _("Decision recorded")
     PROCESS_STALLED = "process_stalled", _("Process stalled")
     STALLED_DIGEST = "stalled_digest", _("Weekly digest of stalled processes")
+    WORK_HANDED_OVER = "work_handed_over", _("Work handed over")
 
 
 class DeliveryStatus(models.TextChoices):

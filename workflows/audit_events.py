@@ -25,6 +25,8 @@ from .models import (
     ApprovalAnswer,
     Decision,
     FirstContact,
+    Handover,
+    HandoverKind,
     Meeting,
     PolicyDraft,
     PolicyProcess,
@@ -117,6 +119,46 @@ def describe_task(change: Change) -> Description | None:
     else:
         kind = Kind.STEP_CHANGED
     return Description(kind=kind, summary=title)
+
+
+def _user_names(ids, memo) -> dict:
+    from django.contrib.auth import get_user_model
+
+    missing = [pk for pk in ids if pk is not None and ("user", pk) not in memo]
+    if missing:
+        for user in get_user_model().objects.filter(pk__in=missing):
+            memo[("user", user.pk)] = user.get_full_name() or user.get_username()
+    return {pk: memo.get(("user", pk), "–") for pk in ids if pk is not None}
+
+
+def describe_handover(change: Change) -> Description:
+    """In people's words: "Anna Ek handed the step “Write the draft” over to Bo Ljung: …"."""
+    record = change.record
+    names = _user_names([record.by_id, record.from_user_id, record.to_user_id], change.memo)
+    words = {
+        "by": names.get(record.by_id, "–"),
+        "from": names.get(record.from_user_id, "–"),
+        "to": names.get(record.to_user_id, "–"),
+    }
+    if record.task_id is not None:
+        words["step"] = task_names([record.task_id]).get(record.task_id, "–")
+    if record.kind == HandoverKind.CLAIMED:
+        summary = _("%(by)s claimed the step “%(step)s”") % words
+    elif record.kind == HandoverKind.PROCESS:
+        if record.from_user_id in (None, record.by_id):
+            summary = _("%(by)s handed the process over to %(to)s") % words
+        else:
+            summary = _("%(by)s handed the process over from %(from)s to %(to)s") % words
+    elif record.from_user_id is None:
+        summary = _("%(by)s gave the unassigned step “%(step)s” to %(to)s") % words
+    elif record.from_user_id == record.by_id:
+        summary = _("%(by)s handed the step “%(step)s” over to %(to)s") % words
+    else:
+        summary = _("%(by)s handed the step “%(step)s” over from %(from)s to %(to)s") % words
+    if record.note:
+        summary = f"{summary}: {record.note}"
+    kind = Kind.PROCESS_CHANGED if record.kind == HandoverKind.PROCESS else Kind.STEP_ASSIGNED
+    return Description(kind=kind, summary=summary, process_id=record.process_id)
 
 
 def describe_first_contact(change: Change) -> Description:
@@ -512,6 +554,7 @@ def register() -> None:
         internal_fields=[*_ENGINE_FIELDS, "flow_task_type", "token", "owner_permission"]
         + ["owner_permission_content_type", "owner_permission_obj_pk", "external_task_id"],
     )
+    registry.register(Handover, describe=describe_handover, internal_fields=["batch"])
     registry.register(FirstContact, describe=describe_first_contact, personal_fields=["notes"])
     registry.register(Meeting, describe=describe_meeting, personal_fields=["participants", "notes"])
     registry.register(PolicyDraft, describe=describe_draft)

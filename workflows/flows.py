@@ -123,7 +123,13 @@ class PolicyAdoptionFlow(flow.Flow):
         return activation.process
 
     def project_leader(self, activation):
-        return activation.process.lead
+        # A new step goes to the process's responsible leader (`lead`), not to whoever completed
+        # the step before it; when the responsible leader no longer leads the county (left, or
+        # deactivated) it stays unassigned for the county's leaders to claim.
+        from .assignment.rules import leads
+
+        process = activation.process
+        return process.lead if leads(process.lead, process.municipality.county) else None
 
     def step_opened(self, activation):
         # In the transaction that opened the step: its email is in the outbox exactly when the

@@ -544,3 +544,66 @@ class StageLimit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_stage_display()}: {self.days}"
+
+
+class HandoverKind(models.TextChoices):
+    CLAIMED = "claimed", _("Step claimed")
+    STEP = "step", _("Step handed over")
+    PROCESS = "process", _("Process handed over")
+
+
+def new_batch() -> str:
+    return uuid.uuid4().hex
+
+
+class Handover(models.Model):
+    """A step or a whole process given to a project leader (*överlämning*): by whom, from whom,
+    to whom, with the giver's note. Written once by `workflows.assignment.services`, never
+    changed; one action (a bulk reassignment too) shares a ``batch`` and sends one email."""
+
+    process = models.ForeignKey(PolicyProcess, on_delete=models.PROTECT, related_name="handovers")
+    # The step handed over; empty when the process's responsibility was handed over.
+    task = models.ForeignKey(
+        Task, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=HandoverKind.choices)
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("from"),
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("to")
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    note = models.TextField(_("note"), blank=True)
+    # Text, not a UUIDField: the audit digest reads every field type alike on every database.
+    batch = models.CharField(max_length=32, default=new_batch, db_index=True, editable=False)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("handover")
+        verbose_name_plural = _("handovers")
+        constraints = [
+            # A handed-over step names its step; a process handover names none.
+            models.CheckConstraint(
+                condition=Q(kind="process", task__isnull=True)
+                | (~Q(kind="process") & Q(task__isnull=False)),
+                name="handover_names_its_step",
+            ),
+            # A claim takes an unassigned step; a handover changes hands.
+            models.CheckConstraint(
+                condition=Q(kind="claimed", from_user__isnull=True) | ~Q(kind="claimed"),
+                name="handover_claim_takes_unassigned",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.to_user}"

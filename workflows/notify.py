@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import CharField, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Task
 
 from municipalities import scoping
@@ -234,3 +235,27 @@ def stalled_digest(stalled: list[dict], *, week: str) -> None:
             key=f"digest:{week}",
             topic="county",
         )
+
+
+def work_handed_over(handovers: list, *, by, note: str) -> None:
+    """One email to the leader who was handed steps or processes (one action, one email)."""
+    if not handovers:
+        return
+    to_user = handovers[0].to_user
+    items = []
+    for handover in handovers:
+        process = handover.process
+        if handover.task_id is None:
+            title, url = _("The whole process"), reverse("workflows:process", args=[process.pk])
+        else:
+            title = handover.task.flow_task.task_title
+            url = reverse("workflows:step", args=[handover.task_id])
+        items.append({"municipality": process.municipality.name, "title": title, "item_url": url})
+    processes = {h.process_id for h in handovers}
+    _tell_staff(
+        to_user,
+        Event.WORK_HANDED_OVER,
+        context={"by_name": _name(by), "items": items, "note": note},
+        key=f"handover:{handovers[0].batch}",
+        topic=topic_for(handovers[0].process) if len(processes) == 1 else "handover",
+    )

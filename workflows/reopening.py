@@ -91,7 +91,7 @@ def _assigned_like_a_new_step(task: Task, *, process: PolicyProcess, reason: str
     activation = node.activation_class(task)
     task.owner_permission = node.calc_owner_permission(activation)
     task.owner = node.calc_owner(activation)
-    task.status = STATUS.ASSIGNED
+    task.status = STATUS.ASSIGNED if task.owner_id else STATUS.NEW
     stamp(task, user=user, reason=reason)
     task.save()
     PolicyAdoptionFlow.instance.step_opened(activation)

@@ -37,8 +37,14 @@ def _open_tasks() -> QuerySet:
     )
 
 
-def _most_urgent_first(tasks: QuerySet) -> QuerySet:
+def most_urgent_first(tasks: QuerySet) -> QuerySet:
     return tasks.order_by(F("due").asc(nulls_last=True), "pk")
+
+
+def open_leader_steps() -> QuerySet:
+    """Every open project-leader step (the flow's View nodes), with its owner, its process's
+    municipality and county, and its due date."""
+    return _open_tasks().filter(flow_task_type="HUMAN")
 
 
 TASK_COUNTY = "process__policyprocess__municipality__county"
@@ -47,13 +53,13 @@ TASK_COUNTY = "process__policyprocess__municipality__county"
 def inbox_tasks(*, user) -> QuerySet:
     """Open steps a project leader can act on (in the counties they lead), most urgent first."""
     tasks = _open_tasks().filter(flow_task_type="HUMAN")
-    return _most_urgent_first(scoping.scoped_for_leading(tasks, user, county_field=TASK_COUNTY))
+    return most_urgent_first(scoping.scoped_for_leading(tasks, user, county_field=TASK_COUNTY))
 
 
 def county_open_steps(*, user) -> QuerySet:
     """Open steps of the counties ``user`` reads (the steering group's view of the work)."""
     tasks = _open_tasks().filter(flow_task_type="HUMAN")
-    return _most_urgent_first(scoping.scoped(tasks, user, county_field=TASK_COUNTY))
+    return most_urgent_first(scoping.scoped(tasks, user, county_field=TASK_COUNTY))
 
 
 def waiting_tasks(*, user) -> QuerySet:
@@ -64,7 +70,7 @@ def waiting_tasks(*, user) -> QuerySet:
         .filter(flow_task=_flow_task_ref("approval"))
         .prefetch_related("process__policyprocess__approvers")
     )
-    return _most_urgent_first(
+    return most_urgent_first(
         scoping.scoped_with_personal_data(tasks, user, county_field=TASK_COUNTY)
     )
 

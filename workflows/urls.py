@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import decision_views, link_views, views, void_views
+from .assignment import views as assignment_views
 from .overview import views as overview_views
 
 app_name = "workflows"
@@ -27,6 +28,22 @@ urlpatterns = [
     ),
     path("tasks/", views.InboxView.as_view(), name="inbox"),
     path("tasks/<int:task_pk>/", views.StepView.as_view(), name="step"),
+    path("tasks/<int:task_pk>/claim/", assignment_views.ClaimStepView.as_view(), name="claim"),
+    path(
+        "tasks/<int:task_pk>/hand-over/",
+        assignment_views.HandOverStepView.as_view(),
+        name="hand_over_step",
+    ),
+    path(
+        "processes/<int:pk>/hand-over/",
+        assignment_views.HandOverProcessView.as_view(),
+        name="hand_over_process",
+    ),
+    path(
+        "leaders/<int:user_pk>/work/",
+        assignment_views.PersonWorkView.as_view(),
+        name="person_work",
+    ),
     path("processes/", views.ProcessListView.as_view(), name="processes"),
     path("processes/start/", views.StartProcessView.as_view(), name="start"),
     path("processes/start-county/", views.StartCountyView.as_view(), name="start_county"),

@@ -89,22 +89,27 @@ class InboxView(ReadMixin, CachedPageMixin, TemplateView):
     paginate_by = 25
 
     def get_context_data(self, **kwargs):
+        from .assignment import selectors as assignment
+
         user = self.request.user
-        # A leader's next steps are in the counties they lead; the steering and reference
-        # groups read their counties' open steps (no one's "next steps": they act on none).
+        # Tabs are links (?tab=…): a leader's inbox opens on "mine", the unassigned and all steps
+        # of their counties a click away; the steering and reference groups read their
+        # counties' open steps (no one's "next steps": they act on none).
         is_leading = bool(scoping.led_county_ids(user))
+        tabs = assignment.inbox_tabs(user=user)
+        tab = self.request.GET.get("tab")
+        tab = tab if tab in tabs else tabs[0]
 
         def lists():
             get = self.request.GET.get
-            if is_leading:
-                tasks = selectors.inbox_tasks(user=user)
-            else:
-                tasks = selectors.county_open_steps(user=user)
             return {
-                "page": Paginator(tasks, self.paginate_by).get_page(get("page")),
+                "page": Paginator(
+                    assignment.inbox_tab(user=user, tab=tab), self.paginate_by
+                ).get_page(get("page")),
                 "waiting": Paginator(selectors.waiting_tasks(user=user), self.paginate_by).get_page(
                     get("waiting_page")
                 ),
+                "stranded": assignment.stranded_work(user=user),
             }
 
         return super().get_context_data(
@@ -112,7 +117,9 @@ class InboxView(ReadMixin, CachedPageMixin, TemplateView):
             # gives a new data version too.
             page_cache=self.page_cache,
             is_leading=is_leading,
-            **lazily(lists, "page", "waiting"),
+            tab=tab,
+            tabs=[(name, assignment.TABS[name]) for name in tabs],
+            **lazily(lists, "page", "waiting", "stranded"),
             **kwargs,
         )
 

@@ -1,0 +1,620 @@
+"""The walls between counties, proved for every URL: generated from the URL resolver, each
+pattern × six personas × GET and POST, against objects of county A (Kronoberg).
+
+Personas: anonymous, a project leader of A, a project leader of B (Kalmar), A's steering group,
+A's reference group, a national reader. For each request the test asserts:
+- the status the ROUTES table below expects for that persona (who may read: 200; who may act:
+  a POST that is processed, 200/302/400/409; everybody else: 404 (another county's object does
+  not exist for them), 403 (may read but not act), 405 or a redirect to sign in);
+- no server error (5xx), whoever asks;
+- no leak: a response to B's leader or to an anonymous visitor holds none of A's data, and one
+  to the reference group or the national reader none of A's personal data (contact persons'
+  names and emails, meeting notes): markers planted in A's records are searched for in the
+  body, the text of PDF files and the members of ZIP archives.
+
+Adding a URL: add its name to ROUTES with
+- ``kwargs``: how to fill its URL parameters from the world (``lambda w: {"pk": w.process.pk}``:
+  the objects of county A are built once per module in `World`), and
+- ``expect``: one of the builders below (`public`, `county_list`, `county_page`,
+  `county_action`, `staff_only`, …) or an `Expect` of your own, per persona and method.
+A URL name missing from ROUTES, or a URL parameter the test cannot fill, fails
+`test_every_url_is_in_the_table` and its own matrix case: a new page is scoped (and said to be)
+before it merges. Django's admin is the one namespace covered by a rule (`staff_only`): every
+admin view but its sign-in page requires a staff account, which none of the personas has.
+
+Runtime: the world is built once per module (and per xdist worker) inside a transaction rolled
+back at the end; each case runs in a savepoint of it, so a POST that acted changes nothing for
+the next case.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import translation
+
+PERSONAS = ["anonymous", "leader_a", "leader_b", "steering_a", "reference_a", "national"]
+METHODS = ["get", "post"]
+
+# --- What a persona may get -------------------------------------------------------------------
+
+OK = frozenset({200})
+# A POST the view processed: done (redirect or page), or refused as bad input or as already done.
+ACTED = frozenset({200, 302, 303, 400, 409})
+DENIED = frozenset({403})
+HIDDEN = frozenset({404})
+NOT_READABLE = frozenset({403, 404})  # may not read the page: refused or not shown to exist
+NOT_ALLOWED = frozenset({405})
+REFUSED = frozenset({403, 404, 405})  # a POST to a read-only page, by anyone signed in
+REDIRECT = frozenset({302, 303})
+SAFE = frozenset(range(200, 500))  # anything but a server error (the leak check still applies)
+DEAD_LINK = frozenset({200, 400, 404, 410})  # a task-link page without its token
+LOGIN = "login"  # a redirect to the sign-in page
+ADMIN_LOGIN = "admin_login"  # a redirect to the admin's sign-in page
+
+
+@dataclass(frozen=True)
+class Expect:
+    get: dict[str, object]
+    post: dict[str, object]
+
+
+def _same(outcome) -> dict[str, object]:
+    return dict.fromkeys(PERSONAS, outcome)
+
+
+def public(*, get=OK, post=NOT_ALLOWED) -> Expect:
+    """A page anyone may open, signed in or not."""
+    return Expect(get=_same(get), post=_same(post))
+
+
+def signed_in(*, get=OK, post=NOT_ALLOWED) -> Expect:
+    """A page of one's own (home, sign-out): any signed-in user; anonymous visitors sign in."""
+    return Expect(get={**_same(get), "anonymous": LOGIN}, post={**_same(post), "anonymous": LOGIN})
+
+
+def county_list(*, post=REFUSED, leaders_only=False) -> Expect:
+    """A list or report of the counties the user may read (B's leader sees B's, without A's
+    data); ``leaders_only``: for project leaders (their inbox tools, the delivery log)."""
+    readers = DENIED if leaders_only else OK
+    return Expect(
+        get={
+            "anonymous": LOGIN,
+            "leader_a": OK,
+            "leader_b": OK,
+            "steering_a": readers,
+            "reference_a": readers if leaders_only else frozenset({200, 403}),
+            "national": readers if leaders_only else frozenset({200, 403}),
+        },
+        post={**_same(post), "anonymous": LOGIN},
+    )
+
+
+def county_page(*, personal: bool = True, post=REFUSED) -> Expect:
+    """A page of one object of county A: its readers read it; B's leader gets 404. A page
+    naming contact persons (``personal``) is not for the reference group or national readers."""
+    others = NOT_READABLE if personal else OK
+    return Expect(
+        get={
+            "anonymous": LOGIN,
+            "leader_a": OK,
+            "leader_b": HIDDEN,
+            "steering_a": OK,
+            "reference_a": others,
+            "national": others,
+        },
+        post={**_same(post), "anonymous": LOGIN, "leader_b": frozenset({404, 405})},
+    )
+
+
+POST_ONLY = "post_only"
+
+
+def county_action(*, get=OK) -> Expect:
+    """A change to an object of county A: only A's leaders act; A's readers are refused (403)
+    or not shown it (404); B's leader gets 404. ``get``: what A's leader gets on GET (its form),
+    or POST_ONLY: a POST-only URL answers 405 to every GET, before anything is looked up."""
+    not_a_leader = NOT_READABLE
+    if get == POST_ONLY:
+        get_outcomes = _same(NOT_ALLOWED)
+    else:
+        get_outcomes = {
+            "anonymous": LOGIN,
+            "leader_a": get,
+            "leader_b": HIDDEN,
+            "steering_a": not_a_leader,
+            "reference_a": not_a_leader,
+            "national": not_a_leader,
+        }
+    return Expect(
+        get=get_outcomes,
+        post={
+            "anonymous": LOGIN,
+            "leader_a": ACTED,
+            "leader_b": HIDDEN,
+            "steering_a": not_a_leader,
+            "reference_a": not_a_leader,
+            "national": not_a_leader,
+        },
+    )
+
+
+def leaders_tool(*, get=OK) -> Expect:
+    """A project leader's own tool not tied to one object (start a process): any leader acts
+    within their counties; the reading roles are refused."""
+    return Expect(
+        get=_same(NOT_ALLOWED)
+        if get == POST_ONLY
+        else {
+            "anonymous": LOGIN,
+            "leader_a": get,
+            "leader_b": get,
+            "steering_a": DENIED,
+            "reference_a": DENIED,
+            "national": DENIED,
+        },
+        post={
+            "anonymous": LOGIN,
+            "leader_a": ACTED,
+            "leader_b": ACTED,
+            "steering_a": DENIED,
+            "reference_a": DENIED,
+            "national": DENIED,
+        },
+    )
+
+
+def administrators_only(*, get=DENIED, post=DENIED) -> Expect:
+    """The administrator's pages outside the admin site (personal data of contact persons)."""
+    return Expect(
+        get=_same(NOT_ALLOWED) if get == POST_ONLY else {**_same(get), "anonymous": LOGIN},
+        post={**_same(post), "anonymous": LOGIN},
+    )
+
+
+def staff_only() -> Expect:
+    """Django's admin: every view but its sign-in page needs a staff account."""
+    return Expect(get=_same(ADMIN_LOGIN), post=_same(ADMIN_LOGIN))
+
+
+# --- County A's world ----------------------------------------------------------------------------
+
+# Planted in A's records; none may reach B's leader or an anonymous visitor.
+A_DATA = ["Läckberg", "LÄCKA-UTKAST", "LÄCKA-KS 2026/39", "LÄCKA-ÖVERLÄMNING"]
+# A's personal data: not for the reference group or national readers either.
+A_PERSONAL = ["Vera Läckström", "vera.lackstrom@vaxjo.example", "LÄCKA-MÖTE", "LÄCKA-NOT"]
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+@dataclass
+class World:
+    users: dict = field(default_factory=dict)
+    # Kronoberg: one process at its first step (open, assigned), one waiting for the contact's
+    # approval (meeting, draft, live task link), one decided (with its minutes file).
+    at_contact: object = None
+    at_approval: object = None
+    decided: object = None
+    task: object = None
+    link: object = None
+    meeting: object = None
+    decision: object = None
+    contact: object = None
+    notification: object = None
+    sessions: dict = field(default_factory=dict)  # persona -> session key
+
+
+def build_world() -> World:
+    from municipalities.models import Municipality
+    from notifications.models import Notification
+    from tests.factories import (
+        ContactFactory,
+        leader_of,
+        national_reader,
+        reference_of,
+        steering_of,
+    )
+    from tests.workflows.helpers import current_task, decision_fields, walk_to
+    from workflows import services
+    from workflows.assignment import services as assignment
+    from workflows.models import TaskLink
+    from workflows.seeding import seed
+
+    if not Municipality.objects.exists():
+        seed(demo=False)
+    w = World()
+    leader_a = leader_of("07", username="anna", first_name="Anna", last_name="Läckberg")
+    w.users = {
+        "anonymous": None,
+        "leader_a": leader_a,
+        "leader_b": leader_of("08", username="bertil", first_name="Bertil", last_name="Kalmar"),
+        "steering_a": steering_of("07", username="stina", first_name="Stina", last_name="Styr"),
+        "reference_a": reference_of("07", username="rut", first_name="Rut", last_name="Ref"),
+        "national": national_reader(username="nils", first_name="Nils", last_name="Nation"),
+    }
+    colleague = leader_of("07", username="aron", first_name="Aron", last_name="Ask")
+
+    def municipality(code):
+        return Municipality.objects.get(code=code)
+
+    w.contact = ContactFactory(
+        municipality=municipality("0781"),
+        name="Vera Läckström",
+        email="vera.lackstrom@vaxjo.example",
+    )
+    # At its first step, handed to a colleague and back (a note on the record).
+    w.at_contact = services.start_process(municipality=municipality("0780"), user=leader_a)
+    w.task = current_task(w.at_contact)
+    assignment.hand_over_step(task=w.task, to_user=colleague, by=leader_a, note="LÄCKA-ÖVERLÄMNING")
+    assignment.hand_over_step(task=w.task, to_user=leader_a, by=colleague)
+    w.task.refresh_from_db()
+
+    w.at_approval = services.start_process(municipality=municipality("0781"), user=leader_a)
+    walk_to(w.at_approval, leader_a, w.contact, "dialogue")
+    w.meeting = services.record_meeting(
+        process=w.at_approval,
+        user=leader_a,
+        held_on=datetime.date(2026, 2, 1),
+        participants="LÄCKA-MÖTE",
+        notes="LÄCKA-NOT",
+    )
+    services.complete_dialogue(task=current_task(w.at_approval), user=leader_a)
+    services.write_draft(
+        task=current_task(w.at_approval),
+        user=leader_a,
+        competition_section="LÄCKA-UTKAST konkurrens",
+        customer_section="LÄCKA-UTKAST kund",
+    )
+    walk_to(w.at_approval, leader_a, w.contact, "approval")
+    w.link = TaskLink.objects.filter(process=w.at_approval).latest("pk")
+
+    w.decided = services.start_process(municipality=municipality("0764"), user=leader_a)
+    alvesta_contact = ContactFactory(municipality=municipality("0764"))
+    task = walk_to(w.decided, leader_a, alvesta_contact, "decision")
+    fields = decision_fields("adopted")
+    fields["case_number"] = "LÄCKA-KS 2026/39"
+    fields["minutes_file"] = SimpleUploadedFile("prot.pdf", PDF, content_type="application/pdf")
+    w.decision = services.record_decision(task=task, user=leader_a, **fields)
+
+    w.notification = Notification.objects.filter(topic=f"process:{w.at_approval.pk}").latest("pk")
+
+    # County B has a process of its own: B's pages are not empty.
+    services.start_process(municipality=municipality("0880"), user=w.users["leader_b"])
+    # Each persona signs in once: every case sends the session's cookie.
+    for persona, user in w.users.items():
+        if user is not None:
+            client = Client()
+            client.force_login(user)
+            w.sessions[persona] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return w
+
+
+# --- The table: every URL name, how to fill it, what each persona gets --------------------------
+
+Kwargs = Callable[[World], dict]
+NONE: Kwargs = lambda w: {}  # noqa: E731
+
+
+@dataclass(frozen=True)
+class Route:
+    expect: Expect
+    kwargs: Kwargs = NONE
+    # Who is asked, when not everyone: a PDF report renders for ~10 s on this machine, so it is
+    # asked by those it must refuse or must not leak to; its HTML page, built from the same
+    # selectors, is asked by every persona.
+    personas: tuple[str, ...] = tuple(PERSONAS)
+    # An address for a pattern without a name (which `reverse` cannot build).
+    path: str = ""
+
+
+ROUTES: dict[str, Route] = {
+    # Signing in and out, language, statement: for everyone.
+    "home": Route(signed_in(get=REDIRECT)),
+    "login": Route(public(post=frozenset({200, 302, 403}))),
+    "logout": Route(Expect(get=_same(NOT_ALLOWED), post=_same(REDIRECT))),
+    "set_language": Route(public(get=frozenset({302, 405}), post=REDIRECT)),
+    "accessibility": Route(public()),
+    # The municipal contact's task-link pages: the token (not a sign-in) opens them; without one
+    # they show the dead-link page to anyone.
+    "workflows:link_open": Route(public(get=DEAD_LINK, post=SAFE)),
+    "workflows:link_answer": Route(public(get=DEAD_LINK, post=SAFE)),
+    "workflows:link_receipt": Route(public(get=DEAD_LINK, post=SAFE)),
+    # Lists and reports of the counties one may read.
+    "workflows:overview": Route(county_list()),
+    "workflows:overview_report": Route(county_list(), personas=("anonymous", "leader_b")),
+    "workflows:overview_chart": Route(county_list(), lambda w: {"chart": "progress"}),
+    "workflows:overview_municipality": Route(
+        county_page(personal=False), lambda w: {"code": "0780"}
+    ),
+    "workflows:overview_municipality_report": Route(
+        county_page(personal=False),
+        lambda w: {"code": "0780"},
+        personas=("anonymous", "leader_b"),
+    ),
+    "workflows:inbox": Route(county_list()),
+    "workflows:processes": Route(county_list()),
+    "audit:timeline": Route(county_list()),
+    "audit:export_csv": Route(county_list()),
+    "audit:archive": Route(county_list()),
+    "notifications:log": Route(county_list(leaders_only=True)),
+    # One object of county A.
+    "workflows:process": Route(county_page(), lambda w: {"pk": w.at_approval.pk}),
+    "workflows:chart": Route(county_page(personal=False), lambda w: {"pk": w.at_approval.pk}),
+    "workflows:draft": Route(
+        county_page(personal=False), lambda w: {"pk": w.at_approval.pk, "version": 1}
+    ),
+    "workflows:minutes_file": Route(
+        county_page(personal=False), lambda w: {"pk": w.decided.pk, "decision_pk": w.decision.pk}
+    ),
+    "audit:process": Route(county_page(), lambda w: {"pk": w.at_approval.pk}),
+    "audit:process_csv": Route(county_page(), lambda w: {"pk": w.at_approval.pk}),
+    "audit:municipality": Route(county_page(), lambda w: {"pk": w.at_approval.municipality_id}),
+    "audit:municipality_csv": Route(county_page(), lambda w: {"pk": w.at_approval.municipality_id}),
+    # Changes to county A's objects: A's leaders only.
+    "workflows:step": Route(county_action(), lambda w: {"task_pk": w.task.pk}),
+    "workflows:claim": Route(county_action(get=POST_ONLY), lambda w: {"task_pk": w.task.pk}),
+    "workflows:hand_over_step": Route(county_action(), lambda w: {"task_pk": w.task.pk}),
+    "workflows:hand_over_process": Route(county_action(), lambda w: {"pk": w.at_contact.pk}),
+    "workflows:person_work": Route(county_action(), lambda w: {"user_pk": w.users["leader_a"].pk}),
+    "workflows:add_meeting": Route(county_action(get=POST_ONLY), lambda w: {"pk": w.at_contact.pk}),
+    "workflows:issue_link": Route(county_action(get=POST_ONLY), lambda w: {"pk": w.at_approval.pk}),
+    "workflows:revoke_link": Route(
+        county_action(get=POST_ONLY),
+        lambda w: {"pk": w.at_approval.pk, "link_pk": w.link.pk},
+    ),
+    "workflows:record_answer": Route(
+        county_action(get=POST_ONLY), lambda w: {"pk": w.at_approval.pk}
+    ),
+    "workflows:record_legal_force": Route(
+        county_action(get=POST_ONLY), lambda w: {"pk": w.decided.pk, "decision_pk": w.decision.pk}
+    ),
+    "workflows:record_appeal": Route(
+        county_action(get=POST_ONLY), lambda w: {"pk": w.decided.pk, "decision_pk": w.decision.pk}
+    ),
+    "workflows:correct_decision": Route(
+        county_action(), lambda w: {"pk": w.decided.pk, "decision_pk": w.decision.pk}
+    ),
+    "workflows:void_record": Route(
+        county_action(),
+        lambda w: {"pk": w.at_approval.pk, "kind": "meeting", "record_pk": w.meeting.pk},
+    ),
+    "notifications:retry": Route(county_action(get=POST_ONLY), lambda w: {"pk": w.notification.pk}),
+    # A project leader's tools, within their own counties.
+    "workflows:start": Route(leaders_tool()),
+    "workflows:start_county": Route(leaders_tool(get=POST_ONLY)),
+    # The administrator's pages on contact persons' personal data.
+    "audit:people": Route(administrators_only(post=frozenset({403, 405}))),
+    "audit:person": Route(
+        administrators_only(post=frozenset({403, 405})), lambda w: {"pk": w.contact.pk}
+    ),
+    "audit:person_export": Route(
+        administrators_only(get=POST_ONLY), lambda w: {"pk": w.contact.pk}
+    ),
+    "audit:person_pseudonymise": Route(
+        administrators_only(get=POST_ONLY), lambda w: {"pk": w.contact.pk}
+    ),
+    # The quick start's mailbox: only with DEBUG and emails written as files (not in tests).
+    "notifications:email_files": Route(
+        Expect(get=_same(HIDDEN), post=_same(frozenset({302, 403, 404, 405})))
+    ),
+}
+
+# Django's admin: every URL of the namespace (its sign-in page excepted) needs a staff account;
+# its URL parameters are any value (the admin checks staff before it looks anything up).
+ADMIN_NAMESPACE = "admin"
+ADMIN_ROUTES = {
+    "admin:login": Route(public(post=frozenset({200, 302, 403}))),
+    "admin:logout": Route(Expect(get=_same(REDIRECT), post=_same(REDIRECT))),
+    # Its catch-all, after every model's URLs: an unknown admin address.
+    "admin:<unnamed>": Route(staff_only(), path="/admin/no-such-page/"),
+}
+ADMIN_KWARGS = {
+    "object_id": "1",
+    "app_label": "workflows",
+    "content_type_id": 1,
+    "id": "1",
+    "url": "x",
+}
+
+
+# --- The URLs, from the resolver -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pattern:
+    name: str
+    kwargs: tuple[str, ...]
+    positional: int = 0  # unnamed groups (a regex pattern such as simple-history's admin URLs)
+
+
+def resolver_patterns(resolver=None, namespace: str = "") -> list[Pattern]:
+    resolver = resolver or get_resolver()
+    found = []
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            found.extend(resolver_patterns(pattern, inner))
+        elif isinstance(pattern, URLPattern):
+            name = f"{namespace}{pattern.name}" if pattern.name else f"{namespace}<unnamed>"
+            regex = pattern.pattern.regex
+            named = tuple(regex.groupindex)
+            found.append(Pattern(name, named, regex.groups - len(named)))
+    return found
+
+
+PATTERNS = sorted({p.name: p for p in resolver_patterns()}.values(), key=lambda p: p.name)
+
+
+def route_for(name: str) -> Route | None:
+    if name in ROUTES:
+        return ROUTES[name]
+    if name in ADMIN_ROUTES:
+        return ADMIN_ROUTES[name]
+    if name.startswith(f"{ADMIN_NAMESPACE}:") and not name.endswith("<unnamed>"):
+        return Route(staff_only(), lambda w: {})
+    return None
+
+
+def url_of(pattern: Pattern, route: Route, world: World) -> str:
+    if route.path:
+        return route.path
+    if pattern.name.startswith(f"{ADMIN_NAMESPACE}:") and pattern.name not in ROUTES:
+        unknown = [k for k in pattern.kwargs if k not in ADMIN_KWARGS]
+        assert not unknown, f"{pattern.name}: no value for the admin URL parameters {unknown}"
+        kwargs = {k: ADMIN_KWARGS[k] for k in pattern.kwargs}
+        if pattern.positional and not kwargs:
+            return reverse(pattern.name, args=["1"] * pattern.positional)
+    else:
+        kwargs = route.kwargs(world)
+        missing = set(pattern.kwargs) - set(kwargs)
+        assert not missing, f"{pattern.name}: ROUTES does not fill {sorted(missing)}"
+    return reverse(pattern.name, kwargs=kwargs)
+
+
+# --- Reading a response ------------------------------------------------------------------------
+
+
+def body_text(response) -> str:
+    """Everything a response shows: its body, the text of a PDF, the members of a ZIP."""
+    if getattr(response, "streaming", False):
+        content = b"".join(response.streaming_content)
+    else:
+        content = response.content
+    kind = response.get("Content-Type", "")
+    if content.startswith(b"%PDF"):
+        from pypdf import PdfReader
+
+        try:
+            reader = PdfReader(io.BytesIO(content))
+            return "\n".join(page.extract_text() or "" for page in reader.pages)
+        except Exception:  # a stored minutes file is not ours to parse: its bytes only
+            return content.decode("latin-1")
+    if "zip" in kind or content.startswith(b"PK\x03\x04"):
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return "\n".join(
+                archive.read(name).decode("utf-8", "replace") for name in archive.namelist()
+            )
+    return content.decode("utf-8", "replace")
+
+
+def forbidden_markers(persona: str) -> list[str]:
+    if persona in ("anonymous", "leader_b"):
+        return A_DATA + A_PERSONAL
+    if persona in ("reference_a", "national"):
+        return A_PERSONAL
+    return []
+
+
+def matches(outcome, response) -> bool:
+    location = response.get("Location", "")
+    if outcome == LOGIN:
+        return response.status_code == 302 and location.startswith(reverse("login"))
+    if outcome == ADMIN_LOGIN:
+        return response.status_code == 302 and location.startswith(reverse("admin:login"))
+    return response.status_code in outcome
+
+
+def describe(outcome) -> str:
+    if isinstance(outcome, str):
+        return outcome
+    return "/".join(str(s) for s in sorted(outcome)) if len(outcome) < 10 else "not 5xx"
+
+
+# --- The matrix ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """County A's objects, built once for the module in a transaction rolled back at its end;
+    each case runs in a savepoint of it (pytest-django's `db`)."""
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            with translation.override("en"):
+                yield build_world()
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+@pytest.fixture
+def english(settings):
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
+def test_every_url_is_in_the_table():
+    """A URL nobody classified fails here (and in its own matrix case below)."""
+    unknown = [p.name for p in PATTERNS if route_for(p.name) is None]
+    assert not unknown, (
+        f"URLs without a row in ROUTES (say who may read and act, see this module's "
+        f"docstring): {unknown}"
+    )
+    stale = sorted(set(ROUTES) - {p.name for p in PATTERNS})
+    assert not stale, f"ROUTES names URLs that no longer exist: {stale}"
+
+
+def cases() -> list:
+    """(pattern, persona) for every URL pattern; a pattern missing from the table is one case
+    that fails."""
+    found = []
+    for pattern in PATTERNS:
+        route = route_for(pattern.name)
+        for persona in route.personas if route else PERSONAS[:1]:
+            found.append(pytest.param(pattern, persona, id=f"{pattern.name}-{persona}"))
+    return found
+
+
+@pytest.mark.parametrize(("pattern", "persona"), cases())
+def test_scoping(world, db, english, pattern, persona):
+    route = route_for(pattern.name)
+    assert route is not None, f"{pattern.name} is not in ROUTES: add it (see the docstring)"
+    url = url_of(pattern, route, world)
+    client = Client(raise_request_exception=False)
+    if persona in world.sessions:
+        client.cookies[settings.SESSION_COOKIE_NAME] = world.sessions[persona]
+    wrong = []
+    for method in METHODS:
+        response = getattr(client, method)(url)
+        outcome = getattr(route.expect, method)[persona]
+        assert response.status_code < 500, f"{method.upper()} {url} as {persona}: server error"
+        if not matches(outcome, response):
+            wrong.append(
+                f"{method.upper()} {url} as {persona}: {response.status_code} "
+                f"{response.get('Location', '')}, expected {describe(outcome)}"
+            )
+        leaked = [m for m in forbidden_markers(persona) if m in body_text(response)]
+        assert not leaked, f"{method.upper()} {url} as {persona} shows A's {leaked}"
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_world_plants_every_marker_where_a_leader_of_a_sees_it(world, db, english):
+    """The leak check is only as good as its markers: A's leader finds each on A's pages."""
+    client = Client()
+    client.force_login(world.users["leader_a"])
+    seen = " ".join(
+        body_text(client.get(url))
+        for url in [
+            reverse("workflows:process", args=[world.at_approval.pk]),
+            reverse("workflows:process", args=[world.at_contact.pk]),
+            reverse("workflows:process", args=[world.decided.pk]),
+            reverse("workflows:draft", args=[world.at_approval.pk, 1]),
+            reverse("notifications:log"),
+        ]
+    )
+    seen = re.sub(r"\s+", " ", seen)
+    missing = [m for m in A_DATA + A_PERSONAL if m not in seen]
+    assert not missing, f"markers never shown to A's leader: {missing}"
