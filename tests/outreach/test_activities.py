@@ -160,7 +160,7 @@ def test_readers_cannot_write(client, leader, steering, reference):
             ).status_code
             == 403
         )
-        assert client.post(reverse("outreach:activity_create"), post_data()).status_code == 404
+        assert client.post(reverse("outreach:activity_create"), post_data()).status_code == 403
 
 
 def test_the_list_runs_the_same_queries_with_more_activities(
