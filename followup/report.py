@@ -129,9 +129,9 @@ def rows(report: FollowUp) -> list[list]:
     return out
 
 
-def csv_text(report: FollowUp) -> str:
+def csv_text(report: FollowUp, *, delimiter: str = ",") -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=delimiter)
     writer.writerow([_("Period"), report.period.key, report.period.start, report.period.end])
     writer.writerow([_("Counties"), ", ".join(c.name for c in report.counties)])
     writer.writerow(

@@ -56,8 +56,10 @@ class FollowUpPdfView(ReadMixin, View):
 class FollowUpCsvView(ReadMixin, View):
     def get(self, request):
         follow_up, _code = _follow_up(request)
+        # Excel with Swedish settings expects semicolons (as the audit trail's CSV offers).
+        delimiter = ";" if request.GET.get("delimiter") in (";", "semicolon") else ","
         return _download(
-            report.csv_text(follow_up),
+            report.csv_text(follow_up, delimiter=delimiter),
             content_type="text/csv; charset=utf-8",
             name=report.filename(follow_up, "csv"),
         )

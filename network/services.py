@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from municipalities.models import County
@@ -24,14 +24,18 @@ def form_organisation(*, user, county: County, name: str) -> Organisation:
     name = name.strip()
     if not name:
         raise ValidationError({"name": _("Give the organisation's name.")})
-    with transaction.atomic():
-        if Organisation.objects.select_for_update().filter(county=county).exists():
-            raise ValidationError(
-                _("%(county)s already has a collaboration organisation.") % {"county": county.name}
-            )
-        organisation = Organisation(county=county, name=name)
-        stamp(organisation, user=user, reason=_("Collaboration organisation registered"))
-        organisation.save()
+    taken = ValidationError(
+        _("%(county)s already has a collaboration organisation.") % {"county": county.name}
+    )
+    if Organisation.objects.filter(county=county).exists():
+        raise taken
+    try:
+        with transaction.atomic():
+            organisation = Organisation(county=county, name=name)
+            stamp(organisation, user=user, reason=_("Collaboration organisation registered"))
+            organisation.save()
+    except IntegrityError as error:  # formed at the same moment by another leader
+        raise taken from error
     return organisation
 
 

@@ -9,7 +9,7 @@ from municipalities.models import County, Municipality
 from workflows.forms import DateInput
 
 from .models import ActivityKind, ActorType
-from .services import Reached
+from .services import MAX_COUNT, Reached
 
 
 class ActivityForm(forms.Form):
@@ -51,10 +51,14 @@ class ActivityForm(forms.Form):
 class AudienceForm(forms.Form):
     """The people of one actor type an activity reached: leave the row empty if none."""
 
-    total = forms.IntegerField(label=_("People reached"), min_value=0, required=False)
-    women = forms.IntegerField(label=_("Women"), min_value=0, required=False)
-    men = forms.IntegerField(label=_("Men"), min_value=0, required=False)
-    other = forms.IntegerField(label=_("Other or not stated"), min_value=0, required=False)
+    total = forms.IntegerField(
+        label=_("People reached"), min_value=0, max_value=MAX_COUNT, required=False
+    )
+    women = forms.IntegerField(label=_("Women"), min_value=0, max_value=MAX_COUNT, required=False)
+    men = forms.IntegerField(label=_("Men"), min_value=0, max_value=MAX_COUNT, required=False)
+    other = forms.IntegerField(
+        label=_("Other or not stated"), min_value=0, max_value=MAX_COUNT, required=False
+    )
 
     @property
     def actor_label(self) -> str:

@@ -3,6 +3,7 @@ number of queries whatever the number of activities."""
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -78,15 +79,22 @@ def county_for_reading(*, user, code: str | None) -> County | None:
 
 
 def county_for_leading(*, user, code: str | None) -> County:
-    """The county the user leads that ``code`` names, or their only led county; 404 else."""
-    led = scoping.led_counties(user)
-    county = led.filter(code=code).first() if code else None
-    if county is None and not code:
-        counties = list(led[:2])
-        county = counties[0] if len(counties) == 1 else None
-    if county is None:
+    """The county the user leads that ``code`` names, or their only led county. Someone who
+    leads no county (a reader) is refused (PermissionDenied); a county the user may read but
+    not lead too; one they may not read, or an ambiguous choice, is not found (Http404)."""
+    led = list(scoping.led_counties(user))
+    if not led:
+        raise PermissionDenied
+    if code:
+        for county in led:
+            if county.code == code:
+                return county
+        if scoping.visible_counties(user).filter(code=code).exists():
+            raise PermissionDenied
         raise Http404
-    return county
+    if len(led) == 1:
+        return led[0]
+    raise Http404
 
 
 def enterprise_choices(*, county: County) -> QuerySet[Enterprise]:

@@ -16,6 +16,10 @@ from workflows.audit import stamp
 
 from .models import Activity, ActivityKind, ActorType, Audience
 
+# More than any activity reaches (a newsletter to every municipality of a few counties), and far
+# below what the database's integer columns hold.
+MAX_COUNT = 1_000_000
+
 
 @dataclass(frozen=True)
 class Reached:
@@ -42,6 +46,10 @@ def check_audience(audience: Mapping[str, Reached]) -> None:
         counts = (reached.total, reached.women, reached.men, reached.other)
         if any(n is not None and n < 0 for n in counts):
             errors.append(_("%(type)s: a count cannot be negative.") % {"type": label})
+        elif any(n is not None and n > MAX_COUNT for n in counts):
+            errors.append(
+                _("%(type)s: at most %(max)s people.") % {"type": label, "max": MAX_COUNT}
+            )
         elif reached.gender_sum > reached.total:
             errors.append(
                 _(

@@ -206,6 +206,9 @@ def test_the_csv_and_the_pdf_carry_the_same_figures(client, reference, known_dat
     assert ["2 Samverkansorganisation", "Hållna möten", "", "1", "", "", ""] in rows
     assert ["3 Policyer", "Policyer antagna under perioden", "", "1", "", "", ""] in rows
 
+    excel = client.get(reverse("followup:csv"), {**query, "delimiter": "semicolon"})
+    assert "2 Samverkansorganisation;Hållna möten;;1;;;" in excel.content.decode("utf-8-sig")
+
     pdf = client.get(reverse("followup:pdf"), query)
     assert pdf.status_code == 200
     assert pdf["Content-Type"] == "application/pdf"

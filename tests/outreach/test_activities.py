@@ -160,7 +160,7 @@ def test_readers_cannot_write(client, leader, steering, reference):
             ).status_code
             == 403
         )
-        assert client.post(reverse("outreach:activity_create"), post_data()).status_code == 404
+        assert client.post(reverse("outreach:activity_create"), post_data()).status_code == 403
 
 
 def test_the_list_runs_the_same_queries_with_more_activities(
@@ -186,3 +186,13 @@ def test_the_list_runs_the_same_queries_with_more_activities(
     with django_assert_max_num_queries(len(small)):
         page = client.get(url).content.decode()
     assert "42 aktiviteter" in page
+
+
+def test_a_count_beyond_any_audience_is_refused_not_a_server_error(client, leader):
+    client.force_login(leader)
+    response = client.post(
+        reverse("outreach:activity_create"), post_data(**{"audience-0-total": "9" * 30})
+    )
+    assert response.status_code == 400
+    assert "Kontrollera antalen personer som nåtts." in response.content.decode()
+    assert not Activity.objects.exists()

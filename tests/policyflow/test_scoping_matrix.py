@@ -212,6 +212,12 @@ class World:
     decision: object = None
     contact: object = None
     notification: object = None
+    # The other aims: an activity, the collaboration organisation with a member, a meeting
+    # (with its minutes file) and a milestone.
+    activity: object = None
+    member: object = None
+    network_meeting: object = None
+    milestone: object = None
     sessions: dict = field(default_factory=dict)  # persona -> session key
 
 
@@ -291,6 +297,7 @@ def build_world() -> World:
 
     # County B has a process of its own: B's pages are not empty.
     services.start_process(municipality=municipality("0880"), user=w.users["leader_b"])
+    build_other_aims(w, municipality("0780"))
     # Each persona signs in once: every case sends the session's cookie.
     for persona, user in w.users.items():
         if user is not None:
@@ -298,6 +305,49 @@ def build_world() -> World:
             client.force_login(user)
             w.sessions[persona] = client.cookies[settings.SESSION_COOKIE_NAME].value
     return w
+
+
+def build_other_aims(w: World, vaxjo) -> None:
+    """Knowledge spreading and the collaboration organisation in county A."""
+    from municipalities.models import County
+    from network import services as network
+    from outreach import services as outreach
+    from outreach.services import Reached
+    from tests.factories import EnterpriseFactory
+
+    leader_a, kronoberg = w.users["leader_a"], County.objects.get(code="07")
+    enterprise = EnterpriseFactory(municipalities=[vaxjo])
+    w.activity = outreach.record_activity(
+        user=leader_a,
+        county=kronoberg,
+        kind="seminar",
+        title="Seminarium",
+        held_on=datetime.date(2026, 3, 1),
+        organiser="Region Kronoberg",
+        municipalities=[vaxjo],
+        audience={"municipality": Reached(10, 6, 4)},
+    )
+    organisation = network.form_organisation(user=leader_a, county=kronoberg, name="Samverkan")
+    w.member = network.add_member(
+        user=leader_a,
+        organisation=organisation,
+        enterprise=enterprise,
+        joined_on=datetime.date(2026, 1, 1),
+    )
+    w.network_meeting = network.record_meeting(
+        user=leader_a,
+        organisation=organisation,
+        held_on=datetime.date(2026, 2, 1),
+        agenda="Stadgar",
+        attendees=[enterprise],
+        minutes_file=SimpleUploadedFile("prot.pdf", PDF, content_type="application/pdf"),
+    )
+    w.milestone = network.record_milestone(
+        user=leader_a,
+        organisation=organisation,
+        kind="statutes_adopted",
+        reached_on=datetime.date(2026, 2, 1),
+    )
 
 
 # --- The table: every URL name, how to fill it, what each persona gets --------------------------
@@ -404,6 +454,26 @@ ROUTES: dict[str, Route] = {
     "audit:person_pseudonymise": Route(
         administrators_only(get=POST_ONLY), lambda w: {"pk": w.contact.pk}
     ),
+    # Knowledge spreading (outreach), the collaboration organisation (network), the follow-up.
+    "outreach:activities": Route(county_list()),
+    "outreach:activity": Route(county_page(personal=False), lambda w: {"pk": w.activity.pk}),
+    "outreach:activity_create": Route(leaders_tool()),
+    "outreach:activity_edit": Route(county_action(), lambda w: {"pk": w.activity.pk}),
+    "network:organisation": Route(county_list()),
+    "network:form_organisation": Route(county_action(get=POST_ONLY), lambda w: {"code": "07"}),
+    "network:add_member": Route(county_action(), lambda w: {"code": "07"}),
+    "network:add_meeting": Route(county_action(), lambda w: {"code": "07"}),
+    "network:add_milestone": Route(county_action(), lambda w: {"code": "07"}),
+    "network:end_membership": Route(county_action(get=POST_ONLY), lambda w: {"pk": w.member.pk}),
+    "network:meeting": Route(county_page(personal=False), lambda w: {"pk": w.network_meeting.pk}),
+    "network:edit_meeting": Route(county_action(), lambda w: {"pk": w.network_meeting.pk}),
+    "network:minutes_file": Route(
+        county_page(personal=False), lambda w: {"pk": w.network_meeting.pk}
+    ),
+    "network:edit_milestone": Route(county_action(), lambda w: {"pk": w.milestone.pk}),
+    "followup:page": Route(county_list()),
+    "followup:pdf": Route(county_list(), personas=("anonymous", "leader_b")),
+    "followup:csv": Route(county_list()),
     # The quick start's mailbox: only with DEBUG and emails written as files (not in tests).
     "notifications:email_files": Route(
         Expect(get=_same(HIDDEN), post=_same(frozenset({302, 403, 404, 405})))
