@@ -28,14 +28,12 @@ from django.conf import settings
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from audit.recording import remember_loaded
-from audit.services import held_chain
 from municipalities.models import Language
 
 from . import sealing
@@ -158,11 +156,6 @@ def queue_notification(
 
     idempotency_key = make_idempotency_key(event=event, key=key, recipient_email=recipient_email)
     with transaction.atomic(savepoint=False):
-        # Every outbox row is on the audit trail, so queueing takes the audit chain's lock anyway
-        # (once per transaction). Taken first, it serialises queueing: no other transaction can
-        # be inserting this key meanwhile, so looking for it and then inserting is safe without
-        # a savepoint (which cost the step two statements and a separate audit INSERT).
-        held_chain()
         existing = Notification.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing
@@ -189,7 +182,12 @@ def queue_notification(
             next_attempt_at=timezone.now(),
         )
         _stamp(notification, reason=gettext_noop("Queued"))
-        notification.save(force_insert=True)
+        try:
+            with transaction.atomic():
+                notification.save(force_insert=True)
+        except IntegrityError:
+            # Another transaction queued the same key meanwhile: the key is unique, theirs stays.
+            return Notification.objects.get(idempotency_key=idempotency_key)
     _enqueue_after_commit(notification.pk)
     return notification
 
@@ -514,8 +512,6 @@ def _deliver_one(notification_id: int, session: _SmtpSession) -> Delivery:
         )
         if notification is None or notification.status != DeliveryStatus.QUEUED:
             return Delivery(Outcome.SKIPPED)
-        # Loaded under its row lock: its history record compares with these values.
-        remember_loaded(notification)
         now = timezone.now()
         if notification.next_attempt_at > now + DUE_TOLERANCE:
             # Another message already scheduled the next attempt: one retry chain only.
