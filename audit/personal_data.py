@@ -13,7 +13,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import chain, registry
+from . import chain, registry, upstream
 from .models import AuditEvent, Kind, chain_of
 from .personal import replace_in, text_pattern
 
@@ -96,7 +96,7 @@ def _audited_tables():
 
     for model in apps.get_models():
         is_history = issubclass(model, HistoricalChanges)
-        if not is_history and not hasattr(model._meta, "simple_history_manager_attribute"):
+        if not is_history and not upstream.is_audited(model):
             continue
         columns = _text_columns(model)
         if columns:
@@ -129,7 +129,7 @@ def pseudonymise_person(*, person, user, reason: str) -> PseudonymisationResult:
         # its rows: no event naming the person is appended there while the names are rewritten
         # (the event of the rewrite goes there too), and no lock waits on another in the
         # opposite order.
-        head = chain.lock_head(chain_of(getattr(person, "municipality_id", None)))
+        chain.lock_head(chain_of(getattr(person, "municipality_id", None)))
         names = [n for n in directory.person_names(person) if n.name != pseudonym.name]
         replacements: list[tuple[str, str]] = []
         for former in names:
@@ -155,8 +155,8 @@ def pseudonymise_person(*, person, user, reason: str) -> PseudonymisationResult:
             for (label, pk), digest in sorted(before.items())
             if after.get((label, pk)) != digest
         ]
+        # Its head is read again: the rewrite may have appended events (a contact's history).
         event = chain.append_event(
-            head=head,
             kind=Kind.PERSON_PSEUDONYMISED,
             summary=_("Contact person %(id)s pseudonymised") % {"id": person.pk},
             model_label=person._meta.label_lower,

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from . import binding, chain, registry
+from . import binding, chain, registry, upstream
 from .models import ActorKind, AuditEvent, Kind, chain_of
 from .personal import Scrubber, build_personal
 from .registry import Change, Description, json_safe
@@ -74,7 +74,7 @@ def _changes(record, previous, spec: registry.ModelSpec) -> dict[str, tuple]:
     else:
         old = _field_values(previous, names)
         changes = {n: (old[n], new[n]) for n in names if old[n] != new[n]}
-    for field in getattr(record, "_history_m2m_fields", []):
+    for field in upstream.recorded_m2m_fields(record):
         if field.name in spec.hidden_fields:
             continue
         new_ids, old_ids = _m2m_ids(record, previous, field)
