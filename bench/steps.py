@@ -264,9 +264,9 @@ def summary(seconds: list[float]) -> dict:
     }
 
 
-def measure(*, steps: int, leader_username: str) -> dict:
-    leader = get_user_model().objects.get(username=leader_username)
-    waiting = (
+def waiting_at_draft():
+    """Processes waiting at the draft step with someone to approve: where the loop can run."""
+    return (
         PolicyProcess.objects.filter(stage=Stage.DRAFTING)
         .filter(
             pk__in=Task.objects.filter(
@@ -275,8 +275,12 @@ def measure(*, steps: int, leader_username: str) -> dict:
         )
         .annotate(approver_count=Count("approvers"))
         .filter(approver_count__gte=1)
-        .order_by("pk")
     )
+
+
+def measure(*, steps: int, leader_username: str) -> dict:
+    leader = get_user_model().objects.get(username=leader_username)
+    waiting = waiting_at_draft().order_by("pk")
     if not waiting:
         raise RuntimeError("no process waits at the draft step")
     drafting = list(waiting[:8])
