@@ -156,8 +156,8 @@ def test_every_event_renders_subject_text_and_accessible_html(event, language):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_transactions_queueing_the_same_key_at_once_store_one_row_and_both_commit():
-    """Queueing takes the audit chain's lock first: the second waits for the first to commit,
-    then finds its row (no savepoint, no duplicate-key error breaking the second step)."""
+    """The key is unique: the second's insert waits for the first to commit, then it finds the
+    first's row (its own insert undone in a savepoint; no error breaks the second step)."""
     first_queued, release = threading.Event(), threading.Event()
     results, failures = {}, []
 
@@ -181,7 +181,7 @@ def test_two_transactions_queueing_the_same_key_at_once_store_one_row_and_both_c
         finally:
             connection.close()
 
-    # The first commits only once the second is seen blocked on the lock.
+    # The first commits only once the second is seen blocked on the key.
     hold_then_wait(first, second, holding=first_queued, release=release)
 
     assert failures == []
