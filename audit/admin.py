@@ -1,4 +1,5 @@
-"""Administrators read the audit trail and its verifications here; nothing can be changed.
+"""Administrators read the audit trail, its checkpoints and its verifications here; nothing can be
+changed.
 
 `ReadOnlyHistoryAdmin` is the base for admins of audited models: simple-history's history page
 stays readable, but its form never saves (its POST would revert the record to an old version).
@@ -8,7 +9,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import AuditEvent, AuditVerification
+from .models import AuditCheckpoint, AuditEvent, AuditVerification
 
 
 class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
@@ -36,12 +37,33 @@ class _ReadOnly(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(_ReadOnly):
-    list_display = ["seq", "occurred_at", "kind", "actor_label", "municipality_name", "summary"]
+    list_display = [
+        "chain",
+        "seq",
+        "occurred_at",
+        "kind",
+        "actor_label",
+        "municipality_name",
+        "summary",
+    ]
     list_filter = ["kind", "county_code"]
     search_fields = ["=process_id", "=object_id", "municipality_name"]
     show_full_result_count = False  # counting a million rows on every page is slow
 
 
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(_ReadOnly):
+    list_display = ["seq", "created_at", "events", "hash"]
+
+
 @admin.register(AuditVerification)
 class AuditVerificationAdmin(_ReadOnly):
-    list_display = ["finished_at", "is_ok", "rows_checked", "head_seq", "first_bad_id", "source"]
+    list_display = [
+        "finished_at",
+        "is_ok",
+        "is_full",
+        "rows_checked",
+        "head_seq",
+        "first_bad_id",
+        "source",
+    ]

@@ -1,4 +1,5 @@
-"""The hash chain: what each event's HMAC covers, computed the same way when writing and verifying.
+"""The hash chains: what each event's HMAC covers, computed the same way when writing and
+verifying, and appending an event to its chain.
 
 hash = HMAC-SHA256(AUDIT_HMAC_KEY, canonical JSON of every non-personal field, including seq,
 prev_hash, personal_digest and (from version 2) record_digest, the digest of the event's history
@@ -6,6 +7,12 @@ row: `audit.binding`). personal_digest = HMAC-SHA256(key, canonical JSON of the 
 part, which carries a random salt). Pseudonymising replaces the personal part and keeps the
 digest, so the chain still verifies, and the salt is gone with the data: the digest can no longer
 be matched against a guessed name.
+
+Each municipality's events form a chain of their own (`models.chain_of`); events of no
+municipality form the project-wide chain. Appending locks the chain's `ChainHead` row with
+`select_for_update` until the transaction ends: appends to one chain follow each other, appends
+to different chains do not wait for each other. The head row moves on in the same transaction, so
+a rolled-back transaction or savepoint takes its events and the head's move back together.
 """
 
 import datetime
@@ -15,9 +22,13 @@ import json
 from typing import Any
 
 from django.conf import settings
+from django.db import connections, transaction
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
-# Version 2 hashes the history row's digest too; events written before it keep version 1.
-PAYLOAD_VERSION = 2
+# Version 2 hashes the history row's digest too; version 3 the chain's name. Events keep the
+# version they were written with.
+PAYLOAD_VERSION = 3
 
 # The hashed fields, in the order the verifier reads them from the database.
 HASHED_FIELDS_V1 = (
@@ -41,7 +52,8 @@ HASHED_FIELDS_V1 = (
     "personal_digest",
     "prev_hash",
 )
-HASHED_FIELDS = (*HASHED_FIELDS_V1, "record_digest")
+HASHED_FIELDS_V2 = (*HASHED_FIELDS_V1, "record_digest")
+HASHED_FIELDS = (*HASHED_FIELDS_V2, "chain")
 
 
 def hmac_key() -> bytes:
@@ -73,7 +85,7 @@ def personal_digest(personal: dict, key: bytes | None = None) -> str:
 
 
 def hashed_fields(version: int = PAYLOAD_VERSION) -> tuple[str, ...]:
-    return HASHED_FIELDS_V1 if version == 1 else HASHED_FIELDS
+    return {1: HASHED_FIELDS_V1, 2: HASHED_FIELDS_V2}.get(version, HASHED_FIELDS)
 
 
 def payload(values: dict, version: int = PAYLOAD_VERSION) -> dict:
@@ -92,9 +104,97 @@ def event_hash(values: dict, key: bytes | None = None, version: int = PAYLOAD_VE
 
 def stored_event_hash(values: dict, key: bytes, version: int = PAYLOAD_VERSION) -> str:
     """`event_hash` of values as the verifier reads them: exactly HASHED_FIELDS, the time
-    already formatted. ``values`` gets the payload version added (and, for version 1, loses
-    record_digest, which it did not hash)."""
-    if version == 1:
-        del values["record_digest"]
+    already formatted. ``values`` gets the payload version added (and loses the fields its
+    version did not hash: the chain before 3, record_digest before 2)."""
+    if version < 3:
+        del values["chain"]
+        if version == 1:
+            del values["record_digest"]
     values["v"] = version
     return hmac.digest(key, b"event:" + _CANONICAL(values).encode(), "sha256").hex()
+
+
+# --- Appending ---------------------------------------------------------------------------------
+
+
+def lock_head(key: str, using: str = "default"):
+    """The chain ``key``'s head row, locked until the transaction ends (created on first use),
+    with ``txid``: PostgreSQL's transaction id (None elsewhere), which names the transaction for
+    `audit.recording`'s memory of who acts in it.
+
+    Call it inside `transaction.atomic()`. Take row locks that the work needs (e.g. the flow's
+    process lock) before the first audited write: a transaction waiting for a row while holding a
+    chain's head may deadlock with one waiting for that head (PostgreSQL aborts one)."""
+    from .models import ChainHead
+
+    heads = ChainHead.objects.using(using).select_for_update().filter(key=key)
+    if connections[using].vendor == "postgresql":
+        heads = heads.annotate(txid=RawSQL("pg_current_xact_id()::text", ()))
+    head = next(iter(heads), None)
+    if head is None:
+        # A new chain: whoever inserts the row first wins; the others wait and find it.
+        ChainHead.objects.using(using).bulk_create([ChainHead(key=key)], ignore_conflicts=True)
+        head = heads.get()
+    if not hasattr(head, "txid"):
+        head.txid = None
+    return head
+
+
+def append_event(*, head=None, using: str = "default", **fields):
+    """Append one event (``fields``: `AuditEvent`'s, without the chain's own) to the chain of its
+    municipality, in the caller's transaction; ``head``: that chain's head, if already locked
+    (`lock_head`).
+
+    Texts must already have their people replaced by placeholders (see `audit.personal`). No
+    savepoint: an event that cannot be written takes the history row that caused it down with it.
+    """
+    from .models import ActorKind, AuditEvent, ChainHead, chain_of
+
+    personal = fields.pop("personal", None) or {}
+    actor_user = fields.get("actor_user")
+    if fields.get("actor_kind") is None:
+        fields["actor_kind"] = ActorKind.USER if actor_user is not None else ActorKind.SYSTEM
+    if actor_user is not None and not fields.get("actor_label"):
+        fields["actor_label"] = actor_user.get_full_name() or actor_user.get_username()
+    with transaction.atomic(using=using, savepoint=False):
+        key = chain_of(fields.get("municipality_id"))
+        if head is None or head.key != key:
+            head = lock_head(key, using)
+        occurred_at = fields.pop("occurred_at", None) or timezone.now()
+        event = AuditEvent(
+            chain=key,
+            seq=head.seq + 1,
+            # The chain's clock never runs backwards: a transaction that waited for the chain is
+            # recorded when it got it, which keeps a chain's times in its seq order.
+            occurred_at=max(occurred_at, head.occurred_at) if head.occurred_at else occurred_at,
+            personal=personal,
+            personal_digest=personal_digest(personal),
+            prev_hash=head.hash,
+            **dict(_texts(fields)),
+            **_others(fields),
+        )
+        event.hash = event_hash({name: getattr(event, name) for name in HASHED_FIELDS})
+        event.save(using=using, force_insert=True)
+        head.seq, head.hash, head.occurred_at = event.seq, event.hash, event.occurred_at
+        ChainHead.objects.using(using).filter(key=key).update(
+            seq=event.seq, hash=event.hash, occurred_at=event.occurred_at
+        )
+    return event
+
+
+# Text fields stored as "" when not given; the object id and actor label cut to their columns.
+_TEXT_FIELDS = {"municipality_name": None, "county_code": None, "stage": None, "reason": None}
+_TEXT_FIELDS |= {"object_id": 64, "actor_label": 300, "record_digest": None}
+
+
+def _texts(fields: dict):
+    for name, limit in _TEXT_FIELDS.items():
+        value = fields.get(name)
+        value = str(value) if value not in (None, "") else ""
+        yield name, value[:limit] if limit else value
+
+
+def _others(fields: dict) -> dict:
+    others = {name: value for name, value in fields.items() if name not in _TEXT_FIELDS}
+    others["changes"] = others.get("changes") or {}
+    return others

@@ -23,12 +23,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import chain, registry
+from .checkpoints import published_head
 from .models import AuditEvent, Kind
 from .personal import Scrubber, expand, expand_value
 from .readable import Resolver, changes_text, readable_changes, reading_context
 from .registry import Person
 from .selectors import chain_status, events_about_person
-from .verification import published_head
 
 BOM = "\ufeff"
 CHUNK = 2000
@@ -262,16 +262,21 @@ def archive_record(event: AuditEvent) -> dict:
 SCHEMA = {
     "format": ARCHIVE_FORMAT,
     "files": {
-        "events.jsonl": "One JSON object per line, one per audit event, in chain order (seq).",
+        "events.jsonl": "One JSON object per line, one per audit event, in id order.",
         "manifest.json": (
-            "This archive's contents, SHA-256 checksums and the chain head (`published`: check "
-            "the live record against it with `manage.py verify_audit --expect-head SEQ:HASH`)."
+            "This archive's contents, SHA-256 checksums and the latest checkpoint of every chain's "
+            "head (`published`: check the live record against it with "
+            "`manage.py verify_audit --expect-head SEQ:HASH`)."
         ),
         "schema.json": "This description.",
         "minutes/decision-<id>.<ext>": "A decision's minutes file (its SHA-256 in the manifest).",
     },
     "event_fields": {
-        "seq": "Position in the hash chain (no gaps in the full trail).",
+        "chain": (
+            "The hash chain of the event: municipality:<id>, project (no municipality) or legacy "
+            "(written before chains per municipality)."
+        ),
+        "seq": "Position in its chain (no gaps in the full trail).",
         "id": "Database id of the event.",
         "occurred_at": "UTC time, ISO 8601 with microseconds.",
         "kind": "What happened (a code; see kinds).",
@@ -286,12 +291,14 @@ SCHEMA = {
         "changes": "Field-level changes: {field: [old, new]}.",
         "personal": "Personal data kept apart (people's names and emails, personal fields).",
         "personal_digest": "HMAC-SHA256 of the canonical JSON of 'personal' when written.",
-        "prev_hash": "hash of the previous event in the chain.",
+        "prev_hash": "hash of the previous event in its chain.",
         "record_digest": (
             "HMAC-SHA256 of the history row the event describes (chain_version 2; for version 1 "
             "events filled in later and not hashed)."
         ),
-        "chain_version": "Which fields 'hash' covers: 1 without record_digest, 2 with it.",
+        "chain_version": (
+            "Which fields 'hash' covers: 1 without record_digest, 2 with it, 3 with the chain too."
+        ),
         "hash": "HMAC-SHA256 over the canonical JSON of the hashed fields (see docs/audit.md).",
         "pseudonymised_at": "When the personal part was pseudonymised (its digest then stays).",
         "readable": "actor, summary and reason with the placeholders filled in.",
@@ -362,6 +369,7 @@ def write_archive(target, queryset, *, filters: dict | None = None) -> dict:
             "event_count": count,
             "first_seq": first_seq,
             "last_seq": last_seq,
+            # The latest checkpoint (every chain's head).
             "chain_head": {
                 "seq": status.head.seq if status.head else None,
                 "id": status.head.id if status.head else None,

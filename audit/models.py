@@ -1,4 +1,5 @@
-"""The audit trail: one append-only, hash-chained table of events, and the record of its checks.
+"""The audit trail: one append-only table of events, hash-chained per municipality, the heads of
+those chains, the country-wide checkpoints that anchor them, and the record of their checks.
 
 Every row of `AuditEvent` is written once, in the transaction of the change it describes, and
 never updated or deleted (PostgreSQL triggers refuse it; see `audit.apps`). The only exception
@@ -12,6 +13,17 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 GENESIS_HASH = "0" * 64
+
+# The chain of the events written before chains per municipality existed (hashes kept as written).
+LEGACY_CHAIN = "legacy"
+# The chain of events that belong to no municipality (sign-in lockouts, exports of personal data).
+PROJECT_CHAIN = "project"
+
+
+def chain_of(municipality_id: int | None) -> str:
+    """The chain an event of ``municipality_id`` (None: of no municipality) is appended to."""
+    return f"municipality:{municipality_id}" if municipality_id else PROJECT_CHAIN
+
 
 NO_TRUNCATE_TRIGGER = "no_truncate"
 
@@ -85,13 +97,16 @@ class ActorKind(models.TextChoices):
 class AuditEvent(models.Model):
     """One thing that happened: when, who, where (process, municipality, county, stage), what, why.
 
-    `seq` is assigned under a lock and has no gaps, so a removed row shows as a gap; `hash`
-    chains each row to the one before (HMAC-SHA256, see `audit.chain`). Texts may hold
-    placeholders such as ``⟦p:17⟧`` for a contact person's name, kept in `personal`.
+    Each event belongs to one `chain` (its municipality's, see `chain_of`). `seq` is its place in
+    that chain, assigned under the chain head's row lock without gaps, so a removed row shows as a
+    gap; `hash` chains each row to the one before in its chain (HMAC-SHA256, see `audit.chain`).
+    Texts may hold placeholders such as ``⟦p:17⟧`` for a contact person's name, kept in
+    `personal`.
     """
 
     id = models.BigAutoField(primary_key=True)
-    seq = models.BigIntegerField(_("sequence number"), unique=True)
+    chain = models.CharField(_("chain"), max_length=32)
+    seq = models.BigIntegerField(_("sequence number"))
     occurred_at = models.DateTimeField(_("time"))
     kind = models.CharField(_("event"), max_length=40, choices=Kind.choices)
     actor_kind = models.CharField(
@@ -125,8 +140,9 @@ class AuditEvent(models.Model):
     pseudonymised_at = models.DateTimeField(_("pseudonymised"), null=True, blank=True)
     # HMAC of the history row (`audit.binding`): the row cannot change unseen.
     record_digest = models.CharField(max_length=64, blank=True, default="")
-    # Which fields the hash covers (`audit.chain`): 1 before record digests existed.
-    chain_version = models.PositiveSmallIntegerField(default=2)
+    # Which fields the hash covers (`audit.chain`): 1 before record digests existed, 2 before
+    # chains per municipality (`chain` not hashed), 3 since.
+    chain_version = models.PositiveSmallIntegerField(default=3)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
 
@@ -146,6 +162,8 @@ class AuditEvent(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(seq__gte=1), name="audit_seq_gte_1"),
+            # No fork: one event per place in a chain (and the index that walks a chain).
+            models.UniqueConstraint(fields=["chain", "seq"], name="audit_chain_seq_unique"),
         ]
         triggers = [
             # Rows are never updated or deleted; only the pseudonymisation service lifts this
@@ -165,8 +183,61 @@ class AuditEvent(models.Model):
         return f"#{self.seq} {self.get_kind_display()}"
 
 
+class ChainHead(models.Model):
+    """The newest event of one chain: its row is locked (`select_for_update`) by every append to
+    the chain until the transaction ends, so appends to one chain follow each other while
+    different municipalities' chains grow in parallel. Moved on in the appending transaction: a
+    rolled-back append (or savepoint) rolls it back too."""
+
+    key = models.CharField(_("chain"), max_length=32, primary_key=True)
+    seq = models.BigIntegerField(_("sequence number"), default=0)
+    hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    occurred_at = models.DateTimeField(_("time"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("chain head")
+        verbose_name_plural = _("chain heads")
+
+    def __str__(self) -> str:
+        return f"{self.key} #{self.seq}"
+
+
+class AuditCheckpoint(models.Model):
+    """Every chain's head (seq and hash) at one moment, chained checkpoint to checkpoint with the
+    HMAC (`audit.checkpoints`): a chain edited, cut short or rolled back after a checkpoint no
+    longer holds the head it recorded. The latest checkpoint's `SEQ:HASH` is the head published
+    outside the database."""
+
+    seq = models.BigIntegerField(_("checkpoint number"), unique=True)
+    created_at = models.DateTimeField(_("time"))
+    # {chain: [seq, hash]} of every chain.
+    heads = models.JSONField(_("chain heads"), default=dict)
+    events = models.BigIntegerField(_("events"), default=0)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-seq"]
+        get_latest_by = "seq"
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+            no_truncate(),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+    @property
+    def occurred_at(self):
+        return self.created_at
+
+
 class AuditVerification(models.Model):
-    """One run of the chain verification: when, whether it held, the head it reached."""
+    """One run of the chain verification: when, whether it held, the checkpoint it reached
+    (`head_seq`/`head_hash`; before checkpoints existed: the event)."""
 
     started_at = models.DateTimeField(_("started"))
     finished_at = models.DateTimeField(_("finished"))
@@ -179,6 +250,9 @@ class AuditVerification(models.Model):
     problem = models.TextField(_("first problem"), blank=True)
     problem_count = models.PositiveIntegerField(_("problems found"), default=0)
     source = models.CharField(_("run by"), max_length=40)
+    # The checkpoint verified up to; the next incremental verification starts there.
+    checkpoint_seq = models.BigIntegerField(_("checkpoint number"), null=True, blank=True)
+    is_full = models.BooleanField(_("everything verified"), default=True)
 
     class Meta:
         ordering = ["-id"]

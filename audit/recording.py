@@ -3,22 +3,22 @@
 Connected to simple-history's `post_create_historical_record` for every audited model. What a
 record means (its kind, summary, the people it mentions) comes from the model's registration
 (`audit.registry`); where it happened (process, municipality, county, stage) is read from the
-record, else from the process's previous event, else from the directory.
+record, else from the process's previous event, else from the directory. The previous record
+(for the field-level changes) is simple-history's `prev_record`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from dataclasses import dataclass
 
-from django.db import connections, transaction
+from asgiref.local import Local
+from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
-from simple_history.models import HistoricalRecords as SimpleHistoryRecords
-from simple_history.utils import get_app_model_primary_key_name
 
-from . import binding, registry, services
-from .models import ActorKind, AuditEvent, Kind
+from . import binding, chain, registry, upstream
+from .models import ActorKind, AuditEvent, Kind, chain_of
 from .personal import Scrubber, build_personal
 from .registry import Change, Description, json_safe
 
@@ -32,30 +32,6 @@ _GENERIC_KIND = {"+": Kind.RECORD_CREATED, "~": Kind.RECORD_CHANGED, "-": Kind.R
 
 def on_history_record(sender, history_instance, using=None, instance=None, **kwargs) -> None:
     record_history(history_instance, using=using or "default", instance=instance)
-
-
-def remember_loaded(instance) -> None:
-    """Note ``instance``'s values as just loaded from its row, so that its next recorded save is
-    compared with them instead of reading the previous history record (a statement per save).
-
-    Call it right after loading the row under a lock that stops others writing it (a step's
-    process lock): the values are then the row's, which its latest history record holds too.
-    Each recorded save moves the noted values on. Models with recorded many-to-many fields
-    still read the previous record (it holds their links).
-    """
-    instance._audit_loaded = _row_values(instance)
-
-
-def _row_values(instance) -> dict:
-    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
-
-
-class _LoadedState:
-    """The values `remember_loaded` noted, read like a previous history record."""
-
-    def __init__(self, meta, values: dict) -> None:
-        self._meta = meta
-        self.__dict__.update(values)
 
 
 _PLAIN = (str, int, float, bool, type(None))
@@ -98,7 +74,7 @@ def _changes(record, previous, spec: registry.ModelSpec) -> dict[str, tuple]:
     else:
         old = _field_values(previous, names)
         changes = {n: (old[n], new[n]) for n in names if old[n] != new[n]}
-    for field in getattr(record, "_history_m2m_fields", []):
+    for field in upstream.recorded_m2m_fields(record):
         if field.name in spec.hidden_fields:
             continue
         new_ids, old_ids = _m2m_ids(record, previous, field)
@@ -108,8 +84,8 @@ def _changes(record, previous, spec: registry.ModelSpec) -> dict[str, tuple]:
 
 
 def _m2m_ids(record, previous, field) -> tuple[list, list]:
-    """The related ids of ``record`` and ``previous``: as written (`audit.history`) and as read
-    with the previous record (`_previous_query`), else in one query for both."""
+    """The related ids of ``record`` and ``previous``: as written (`on_m2m_history`), else read
+    in one query for both."""
     new = getattr(record, "_m2m_ids", {}).get(field.name)
     old = getattr(previous, "_m2m_ids", {}).get(field.name) if previous is not None else []
     if new is not None and old is not None:
@@ -126,93 +102,15 @@ def _m2m_ids(record, previous, field) -> tuple[list, list]:
     return sorted(new_ids), sorted(old_ids)
 
 
-def _previous_record(record, using: str):
-    """The same row as simple-history's `record.prev_record` (the same query), as a model
-    instance. The query's SQL is built once per history model: composing it through the ORM
-    (and simple-history building a manager class per `prev_record`) cost several times the
-    query itself, once per changed record."""
-    query = _previous_query(type(record), using)
-    with connections[using].cursor() as cursor:
-        cursor.execute(query.sql, [getattr(record, query.key), record.history_date])
-        row = cursor.fetchone()
-    return query.instance(row, using) if row is not None else None
-
-
-@dataclass(frozen=True)
-class _PreviousQuery:
-    key: str
-    sql: str
-    attnames: tuple[str, ...]
-    # (column index, converters, column expression) for the columns whose stored form differs
-    # from the Python one (JSON, for instance), as the ORM's compiler would apply them.
-    converters: tuple
-    model: type
-    # Many-to-many fields whose related ids follow the row's columns (PostgreSQL arrays).
-    m2m_names: tuple[str, ...] = ()
-
-    def instance(self, row, using: str):
-        values = list(row[: len(self.attnames)])
-        connection = connections[using]
-        for index, converters, expression in self.converters:
-            for converter in converters:
-                values[index] = converter(values[index], expression, connection)
-        record = self.model.from_db(using, self.attnames, values)
-        if self.m2m_names:
-            related = row[len(self.attnames) :]
-            record._m2m_ids = {
-                name: sorted(ids) for name, ids in zip(self.m2m_names, related, strict=True)
-            }
-        return record
-
-
-_previous_queries: dict[tuple[type, str], _PreviousQuery] = {}
-
-
-def _previous_query(model, using: str) -> _PreviousQuery:
-    query = _previous_queries.get((model, using))
-    if query is None:
-        connection = connections[using]
-        quote = connection.ops.quote_name
-        fields = model._meta.concrete_fields
-        table = quote(model._meta.db_table)
-        key = get_app_model_primary_key_name(model.instance_type)
-        key_column = quote(model._meta.get_field(key).column)
-        date_column = quote(model._meta.get_field("history_date").column)
-        columns = ", ".join(f"{table}.{quote(f.column)}" for f in fields)
-        converters = []
-        for index, field in enumerate(fields):
-            column = field.get_col(model._meta.db_table)
-            found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-            if found:
-                converters.append((index, tuple(found), column))
-        m2m_names, m2m_columns = [], []
-        if connection.vendor == "postgresql":
-            # The previous record's related ids, in the same round trip.
-            for field in getattr(model, "_history_m2m_fields", []):
-                m2m = SimpleHistoryRecords.m2m_models[field]
-                target = quote(m2m._meta.get_field(field.m2m_reverse_field_name()).column)
-                m2m_table = quote(m2m._meta.db_table)
-                history = quote(m2m._meta.get_field("history").column)
-                m2m_names.append(field.name)
-                m2m_columns.append(
-                    f", ARRAY(SELECT m.{target} FROM {m2m_table} AS m "  # noqa: S608
-                    f"WHERE m.{history} = {table}.{quote(model._meta.pk.column)})"
-                )
-        query = _PreviousQuery(
-            key=key,
-            # Identifiers from the model's options, quoted; values are parameters.
-            sql=(
-                f"SELECT {columns}{''.join(m2m_columns)} FROM {table} "  # noqa: S608
-                f"WHERE {table}.{key_column} = %s AND {table}.{date_column} < %s "
-                f"ORDER BY {table}.{date_column} DESC LIMIT 1"
-            ),
-            attnames=tuple(f.attname for f in fields),
-            converters=tuple(converters),
-            model=model,
-            m2m_names=tuple(m2m_names),
-        )
-        _previous_queries[(model, using)] = query
-    return query
+def on_m2m_history(sender, created_rows, history_instance, field, **kwargs) -> None:
+    """simple-history's `post_create_historical_m2m_records`: keep the many-to-many history rows
+    just written on their history record, for its event's change (the related ids) and its digest
+    (`audit.binding`), instead of reading them back."""
+    target = f"{field.m2m_reverse_field_name()}_id"
+    ids = history_instance.__dict__.setdefault("_m2m_ids", {})
+    ids[field.name] = sorted(getattr(row, target) for row in created_rows)
+    rows = history_instance.__dict__.setdefault("_m2m_rows", {})
+    rows[sender._meta.db_table] = created_rows
 
 
 def _describe(spec: registry.ModelSpec, change: Change) -> Description:
@@ -244,13 +142,60 @@ def _default_process_id(record) -> int | None:
     return None
 
 
-def _previous(record, instance, using: str):
-    if record.history_type == "+":
+# --- What the current transaction knows ------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _Transaction:
+    """What the current transaction's events found out, named by PostgreSQL's transaction id: who
+    acts in it, per process (a contact answering through a task link, a leader recording an
+    answer: the events that follow in the same transaction and process without a user of their
+    own are theirs too), and the people of each municipality (one query per municipality and
+    transaction). Kept per thread (a connection is); a new transaction id starts afresh; without
+    one (SQLite) nothing is kept."""
+
+    txid: str
+    actors: dict = dataclasses.field(default_factory=dict)
+    people: dict = dataclasses.field(default_factory=dict)
+
+
+_local = Local()
+
+
+def _memory(txid: str | None) -> _Transaction | None:
+    if txid is None:
         return None
-    loaded = getattr(instance, "_audit_loaded", None)
-    if loaded is not None and not getattr(record, "_history_m2m_fields", None):
-        return _LoadedState(record._meta, loaded)
-    return _previous_record(record, using)
+    memory = getattr(_local, "transaction", None)
+    if memory is None or memory.txid != txid:
+        memory = _local.transaction = _Transaction(txid)
+    return memory
+
+
+def forget_people() -> None:
+    """A contact person changed: names must be looked up again."""
+    memory = getattr(_local, "transaction", None)
+    if memory is not None:
+        memory.people.clear()
+
+
+# --- The event of a history record ------------------------------------------------------------
+
+
+def _process_context(process_id: int | None, using: str) -> dict:
+    """The process's latest place and stage on the record (empty without a municipality)."""
+    if process_id is None:
+        return {}
+    row = (
+        AuditEvent.objects.using(using)
+        .filter(process_id=process_id)
+        .order_by("-id")
+        .values(*_CONTEXT_COLUMNS)
+        .first()
+    )
+    return row if row and row["municipality_id"] is not None else {}
+
+
+_CONTEXT_COLUMNS = ("municipality_id", "municipality_name", "county_code", "stage")
 
 
 def record_history(record, *, using: str = "default", instance=None) -> AuditEvent:
@@ -258,9 +203,8 @@ def record_history(record, *, using: str = "default", instance=None) -> AuditEve
     spec = registry.spec_for(model)
     # No savepoint: the event belongs to the history row's transaction, and fails with it.
     with transaction.atomic(using=using, savepoint=False), translation.override(_record_language()):
-        previous = _previous(record, instance, using)
-        if getattr(instance, "_audit_loaded", None) is not None:
-            instance._audit_loaded = _row_values(instance)
+        # simple-history's previous record of the object (None for a new one).
+        previous = record.prev_record if record.history_type != "+" else None
         raw_changes = _changes(record, previous, spec)
         change = Change(record=record, previous=previous, changes=raw_changes, memo={})
         description = _describe(spec, change)
@@ -272,9 +216,7 @@ def record_history(record, *, using: str = "default", instance=None) -> AuditEve
         process_id = description.process_id or _default_process_id(record)
         municipality_id = description.municipality_id or getattr(record, "municipality_id", None)
         stage = description.stage or getattr(record, "stage", None) or ""
-        held = services.held_chain(process_id, using)
-        txid = held.txid
-        context = held.contexts.get(process_id, {}) if process_id is not None else {}
+        context = _process_context(process_id, using)
         municipality_id = municipality_id or context.get("municipality_id")
         if municipality_id and municipality_id == context.get("municipality_id"):
             municipality_name = context["municipality_name"]
@@ -287,17 +229,24 @@ def record_history(record, *, using: str = "default", instance=None) -> AuditEve
         if process_id and not stage:
             stage = context.get("stage", "")
 
-        actor_user, actor_kind, actor_label, acting = _actor(record, description, txid, process_id)
+        head = chain.lock_head(chain_of(municipality_id), using)
+        memory = _memory(head.txid)
+        actor_user, actor_kind, actor_label, acting = _actor(
+            record, description, memory, process_id
+        )
         people = dict(description.people)
         if acting is not None:
             people.setdefault(*acting)
         directory = registry.directory()
         if directory is not None and model is directory.person_model:
-            services.forget_people()
+            forget_people()
         if municipality_id and directory is not None and spec.mentions_people:
-            known = services.people_in_transaction(
-                txid, municipality_id, lambda: directory.people(municipality_id, change.memo)
-            )
+            if memory is None or municipality_id not in memory.people:
+                known = directory.people(municipality_id, change.memo)
+                if memory is not None:
+                    memory.people[municipality_id] = known
+            else:
+                known = memory.people[municipality_id]
             people = {**known, **people}
         scrubber = Scrubber(people)
         actor_label = scrubber.text(actor_label)
@@ -315,7 +264,8 @@ def record_history(record, *, using: str = "default", instance=None) -> AuditEve
         explicit = set(description.people) | ({acting[0]} if acting else set())
         mentioned = {pk: people[pk] for pk in scrubber.used | explicit}
 
-        return services.append_event(
+        return chain.append_event(
+            head=head,
             kind=kind,
             summary=summary,
             occurred_at=record.history_date,
@@ -358,25 +308,26 @@ def _generic_summary(record) -> str:
     return f"{record.instance_type._meta.verbose_name} {_object_id(record)} {verb}".strip()
 
 
-def _actor(record, description: Description, txid, process_id):
+def _actor(record, description: Description, memory: _Transaction | None, process_id):
     """(user, kind, label, acting person): the user who did it, else the last actor of this
     transaction and process (a contact through a task link, a leader recording an answer, the
     user whose step opened the next one), else PolicyFlow itself."""
+    actors = memory.actors if memory is not None else {}
     user, acting = record.history_user, None
     if user is not None:
-        services.remember_actor(txid, process_id, ("user", user))
+        actors[process_id] = ("user", user)
     else:
         if description.actor_user_id:
             from django.contrib.auth import get_user_model
 
             user = get_user_model()._default_manager.filter(pk=description.actor_user_id).first()
             if user is not None:
-                services.remember_actor(txid, process_id, ("user", user))
+                actors[process_id] = ("user", user)
         elif description.actor_person_id in description.people:
             acting = (description.actor_person_id, description.people[description.actor_person_id])
-            services.remember_actor(txid, process_id, ("person", acting))
+            actors[process_id] = ("person", acting)
         else:
-            inherited = services.actor_in_transaction(txid, process_id)
+            inherited = actors.get(process_id)
             if inherited is not None and inherited[0] == "user":
                 user = inherited[1]
             elif inherited is not None:
@@ -387,7 +338,3 @@ def _actor(record, description: Description, txid, process_id):
         label = _("%(name)s (via task link)") % {"name": acting[1].name}
         return None, ActorKind.CONTACT, label, acting
     return None, ActorKind.SYSTEM, _("PolicyFlow"), None
-
-
-def connection_is_postgresql(using: str = "default") -> bool:
-    return connections[using].vendor == "postgresql"

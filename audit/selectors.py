@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from . import registry
-from .models import AuditEvent, AuditVerification, Kind
+from .models import AuditCheckpoint, AuditEvent, AuditVerification, Kind
 from .personal import expand, expand_value
 from .readable import Resolver, readable_changes
 
@@ -66,7 +66,9 @@ def filtered_events(
     """The events matching the filters, newest first (None: nothing can match).
 
     ``since`` is inclusive, ``until`` exclusive for a datetime and inclusive for a date (the
-    whole day). Event times never run backwards in id order, so date bounds become id bounds.
+    whole day). Event times never run backwards in a chain's id order, so date bounds become id
+    bounds (exact within a chain; across chains, an event written in parallel with another, in
+    the moment a transaction takes around a bound, may fall on the other side of it).
     """
     qs = AuditEvent.objects.all()
     if counties is not None:
@@ -188,13 +190,15 @@ def data_version() -> str:
     """A value that changes with every write PolicyFlow makes and every verification of the
     audit chain ("0.0" before the first).
 
-    Every write appends an audit event in its own transaction, under the chain's lock, so the
-    newest event's id is a change counter for the whole database; the newest verification's id
-    says whether the chain's status changed. One query: two index-only lookups.
+    Every write appends an audit event in its own transaction, moving its chain's head on, so
+    the sum of the chains' lengths grows with every commit: a change counter for the whole
+    database (the newest event's id is not, now that chains commit in parallel: a lower id may
+    commit after a higher one); the newest verification's id says whether the trail's status
+    changed. One query over the chain heads (one row per municipality).
     """
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT (SELECT max(id) FROM audit_auditevent),"
+            "SELECT (SELECT sum(seq) FROM audit_chainhead),"
             " (SELECT max(id) FROM audit_auditverification)"
         )
         event_id, verification_id = cursor.fetchone()
@@ -203,7 +207,8 @@ def data_version() -> str:
 
 @dataclass(frozen=True)
 class ChainStatus:
-    head: AuditEvent | None
+    # The latest checkpoint: every chain's head, the head published outside the database.
+    head: AuditCheckpoint | None
     last_verification: AuditVerification | None
     last_success: AuditVerification | None
 
@@ -214,8 +219,8 @@ class ChainStatus:
 
 
 def chain_status() -> ChainStatus:
-    """The chain head and the latest verification (3 queries), for the steering group's page."""
-    head = AuditEvent.objects.order_by("-seq").only("id", "seq", "hash", "occurred_at").first()
+    """The latest checkpoint and verification (3 queries), for the steering group's page."""
+    head = AuditCheckpoint.objects.order_by("-seq").defer("heads").first()
     last = AuditVerification.objects.order_by("-id").first()
     last_ok = (
         last

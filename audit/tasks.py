@@ -1,4 +1,6 @@
-"""Celery: verify the audit chain every night, publish its head by email, alert when broken."""
+"""Celery: take a country-wide checkpoint every few minutes; verify the audit trail every night
+from the last verified checkpoint (and fully once a week), publish the checkpoint by email,
+alert when broken."""
 
 import logging
 
@@ -10,9 +12,9 @@ from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from .checkpoints import published_head, take_checkpoint
 from .conf import setting
-from .services import record_verification
-from .verification import published_head, verify_chain
+from .verification import record_verification, verify_chain
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +37,10 @@ def _head_paragraph(verification) -> str:
     if not head:
         return _("The audit trail holds no events yet.")
     return _(
-        "Chain head: %(head)s\n"
-        "(event no. %(seq)s). Keep this email: the head is published outside the database so "
-        "that a wiped or shortened record is caught. To check the record against it, run\n"
+        "Checkpoint: %(head)s\n"
+        "(checkpoint no. %(seq)s: the head of every municipality's chain). Keep this email: the "
+        "checkpoint is published outside the database so that a wiped or shortened record is "
+        "caught. To check the record against it, run\n"
         "python manage.py verify_audit --expect-head %(head)s"
     ) % {"head": head, "seq": verification.head_seq}
 
@@ -65,7 +68,7 @@ def send_head(verification) -> int:
     from django.conf import settings
 
     with translation.override(settings.LANGUAGE_CODE):
-        subject = _("PolicyFlow: the audit trail is intact (event no. %(seq)s)") % {
+        subject = _("PolicyFlow: the audit trail is intact (checkpoint no. %(seq)s)") % {
             "seq": verification.head_seq or 0
         }
         body = _(
@@ -76,10 +79,19 @@ def send_head(verification) -> int:
     return mail.send_mail(subject, body, None, recipients) if recipients else 0
 
 
+@shared_task(name="audit.take_checkpoint", ignore_result=True)
+def take_audit_checkpoint() -> int | None:
+    """Run by Celery beat every few minutes: every chain's head, anchored country-wide."""
+    checkpoint = take_checkpoint()
+    return checkpoint.seq if checkpoint else None
+
+
 @shared_task(name="audit.verify_chain", ignore_result=True)
-def verify_audit_chain() -> bool:
-    """Run by Celery beat every night (in one process: a prefork worker may not fork)."""
-    result = verify_chain(jobs=1)
+def verify_audit_chain(full: bool = False) -> bool:
+    """Run by Celery beat every night, from the last verified checkpoint (``full``: everything,
+    weekly), after a checkpoint of every chain (in one process: a prefork worker may not fork)."""
+    take_checkpoint()
+    result = verify_chain(jobs=1, full=full)
     verification = record_verification(result=result, source="nightly")
     if not result.is_ok:
         logger.error("Audit chain verification failed: %s", result.first_problem)

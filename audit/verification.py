@@ -1,12 +1,21 @@
-"""Re-computing the hash chain, streaming, and naming the first row that does not hold; checking
-every history row against the digest its event holds (`audit.binding`).
+"""Re-computing the hash chains, streaming, and naming the first row that does not hold; checking
+the checkpoints that anchor them and every history row against its event's digest.
 
-Rows are read in id order (ids and seqs are both handed out under the chain lock, so they rise
-together). For each row: seq must follow the previous one by exactly 1 (a gap means removed
-rows, a step back means a reordered or inserted row), prev_hash must equal the previous row's
+**Full** (`verify_chain(full=True)`, `verify_audit --full`): every event is read in id order (in
+a chain, ids and seqs are both handed out under the chain head's lock, so they rise together).
+For each row, in its own chain: seq must follow the previous one by exactly 1 (a gap means
+removed rows, a step back a reordered or inserted row), prev_hash must equal the previous row's
 stored hash, the hash must recompute, and, unless pseudonymised, the personal part must match its
-digest. Every pseudonymised row must be listed by a later pseudonymisation event. The chain must
-still contain the head a previous verification saw (else rows were cut off the end).
+digest. Every pseudonymised row must be listed by a later pseudonymisation event. Every chain's
+last row must be its head row; the checkpoints must chain and each must still find every head it
+recorded (else a chain was cut short or rolled back); the checkpoint verified last and every
+published one (`expect_heads`) must still be there, unchanged. Every history table is compared
+with the events' digests (`audit.verify_history`).
+
+**Incremental** (the default of the nightly task and of `verify_audit`): the same checks from the
+last verified checkpoint on: the checkpoints since it, and in each chain the events after the head
+it recorded (starting at that head, which must still hold its hash), each with its history row.
+Rows older than that checkpoint are left to the full verification (weekly).
 """
 
 from __future__ import annotations
@@ -14,354 +23,153 @@ from __future__ import annotations
 import hmac
 import json
 import multiprocessing
-import re
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import connections, transaction
+from django.db import connections
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from . import binding, chain
+from . import binding, chain, checkpoints, verify_history
 from .conf import setting
-from .models import GENESIS_HASH, AuditEvent, AuditVerification, Kind
+from .models import (
+    GENESIS_HASH,
+    AuditCheckpoint,
+    AuditEvent,
+    AuditVerification,
+    ChainHead,
+    Kind,
+)
+from .order import SeqOrder
+from .reading import detach_inherited_connections, enter_snapshot, event_rows, snapshot
+from .results import MAX_PROBLEMS, Problem, Result
 
-MAX_PROBLEMS = 100
+__all__ = ["MAX_PROBLEMS", "Problem", "Result", "record_verification", "verify_chain"]
 
 _COLUMNS = ("id", *chain.HASHED_FIELDS, "hash", "personal", "pseudonymised_at", "chain_version")
 _MASK = (1 << 64) - 1
-
-
-@dataclass(frozen=True)
-class Problem:
-    event_id: int | None
-    seq: int | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f"event id {self.event_id} (seq {self.seq})" if self.event_id else "chain"
-        return f"{where}: {self.message}"
-
-
-@dataclass
-class Result:
-    started_at: object
-    finished_at: object = None
-    rows_checked: int = 0
-    head_id: int | None = None
-    head_seq: int | None = None
-    head_hash: str | None = None
-    problems: list[Problem] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def is_ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def first_bad_id(self) -> int | None:
-        return self.problems[0].event_id if self.problems else None
-
-    @property
-    def first_problem(self) -> str:
-        return str(self.problems[0]) if self.problems else ""
-
-    def add(self, event_id, seq, message) -> None:
-        if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(Problem(event_id, seq, message))
-
-
-# PostgreSQL formats the time exactly as `chain.timestamp` does, which saves parsing a million
-# datetimes only to format them again.
-_PG_TIMESTAMP = """to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
-
-
-def _rows(using: str, chunk_size: int, low: int | None = None, high: int | None = None):
-    """Plain tuples in id order (ids in [low, high]), streamed: constant memory, no models."""
-    connection = connections[using]
-    if connection.vendor != "postgresql":
-        qs = AuditEvent.objects.using(using).order_by("id")
-        if low is not None:
-            qs = qs.filter(id__gte=low, id__lte=high)
-        # The hash covers the time as `chain.timestamp` formats it (PostgreSQL's query below
-        # formats it itself).
-        at = _COLUMNS.index("occurred_at")
-        for row in qs.values_list(*_COLUMNS).iterator(chunk_size=chunk_size):
-            yield (*row[:at], chain.timestamp(row[at]), *row[at + 1 :])
-        return
-    columns = ", ".join(
-        _PG_TIMESTAMP if c == "occurred_at" else connection.ops.quote_name(c) for c in _COLUMNS
-    )
-    where, params = ("WHERE id BETWEEN %s AND %s", [low, high]) if low is not None else ("", [])
-    # The personal part stays text: most are empty, and an empty one has a constant digest.
-    json_columns = [_COLUMNS.index("changes")]
-    loads = json.loads
-    connection.ensure_connection()
-    # A server-side cursor of psycopg: rows arrive in chunks as plain tuples.
-    raw = connection.connection
-    with raw.transaction(), raw.cursor(name="audit_verify") as cursor:
-        cursor.itersize = chunk_size
-        cursor.execute(
-            f"SELECT {columns} FROM audit_auditevent {where} ORDER BY id",  # noqa: S608
-            params,
-        )
-        for row in cursor:
-            # Django's psycopg setup loads jsonb as text (its JSONField decodes it).
-            if isinstance(row[json_columns[0]], str):
-                row = list(row)
-                for i in json_columns:
-                    row[i] = loads(row[i])
-            yield row
-
-
 _EMPTY_JSON = ("{}", {})
 
 
 @dataclass
 class _Range:
-    """What one worker found in one id range; ranges are stitched together afterwards."""
+    """What one worker found in one id range (or one chain's new rows); stitched afterwards."""
 
     rows: int = 0
-    first: tuple | None = None  # (id, seq, prev_hash)
-    last: tuple | None = None  # (id, seq, hash)
+    firsts: dict[str, tuple] = field(default_factory=dict)  # chain → (id, seq, prev_hash)
+    lasts: dict[str, tuple] = field(default_factory=dict)  # chain → (id, seq, hash)
     problems: list[Problem] = field(default_factory=list)
     pseudonymised: list[tuple[int, int]] = field(default_factory=list)
     covered: set[int] = field(default_factory=set)
-    # seq → hash of the rows whose seq the caller asked about (heads seen or published before).
-    remembered: dict[int, str] = field(default_factory=dict)
+    # (chain, seq) → hash of the rows the caller asked about (heads recorded in checkpoints).
+    remembered: dict[tuple[str, int], str] = field(default_factory=dict)
     # Per audited model label: how many events name a history row, and the sum (mod 2**64) of
-    # the first 64 bits of their record digests, with pseudonymisations' rewrites applied.
+    # the first 64 bits of their record digests.
     bound: dict[str, list[int]] = field(default_factory=dict)
     # The rows pseudonymisations rewrote: (event id, seq, label, history id, old, new digest).
     rewrites: list[tuple] = field(default_factory=list)
+    # (event id, seq, label, history id, digest) of each row read (incremental only).
+    history: list[tuple] = field(default_factory=list)
 
 
-# How many recent rows the order check keeps (seq → hash): rows moved further than this from
-# their place are still found, as a gap and a step back, but their prev_hash is not matched.
-_ORDER_WINDOW = 4096
-_PREV_MISMATCH = "prev_hash does not match the previous row: inserted or reordered"
+class _Checker:
+    """Checks rows (`_COLUMNS`, time formatted) of any chains, each chain in its seq order."""
 
+    def __init__(self, remember: frozenset, starts: dict | None, keep_history: bool) -> None:
+        self.key = chain.hmac_key()
+        self.remember = remember
+        # chain → (expected seq, prev hash) of its first row read; None: genesis for every chain
+        # (a full range from the start), {} with a chain missing: unknown (a later range).
+        self.starts = starts
+        self.keep_history = keep_history
+        self.orders: dict[str, SeqOrder] = {}
+        self.found = _Range()
+        self.empty_digest = chain.personal_digest({}, self.key)
+        self.loads = json.JSONDecoder().decode
+        names = chain.HASHED_FIELDS
+        self.width = len(names)
+        self.index = {name: 1 + names.index(name) for name in names}
 
-class _Order:
-    """Whether seqs follow each other without gaps, reporting a disorder once.
+    def add(self, event_id, seq, message) -> None:
+        if len(self.found.problems) < MAX_PROBLEMS:
+            self.found.problems.append(Problem(event_id, seq, message))
 
-    A gap (seqs skipped) stays open until the end of the range: if a skipped seq turns up
-    later, the rows were reordered (one problem, at that row); if not, rows were removed (one
-    problem, at the row after the gap). Each row's prev_hash is matched with the hash of the row
-    whose seq precedes its own, wherever that row stands, so a swap does not make every later
-    row look out of place.
-    """
-
-    def __init__(self, add, expected_seq: int | None, prev_hash: str | None) -> None:
-        self.add = add
-        self.expected = expected_seq
-        # Rows read recently, by seq: (hash, prev_hash, id).
-        self.recent: dict[int, tuple[str, str, int]] = {}
-        if expected_seq is not None and prev_hash is not None:
-            self.recent[expected_seq - 1] = (prev_hash, "", 0)
-        # Open gaps: [first missing seq, last missing seq, id and seq of the row after them].
-        self.gaps: list[list[int]] = []
-
-    def row(self, event_id: int, seq: int, prev_hash: str, row_hash: str) -> None:
-        expected = self.expected
-        if expected is None or seq == expected:
-            self.expected = seq + 1
-        elif seq > expected:
-            self.gaps.append([expected, seq - 1, event_id, seq])
-            self.expected = seq + 1
-        elif not self._fill_gap(seq):
-            self.add(event_id, seq, f"seq {seq} out of order (expected {expected})")
-        else:
-            self.add(event_id, seq, f"seq {seq} out of order: rows reordered")
-        before = self.recent.get(seq - 1)
-        if before is not None and before[0] != prev_hash:
-            self.add(event_id, seq, _PREV_MISMATCH)
-        after = self.recent.get(seq + 1)
-        if after is not None and after[1] != row_hash:
-            self.add(after[2], seq + 1, _PREV_MISMATCH)
-        self.recent[seq] = (row_hash, prev_hash, event_id)
-        if len(self.recent) > _ORDER_WINDOW:
-            del self.recent[next(iter(self.recent))]
-
-    def _fill_gap(self, seq: int) -> bool:
-        for index, (low, high, event_id, after) in enumerate(self.gaps):
-            if low <= seq <= high:
-                pieces = [[low, seq - 1, event_id, after], [seq + 1, high, event_id, after]]
-                self.gaps[index : index + 1] = [p for p in pieces if p[0] <= p[1]]
-                return True
-        return False
-
-    def finish(self) -> None:
-        for low, high, event_id, after in self.gaps:
-            gap = f"{low}" if low == high else f"{low}–{high}"
-            self.add(event_id, after, f"seq {gap} missing before it: rows removed or reordered")
-
-
-def _check_range(using, chunk_size, low, high, remember_seqs, is_first_range) -> _Range:
-    key = chain.hmac_key()
-    names = chain.HASHED_FIELDS
-    width = len(names)
-    hash_index = width + 1
-    personal_index, pseudonymised_index = hash_index + 1, hash_index + 2
-    digest_index = 1 + names.index("personal_digest")
-    prev_index, kind_index = 1 + names.index("prev_hash"), 1 + names.index("kind")
-    changes_index = 1 + names.index("changes")
-    label_index, history_index = 1 + names.index("model_label"), 1 + names.index("history_id")
-    record_index, version_index = 1 + names.index("record_digest"), hash_index + 3
-    bound: dict[str, list[int]] = {}
-    empty_digest = chain.personal_digest({}, key)
-    event_hash, personal_digest, compare = (
-        chain.stored_event_hash,
-        chain.personal_digest,
-        hmac.compare_digest,
-    )
-    loads = json.JSONDecoder().decode
-    found = _Range(bound=bound)
-
-    def add(event_id, seq, message):
-        if len(found.problems) < MAX_PROBLEMS:
-            found.problems.append(Problem(event_id, seq, message))
-
-    order = _Order(add, *((1, GENESIS_HASH) if is_first_range else (None, None)))
-    for row in _rows(using, chunk_size, low, high):
+    def row(self, row) -> None:
+        found, index = self.found, self.index
         found.rows += 1
-        event_id, seq, row_hash = row[0], row[1], row[hash_index]
-        if found.first is None:
-            found.first = (event_id, seq, row[prev_index])
-        order.row(event_id, seq, row[prev_index], row_hash)
-        version = row[version_index]
-        if not compare(
-            event_hash(dict(zip(names, row[1 : width + 1], strict=True)), key, version), row_hash
-        ):
-            add(event_id, seq, "hash does not match its content: the row was altered")
-        if row[history_index] is not None:
-            sums = bound.get(row[label_index])
-            if sums is None:
-                sums = bound[row[label_index]] = [0, 0]
+        hash_index = self.width + 1
+        event_id, seq, row_hash = row[0], row[index["seq"]], row[hash_index]
+        name, prev_hash = row[index["chain"]], row[index["prev_hash"]]
+        order = self.orders.get(name)
+        if order is None:
+            start = (
+                (1, GENESIS_HASH) if self.starts is None else self.starts.get(name, (None, None))
+            )
+            order = self.orders[name] = SeqOrder(self.add, *start)
+            found.firsts[name] = (event_id, seq, prev_hash)
+        order.row(event_id, seq, prev_hash, row_hash)
+        values = dict(zip(chain.HASHED_FIELDS, row[1 : self.width + 1], strict=True))
+        stored = chain.stored_event_hash(values, self.key, row[hash_index + 3])
+        if not hmac.compare_digest(stored, row_hash):
+            self.add(event_id, seq, "hash does not match its content: the row was altered")
+        label, history_id = row[index["model_label"]], row[index["history_id"]]
+        if history_id is not None:
+            record_digest = row[index["record_digest"]]
+            sums = found.bound.setdefault(label, [0, 0])
             sums[0] += 1
-            sums[1] = (sums[1] + int(row[record_index][:16] or "0", 16)) & _MASK
-        if row[pseudonymised_index] is None:
-            personal = row[personal_index]
-            if personal in _EMPTY_JSON:
-                digest = empty_digest
-            else:
-                personal = loads(personal) if isinstance(personal, str) else personal
-                digest = personal_digest(personal, key) if personal else empty_digest
-            if not compare(digest, row[digest_index]):
-                add(event_id, seq, "personal data does not match its digest: altered")
-        else:
-            found.pseudonymised.append((event_id, seq))
-        if row[kind_index] == Kind.PERSON_PSEUDONYMISED:
-            found.covered.update((row[changes_index] or {}).get("events", []))
-            for label, history_id, old, new in (row[changes_index] or {}).get("rows", []):
+            sums[1] = (sums[1] + int(record_digest[:16] or "0", 16)) & _MASK
+            if self.keep_history:
+                found.history.append((event_id, seq, label, history_id, record_digest))
+        self._personal(row, event_id, seq)
+        if row[index["kind"]] == Kind.PERSON_PSEUDONYMISED:
+            changes = row[index["changes"]] or {}
+            found.covered.update(changes.get("events", []))
+            for label, history_id, old, new in changes.get("rows", []):
                 found.rewrites.append((event_id, seq, label, history_id, old, new))
-        if seq in remember_seqs:
-            found.remembered[seq] = row_hash
-        found.last = (event_id, seq, row_hash)
-    order.finish()
-    found.problems.sort(key=lambda p: (p.event_id is None, p.event_id or 0))
-    return found
+        if (name, seq) in self.remember:
+            found.remembered[(name, seq)] = row_hash
+        found.lasts[name] = (event_id, seq, row_hash)
+
+    def _personal(self, row, event_id, seq) -> None:
+        hash_index = self.width + 1
+        if row[hash_index + 2] is not None:
+            self.found.pseudonymised.append((event_id, seq))
+            return
+        personal = row[hash_index + 1]
+        if personal in _EMPTY_JSON or not personal:
+            digest = self.empty_digest
+        else:
+            personal = self.loads(personal) if isinstance(personal, str) else personal
+            digest = chain.personal_digest(personal, self.key)
+        if not hmac.compare_digest(digest, row[self.index["personal_digest"]]):
+            self.add(event_id, seq, "personal data does not match its digest: altered")
+
+    def finish(self) -> _Range:
+        for order in self.orders.values():
+            order.finish()
+        self.found.problems.sort(key=lambda p: (p.event_id is None, p.event_id or 0))
+        return self.found
 
 
-def _check_table(using, chunk_size, label) -> tuple[str, int, int]:
-    """(label, rows, sum of the first 64 bits of their digests) of one history table."""
-    model = binding.history_models()[label]
-    count = total = 0
-    for _history_id, digest in binding.table_digests(model, using, chunk_size):
-        count += 1
-        total = (total + int.from_bytes(digest[:8], "big")) & _MASK
-    return label, count, total
+def _check_range(using, chunk_size, low, high, remember, is_first_range) -> _Range:
+    checker = _Checker(remember, None if is_first_range else {}, keep_history=False)
+    for row in event_rows(using, _COLUMNS, chunk_size, low, high):
+        checker.row(row)
+    return checker.finish()
 
 
 def _work_in_worker(task):
     from django.db import connections as worker_connections
 
-    kind, snapshot, args = task
+    kind, snapshot_id, args = task
     try:
-        if snapshot is not None:
-            _enter_snapshot(args[0], snapshot)
-        return _check_range(*args) if kind == "range" else _check_table(*args)
+        if snapshot_id is not None:
+            enter_snapshot(args[0], snapshot_id)
+        if kind == "range":
+            return _check_range(*args)
+        return verify_history.check_table(*args)
     finally:
         worker_connections.close_all()
-
-
-def _compare_history(using, chunk_size, ranges, tables) -> list[Problem]:
-    """Every history row has its event and every event's row is there, unchanged: per table,
-    the events' digests (with pseudonymisations' rewrites) must add up to the rows' digests.
-    Only a table where they do not is read again, row by row, to name what differs."""
-    expected: dict[str, list[int]] = {}
-    for found in ranges:
-        for label, (count, total) in found.bound.items():
-            sums = expected.setdefault(label, [0, 0])
-            sums[0] += count
-            sums[1] = (sums[1] + total) & _MASK
-    rewrites = sorted((r for found in ranges for r in found.rewrites), key=lambda r: r[0])
-    for _event_id, _seq, label, _history_id, old, new in rewrites:
-        sums = expected.setdefault(label, [0, 0])
-        sums[1] = (sums[1] - int(old[:16] or "0", 16) + int(new[:16] or "0", 16)) & _MASK
-    problems = []
-    seen = set()
-    for label, count, total in tables:
-        seen.add(label)
-        if expected.get(label, [0, 0]) != [count, total]:
-            problems += _locate(using, chunk_size, label, rewrites)
-    for label in sorted(set(expected) - seen):
-        problems.append(
-            Problem(None, None, f"events name history rows of {label}, which has no history table")
-        )
-    return problems
-
-
-def _locate(using, chunk_size, label, rewrites) -> list[Problem]:
-    model = binding.history_models()[label]
-    table = model._meta.db_table
-    events = (
-        AuditEvent.objects.using(using)
-        .filter(model_label=label, history_id__isnull=False)
-        .values_list("history_id", "record_digest", "id", "seq")
-    )
-    expected = {row[0]: row[1:] for row in events.iterator(chunk_size=chunk_size)}
-    problems = []
-    for event_id, seq, rewritten_label, history_id, old, new in rewrites:
-        if rewritten_label != label:
-            continue
-        current = expected.get(history_id)
-        if current is None or current[0] != old:
-            problems.append(
-                Problem(
-                    event_id,
-                    seq,
-                    f"rewrote history row {table} #{history_id}, which had already been altered",
-                )
-            )
-        expected[history_id] = (new, event_id, seq)
-    for history_id, digest in binding.table_digests(model, using, chunk_size):
-        entry = expected.pop(history_id, None)
-        if entry is None:
-            problems.append(
-                Problem(
-                    None,
-                    None,
-                    f"history row {table} #{history_id} has no audit event: added behind the "
-                    "application's back",
-                )
-            )
-        elif not hmac.compare_digest(entry[0], digest.hex()):
-            problems.append(
-                Problem(
-                    entry[1],
-                    entry[2],
-                    f"its history row ({table} #{history_id}) does not match its digest: altered",
-                )
-            )
-        if len(problems) >= MAX_PROBLEMS:
-            return problems
-    for history_id, (_digest, event_id, seq) in sorted(expected.items()):
-        problems.append(
-            Problem(event_id, seq, f"its history row ({table} #{history_id}) is gone: deleted")
-        )
-    return problems[:MAX_PROBLEMS]
 
 
 def _split(using: str, jobs: int) -> list[tuple[int, int]]:
@@ -374,35 +182,22 @@ def _split(using: str, jobs: int) -> list[tuple[int, int]]:
     return [(edges[i], edges[i + 1] - 1) for i in range(jobs) if edges[i] <= edges[i + 1] - 1]
 
 
-def published_head(seq: int | None, hash_: str | None) -> str:
-    """The chain head as it is published outside the database (`SEQ:HASH`), for
-    `verify_audit --expect-head`."""
-    return f"{seq}:{hash_}" if seq else ""
-
-
-def parse_head(text: str) -> tuple[int, str]:
-    """`SEQ:HASH` (as `published_head` writes it) → (seq, hash); ValueError when malformed."""
-    seq, sep, hash_ = text.strip().partition(":")
-    hash_ = hash_.strip().lower()
-    if not sep or not seq.strip().isdigit() or int(seq) < 1 or len(hash_) != 64:
-        raise ValueError(f"not a published chain head (SEQ:HASH): {text!r}")
-    int(hash_, 16)  # hex only
-    return int(seq), hash_
-
-
 def verify_chain(
     *,
     using: str = "default",
     chunk_size: int | None = None,
     jobs: int = 1,
     expect_heads: list[tuple[int, str]] = (),
+    full: bool = True,
 ) -> Result:
-    """Verify the whole chain. ``jobs`` > 1 checks id ranges in parallel processes (each with its
-    own connection, so only outside a transaction: inside one the others could not see its rows).
+    """Verify the chains and their checkpoints: everything (``full``), or what came since the
+    last verified checkpoint (a full verification when there is none). ``jobs`` > 1 checks id
+    ranges of a full verification in parallel processes (each with its own connection, so only
+    outside a transaction: inside one the others could not see its rows).
 
-    ``expect_heads``: heads published outside the database earlier (seq, hash); each must still
-    be in the chain, unchanged. Only they catch a trail wiped or shortened together with its
-    stored verifications (the database's own memory of its head).
+    ``expect_heads``: checkpoints published outside the database earlier (seq, hash); each must
+    still be there, unchanged. Only they catch a trail wiped together with its stored
+    verifications (the database's own memory).
     """
     connection = connections[using]
     if jobs > 1 and (connection.in_atomic_block or connection.vendor != "postgresql"):
@@ -410,174 +205,181 @@ def verify_chain(
     # One snapshot for every pass: a step or a pseudonymisation committed between the event pass
     # and the history tables' pass would otherwise show as a row added or altered behind the
     # application's back.
-    with _snapshot(using) as snapshot:
-        return _verify(using, chunk_size, jobs, expect_heads, snapshot)
+    with snapshot(using) as snapshot_id:
+        return _verify(using, chunk_size, jobs, list(expect_heads), full, snapshot_id)
 
 
-_SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+-[0-9A-Fa-f]+(-[0-9A-Fa-f]+)?")
-
-
-@contextmanager
-def _snapshot(using: str):
-    """Everything read inside sees the database as it was at one moment; yields PostgreSQL's
-    exported snapshot id (for the worker processes) or None.
-
-    PostgreSQL: a REPEATABLE READ READ ONLY transaction. SQLite: a deferred read transaction (in
-    WAL mode it keeps the snapshot of its first read and blocks no writer; Django's atomic would
-    begin IMMEDIATE there and hold the write lock). Inside a caller's transaction, the caller's."""
-    connection = connections[using]
-    if connection.in_atomic_block:
-        yield None
-    elif connection.vendor == "postgresql":
-        with transaction.atomic(using=using), connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            cursor.execute("SELECT pg_export_snapshot()")
-            yield cursor.fetchone()[0]
-    elif connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("BEGIN DEFERRED")
-            try:
-                yield None
-            finally:
-                cursor.execute("ROLLBACK")  # read only: nothing to keep
-    else:
-        yield None
-
-
-def _enter_snapshot(using: str, snapshot: str) -> None:
-    """In a worker process: a transaction that sees the parent's snapshot."""
-    if not _SNAPSHOT_ID.fullmatch(snapshot):
-        raise ValueError(f"not a snapshot id: {snapshot!r}")
-    connection = connections[using]
-    connection.set_autocommit(False)
-    with connection.cursor() as cursor:
-        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        # Not a parameter: SET takes no placeholders; the id's form is checked above.
-        cursor.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
-
-
-# A forked worker must neither use nor close the connection it inherited (the parent's, which
-# holds the snapshot open): it keeps a reference here, so the connection is never finalised in
-# the child (a pool worker ends with os._exit), and opens its own.
-_INHERITED: list = []
-
-
-def _detach_inherited_connections() -> None:
-    from django.db import connections as worker_connections
-
-    for alias in worker_connections:
-        _INHERITED.append(worker_connections[alias])
-        worker_connections[alias] = worker_connections.create_connection(alias)
-
-
-def _verify(using, chunk_size, jobs, expect_heads, snapshot) -> Result:
+def _verify(using, chunk_size, jobs, expect_heads, full, snapshot_id) -> Result:
     started = time.monotonic()
     result = Result(started_at=timezone.now())
     chunk_size = chunk_size or setting("AUDIT_VERIFY_CHUNK_SIZE")
-    last = _last_verified_head(using)
-    remember_seq = frozenset(([last[0]] if last else []) + [seq for seq, _hash in expect_heads])
-    labels = sorted(binding.history_models())
-    if jobs == 1:
-        ranges = [_check_range(using, chunk_size, None, None, remember_seq, True)]
-        tables = [_check_table(using, chunk_size, label) for label in labels]
+    base, problems = _base(using)
+    marks = list(AuditCheckpoint.objects.using(using).order_by("seq"))
+    if not full and base is not None:
+        marks = [mark for mark in marks if mark.seq >= base.seq]
     else:
-        splits = _split(using, jobs)
-        tasks = [
-            ("range", snapshot, (using, chunk_size, low, high, remember_seq, i == 0))
-            for i, (low, high) in enumerate(splits)
-        ]
-        # The history tables after the ranges: each worker takes the next task when it is done.
-        tasks += [("table", snapshot, (using, chunk_size, label)) for label in labels]
-        context = multiprocessing.get_context("fork")
-        with context.Pool(jobs, initializer=_detach_inherited_connections) as pool:
-            done = pool.map(_work_in_worker, tasks, chunksize=1)
-        ranges, tables = done[: len(splits)], done[len(splits) :]
-
-    problems: list[Problem] = []
-    previous = None
-    covered: set[int] = set()
-    pseudonymised: list[tuple[int, int]] = []
-    remembered: dict[int, str] = {}
-    for found in ranges:
-        if found.first is None:
-            continue
-        if previous is not None:
-            first_id, first_seq, first_prev = found.first
-            _, last_seq, last_hash = previous.last
-            if first_seq != last_seq + 1:
-                problems.append(
-                    Problem(first_id, first_seq, f"seq {last_seq + 1} missing or out of order")
-                )
-            if first_prev != last_hash:
-                problems.append(
-                    Problem(first_id, first_seq, "prev_hash does not match the previous row")
-                )
-        problems += found.problems
-        covered |= found.covered
-        pseudonymised += found.pseudonymised
-        remembered.update(found.remembered)
-        result.rows_checked += found.rows
-        result.head_id, result.head_seq, result.head_hash = found.last
-        previous = found
-    problems += _compare_history(using, chunk_size, ranges, tables)
-    for event_id, seq in pseudonymised:
-        if event_id not in covered:
-            problems.append(
-                Problem(event_id, seq, "pseudonymised without a pseudonymisation event")
-            )
+        base = None
+    problems += checkpoints.check_chain(marks, from_start=base is None)
+    latest = marks[-1] if marks else None
+    if latest is not None:
+        result.head_id, result.head_seq, result.head_hash = latest.id, latest.seq, latest.hash
+    remember = frozenset((name, seq) for mark in marks for name, (seq, _hash) in mark.heads.items())
+    heads = dict(ChainHead.objects.using(using).values_list("key", "seq"))
+    if base is None:
+        ranges, history_problems = _full_pass(using, chunk_size, jobs, remember, snapshot_id)
+        problems += _stitch(ranges, heads, genesis=True)
+    else:
+        ranges = [_since(using, chunk_size, base, remember, set(heads) | set(latest.heads))]
+        problems += _stitch(ranges, heads, genesis=False)
+        rewrites = [r for found in ranges for r in found.rewrites]
+        history = [h for found in ranges for h in found.history]
+        history_problems = verify_history.check_events_rows(using, history, rewrites)
+    result.is_full = base is None
+    remembered = {k: v for found in ranges for k, v in found.remembered.items()}
+    result.rows_checked = sum(found.rows for found in ranges)
+    problems += _pseudonymised_listed(ranges) + history_problems
     problems.sort(key=lambda p: (p.event_id is None, p.event_id or 0))
     # The heads first: a trail cut short names its missing end before the rows it left behind.
-    heads: list[Problem] = []
-    if last is not None and remembered.get(last[0]) != last[1]:
-        heads.append(
-            Problem(
-                None,
-                None,
-                f"the head verified before (seq {last[0]}) is gone or changed: rows were "
-                "removed from the end",
-            )
-        )
-    for seq, hash_ in expect_heads:
-        if seq not in remembered:
-            heads.append(
-                Problem(
-                    None,
-                    None,
-                    f"the published head {published_head(seq, hash_)} is not in the chain "
-                    f"(it has {result.rows_checked} events): the record was wiped or shortened",
-                )
-            )
-        elif not hmac.compare_digest(remembered[seq], hash_):
-            heads.append(
-                Problem(
-                    None,
-                    None,
-                    f"event seq {seq} does not have the published head's hash "
-                    f"({published_head(seq, hash_)}): the record was rewritten",
-                )
-            )
-    # Without its trigger a table can be changed (the chain then tells, but only afterwards): that
-    # fails the verification too, so that it is stored and alerted like a broken chain.
-    # First: a chain with many problems must not crowd them out of the kept list.
+    anchors = checkpoints.heads_still_held(marks, remembered)
+    anchors += checkpoints.published_still_there(using, expect_heads)
     missing_triggers = [
         Problem(None, None, f"append-only trigger {missing} is not installed or disabled")
         for missing in triggers_missing(using)
     ]
-    result.problems = (missing_triggers + heads + problems)[:MAX_PROBLEMS]
+    # Without its trigger a table can be changed (the chains then tell, but only afterwards):
+    # that fails the verification too, first, so that many problems cannot crowd it out.
+    result.problems = (missing_triggers + anchors + problems)[:MAX_PROBLEMS]
     result.finished_at = timezone.now()
     result.seconds = time.monotonic() - started
     return result
 
 
-def _last_verified_head(using: str) -> tuple[int, str] | None:
-    row = (
+def _base(using: str) -> tuple[AuditCheckpoint | None, list[Problem]]:
+    """The checkpoint the last successful verification reached, if it is still there unchanged."""
+    last = (
         AuditVerification.objects.using(using)
-        .filter(is_ok=True, head_seq__isnull=False)
+        .filter(is_ok=True, checkpoint_seq__isnull=False)
         .order_by("-id")
-        .values_list("head_seq", "head_hash")
+        .values_list("checkpoint_seq", "head_hash")
         .first()
     )
-    return row
+    if last is None:
+        return None, []
+    seq, hash_ = last
+    mark = AuditCheckpoint.objects.using(using).filter(seq=seq).first()
+    if mark is None or not hmac.compare_digest(mark.hash, hash_):
+        return None, [
+            Problem(
+                None,
+                None,
+                f"the checkpoint verified before ({seq}) is gone or changed: the record was "
+                "wiped or rewritten",
+            )
+        ]
+    return mark, []
+
+
+def _full_pass(using, chunk_size, jobs, remember, snapshot_id):
+    labels = sorted(binding.history_models())
+    if jobs == 1:
+        ranges = [_check_range(using, chunk_size, None, None, remember, True)]
+        tables = [verify_history.check_table(using, chunk_size, label) for label in labels]
+    else:
+        splits = _split(using, jobs)
+        tasks = [
+            ("range", snapshot_id, (using, chunk_size, low, high, remember, i == 0))
+            for i, (low, high) in enumerate(splits)
+        ]
+        # The history tables after the ranges: each worker takes the next task when it is done.
+        tasks += [("table", snapshot_id, (using, chunk_size, label)) for label in labels]
+        context = multiprocessing.get_context("fork")
+        with context.Pool(jobs, initializer=detach_inherited_connections) as pool:
+            done = pool.map(_work_in_worker, tasks, chunksize=1)
+        ranges, tables = done[: len(splits)], done[len(splits) :]
+    return ranges, verify_history.compare_history(using, chunk_size, ranges, tables)
+
+
+def _since(using, chunk_size, base: AuditCheckpoint, remember, names) -> _Range:
+    """Each chain's rows from the head ``base`` recorded (which must still hold its hash)."""
+    starts = {}
+    for name in sorted(names):
+        seq, _hash = base.heads.get(name, (0, GENESIS_HASH))
+        # The recorded head's own row first: its prev_hash cannot be matched (the row before it
+        # is not read), its hash is (it is remembered).
+        starts[name] = (seq, None) if seq else (1, GENESIS_HASH)
+    checker = _Checker(remember, starts, keep_history=True)
+    for name in sorted(names):
+        low = starts[name][0]
+        for row in event_rows(using, _COLUMNS, chunk_size, chain_name=name, from_seq=low):
+            checker.row(row)
+    return checker.finish()
+
+
+def _stitch(ranges: list[_Range], heads: dict[str, int], *, genesis: bool) -> list[Problem]:
+    """Each chain across the ranges: the first row of a chain in a range follows its last row in
+    the ranges before (or starts the chain); and every chain ends at its head row."""
+    problems: list[Problem] = []
+    lasts: dict[str, tuple] = {}
+    for index, found in enumerate(ranges):
+        for name, (first_id, first_seq, first_prev) in found.firsts.items():
+            before = lasts.get(name)
+            if before is not None:
+                expected_seq, expected_prev = before[1] + 1, before[2]
+            elif genesis and index > 0:
+                expected_seq, expected_prev = 1, GENESIS_HASH
+            else:
+                continue  # checked in the range itself
+            if first_seq != expected_seq:
+                problems.append(
+                    Problem(first_id, first_seq, f"seq {expected_seq} missing or out of order")
+                )
+            if first_prev != expected_prev:
+                problems.append(
+                    Problem(first_id, first_seq, "prev_hash does not match the previous row")
+                )
+        problems += found.problems
+        lasts.update(found.lasts)
+    for name, seq in sorted(heads.items()):
+        last_seq = lasts[name][1] if name in lasts else 0
+        if seq != last_seq and (genesis or name in lasts):
+            problems.append(
+                Problem(
+                    lasts[name][0] if name in lasts else None,
+                    last_seq or None,
+                    f"chain {name} ends at seq {last_seq} but its head is seq {seq}: rows were "
+                    "removed from the end",
+                )
+            )
+    return problems
+
+
+def _pseudonymised_listed(ranges: list[_Range]) -> list[Problem]:
+    covered = set().union(*(found.covered for found in ranges)) if ranges else set()
+    return [
+        Problem(event_id, seq, "pseudonymised without a pseudonymisation event")
+        for found in ranges
+        for event_id, seq in found.pseudonymised
+        if event_id not in covered
+    ]
+
+
+def record_verification(*, result: Result, source: str) -> AuditVerification:
+    """Store the outcome of a verification."""
+    return AuditVerification.objects.create(
+        started_at=result.started_at,
+        finished_at=result.finished_at,
+        is_ok=result.is_ok,
+        rows_checked=result.rows_checked,
+        head_id=result.head_id,
+        head_seq=result.head_seq,
+        head_hash=result.head_hash or "",
+        checkpoint_seq=result.head_seq,
+        is_full=result.is_full,
+        first_bad_id=result.first_bad_id,
+        problem=result.first_problem or "",
+        problem_count=len(result.problems),
+        source=source,
+    )
 
 
 def triggers_missing(using: str = "default") -> list[str]:

@@ -77,7 +77,7 @@ def main(argv=None) -> int:
     from django.urls import get_resolver, reverse
 
     get_resolver().url_patterns  # noqa: B018 (viewflow nodes reverse URLs)
-    from . import export, notifications, pages, steps, verify
+    from . import export, notifications, pages, steps, verify, writers
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT version()")
@@ -107,6 +107,12 @@ def main(argv=None) -> int:
         "step",
         only,
         lambda: steps.measure(steps=size.steps, leader_username=pages.BENCH_USERNAME),
+    )
+    _part(
+        details,
+        "writers",
+        only,
+        lambda: writers.measure(leader_username=pages.BENCH_USERNAME, seconds=size.writer_seconds),
     )
     with tempfile.TemporaryDirectory(prefix="pf-bench-") as workdir:
         _part(

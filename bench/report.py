@@ -29,8 +29,9 @@ TARGETS: dict[str, tuple[str, str | None, float | None]] = {
     "step_p95_ms": ("ms", None, None),
     "step_baseline_p50_ms": ("ms", None, None),
     "step_baseline_p95_ms": ("ms", None, None),
-    "step_ratio_p50": ("×", "<=", 2.0),
-    "step_ratio_p95": ("×", "<=", 2.0),
+    # Issue #14: simplicity (documented APIs, no batching) is worth up to 2.5× the raw ORM.
+    "step_ratio_p50": ("×", "<=", 2.5),
+    "step_ratio_p95": ("×", "<=", 2.5),
     "minimal_p95_ms": ("ms", None, None),
     "minimal_rps": ("req/s", None, None),
 }
@@ -46,6 +47,8 @@ TARGETS.update(
         "notifications_per_s": ("msg/s", ">=", 300),
         "notifications_p95_ms": ("ms", "<", 1000.0),
         "verify_seconds": ("s", "<", 30.0),
+        # Leaders of different municipalities at once (one per core) against one alone.
+        "parallel_writers_ratio": ("×", ">=", 1.6),
     }
 )
 FIGURES = list(TARGETS)
@@ -63,8 +66,9 @@ NOTES = {
     ),
     "verify_seconds": (
         "Per row, Python decodes the JSON of the changes and computes a canonical dump and the "
-        "HMAC; under heavy load that can pass 30 s at 1M. Closing it: verify nightly from the "
-        "last verified head (a full pass weekly), or split the id range over the cores."
+        "HMAC; under heavy load the full pass (weekly) can pass 30 s at 1M. The nightly run reads "
+        "only what came since the last verified checkpoint; `--jobs` splits the full pass over "
+        "the cores."
     ),
     "export_rows_per_s": (
         "Rows are formatted in Python from tuples streamed by psycopg; under heavy load the "
@@ -193,6 +197,11 @@ def figures_from(details: dict) -> dict:
     else:
         figures["notifications_per_s"] = notes["drain"]["messages_per_s"]
         figures["notifications_p95_ms"] = notes["latency"]["p95_ms"]
+    writers = details.get("writers", {})
+    if "error" in writers or not writers:
+        unavailable(["parallel_writers_ratio"], writers.get("error", "not run"))
+    else:
+        figures["parallel_writers_ratio"] = writers["parallel_writers_ratio"]
     verify = details.get("verify", {})
     if "error" in verify or not verify:
         unavailable(["verify_seconds"], verify.get("error", "not run"))

@@ -7,10 +7,11 @@ Between two measured steps the loop requests approval and records a "changes req
 (through the services too, timed as well), which brings the process back to the draft step.
 
 The baseline writes the same rows into the same tables (domain rows, history rows, the outbox
-row, audit events appended to the chain under its lock) with `bulk_create` and
-`QuerySet.update()`, in one transaction, with no viewflow, no signals and no checks. It writes
-into a closed process of its own, and its task is written cancelled, so that it never shows as
-work to do. `census()` counts what each writes (pg_stat_xact_user_tables) to show they match.
+row, audit events appended to the municipality's chain under its head row's lock) with
+`bulk_create` and `QuerySet.update()`, in one transaction, with no viewflow, no signals and no
+checks. It writes into a closed process of its own, and its task is written cancelled, so that it
+never shows as work to do. `census()` counts what each writes (pg_stat_xact_user_tables) to
+show they match.
 """
 
 from __future__ import annotations
@@ -27,8 +28,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from audit import binding, chain
-from audit.models import AuditEvent, Kind
-from audit.services import chain_head, lock_chain
+from audit.models import AuditEvent, ChainHead, Kind, chain_of
 from notifications.models import DeliveryStatus, Event, Notification
 from workflows import services
 from workflows.flows import PolicyAdoptionFlow
@@ -214,14 +214,14 @@ class Baseline:
             self._events(history, now, user)
 
     def _events(self, history, now, user) -> None:
-        lock_chain()
-        head = chain_head()
+        head = chain.lock_head(chain_of(self.process.municipality_id))
         seq, prev = head.seq, head.hash
         occurred = max(now, head.occurred_at) if head.occurred_at else now
         events = []
         for record in history:
             seq += 1
             event = AuditEvent(
+                chain=head.key,
                 seq=seq,
                 occurred_at=occurred,
                 kind=Kind.RECORD_CREATED,
@@ -246,6 +246,7 @@ class Baseline:
             prev = event.hash
             events.append(event)
         AuditEvent.objects.bulk_create(events)
+        ChainHead.objects.filter(key=head.key).update(seq=seq, hash=prev, occurred_at=occurred)
 
 
 def _baseline_process() -> PolicyProcess:
@@ -263,9 +264,9 @@ def summary(seconds: list[float]) -> dict:
     }
 
 
-def measure(*, steps: int, leader_username: str) -> dict:
-    leader = get_user_model().objects.get(username=leader_username)
-    waiting = (
+def waiting_at_draft():
+    """Processes waiting at the draft step with someone to approve: where the loop can run."""
+    return (
         PolicyProcess.objects.filter(stage=Stage.DRAFTING)
         .filter(
             pk__in=Task.objects.filter(
@@ -274,8 +275,12 @@ def measure(*, steps: int, leader_username: str) -> dict:
         )
         .annotate(approver_count=Count("approvers"))
         .filter(approver_count__gte=1)
-        .order_by("pk")
     )
+
+
+def measure(*, steps: int, leader_username: str) -> dict:
+    leader = get_user_model().objects.get(username=leader_username)
+    waiting = waiting_at_draft().order_by("pk")
     if not waiting:
         raise RuntimeError("no process waits at the draft step")
     drafting = list(waiting[:8])

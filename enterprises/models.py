@@ -8,8 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from simple_history.models import HistoricalRecords
 
-from audit.history import HistoricalRecords
 from municipalities.models import County, Municipality
 
 from .validators import ORGNR_STORED, validate_orgnr

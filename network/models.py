@@ -9,8 +9,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
-from audit.history import HistoricalRecords
 from municipalities.models import County
 from workflows.models import MINUTES_EXTENSIONS
 

@@ -15,8 +15,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from audit.recording import remember_loaded
-
 from . import sealing
 from .history import stamp
 from .models import DeliveryStatus, Notification
@@ -87,8 +85,6 @@ def _deliver_one(notification_id: int, session: SmtpSession) -> Delivery:
         )
         if notification is None or notification.status != DeliveryStatus.QUEUED:
             return Delivery(Outcome.SKIPPED)
-        # Loaded under its row lock: its history record compares with these values.
-        remember_loaded(notification)
         now = timezone.now()
         if notification.next_attempt_at > now + DUE_TOLERANCE:
             # Another message already scheduled the next attempt: one retry chain only.

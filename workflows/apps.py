@@ -12,12 +12,9 @@ class WorkflowsConfig(AppConfig):
         from simple_history import register
         from viewflow.workflow.models import Task
 
-        from audit.apps import build_history_managers_once
-
         # Viewflow's Task carries who completed which step and when: audit it too.
         if not hasattr(Task, "history"):
             register(Task, app="workflows", table_name="workflows_historicaltask")
-            build_history_managers_once(Task)
 
         from . import audit_events
 

@@ -1,9 +1,9 @@
 """The flow's lock: a step holds its process's row (SELECT … FOR UPDATE) until its transaction
-ends, so that a step completed twice at once completes once, and the audit events of the locked
-work are written together (`audit.services.appended_together`).
+ends, so that a step completed twice at once completes once. It is taken before the step's first
+audited write, as the audit chains ask (`audit.chain.lock_head`).
 
-It is viewflow's `SelectForUpdateLock` (waiting, not failing, for the holder) with the events
-batched; `lock_for_update` lets a query that loads the process take the same lock itself.
+It is viewflow's `SelectForUpdateLock` (waiting, not failing, for the holder);
+`lock_for_update` lets a query that loads the process take the same lock itself.
 """
 
 from collections.abc import Iterator
@@ -11,8 +11,6 @@ from contextlib import contextmanager
 
 from django.db import transaction
 from django.db.models import QuerySet
-
-from audit.services import appended_together
 
 
 def lock_for_update(queryset: QuerySet) -> QuerySet:
@@ -23,7 +21,7 @@ def lock_for_update(queryset: QuerySet) -> QuerySet:
 
 class ProcessLock:
     """`Flow.lock_impl`: ``with flow_class.lock(process_pk):`` runs in a transaction holding the
-    process's row, with its audit events appended together."""
+    process's row."""
 
     @contextmanager
     def __call__(self, flow_class, process_pk) -> Iterator[None]:
@@ -31,5 +29,4 @@ class ProcessLock:
             lock_for_update(
                 flow_class.process_class._default_manager.filter(pk=process_pk)
             ).exists()
-            with appended_together():
-                yield
+            yield

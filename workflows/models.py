@@ -8,9 +8,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 from viewflow.workflow.models import Process, Task
 
-from audit.history import HistoricalRecords
 from municipalities.models import Contact, Municipality
 
 from . import legal_dates

@@ -18,8 +18,6 @@ from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from audit.recording import remember_loaded
-from audit.services import appended_together
 from municipalities import scoping
 from municipalities.models import Contact, County, Municipality
 
@@ -95,7 +93,7 @@ def start_process(*, municipality: Municipality, user) -> PolicyProcess:
             _("%(municipality)s already has an open process.") % {"municipality": municipality}
         )
     try:
-        with transaction.atomic(), appended_together():
+        with transaction.atomic():
             process = PolicyAdoptionFlow.start.run(municipality=municipality, lead=user)
     except IntegrityError as exc:  # a concurrent start won the race
         raise ValidationError(
@@ -129,7 +127,7 @@ def _human_step(*, task: Task, node, user, reason: str) -> Iterator:
     """Lock the process, check the task is still open at ``node``, and complete it on exit."""
     if user is None or not user.has_perm(LEAD):
         raise PermissionDenied(_("Only project leaders can do this."))
-    with transaction.atomic(), appended_together():
+    with transaction.atomic():
         # The flow's lock, taken by the query that loads what the step uses: the process, its
         # municipality, its leader and its latest draft's version (viewflow would load the process
         # twice, as its base and as our subclass, and each related row on first use).
@@ -140,7 +138,6 @@ def _human_step(*, task: Task, node, user, reason: str) -> Iterator:
         task.refresh_from_db()
         if task.flow_task != node or task.status not in OPEN_TASK_STATUSES:
             raise StepAlreadyDone(_("This step has already been completed."))
-        remember_loaded(task)
         task.process = process
         activation = node.activation_class(task)
         if task.status == STATUS.NEW:

@@ -231,10 +231,21 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "notifications.sweep_outbox",
         "schedule": env.float("NOTIFICATIONS_SWEEP_INTERVAL_SECONDS", default=60.0),
     },
-    # Re-compute the audit chain every night; alerts the steering group when it is broken.
+    # A checkpoint of every municipality's audit chain (docs/audit.md).
+    "audit-take-checkpoint": {
+        "task": "audit.take_checkpoint",
+        "schedule": 60.0 * env.float("AUDIT_CHECKPOINT_MINUTES", default=10.0),
+    },
+    # Re-compute the audit chains every night from the last verified checkpoint, and all of them
+    # every Sunday; alerts the steering group when broken.
     "audit-verify-chain": {
         "task": "audit.verify_chain",
-        "schedule": crontab(hour=2, minute=30),
+        "schedule": crontab(hour=2, minute=30, day_of_week="mon-sat"),
+    },
+    "audit-verify-chain-full": {
+        "task": "audit.verify_chain",
+        "schedule": crontab(hour=2, minute=30, day_of_week="sun"),
+        "kwargs": {"full": True},
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

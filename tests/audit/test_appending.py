@@ -1,6 +1,6 @@
-"""Appending to the chain: one lock and one head read per transaction, and the chain stays whole
-when a savepoint rolls back, when transactions follow each other and when others append between
-them."""
+"""Appending to the chains: a municipality's events go to its own chain, which stays whole when a
+savepoint rolls back, when transactions follow each other and when others append between them;
+different municipalities' chains do not wait for each other."""
 
 import threading
 
@@ -10,29 +10,29 @@ from django.test.utils import CaptureQueriesContext
 from viewflow.workflow.models import Task
 
 from audit import services
-from audit.models import AuditEvent, Kind
+from audit.models import PROJECT_CHAIN, AuditEvent, ChainHead, Kind, chain_of
 from audit.verification import verify_chain
 from tests.support.locks import LOCK_WAIT_TIMEOUT, hold_then_wait, join_all
 from tests.workflows.helpers import walk_to
 from workflows import services as workflow_services
 
 
-def append(summary: str) -> AuditEvent:
+def append(summary: str, municipality=None) -> AuditEvent:
     return services.append_event(
-        kind=Kind.PROCESS_CHANGED, summary=summary, model_label="tests.appending"
+        kind=Kind.PROCESS_CHANGED,
+        summary=summary,
+        model_label="tests.appending",
+        municipality_id=getattr(municipality, "pk", None),
     )
 
 
-def inserts_of_events(statements: list[str]) -> int:
-    return sum(sql.startswith('INSERT INTO "audit_auditevent"') for sql in statements)
-
-
-def seqs() -> list[int]:
-    return list(AuditEvent.objects.order_by("id").values_list("seq", flat=True))
+def seqs(chain: str = PROJECT_CHAIN) -> list[int]:
+    """The seqs of one chain (the project-wide one by default), in id order."""
+    return list(AuditEvent.objects.filter(chain=chain).order_by("id").values_list("seq", flat=True))
 
 
 @pytest.mark.django_db(transaction=True)  # the step commits, as it does in production
-def test_a_step_locks_the_chain_once_and_writes_its_events_in_one_insert(
+def test_a_step_appends_its_events_to_its_municipalitys_chain_under_its_head_row(
     leader, vaxjo, vaxjo_contact
 ):
     process = workflow_services.start_process(municipality=vaxjo, user=leader)
@@ -49,16 +49,14 @@ def test_a_step_locks_the_chain_once_and_writes_its_events_in_one_insert(
         )
 
     statements = [q["sql"] for q in captured]
-    written = list(AuditEvent.objects.order_by("-seq")[:4])
+    written = list(AuditEvent.objects.order_by("-id")[:4])
     assert AuditEvent.objects.count() - before == 4  # the draft, two tasks, the email
+    assert {e.chain for e in written} == {chain_of(vaxjo.pk)}
     assert [e.seq for e in written] == list(range(written[0].seq, written[0].seq - 4, -1))
-    # The lock and the head in one round trip (audit migration 0003's function), once.
-    assert sum("audit_lock_chain_and_read_head" in sql for sql in statements) == 1
-    assert not any(
-        "pg_advisory_xact_lock" in sql or "ORDER BY seq DESC" in sql for sql in statements
-    )
-    assert not any(sql.startswith("SAVEPOINT") for sql in statements)
-    assert inserts_of_events(statements) == 1
+    assert ChainHead.objects.get(key=chain_of(vaxjo.pk)).seq == written[0].seq
+    # The municipality's head row is locked (no lock of the whole trail).
+    assert any('FROM "audit_chainhead"' in sql and sql.endswith("FOR UPDATE") for sql in statements)
+    assert not any("pg_advisory" in sql for sql in statements)
     assert verify_chain().is_ok
 
 
@@ -136,51 +134,49 @@ def test_appends_racing_from_several_connections_keep_one_unbroken_chain(seeded)
     assert verify_chain().is_ok
 
 
-# --- Appended together ------------------------------------------------------------------------
+# --- Chains in parallel ----------------------------------------------------------------------
 
 
-@pytest.mark.django_db
-def test_events_appended_together_before_a_rolled_back_savepoint_are_kept(seeded):
-    with transaction.atomic(), services.appended_together():
-        kept = append("Kept before the savepoint")
-        with pytest.raises(RuntimeError), transaction.atomic():
-            append("Rolled back")
-            raise RuntimeError("the inner work failed")
-        after = append("Kept after the savepoint")
+@pytest.mark.django_db(transaction=True)
+def test_another_municipalitys_chain_does_not_wait_for_a_transaction_holding_one(seeded):
+    """Växjö's transaction is still open while Kalmar's appends and commits: writers of
+    different municipalities no longer queue behind one lock."""
+    from municipalities.models import Municipality
 
-    summaries = list(
-        AuditEvent.objects.filter(model_label="tests.appending")
-        .order_by("seq")
-        .values_list("summary", flat=True)
-    )
-    assert summaries == ["Kept before the savepoint", "Kept after the savepoint"]
-    stored_after = AuditEvent.objects.get(summary="Kept after the savepoint")
-    assert stored_after.prev_hash == AuditEvent.objects.get(pk=kept.pk).hash
-    assert (after.seq, after.hash) == (stored_after.seq, stored_after.hash)
+    first, second = Municipality.objects.order_by("pk")[:2]
+    holding, release, done = threading.Event(), threading.Event(), threading.Event()
+
+    def holder():
+        try:
+            with transaction.atomic():
+                append("Holder", first)
+                holding.set()
+                release.wait(timeout=LOCK_WAIT_TIMEOUT)
+        finally:
+            connection.close()
+
+    def other():
+        try:
+            with transaction.atomic():
+                append("Elsewhere", second)
+            done.set()
+        finally:
+            connection.close()
+
+    holding_thread = threading.Thread(target=holder)
+    holding_thread.start()
+    assert holding.wait(timeout=LOCK_WAIT_TIMEOUT)
+    other_thread = threading.Thread(target=other)
+    other_thread.start()
+    try:
+        assert done.wait(timeout=LOCK_WAIT_TIMEOUT), "the other municipality waited"
+    finally:
+        release.set()
+        join_all(holding_thread, other_thread)
+
+    assert AuditEvent.objects.get(summary="Elsewhere").chain == chain_of(second.pk)
+    assert AuditEvent.objects.get(summary="Holder").chain == chain_of(first.pk)
     assert verify_chain().is_ok
-
-
-@pytest.mark.django_db
-def test_events_appended_together_are_written_when_the_work_raises_and_is_caught(seeded):
-    """The caller may catch the error and commit what was done: its events go with it."""
-    with transaction.atomic():
-        with pytest.raises(ValueError), services.appended_together():
-            append("Done before the error")
-            raise ValueError("checked after some writes")
-        append("The caller goes on")
-
-    assert list(
-        AuditEvent.objects.filter(model_label="tests.appending")
-        .order_by("seq")
-        .values_list("summary", flat=True)
-    ) == ["Done before the error", "The caller goes on"]
-    assert verify_chain().is_ok
-
-
-@pytest.mark.django_db(transaction=True)  # no test transaction around it
-def test_appending_together_outside_a_transaction_is_refused(seeded):
-    with pytest.raises(transaction.TransactionManagementError), services.appended_together():
-        pass
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,5 +1,6 @@
-"""`verify_audit` re-computes the chain and names the first row that was altered, removed or
-reordered; the nightly task records each run and alerts on failure."""
+"""`verify_audit` re-computes the chains and names the first row that was altered, removed or
+reordered, checks the checkpoints that anchor them; the nightly task records each run and alerts
+on failure."""
 
 import io
 import re
@@ -10,9 +11,9 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from audit.models import AuditEvent, AuditVerification, Kind
+from audit.checkpoints import take_checkpoint
+from audit.models import AuditCheckpoint, AuditEvent, AuditVerification, Kind
 from audit.selectors import chain_status
-from audit.services import lock_chain
 from audit.tasks import verify_audit_chain
 from audit.verification import verify_chain
 from tests.factories import member_of
@@ -32,6 +33,14 @@ def story_event(story, kind):
     return AuditEvent.objects.filter(process_id=story.process.pk, kind=kind).order_by("id").first()
 
 
+def next_in_chain(event):
+    return AuditEvent.objects.filter(chain=event.chain, seq__gt=event.seq).order_by("seq").first()
+
+
+def chain_end(event):
+    return AuditEvent.objects.filter(chain=event.chain).order_by("-seq").first()
+
+
 def run_command() -> str:
     out = io.StringIO()
     call_command("verify_audit", stdout=out, stderr=io.StringIO())
@@ -48,11 +57,12 @@ def test_intact_chain_verifies_and_is_recorded(vaxjo_story):
     output = run_command()
     assert "The audit chain is intact." in output
     verification = AuditVerification.objects.latest()
-    head = AuditEvent.objects.order_by("-seq").first()
-    assert verification.is_ok and verification.head_seq == head.seq
-    assert verification.head_hash == head.hash and verification.rows_checked == head.seq
+    checkpoint = AuditCheckpoint.objects.latest()
+    assert verification.is_ok and verification.head_seq == checkpoint.seq
+    assert verification.head_hash == checkpoint.hash
+    assert verification.rows_checked == AuditEvent.objects.count() == checkpoint.events
     status = chain_status()
-    assert status.head == head and status.is_verified_up_to_head
+    assert status.head == checkpoint and status.is_verified_up_to_head
 
 
 def test_a_changed_row_is_named(vaxjo_story):
@@ -78,7 +88,7 @@ def test_a_changed_personal_part_is_named(vaxjo_story):
 
 def test_a_deleted_row_is_detected_at_the_row_after_it(vaxjo_story):
     link = story_event(vaxjo_story, Kind.LINK_SENT)
-    after = AuditEvent.objects.filter(id__gt=link.pk).order_by("id").first()
+    after = next_in_chain(link)
     tamper("DELETE FROM audit_auditevent WHERE id = %s", [link.pk])
     message = broken()
     assert f"event id {after.pk} (seq {after.seq})" in message
@@ -87,8 +97,8 @@ def test_a_deleted_row_is_detected_at_the_row_after_it(vaxjo_story):
 
 def test_a_reordered_row_is_named(vaxjo_story):
     first = story_event(vaxjo_story, Kind.DRAFT_WRITTEN)
-    second = AuditEvent.objects.filter(id__gt=first.pk).order_by("id").first()
-    # Swap the two rows' places in the chain (via a free seq, as seq is unique).
+    second = next_in_chain(first)
+    # Swap the two rows' places in the chain (via a free seq, as seq is unique in a chain).
     tamper("UPDATE audit_auditevent SET seq = 999999999 WHERE id = %s", [first.pk])
     tamper("UPDATE audit_auditevent SET seq = %s WHERE id = %s", [first.seq, second.pk])
     tamper("UPDATE audit_auditevent SET seq = %s WHERE id = %s", [second.seq, first.pk])
@@ -101,16 +111,17 @@ def test_an_inserted_forged_row_is_named(vaxjo_story):
     decision = story_event(vaxjo_story, Kind.DECISION_RECORDED)
     # A copy of a real row slipped in at the end, claiming to be the decision again.
     tamper(
-        """INSERT INTO audit_auditevent (seq, occurred_at, kind, actor_kind, actor_user_id,
+        """INSERT INTO audit_auditevent (chain, seq, occurred_at, kind, actor_kind, actor_user_id,
         actor_label, model_label, object_id, history_id, process_id, municipality_id,
         municipality_name, county_code, stage, summary, reason, changes, personal,
         personal_digest, pseudonymised_at, prev_hash, hash, record_digest, chain_version)
-        SELECT (SELECT max(seq) + 1 FROM audit_auditevent), occurred_at, kind, actor_kind,
+        SELECT chain, (SELECT max(seq) + 1 FROM audit_auditevent AS e WHERE e.chain = a.chain),
+        occurred_at, kind, actor_kind,
         actor_user_id, actor_label, model_label, object_id, history_id, process_id,
         municipality_id, municipality_name, county_code, stage, summary, reason, changes,
         personal, personal_digest, pseudonymised_at, prev_hash, hash, record_digest,
         chain_version
-        FROM audit_auditevent WHERE id = %s""",
+        FROM audit_auditevent AS a WHERE id = %s""",
         [decision.pk],
     )
     forged = AuditEvent.objects.order_by("-id").first()
@@ -120,10 +131,27 @@ def test_an_inserted_forged_row_is_named(vaxjo_story):
 
 def test_rows_cut_off_the_end_after_a_verification_are_detected(vaxjo_story):
     run_command()
-    head = AuditEvent.objects.order_by("-seq").first()
+    head = chain_end(story_event(vaxjo_story, Kind.DECISION_RECORDED))
     tamper("DELETE FROM audit_auditevent WHERE id = %s", [head.pk])
     message = broken()
     assert f"seq {head.seq}" in message and "removed from the end" in message
+
+
+def test_a_chain_rolled_back_to_an_earlier_state_is_detected_by_the_checkpoints(vaxjo_story):
+    """Rows cut off the end and the chain's head row set back to match: the chain itself looks
+    whole, but the checkpoint taken before still names the head it had."""
+    from audit.models import ChainHead
+
+    take_checkpoint()
+    end = chain_end(story_event(vaxjo_story, Kind.DECISION_RECORDED))
+    before = AuditEvent.objects.get(chain=end.chain, seq=end.seq - 1)
+    tamper("DELETE FROM audit_auditevent WHERE id = %s", [end.pk])
+    ChainHead.objects.filter(key=end.chain).update(seq=before.seq, hash=before.hash)
+
+    result = verify_chain()
+
+    assert not result.is_ok
+    assert f"chain {end.chain} no longer holds seq {end.seq}" in result.first_problem
 
 
 def test_a_pseudonymised_mark_without_a_pseudonymisation_is_detected(vaxjo_story):
@@ -139,8 +167,12 @@ def test_nightly_verification_alerts_the_steering_group_when_broken(vaxjo_story,
     assert verify_audit_chain() is True
     assert all("is intact" in m.subject for m in mail.outbox)  # the nightly receipt only
     mail.outbox.clear()
-    decision = story_event(vaxjo_story, Kind.DECISION_RECORDED)
-    tamper("UPDATE audit_auditevent SET reason = '' WHERE id = %s", [decision.pk])
+    # The next day's work: the municipality's next process starts and is tampered with.
+    from workflows import services
+
+    services.start_process(municipality=vaxjo_story.process.municipality, user=vaxjo_story.leader)
+    decision = AuditEvent.objects.order_by("-id").first()
+    tamper("UPDATE audit_auditevent SET reason = 'x' WHERE id = %s", [decision.pk])
     assert verify_audit_chain() is False
     verification = AuditVerification.objects.latest()
     assert not verification.is_ok and verification.source == "nightly"
@@ -160,6 +192,31 @@ def test_steering_group_page_shows_a_failed_verification(vaxjo_story, steering_c
 def test_nightly_verification_is_scheduled(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["audit-verify-chain"]
     assert entry["task"] == "audit.verify_chain"
+    weekly = settings.CELERY_BEAT_SCHEDULE["audit-verify-chain-full"]
+    assert weekly["task"] == "audit.verify_chain" and weekly["kwargs"] == {"full": True}
+    checkpoints = settings.CELERY_BEAT_SCHEDULE["audit-take-checkpoint"]
+    assert checkpoints["task"] == "audit.take_checkpoint"
+
+
+def test_the_nightly_run_reads_only_what_came_since_the_last_verified_checkpoint(
+    vaxjo_story, steering
+):
+    """Old rows are left to the weekly full verification (and `verify_audit --full`)."""
+    assert verify_audit_chain() is True
+    first = AuditVerification.objects.latest()
+    assert first.is_full and first.rows_checked == AuditEvent.objects.count()
+    decision = story_event(vaxjo_story, Kind.DECISION_RECORDED)
+    tamper("UPDATE audit_auditevent SET reason = '' WHERE id = %s", [decision.pk])
+    from workflows import services
+
+    services.start_process(municipality=vaxjo_story.process.municipality, user=vaxjo_story.leader)
+
+    assert verify_audit_chain() is True
+    nightly = AuditVerification.objects.latest()
+    assert not nightly.is_full and 0 < nightly.rows_checked < AuditEvent.objects.count()
+    assert verify_audit_chain(full=True) is False
+    assert AuditVerification.objects.latest().first_bad_id == decision.pk
+    assert f"event id {decision.pk}" in broken_with("--full")
 
 
 @pytest.mark.django_db(transaction=True)  # the trigger is dropped and installed again
@@ -183,7 +240,7 @@ def test_a_missing_append_only_trigger_fails_the_nightly_verification_and_alerts
 
 def test_a_swap_of_two_rows_is_reported_once_and_the_rest_still_checked(vaxjo_story):
     first = story_event(vaxjo_story, Kind.DRAFT_WRITTEN)
-    second = AuditEvent.objects.filter(id__gt=first.pk).order_by("id").first()
+    second = next_in_chain(first)
     # The two rows trade places in id order, each with its own (intact) content.
     tamper("UPDATE audit_auditevent SET id = -1 WHERE id = %s", [first.pk])
     tamper("UPDATE audit_auditevent SET id = %s WHERE id = %s", [first.pk, second.pk])
@@ -214,38 +271,39 @@ def test_the_nightly_email_publishes_the_head_and_a_wiped_record_fails_against_i
     mail.outbox.clear()
     assert verify_audit_chain() is True
     receipt = next(m for m in mail.outbox if steering.email in m.to)
-    head = AuditEvent.objects.order_by("-seq").first()
+    head = AuditCheckpoint.objects.latest()
     assert published_head_in(receipt) == f"{head.seq}:{head.hash}"
     assert run_command_with("--expect-head", f"{head.seq}:{head.hash}")
 
-    # Someone able to lift every trigger empties the trail, its verifications and the history
-    # tables (a history row left without its event would be named): from inside the database
-    # nothing is left to compare with, and a restarted chain verifies on its own.
+    # Someone able to lift every trigger empties the trail, its checkpoints, its verifications
+    # and the history tables (a history row left without its event would be named): from inside
+    # the database nothing is left to compare with, and restarted chains verify on their own.
     from audit.binding import history_models
 
-    tables = ["audit_auditverification", "audit_auditevent"]
+    tables = ["audit_auditverification", "audit_auditevent", "audit_auditcheckpoint"]
+    tables += ["audit_chainhead"]
     tables += [model._meta.db_table for model in history_models().values()]
     with pgtrigger.ignore(), connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
     assert "Checked 0 events" in run_command()
-    lock_chain()  # as a new transaction of the running app would: the head is read again
 
     message = broken_with("--expect-head", published_head_in(receipt))
     assert "not in the chain" in message and "wiped or shortened" in message
 
-    # The chain starts again at seq 1 and grows past the published seq: a different hash there.
+    # The checkpoints start again at 1 and grow past the published one: another hash there.
     from municipalities.models import Municipality
     from workflows import services
 
     others = Municipality.objects.exclude(pk=vaxjo_story.process.municipality_id).order_by("pk")
     for municipality in others.select_related("county"):
-        if AuditEvent.objects.count() >= head.seq:
+        if AuditCheckpoint.objects.filter(seq__gte=head.seq).exists():
             break
         member_of(vaxjo_story.leader, municipality.county.code, "leader")
         services.start_process(municipality=municipality, user=vaxjo_story.leader)
+        take_checkpoint()
     message = broken_with("--expect-head", published_head_in(receipt))
-    assert f"event seq {head.seq} does not have the published head's hash" in message
+    assert f"checkpoint {head.seq} does not have the published head's hash" in message
 
 
 def test_a_malformed_published_head_is_refused():
@@ -372,25 +430,30 @@ def test_events_recorded_before_digests_keep_their_hashes_and_bind_their_rows(va
     from django.apps import apps
 
     from audit import chain
+    from audit.models import LEGACY_CHAIN, ChainHead
 
+    # One country-wide chain in id order, as written before chains per municipality existed.
+    tamper("UPDATE audit_auditevent SET seq = seq + 1000000")  # out of the renumbering's way
     prev = "0" * 64
-    for event in AuditEvent.objects.order_by("seq"):
+    for seq, event in enumerate(AuditEvent.objects.order_by("id"), start=1):
         values = {name: getattr(event, name) for name in chain.HASHED_FIELDS_V1}
-        values["prev_hash"] = prev
+        values.update(seq=seq, prev_hash=prev)
         prev = chain.event_hash(values, version=1)
         tamper(
-            "UPDATE audit_auditevent SET record_digest = '', chain_version = 1, prev_hash = %s, "
-            "hash = %s WHERE id = %s",
-            [values["prev_hash"], prev, event.pk],
+            "UPDATE audit_auditevent SET chain = %s, seq = %s, record_digest = '', "
+            "chain_version = 1, prev_hash = %s, hash = %s WHERE id = %s",
+            [LEGACY_CHAIN, seq, values["prev_hash"], prev, event.pk],
         )
+    ChainHead.objects.all().delete()
+    ChainHead.objects.create(key=LEGACY_CHAIN, seq=seq, hash=prev)
     assert not verify_chain().is_ok  # no digests yet: every history row seems unbound
 
     migration = importlib.import_module("audit.migrations.0004_history_row_digests")
     migration.bind_existing_rows(apps, SimpleNamespace(connection=connection))
 
-    result = verify_chain()
+    # The head published before checkpoints existed (an event of that chain) still holds.
+    result = verify_chain(expect_heads=[(seq, prev)])
     assert result.is_ok, result.first_problem
-    assert result.head_hash == prev  # the hashes already published still hold
     event, history_id = approval_event(vaxjo_story)
     tamper_history(
         "UPDATE workflows_historicalapprovalanswer SET answer = 'changes_requested' "
@@ -410,14 +473,14 @@ def test_steps_committed_between_the_event_pass_and_the_table_pass_are_no_proble
     from django.db import connections
 
     from audit import services as audit_services
-    from audit import verification
+    from audit import verify_history
     from municipalities.models import Municipality
     from workflows import services
 
     other = (
         Municipality.objects.exclude(pk=vaxjo.pk).filter(county__code="07").order_by("pk").first()
     )
-    check_table = verification._check_table
+    check_table = verify_history.check_table
     # Marks the step as taken, across the worker processes too.
     taken = tmp_path / "step-taken"
 
@@ -442,7 +505,7 @@ def test_steps_committed_between_the_event_pass_and_the_table_pass_are_no_proble
             thread.join()
         return check_table(using, chunk_size, label)
 
-    monkeypatch.setattr(verification, "_check_table", check_table_after_a_step)
+    monkeypatch.setattr(verify_history, "check_table", check_table_after_a_step)
 
     result = verify_chain(jobs=jobs)
 

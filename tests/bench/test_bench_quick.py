@@ -105,8 +105,10 @@ def test_generating_the_same_data_again_changes_nothing(tiny_run):
 def test_generator_refuses_sqlite_with_a_clear_message(tmp_path):
     result = run(
         "manage.py", "generate_scale_data", "--municipalities=6", "--events=5000",
-        DJANGO_SETTINGS_MODULE="policyflow.settings.base",
+        DJANGO_SETTINGS_MODULE="bench.settings",
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        SECRET_KEY="x", ALLOWED_HOSTS="127.0.0.1", SITE_URL="http://127.0.0.1",
+        EMAIL_URL="consolemail://",
     )  # fmt: skip
     assert result.returncode != 0
     assert "needs PostgreSQL" in result.stderr

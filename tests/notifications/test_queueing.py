@@ -182,7 +182,7 @@ def test_two_transactions_queueing_the_same_key_at_once_store_one_row_and_both_c
         finally:
             connection.close()
 
-    # The first commits only once the second is seen blocked on the lock.
+    # The first commits only once the second is seen blocked on the key.
     hold_then_wait(first, second, holding=first_queued, release=release)
 
     assert failures == []

@@ -16,8 +16,6 @@ from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from audit.services import appended_together
-
 from .. import notify
 from ..audit import stamp
 from ..locking import lock_for_update
@@ -78,7 +76,7 @@ def _set_owner(task: Task, *, process: PolicyProcess, to_user, by, reason: str) 
 
 def claim_step(*, task: Task, user) -> Handover:
     """``user`` takes an unassigned step of a county they lead."""
-    with transaction.atomic(), appended_together():
+    with transaction.atomic():
         process = _locked_process(task.process_id)
         rules.require_lead(user, process.municipality.county)
         current = _open_leader_task(task.pk, process.pk)
@@ -106,7 +104,7 @@ def claim_step(*, task: Task, user) -> Handover:
 def hand_over_step(*, task: Task, to_user, by, note: str = "") -> Handover:
     """``by`` gives an open step to ``to_user``, a project leader of the same county."""
     note = (note or "").strip()
-    with transaction.atomic(), appended_together():
+    with transaction.atomic():
         process = _locked_process(task.process_id)
         rules.require_may_hand_over(by, process.municipality.county)
         current = _open_leader_task(task.pk, process.pk)
@@ -138,7 +136,7 @@ def hand_over_process(*, process: PolicyProcess, to_user, by, note: str = "") ->
     """``by`` makes ``to_user`` the process's responsible leader; its open leader step (and the
     steps it opens later) go to them too."""
     note = (note or "").strip()
-    with transaction.atomic(), appended_together():
+    with transaction.atomic():
         process = _locked_process(process.pk)
         rules.require_may_hand_over(by, process.municipality.county)
         _check_colleague(process=process, to_user=to_user)
@@ -177,7 +175,7 @@ def reassign_work(
         raise ValidationError({"to_user": _("Choose someone else to take the work over.")})
     batch = new_batch()
     handovers: list[Handover] = []
-    with transaction.atomic(), appended_together():
+    with transaction.atomic():
         # Locked in one order (by process id): two reassignments at once cannot deadlock.
         involved = set(process_pks) | set(
             Task.objects.filter(pk__in=task_pks).values_list("process_id", flat=True)

@@ -1,20 +1,21 @@
-"""`manage.py verify_audit`: re-compute the audit chain, record it, exit non-zero if broken."""
+"""`manage.py verify_audit`: re-compute the audit chains, record it, exit non-zero if broken."""
 
 import os
 
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.services import record_verification
-from audit.verification import parse_head, published_head, verify_chain
+from audit.checkpoints import parse_head, published_head, take_checkpoint
+from audit.verification import record_verification, verify_chain
 
 
 class Command(BaseCommand):
     help = (
-        "Re-compute the audit trail's hash chain in id order and name the first row that was "
+        "Take a checkpoint of every chain, then re-compute the audit trail's hash chains from the "
+        "last verified checkpoint (--full: from the start) and name the first row that was "
         "altered, inserted out of order or removed, and check that every append-only trigger is "
-        "installed. With --expect-head, also that the chain still holds a head published outside "
-        "the database (the nightly email, an archive manifest). Exits with status 1 when any "
-        "check fails."
+        "installed. With --expect-head, also that a checkpoint published outside the database "
+        "(the nightly email, an archive manifest) is still there unchanged. Exits with status 1 "
+        "when any check fails."
     )
 
     def add_arguments(self, parser):
@@ -26,7 +27,14 @@ class Command(BaseCommand):
             help="Processes checking id ranges in parallel (default: the CPUs, at most 4).",
         )
         parser.add_argument(
-            "--no-record", action="store_true", help="Do not store the result (dry run)."
+            "--full",
+            action="store_true",
+            help="Verify every event, not only those since the last verified checkpoint.",
+        )
+        parser.add_argument(
+            "--no-record",
+            action="store_true",
+            help="Neither take a checkpoint nor store the result (dry run).",
         )
         parser.add_argument(
             "--expect-head",
@@ -34,22 +42,29 @@ class Command(BaseCommand):
             default=[],
             metavar="SEQ:HASH",
             help=(
-                "A chain head published earlier (the nightly verification email, an archive's "
-                "manifest.json): the chain must still hold it unchanged. Repeatable."
+                "A checkpoint published earlier (the nightly verification email, an archive's "
+                "manifest.json): it must still be there unchanged. Repeatable."
             ),
         )
 
-    def handle(self, *args, chunk_size=None, jobs=1, no_record=False, expect_head=(), **options):
+    def handle(
+        self, *args, chunk_size=None, jobs=1, full=False, no_record=False, expect_head=(), **options
+    ):
         try:
             expected = [parse_head(text) for text in expect_head]
         except ValueError as error:
             raise CommandError(str(error)) from error
-        result = verify_chain(chunk_size=chunk_size, jobs=max(jobs, 1), expect_heads=expected)
+        if not no_record:
+            take_checkpoint()
+        result = verify_chain(
+            chunk_size=chunk_size, jobs=max(jobs, 1), expect_heads=expected, full=full
+        )
         if not no_record:
             record_verification(result=result, source="verify_audit")
+        scope = "every event" if result.is_full else "since the last verified checkpoint"
         self.stdout.write(
-            f"Checked {result.rows_checked} events in {result.seconds:.1f} s; "
-            f"head seq {result.head_seq} id {result.head_id} hash {result.head_hash}.\n"
+            f"Checked {result.rows_checked} events in {result.seconds:.1f} s ({scope}); "
+            f"checkpoint {result.head_seq} hash {result.head_hash}.\n"
             f"Head to publish: {published_head(result.head_seq, result.head_hash) or '-'}"
         )
         if not result.is_ok:

@@ -12,7 +12,7 @@ import datetime
 import random
 from dataclasses import dataclass, field
 
-from ..models import Stage
+from workflows.models import Stage
 
 STEERING_GROUP_SIZE = 6
 OPEN_STAGES = [
@@ -32,7 +32,7 @@ def events_of(kind: str, **args) -> int:
         "meeting": 1,
         "complete_dialogue": 5,  # stage, step done, next step, email queued + sent
         "write_draft": 5,  # draft, step done, next step, email queued + sent
-        "link_opened": 1,
+        "link_opened": 2,  # the link fetched, the page shown
         "reminder": 2,  # email queued + sent
         "answer": 11,  # link used, answer, stage, step done, gateway x2, next step, 2 emails
         "contact_person": 1,

@@ -17,7 +17,7 @@ from django.db import connection, models
 from psycopg.types.json import Jsonb
 
 from audit import chain
-from audit.models import GENESIS_HASH, AuditEvent
+from audit.models import GENESIS_HASH, AuditEvent, ChainHead, chain_of
 
 _REQUIRED = object()
 MICROSECOND = datetime.timedelta(microseconds=1)
@@ -159,21 +159,31 @@ class Tracked:
 
 
 class EventChain:
-    """Appends audit events after the current head: seq without gaps, prev_hash, HMAC hash.
+    """Appends audit events to their municipality's chain (`audit.models.chain_of`), as
+    `audit.chain.append_event` does: seq without gaps per chain, prev_hash, HMAC hash (version 3);
+    `write_heads` then writes each chain's head row.
 
-    The caller holds the audit chain's advisory lock for the whole transaction, so the head
-    cannot move under it. Event times never run backwards in id order (as `append_event`
-    guarantees), which keeps the timeline's date filters exact.
+    It runs on a fresh database (an empty trail) in one transaction, so no head can move under it.
+    Event times never run backwards in id order (in a chain, `append_event` guarantees it), which
+    keeps the timeline's date filters exact.
     """
 
     def __init__(self, table: Table, ids: Ids):
         self.table = table
         self.ids = ids
         self.key = chain.hmac_key()
-        head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash", "occurred_at").first()
-        self.seq, self.prev_hash, self.last_time = head or (0, GENESIS_HASH, None)
+        # Chain → [seq, hash, time] of its newest event.
+        self.heads: dict[str, list] = {}
+        self.last_time = None
         self.empty_digest = chain.personal_digest({}, self.key)
         self.count = 0
+
+    def write_heads(self) -> None:
+        """Each chain's head row, as the appends through the services would have left it."""
+        ChainHead.objects.bulk_create(
+            ChainHead(key=key, seq=seq, hash=hash_, occurred_at=at)
+            for key, (seq, hash_, at) in sorted(self.heads.items())
+        )
 
     def append(self, values: dict) -> None:
         occurred_at = values["occurred_at"]
@@ -181,10 +191,14 @@ class EventChain:
             occurred_at = self.last_time
         self.last_time = occurred_at
         personal = values.get("personal") or {}
-        self.seq += 1
+        name = chain_of(values.get("municipality_id"))
+        head = self.heads.setdefault(name, [0, GENESIS_HASH, None])
+        head[0] += 1
+        head[2] = occurred_at
         row = {
             "id": self.ids.take(AuditEvent),
-            "seq": self.seq,
+            "chain": name,
+            "seq": head[0],
             "occurred_at": occurred_at,
             "kind": values["kind"],
             "actor_kind": values["actor_kind"],
@@ -206,11 +220,11 @@ class EventChain:
                 chain.personal_digest(personal, self.key) if personal else self.empty_digest
             ),
             "record_digest": values.get("record_digest", ""),
-            "prev_hash": self.prev_hash,
+            "prev_hash": head[1],
             "pseudonymised_at": None,
         }
         row["hash"] = chain.event_hash(row, self.key)
-        self.prev_hash = row["hash"]
+        head[1] = row["hash"]
         self.table.add(row)
         self.count += 1
 

@@ -1,5 +1,6 @@
 """Country-scale data for the benchmark (`manage.py generate_scale_data`): every municipality of
-Sweden with years of policy processes, and a million audit events on a valid hash chain.
+Sweden with years of policy processes, and a million audit events on valid hash chains (one per
+municipality, anchored in a checkpoint).
 
 Written with COPY in one transaction (PostgreSQL only), without `save()`: the history rows and
 audit events the ORM would have written are written explicitly (see `simulate`). It needs a fresh
@@ -24,14 +25,14 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from audit.checkpoints import take_checkpoint
 from audit.models import ActorKind, AuditEvent, Kind
-from audit.services import lock_chain
 from municipalities.models import County, Municipality
 from municipalities.services import OFFICIAL_LIST
+from workflows.models import PolicyProcess
+from workflows.seeding import PROJECT_LEADERS, STEERING_GROUP
+from workflows.seeding import seed as seed_roles
 
-from ..models import PolicyProcess
-from ..seeding import PROJECT_LEADERS, STEERING_GROUP
-from ..seeding import seed as seed_roles
 from . import names
 from .plan import STEERING_GROUP_SIZE, minimum_events_per_municipality, plan_country
 from .rows import EventChain, Ids, Sink
@@ -129,7 +130,6 @@ def generate(
     rng = random.Random(seed + 1)
     with translation.override("sv"), transaction.atomic():
         _ensure_marker_table()
-        lock_chain()  # nobody else appends to the audit trail meanwhile
         sink = Sink(writing_order())
         ids = Ids()
         for model in writing_order():
@@ -147,6 +147,8 @@ def generate(
         processes = _play(world, plans, progress)
         sink.flush(force=True)
         ids.reset_sequences()
+        chain.write_heads()
+        take_checkpoint()
         if chain.count != events:
             raise AssertionError(f"wrote {chain.count} events, asked for {events}")
         seconds = time.monotonic() - started

@@ -22,10 +22,9 @@ from audit.models import ActorKind, AuditEvent, Kind
 from municipalities.models import Contact, County, Municipality
 from notifications.models import DeliveryStatus, Event, Notification
 from notifications.outbox import make_idempotency_key
-
-from ..flows import PolicyAdoptionFlow
-from ..legal_dates import appeal_deadline
-from ..models import (
+from workflows.flows import PolicyAdoptionFlow
+from workflows.legal_dates import appeal_deadline
+from workflows.models import (
     AnswerKind,
     ApprovalAnswer,
     ContactChannel,
@@ -39,8 +38,9 @@ from ..models import (
     Stage,
     TaskLink,
 )
-from ..notify import reminder_key
-from ..reminders import AFTER
+from workflows.notify import reminder_key
+from workflows.reminders import AFTER
+
 from . import names
 from .plan import Op
 from .rows import Ids, Sink, Tracked, model_by_table
@@ -681,6 +681,14 @@ class ProcessSim:
     def op_link_opened(self, at, person: int) -> None:
         link = self.links[person]
         contact = self.approvers[person]
+        # The GET of the emailed link (by the contact or their mail system), then the page.
+        link["first_fetched_at"] = at - 50 * MS
+        fetched = _("Task link to %(name)s fetched (by the recipient or their mail system)")
+        self.link_snapshots[link["id"]] = self._record(
+            TaskLink, link, self.link_snapshots[link["id"]], at - 50 * MS,
+            Actor(ActorKind.SYSTEM, label=_("PolicyFlow")), _("Task link fetched"),
+            Kind.LINK_FETCHED, fetched % {"name": f"⟦p:{contact['id']}⟧"},
+        )  # fmt: skip
         link["first_opened_at"] = at
         shown = _("Task link to %(name)s shown in a browser")
         self.link_snapshots[link["id"]] = self._record(

@@ -1,10 +1,10 @@
-"""`manage.py generate_scale_data`: country-scale data for the benchmark (workflows.scale_data)."""
+"""`manage.py generate_scale_data`: country-scale data for the benchmark (bench.scale_data)."""
 
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from workflows.scale_data import ScaleDataError, generate
+from bench.scale_data import ScaleDataError, generate
 
 
 class _Progress:
