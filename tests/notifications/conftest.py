@@ -24,6 +24,13 @@ from tests.support.workers import (  # noqa: F401  (fixtures and helpers the tes
 )
 
 
+@pytest.fixture(autouse=True)
+def _the_apps_own_log(settings):
+    """The notifications app's log as the app ships it, unscoped: notifications of made-up topics
+    here belong to no county. The project's log per county: tests/workflows/test_county_walls.py."""
+    settings.NOTIFICATIONS_LOG_SCOPE = None
+
+
 @pytest.fixture
 def fast_retries(settings):
     """Small delays so backoff and the sweep can be watched within a test."""
