@@ -8,6 +8,7 @@ preferred language.
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
 
 from notifications.models import Event
 from notifications.services import queue_notification
@@ -69,9 +70,29 @@ def steering_group():
     )
 
 
+def _opened_by(process: PolicyProcess, task: Task):
+    """The user whose action opened ``task``: the owner of the step before it, through the
+    flow's gateways; the process's leader for the first step (they started it); None when the
+    municipality's answer or anything else opened it."""
+    previous = task.previous.select_related("owner").first()
+    while previous is not None and previous.flow_task_type in ("EXCLUSIVE_GATEWAY", "SWITCH"):
+        previous = previous.previous.select_related("owner").first()
+    if previous is None:
+        return None
+    if previous.flow_task_type == "START":
+        return process.lead_id
+    # A step opened again (a voided decision revives its step) is news: it was done.
+    is_completed_step = previous.flow_task_type == "HUMAN" and previous.status == STATUS.DONE
+    return previous.owner_id if is_completed_step else None
+
+
 def step_opened(process: PolicyProcess, task: Task) -> None:
-    """Tell a project leader about a step just assigned to them (once per step)."""
-    if task.owner_id is None:
+    """Tell a project leader about a step someone or something else gave them (once per step).
+
+    A step that follows one the same person just completed is not emailed: it is on their
+    screen already (the next step's page opens) and in their task list.
+    """
+    if task.owner_id is None or _opened_by(process, task) == task.owner_id:
         return
     _tell_staff(
         task.owner,

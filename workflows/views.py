@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.http import require_POST
@@ -22,7 +23,7 @@ from notifications import selectors as notification_selectors
 
 from . import forms, notify, selectors, services
 from .flows import LEAD
-from .models import Stage
+from .models import AnswerKind, Stage
 
 READ = "workflows.view_policyprocess"
 
@@ -75,13 +76,21 @@ class InboxView(ReadMixin, CachedPageMixin, TemplateView):
     paginate_by = 25
 
     def get_context_data(self, **kwargs):
+        search = self.request.GET.get("q", "")[:100]
+
         def lists():
             get = self.request.GET.get
+            found = {
+                "page": selectors.inbox_tasks(user=self.request.user),
+                "waiting": selectors.waiting_tasks(),
+            }
+            for name, tasks in found.items():
+                found[name] = selectors.by_municipality(
+                    tasks, search, path="process__policyprocess__"
+                )
             return {
-                "page": Paginator(
-                    selectors.inbox_tasks(user=self.request.user), self.paginate_by
-                ).get_page(get("page")),
-                "waiting": Paginator(selectors.waiting_tasks(), self.paginate_by).get_page(
+                "page": Paginator(found["page"], self.paginate_by).get_page(get("page")),
+                "waiting": Paginator(found["waiting"], self.paginate_by).get_page(
                     get("waiting_page")
                 ),
             }
@@ -90,6 +99,8 @@ class InboxView(ReadMixin, CachedPageMixin, TemplateView):
             # The due dates count from the stage limits; a changed limit is audited, so it
             # gives a new data version too.
             page_cache=self.page_cache,
+            search=search,
+            query=urlencode({"q": search}) if search else "",
             **lazily(lists, "page", "waiting"),
             **kwargs,
         )
@@ -99,12 +110,22 @@ class ProcessListView(ReadMixin, TemplateView):
     template_name = "workflows/process_list.html"
 
     def get_context_data(self, **kwargs):
-        county = self.request.GET.get("county") or None
-        page = Paginator(selectors.process_list(county_code=county), 50).get_page(
-            self.request.GET.get("page")
-        )
+        get = self.request.GET.get
+        county, search, stage = get("county") or None, get("q", "")[:100], get("stage", "")
+        page = Paginator(
+            selectors.process_list(county_code=county, search=search, stage=stage), 50
+        ).get_page(get("page"))
         return super().get_context_data(
-            page=page, counties=County.objects.all(), county=county, **kwargs
+            page=page,
+            counties=County.objects.all(),
+            county=county,
+            search=search,
+            stage=stage,
+            stages=Stage.choices,
+            query=urlencode(
+                {k: v for k, v in [("q", search), ("county", county), ("stage", stage)] if v}
+            ),
+            **kwargs,
         )
 
 
@@ -127,7 +148,7 @@ class StartProcessView(LeadMixin, View):
                 messages.success(
                     request, _("The process for %s has started.") % process.municipality
                 )
-                return redirect("workflows:process", process.pk)
+                return _next_page(request, process.pk)
         return self._render(form, forms.StartCountyForm(), status=400)
 
     def _render(self, form, county_form, status=200):
@@ -186,6 +207,7 @@ class ProcessDetailView(ReadMixin, CachedPageMixin, TemplateView):
                 "answer_form",
                 "notifications",
                 "notification_counts",
+                "summary",
             ),
             can_lead=self.request.user.has_perm(LEAD),
             **kwargs,
@@ -196,11 +218,13 @@ class ProcessDetailView(ReadMixin, CachedPageMixin, TemplateView):
             process = selectors.process_detail(pk=pk)
         except selectors.PolicyProcess.DoesNotExist as exc:
             raise Http404 from exc
+        open_task = selectors.open_task_for(process=process)
         return dict(
             process=process,
             steps=selectors.process_steps(process=process),
             history=selectors.process_history(process=process),
-            open_task=selectors.open_task_for(process=process),
+            open_task=open_task,
+            summary=selectors.process_summary(process=process, open_task=open_task),
             meeting_form=forms.MeetingForm(),
             links=selectors.task_links_for(process=process),
             approval_open=process.stage == Stage.AWAITING_APPROVAL,
@@ -247,6 +271,12 @@ class AddMeetingView(LeadMixin, View):
                 form_errors_from(form, error)
             else:
                 messages.success(request, _("The meeting has been recorded."))
+                # The dialogue step's page records meetings too, and comes back to itself.
+                back = request.POST.get("next", "")
+                if url_has_allowed_host_and_scheme(
+                    back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+                ):
+                    return redirect(back)
                 return redirect("workflows:process", pk)
         return render(
             request, "workflows/meeting_form.html", {"process": process, "form": form}, status=400
@@ -300,14 +330,39 @@ class StepView(LeadMixin, View):
                         {"process": self.process, "issued": result},
                     )
                 messages.success(request, _("Step completed: %s") % self.task.flow_task.task_title)
-                return redirect("workflows:process", self.process.pk)
+                return _next_page(request, self.process.pk)
         return self._render(form, status=400)
 
     def _render(self, form, status=200):
         context = {"form": form, "task": self.task, "process": self.process, "step": self.step}
         if self.step.name == "draft":
-            context["drafts"] = self.process.drafts.order_by("-version")[:1]
+            context["drafts"] = drafts = list(self.process.drafts.order_by("-version")[:1])
+            # What the municipality asked to change in the latest version, beside the text.
+            context["change_requests"] = (
+                drafts[0]
+                .answers.filter(answer=AnswerKind.CHANGES_REQUESTED)
+                .select_related("contact")
+                .order_by("-answered_at")
+                if drafts
+                else []
+            )
+        elif self.step.name == "dialogue":
+            context["meeting_form"] = forms.MeetingForm()
+            context["meetings"] = self.process.meetings.order_by("-held_on", "-recorded_at")
         return render(self.request, self.step.template, context, status=status)
+
+
+def _next_page(request, process_pk: int) -> HttpResponse:
+    """Where a leader goes after a step: straight to the next step when it is theirs to do (one
+    page load fewer per step), else the process page."""
+    task = selectors.open_task_for(process=selectors.PolicyProcess(pk=process_pk))
+    if (
+        task is not None
+        and task.flow_task.name in STEPS
+        and task.owner_id in (None, request.user.pk)
+    ):
+        return redirect("workflows:step", task.pk)
+    return redirect("workflows:process", process_pk)
 
 
 class _Step:
