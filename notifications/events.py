@@ -73,6 +73,11 @@ EVENTS: dict[str, EventSpec] = {
         # and process_url; week: a label such as "2026-W47".
         required=("stalled", "week", "overview_url"),
     ),
+    Event.DAILY_DIGEST: EventSpec(
+        audience="a user who chose one email a day",
+        # items: a list of dicts with subject and item_url; day: the date it covers.
+        required=("items", "day", "inbox_url"),
+    ),
 }
 
 

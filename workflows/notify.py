@@ -10,6 +10,7 @@ from django.urls import reverse
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from notifications import digest
 from notifications.models import Event
 from notifications.services import queue_notification
 
@@ -28,8 +29,15 @@ def _name(user) -> str:
 
 
 def _tell_staff(user, event: str, *, context: dict, key: str, topic: str) -> None:
-    """Queue a message to a project leader or steering-group member (in Swedish)."""
+    """Queue a message to a project leader or steering-group member (in Swedish), or keep it for
+    their daily digest when they chose one."""
     if not user.email:
+        return
+    if event != Event.STALLED_DIGEST and digest.wants_digest(user):
+        url = next((context[k] for k in ("task_url", "process_url") if k in context), "")
+        digest.keep(
+            user=user, event=event, language=STAFF_LANGUAGE, context=context, key=key, url=url
+        )
         return
     queue_notification(
         event=event,
