@@ -117,6 +117,7 @@ def municipality_context(
         "timeline": selectors.report_timeline(municipality=municipality, limit=timeline_limit),
         "generated_at": page.now,
         "comparison_chart": charts.as_data_uri(chart) if chart else None,
+        "stays_timeline": charts.stays_timeline(page.stays, page.now),
     }
 
 
