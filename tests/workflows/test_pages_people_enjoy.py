@@ -58,7 +58,7 @@ def test_the_steps_are_a_swedish_list_with_the_current_one_marked(
 
     shown = text(leader_client.get(reverse("workflows:process", args=[process.pk])))
 
-    steps = shown[shown.index("Processens steg") :]
+    steps = shown[shown.index("Processen steg för steg") :]
     assert (
         "Registrera första kontakt Dialog med kommunen Skriv utkastet Begär godkännande "
         "Godkännande av kommunens kontaktperson (nu)"
