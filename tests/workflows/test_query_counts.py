@@ -92,8 +92,11 @@ def test_process_list_queries_do_not_grow_with_the_number_of_processes(
 
 
 def test_searched_and_filtered_lists_query_the_same_at_any_size(
-    leader_client, leader, vaxjo_process
+    leader_client, leader, vaxjo_process, vaxjo_contact
 ):
+    # As for the inbox above: the smallest dataset that shows both of its lists.
+    walk_to(vaxjo_process, leader, vaxjo_contact, "approval")
+    build(leader, 1, stops=["contact"])
     urls = [
         reverse("workflows:inbox") + "?q=v",
         reverse("workflows:processes") + "?q=v&stage=contact&county=07",
