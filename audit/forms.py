@@ -95,8 +95,9 @@ class TimelineFilterForm(forms.Form):
     actor = forms.TypedChoiceField(
         label=_("Actor"), required=False, coerce=int, empty_value=None, widget=QuickSelect
     )
+    # Checkboxes, not a multi-select that needs Ctrl+click.
     kind = forms.MultipleChoiceField(
-        label=_("Event"), required=False, widget=QuickSelectMultiple(attrs={"size": 4})
+        label=_("Event"), required=False, widget=forms.CheckboxSelectMultiple
     )
     since = BoundedDateField(label=_("From (date)"), required=False, widget=DateInput)
     until = BoundedDateField(label=_("To (date, inclusive)"), required=False, widget=DateInput)

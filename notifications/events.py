@@ -80,6 +80,11 @@ EVENTS: dict[str, EventSpec] = {
         required=("by_name", "items"),
         optional=("note",),
     ),
+    Event.DAILY_DIGEST: EventSpec(
+        audience="a user who chose one email a day",
+        # items: a list of dicts with subject and item_url; day: the date it covers.
+        required=("items", "day", "inbox_url"),
+    ),
 }
 
 

@@ -1,5 +1,6 @@
 """The outbox: one row per email, stored in the same transaction as the step that causes it."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -18,6 +19,7 @@ class Event(models.TextChoices):
     PROCESS_STALLED = "process_stalled", _("Process stalled")
     STALLED_DIGEST = "stalled_digest", _("Weekly digest of stalled processes")
     WORK_HANDED_OVER = "work_handed_over", _("Work handed over")
+    DAILY_DIGEST = "daily_digest", _("Daily digest")
 
 
 class DeliveryStatus(models.TextChoices):
@@ -113,3 +115,64 @@ class Notification(models.Model):
     @property
     def is_retryable(self) -> bool:
         return self.status == DeliveryStatus.FAILED
+
+
+class EmailPreference(models.Model):
+    """How a user with an account wants to hear about their work: an email per event (the
+    default), or one email a day listing them (`notifications.digest`)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="email_preference",
+        verbose_name=_("user"),
+    )
+    daily_digest = models.BooleanField(
+        _("one email a day"),
+        default=False,
+        help_text=_("Collect the day's news in one email, sent every morning."),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("email preference")
+        verbose_name_plural = _("email preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {'daily digest' if self.daily_digest else 'each event'}"
+
+
+class DigestItem(models.Model):
+    """News kept for a user's next daily digest: what the email would have said, and where to
+    act. Once the digest is queued, it names its outbox row (which is on the record)."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.CharField(_("occurrence"), max_length=255)
+    subject = models.CharField(_("subject"), max_length=255)
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    digest = models.ForeignKey(
+        Notification, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("digest item")
+        verbose_name_plural = _("digest items")
+        constraints = [
+            # The same news kept twice goes out once (as the outbox's idempotency key).
+            models.UniqueConstraint(fields=["recipient", "key"], name="digest_item_once"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["recipient"],
+                condition=models.Q(digest__isnull=True),
+                name="digest_item_pending_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -47,3 +47,11 @@ def deliver_notification(notification_id: int) -> dict[str, int]:
 def sweep_outbox() -> int:
     """Run by Celery beat: re-enqueue queued notifications that are overdue."""
     return sweep.requeue_overdue()
+
+
+@shared_task(name="notifications.send_daily_digests", ignore_result=True)
+def send_daily_digests() -> int:
+    """Every morning: one email per user who chose a daily digest and has news."""
+    from . import digest
+
+    return digest.send_daily_digests()

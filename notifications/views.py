@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
 from . import email_files, outbox, selectors
-from .forms import DeliveryLogFilterForm
+from .forms import DeliveryLogFilterForm, EmailPreferenceForm
 from .models import Notification
 
 VIEW_LOG = "notifications.view_delivery_log"
@@ -108,3 +108,30 @@ class EmailFilesView(LoginRequiredMixin, UserPassesTestMixin, TemplateView):
             "emails": email_files.latest_emails(),
             "folder": settings.EMAIL_FILE_PATH,
         }
+
+
+class EmailPreferenceView(LoginRequiredMixin, View):
+    """A user's own choice: an email per event, or a daily digest."""
+
+    template_name = "notifications/preferences.html"
+
+    def get(self, request):
+        from .digest import wants_digest
+
+        how = "daily" if wants_digest(request.user) else "each"
+        return self._render(EmailPreferenceForm(initial={"how": how}))
+
+    def post(self, request):
+        from .digest import set_preference
+
+        form = EmailPreferenceForm(request.POST)
+        if not form.is_valid():
+            return self._render(form, status=400)
+        set_preference(user=request.user, daily_digest=form.cleaned_data["how"] == "daily")
+        messages.success(request, _("Your email preference has been saved."))
+        return redirect("notifications:preferences")
+
+    def _render(self, form, status=200):
+        from django.shortcuts import render
+
+        return render(self.request, self.template_name, {"form": form}, status=status)

@@ -49,7 +49,9 @@ class PolicyAdoptionFlow(flow.Flow):
     )
 
     dialogue = (
-        lead_step(StepPage(forms.CompleteDialogueForm, service="complete_dialogue"))
+        lead_step(
+            StepPage(forms.CompleteDialogueForm, service="complete_dialogue", shows_meetings=True)
+        )
         .Annotation(title=_("Hold the dialogue"))
         .Next(this.draft)
     )

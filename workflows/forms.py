@@ -1,6 +1,7 @@
 """Forms for the project leader's steps; they parse input, services decide."""
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.forms import BoundedDateField
@@ -57,7 +58,10 @@ class _MunicipalityContactsMixin:
 class FirstContactForm(_MunicipalityContactsMixin, forms.Form):
     contact_fields = ("contacts", "approvers")
 
-    contacted_on = BoundedDateField(label=_("Date of contact"), widget=DateInput)
+    # Most contacts are recorded the day they happen.
+    contacted_on = BoundedDateField(
+        label=_("Date of contact"), widget=DateInput, initial=timezone.localdate
+    )
     channel = forms.ChoiceField(label=_("Channel"), choices=ContactChannel.choices)
     contacts = forms.ModelMultipleChoiceField(
         label=_("Contact persons reached"),
@@ -73,7 +77,9 @@ class FirstContactForm(_MunicipalityContactsMixin, forms.Form):
 
 
 class MeetingForm(forms.Form):
-    held_on = BoundedDateField(label=_("Date of the meeting"), widget=DateInput)
+    held_on = BoundedDateField(
+        label=_("Date of the meeting"), widget=DateInput, initial=timezone.localdate
+    )
     participants = forms.CharField(
         label=_("Participants"), widget=forms.Textarea(attrs={"rows": 2, "cols": 20})
     )
@@ -126,13 +132,23 @@ class RequestApprovalForm(_MunicipalityContactsMixin, forms.Form):
             self.initial.setdefault("approvers", list(process.approvers.all()))
 
 
+def _nothing_chosen(choices) -> list:
+    """Choices that start with an empty one: a decision's body and outcome are facts the
+    leader reads from the minutes, so the form never guesses them."""
+    return [("", _("Choose…")), *choices]
+
+
 class DecisionForm(StepForm):
-    body = forms.ChoiceField(label=_("Decision body"), choices=DecisionBody.choices)
+    body = forms.ChoiceField(
+        label=_("Decision body"), choices=_nothing_chosen(DecisionBody.choices)
+    )
     body_other = forms.CharField(label=_("Other body (if other)"), required=False)
     meeting_date = BoundedDateField(label=_("Meeting date"), widget=DateInput)
     paragraph = forms.CharField(label=_("Paragraph (§)"), max_length=20)
     case_number = forms.CharField(label=_("Case number (diarienummer)"), max_length=100)
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=DecisionOutcome.choices)
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=_nothing_chosen(DecisionOutcome.choices)
+    )
     certification_date = BoundedDateField(
         label=_("Minutes certified (justerat)"), widget=DateInput, required=False
     )

@@ -13,9 +13,11 @@ from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
 
 from municipalities import scoping
 from municipalities.models import Membership
+from notifications import digest
 from notifications.models import Event
 from notifications.outbox import queue_notification
 
@@ -34,8 +36,15 @@ def _name(user) -> str:
 
 
 def _tell_staff(user, event: str, *, context: dict, key: str, topic: str) -> None:
-    """Queue a message to a project leader or steering-group member (in Swedish)."""
+    """Queue a message to a project leader or steering-group member (in Swedish), or keep it for
+    their daily digest when they chose one."""
     if not user.email:
+        return
+    if event != Event.STALLED_DIGEST and digest.wants_digest(user):
+        url = next((context[k] for k in ("task_url", "process_url") if k in context), "")
+        digest.keep(
+            user=user, event=event, language=STAFF_LANGUAGE, context=context, key=key, url=url
+        )
         return
     queue_notification(
         event=event,
@@ -93,9 +102,29 @@ def steering_group(county=None):
     )
 
 
+def _opened_by(process: PolicyProcess, task: Task):
+    """The user whose action opened ``task``: the owner of the step before it, through the
+    flow's gateways; the process's leader for the first step (they started it); None when the
+    municipality's answer or anything else opened it."""
+    previous = task.previous.select_related("owner").first()
+    while previous is not None and previous.flow_task_type in ("EXCLUSIVE_GATEWAY", "SWITCH"):
+        previous = previous.previous.select_related("owner").first()
+    if previous is None:
+        return None
+    if previous.flow_task_type == "START":
+        return process.lead_id
+    # A step opened again (a voided decision revives its step) is news: it was done.
+    is_completed_step = previous.flow_task_type == "HUMAN" and previous.status == STATUS.DONE
+    return previous.owner_id if is_completed_step else None
+
+
 def step_opened(process: PolicyProcess, task: Task) -> None:
-    """Tell a project leader about a step just assigned to them (once per step)."""
-    if task.owner_id is None:
+    """Tell a project leader about a step someone or something else gave them (once per step).
+
+    A step that follows one the same person just completed is not emailed: it is on their
+    screen already (the next step's page opens) and in their task list.
+    """
+    if task.owner_id is None or _opened_by(process, task) == task.owner_id:
         return
     _tell_staff(
         task.owner,

@@ -23,5 +23,7 @@ class StepPage:
     # Shown with the service's result instead of redirecting to the process page (the new task
     # links' URLs are shown once).
     result_template: str | None = None
-    # The page shows the latest draft beside the form.
+    # The page shows the latest draft beside the form (and what the municipality asked to change).
     shows_latest_draft: bool = False
+    # The page lists the process's meetings and records a new one in place.
+    shows_meetings: bool = False

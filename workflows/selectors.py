@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.db.models import (
     F,
     Prefetch,
+    Q,
     QuerySet,
 )
 from viewflow.workflow.models import Task
@@ -17,8 +18,11 @@ from .flows import PolicyAdoptionFlow
 from .models import (
     CLOSED_STAGES,
     ApprovalAnswer,
+    Decision,
+    Meeting,
     PolicyDraft,
     PolicyProcess,
+    Stage,
 )
 from .stage_limits import due_expression
 
@@ -81,13 +85,35 @@ def readable_process_county(*, pk: int, user) -> int | None:
     return qs.values_list("municipality__county_id", flat=True).first()
 
 
-def process_list(*, county_code: str | None = None, only_open: bool = False, user=None) -> QuerySet:
+def by_municipality(rows: QuerySet, text: str, *, path: str = "") -> QuerySet:
+    """``rows`` whose municipality's name or code contains ``text`` (the lists' search field);
+    ``path`` leads from a row to its PolicyProcess (e.g. "process__policyprocess__")."""
+    text = text.strip()
+    if not text:
+        return rows
+    return rows.filter(
+        Q(**{f"{path}municipality__name__icontains": text})
+        | Q(**{f"{path}municipality__code__startswith": text})
+    )
+
+
+def process_list(
+    *,
+    county_code: str | None = None,
+    only_open: bool = False,
+    search: str = "",
+    stage: str = "",
+    user=None,
+) -> QuerySet:
     """Processes by municipality; of the counties ``user`` reads when a user is given."""
     qs = PolicyProcess.objects.select_related("municipality__county", "lead").order_by(
         "municipality__name", "-created"
     )
     if user is not None:
         qs = scoping.scoped(qs, user)
+    qs = by_municipality(qs, search)
+    if stage in Stage.values:
+        qs = qs.filter(stage=stage)
     if county_code:
         qs = qs.filter(municipality__county__code=county_code)
     if only_open:
@@ -102,13 +128,98 @@ def process_detail(*, pk: int) -> PolicyProcess:
             "approvers",
             "first_contacts__contacts",
             "first_contacts__recorded_by",
-            "meetings__recorded_by",
-            Prefetch("drafts", queryset=PolicyDraft.objects.select_related("created_by")),
-            "approval_answers__contact",
-            "approval_answers__draft",
-            "decisions__recorded_by",
+            # Newest first: the page lists what happened last at the top of each section.
+            Prefetch(
+                "meetings",
+                queryset=Meeting.objects.select_related("recorded_by").order_by(
+                    "-held_on", "-recorded_at"
+                ),
+            ),
+            Prefetch(
+                "drafts",
+                queryset=PolicyDraft.objects.select_related("created_by").order_by("-version"),
+            ),
+            Prefetch(
+                "approval_answers",
+                queryset=ApprovalAnswer.objects.select_related("contact", "draft").order_by(
+                    "-answered_at"
+                ),
+            ),
+            Prefetch(
+                "decisions",
+                queryset=Decision.objects.select_related("recorded_by").order_by("-recorded_at"),
+            ),
         )
         .get(pk=pk)
+    )
+
+
+@dataclass(frozen=True)
+class FlowStep:
+    """One step of the process's main path, as the page's vertical list of steps shows it."""
+
+    name: str
+    title: str
+    state: str  # "done", "current" or "later"
+
+
+@dataclass(frozen=True)
+class ProcessSummary:
+    """The process page's summary card: where it stands, since when, until when, who holds it
+    and the one thing to do next."""
+
+    days_in_stage: int
+    due_on: datetime.date | None
+    is_overdue: bool
+    holder: str
+    next_step: str | None  # the open step's node name (None when closed)
+    flow: list[FlowStep]
+
+
+# The path a process takes when nothing goes back: the list of steps on the process page.
+MAIN_PATH = ("contact", "dialogue", "draft", "request_approval", "approval", "decision", "end")
+
+
+def _person(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def process_summary(*, process: PolicyProcess, open_task: Task | None, now=None) -> ProcessSummary:
+    """The summary card of the process page, from the process and its open step (already
+    read: no query of its own)."""
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    current = open_task.flow_task.name if open_task is not None else None
+    if open_task is None:
+        holder = "–"
+    elif current == "approval":
+        holder = ", ".join(contact.name for contact in process.approvers.all()) or "–"
+    elif open_task.owner_id is not None:
+        holder = _person(open_task.owner)
+    else:
+        holder = _person(process.lead)
+    due = getattr(open_task, "due", None)
+    position = MAIN_PATH.index(current) if current in MAIN_PATH else len(MAIN_PATH) - 1
+    flow = [
+        FlowStep(
+            name=name,
+            title=str(getattr(PolicyAdoptionFlow, name).task_title),
+            state="done"
+            if index < position or (current is None and process.stage in CLOSED_STAGES)
+            else "current"
+            if index == position
+            else "later",
+        )
+        for index, name in enumerate(MAIN_PATH)
+    ]
+    return ProcessSummary(
+        days_in_stage=max((now - process.stage_entered_at).days, 0),
+        due_on=timezone.localdate(due) if due else None,
+        is_overdue=bool(due and now > due),
+        holder=holder,
+        next_step=current,
+        flow=flow,
     )
 
 

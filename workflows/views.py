@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.functional import SimpleLazyObject
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.http import require_POST
@@ -25,7 +26,7 @@ from notifications import selectors as notification_selectors
 
 from . import forms, notify, selectors, services
 from .flows import LEAD
-from .models import Stage
+from .models import AnswerKind, Stage
 from .pages import StepPage
 
 READ = "workflows.view_policyprocess"
@@ -102,14 +103,21 @@ class InboxView(ReadMixin, CachedPageMixin, TemplateView):
         tabs = assignment.inbox_tabs(user=user)
         tab = self.request.GET.get("tab")
         tab = tab if tab in tabs else tabs[0]
+        search = self.request.GET.get("q", "")[:100]
 
         def lists():
             get = self.request.GET.get
+            found = {
+                "page": assignment.inbox_tab(user=user, tab=tab),
+                "waiting": selectors.waiting_tasks(user=user),
+            }
+            for name, tasks in found.items():
+                found[name] = selectors.by_municipality(
+                    tasks, search, path="process__policyprocess__"
+                )
             return {
-                "page": Paginator(
-                    assignment.inbox_tab(user=user, tab=tab), self.paginate_by
-                ).get_page(get("page")),
-                "waiting": Paginator(selectors.waiting_tasks(user=user), self.paginate_by).get_page(
+                "page": Paginator(found["page"], self.paginate_by).get_page(get("page")),
+                "waiting": Paginator(found["waiting"], self.paginate_by).get_page(
                     get("waiting_page")
                 ),
                 "stranded": assignment.stranded_work(user=user),
@@ -122,6 +130,9 @@ class InboxView(ReadMixin, CachedPageMixin, TemplateView):
             is_leading=is_leading,
             tab=tab,
             tabs=[(name, assignment.TABS[name]) for name in tabs],
+            search=search,
+            # The pages' links keep the tab and the search.
+            query=urlencode({k: v for k, v in (("tab", tab), ("q", search)) if v}),
             **lazily(lists, "page", "waiting", "stranded"),
             **kwargs,
         )
@@ -132,16 +143,23 @@ class ProcessListView(ReadMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         user = self.request.user
-        county = self.request.GET.get("county") or None
-        page = Paginator(selectors.process_list(county_code=county, user=user), 50).get_page(
-            self.request.GET.get("page")
-        )
+        get = self.request.GET.get
+        county, search, stage = get("county") or None, get("q", "")[:100], get("stage", "")
+        page = Paginator(
+            selectors.process_list(county_code=county, search=search, stage=stage, user=user), 50
+        ).get_page(get("page"))
         counties = list(scoping.visible_counties(user))
         return super().get_context_data(
             page=page,
             # The county filter only where there is a choice.
             counties=counties if len(counties) > 1 else [],
             county=county,
+            search=search,
+            stage=stage,
+            stages=Stage.choices,
+            query=urlencode(
+                {k: v for k, v in [("q", search), ("county", county), ("stage", stage)] if v}
+            ),
             # Process pages name contact persons: the reference group gets the list only.
             personal_county_ids=scoping.personal_data_county_ids(user),
             **kwargs,
@@ -168,7 +186,7 @@ class StartProcessView(LeadMixin, View):
                 messages.success(
                     request, _("The process for %s has started.") % process.municipality
                 )
-                return redirect("workflows:process", process.pk)
+                return _next_page(request, process.pk)
         return self._render(form, forms.StartCountyForm(user=request.user), status=400)
 
     def _render(self, form, county_form, status=200):
@@ -227,6 +245,7 @@ class ProcessDetailView(ReadMixin, CachedPageMixin, TemplateView):
                 "answer_form",
                 "notifications",
                 "notification_counts",
+                "summary",
             ),
             can_lead=SimpleLazyObject(lambda: scoping.can_lead(self.request.user, self.county_id)),
             **kwargs,
@@ -244,11 +263,13 @@ class ProcessDetailView(ReadMixin, CachedPageMixin, TemplateView):
             process = selectors.process_detail(pk=pk)
         except selectors.PolicyProcess.DoesNotExist as exc:
             raise Http404 from exc
+        open_task = selectors.open_task_for(process=process)
         return dict(
             process=process,
             steps=selectors.process_steps(process=process),
             history=selectors.process_history(process=process),
-            open_task=selectors.open_task_for(process=process),
+            open_task=open_task,
+            summary=selectors.process_summary(process=process, open_task=open_task),
             meeting_form=forms.MeetingForm(),
             links=selectors.task_links_for(process=process),
             approval_open=process.stage == Stage.AWAITING_APPROVAL,
@@ -299,6 +320,12 @@ class AddMeetingView(LeadMixin, View):
                 form_errors_from(form, error)
             else:
                 messages.success(request, _("The meeting has been recorded."))
+                # The dialogue step's page records meetings too, and comes back to itself.
+                back = request.POST.get("next", "")
+                if url_has_allowed_host_and_scheme(
+                    back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+                ):
+                    return redirect(back)
                 return redirect("workflows:process", pk)
         return render(
             request, "workflows/meeting_form.html", {"process": process, "form": form}, status=400
@@ -351,7 +378,7 @@ class StepView(LeadMixin, View):
                         {"process": self.process, "issued": result},
                     )
                 messages.success(request, _("Step completed: %s") % self.task.flow_task.task_title)
-                return redirect("workflows:process", self.process.pk)
+                return _next_page(request, self.process.pk)
         return self._render(form, status=400)
 
     def _render(self, form, status=200):
@@ -363,5 +390,32 @@ class StepView(LeadMixin, View):
             "step": self.task.flow_task,
         }
         if self.page.shows_latest_draft:
-            context["drafts"] = self.process.drafts.order_by("-version")[:1]
+            context["drafts"] = drafts = list(self.process.drafts.order_by("-version")[:1])
+            # What the municipality asked to change in the latest version, beside the text.
+            context["change_requests"] = (
+                drafts[0]
+                .answers.filter(answer=AnswerKind.CHANGES_REQUESTED)
+                .select_related("contact")
+                .order_by("-answered_at")
+                if drafts
+                else []
+            )
+        if self.page.shows_meetings:
+            # The dialogue's page records meetings in place (the form posts to AddMeetingView
+            # and comes back here).
+            context["meeting_form"] = forms.MeetingForm()
+            context["meetings"] = self.process.meetings.order_by("-held_on", "-recorded_at")
         return render(self.request, self.page.template, context, status=status)
+
+
+def _next_page(request, process_pk: int) -> HttpResponse:
+    """Where a leader goes after a step: straight to the next step when it is theirs to do (one
+    page load fewer per step), else the process page."""
+    task = selectors.open_task_for(process=selectors.PolicyProcess(pk=process_pk))
+    if (
+        task is not None
+        and isinstance(task.flow_task.view, StepPage)
+        and task.owner_id in (None, request.user.pk)
+    ):
+        return redirect("workflows:step", task.pk)
+    return redirect("workflows:process", process_pk)

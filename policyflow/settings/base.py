@@ -226,6 +226,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "workflows.send_stalled_digest",
         "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
     },
+    # The daily digest, for the users who chose one email a day instead of one per event.
+    "notifications-daily-digest": {
+        "task": "notifications.send_daily_digests",
+        "schedule": crontab(hour=6, minute=30),
+    },
     # The outbox sweep: re-enqueues notifications a broker outage or a dead worker left queued.
     "notifications-sweep-outbox": {
         "task": "notifications.sweep_outbox",

@@ -70,12 +70,13 @@ def test_decision_sent_back_on_the_page_shows_the_process_in_dialogue(
     task = walk_to(process, leader, vaxjo_contact, "decision")
     data = valid_step_data("decision", vaxjo_contact) | {"outcome": "sent_back"}
 
-    response = leader_client.post(reverse("workflows:step", args=[task.pk]), data, follow=True)
+    response = leader_client.post(reverse("workflows:step", args=[task.pk]), data)
 
-    assert response.status_code == 200
-    page = response.content.decode()
-    assert "In dialogue" in page and "Sent back (återremiss)" in page
+    # The dialogue is the leader's again: its page opens; the process page says why.
     dialogue = current_task(process)
+    assert response.url == reverse("workflows:step", args=[dialogue.pk])
+    page = leader_client.get(reverse("workflows:process", args=[process.pk])).content.decode()
+    assert "In dialogue" in page and "Sent back (återremiss)" in page
     assert reverse("workflows:step", args=[dialogue.pk]) in page
 
 

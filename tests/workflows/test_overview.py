@@ -63,6 +63,9 @@ def start(code: str, leader) -> PolicyProcess:
 # --- Reading the rendered tables --------------------------------------------------------------
 
 
+SVG = "{http://www.w3.org/2000/svg}"
+
+
 def _text(element) -> str:
     return " ".join("".join(element.itertext()).split())
 
@@ -74,6 +77,9 @@ def _document(response):
 def board_rows(response) -> dict[str, dict]:
     """Each board row by municipality code: its current stage column and the other cells."""
     table = _document(response).find(".//table[@class='data board']")
+    for label in table.iter("span"):
+        if label.get("class") == "cell-label":
+            label.text = ""  # a cell's column name, shown only where the board is cards
     headers = [_text(th) for th in table.find("thead").iter("th")]
     rows = {}
     for tr in table.find("tbody").iter("tr"):
@@ -184,6 +190,26 @@ def test_board_says_how_many_are_stalled_in_text_with_an_icon(steering_client, k
     # The flag is a word next to an icon hidden from screen readers, never a colour alone.
     badge = re.search(r'<span class="stalled">(.*?)</span>', page, re.S).group(1)
     assert 'aria-hidden="true"' in badge and badge.strip().endswith("Stalled")
+
+
+def test_the_funnel_counts_the_municipalities_in_each_stage_in_words(
+    steering_client, kronoberg_story
+):
+    with time_machine.travel(at("2026-03-02", 12), tick=False):
+        response = steering_client.get(OVERVIEW)
+
+    funnel = _document(response).find(".//section[@aria-labelledby='funnel-heading']/ol")
+    rows = [_text(li) for li in funnel]
+    assert rows[:4] == [
+        "Not started 4",
+        "Awaiting first contact 1",
+        "In dialogue 1",
+        "Draft being written 0",
+    ]
+    assert "Policy adopted 1" in rows
+    # Bars drawn by the page as inline SVG: the longest is the largest count.
+    widths = [li.find(f".//{SVG}svg").findall(f"{SVG}rect")[1].get("width") for li in funnel]
+    assert widths[0] == "100.00" and widths[1] == "25.00" and widths[3] == "0.00"
 
 
 def test_a_municipality_is_stalled_only_once_its_stage_limit_has_passed(
@@ -511,6 +537,13 @@ def test_municipality_page_shows_stages_decisions_and_latest_events(steering_cli
         "Policy adopted",
     ]
     assert table(response, "comparison-caption")[1] == ["Awaiting first contact", "28", "35", "14"]
+    # The same stages on one time line, drawn by the page (inline SVG, the days as text).
+    timeline = _document(response).find(".//section[@aria-labelledby='stays-heading']/ol")
+    assert [_text(li) for li in timeline][:2] == [
+        "Awaiting first contact 28 days",
+        "In dialogue 28 days",
+    ]
+    assert len(timeline.findall(f".//{SVG}svg")) == 6
     decision = table(response, "decisions-caption")[1]
     assert decision[:4] == ["Municipal council (KF)", "2026-04-20", "§ 57", "KS 2026/39"]
     assert "Decision recorded" in page  # the latest events, from the audit trail
@@ -698,7 +731,8 @@ def test_the_board_shows_an_adopted_policy_beside_its_revision(steering_client, 
     assert row["cell"] == "● Revidering: 10 dagar"
     (vaxjo,) = [tr for tr in _document(response).iter("tr") if tr.get("id") == "municipality-0780"]
     (adopted,) = [td for td in vaxjo if td.get("class") == "earlier"]
-    assert _text(adopted) == "antagen 2026-05-20"
+    # "Policyn antagen: " names the column where the board is cards (a phone).
+    assert _text(adopted).endswith("antagen 2026-05-20")
 
 
 def test_an_adopted_revision_is_the_policy_and_no_longer_called_a_revision(

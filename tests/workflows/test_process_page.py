@@ -65,7 +65,7 @@ def test_in_swedish_the_decisions_meeting_is_a_sammantrade_not_a_mote(
 
     page = client.get(reverse("workflows:process", args=[process.pk])).content.decode()
 
-    decisions = re.search(r'id="decisions-heading".*?</section>', page, re.S).group(0)
+    decisions = re.search(r'id="decisions-heading".*?</details>', page, re.S).group(0)
     assert "KS 2026/39" in decisions
     assert "<dt>Sammanträde</dt>" in decisions and "Möte" not in decisions
 

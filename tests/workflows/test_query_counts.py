@@ -94,6 +94,25 @@ def test_process_list_queries_do_not_grow_with_the_number_of_processes(
     assert_same(small, large, "process list")
 
 
+def test_searched_and_filtered_lists_query_the_same_at_any_size(
+    leader_client, leader, vaxjo_process, vaxjo_contact
+):
+    # As for the inbox above: the smallest dataset that shows both of its lists.
+    walk_to(vaxjo_process, leader, vaxjo_contact, "approval")
+    build(leader, 1, stops=["contact"])
+    urls = [
+        reverse("workflows:inbox") + "?q=v",
+        reverse("workflows:processes") + "?q=v&stage=contact&county=07",
+    ]
+    small = [queries(leader_client, url) for url in urls]
+
+    build(leader, 49)
+    large = [queries(leader_client, url) for url in urls]
+
+    assert_same(small[0], large[0], "inbox, searched")
+    assert_same(small[1], large[1], "process list, searched and filtered")
+
+
 @pytest.mark.parametrize("stop", ["contact", "approval", "decision"])
 def test_process_page_queries_do_not_grow_with_the_number_of_processes(
     leader_client, leader, vaxjo_process, vaxjo_contact, stop
@@ -170,3 +189,28 @@ def test_step_page_queries_do_not_grow_with_processes_or_contacts(
     large = queries(leader_client, url)
 
     assert_same(small, large, f"{step} step page")
+
+
+def test_the_dialogue_step_page_queries_the_same_with_more_meetings(
+    leader_client, leader, vaxjo_process, vaxjo_contact
+):
+    import datetime
+
+    task = walk_to(vaxjo_process, leader, vaxjo_contact, "dialogue")
+    url = reverse("workflows:step", args=[task.pk])
+
+    def meeting(day: int):
+        services.record_meeting(
+            process=vaxjo_process,
+            user=leader,
+            held_on=datetime.date(2026, 1, day),
+            participants=f"Möte {day}",
+        )
+
+    meeting(1)
+    small = queries(leader_client, url)
+    for day in range(2, 20):
+        meeting(day)
+    large = queries(leader_client, url)
+
+    assert_same(small, large, "dialogue step")

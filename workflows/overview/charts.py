@@ -176,3 +176,45 @@ def _rc():
     from matplotlib import rc_context
 
     return rc_context(SVG_SETTINGS)
+
+
+# --- Drawn by the page itself: inline SVG from numbers, no plotting library -------------------
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One row of a bar list: its words, its number, and where its bar lies (0–100)."""
+
+    label: str
+    count: int
+    start: float = 0.0
+    width: float = 0.0
+
+
+def funnel(board) -> list[Bar]:
+    """Municipalities per stage, in the process's order, for the county page's funnel: the
+    bars are proportional to the largest count; the numbers are written beside them."""
+    counts = [(str(_("Not started")), board.not_started)] + [
+        (column.label, column.count) for column in board.columns
+    ]
+    largest = max((count for _label, count in counts), default=0) or 1
+    return [Bar(label, count, 0.0, round(100 * count / largest, 2)) for label, count in counts]
+
+
+def stays_timeline(stays, now) -> list[Bar]:
+    """A municipality's stages on one time axis (a Gantt row each): where each stay starts and
+    how long it lasts, as shares of the span from the first stage entered until ``now``."""
+    if not stays:
+        return []
+    begin = stays[0].entered_at
+    span = max((now - begin).total_seconds(), 1.0)
+    bars = []
+    for stay in stays:
+        end = stay.left_at or now
+        start = 100 * (stay.entered_at - begin).total_seconds() / span
+        # At least a sliver, so that a stay of a few hours still shows.
+        width = max(100 * (end - stay.entered_at).total_seconds() / span, 0.8)
+        bars.append(
+            Bar(stay.label, stay.days or 0, round(start, 2), round(min(width, 100 - start), 2))
+        )
+    return bars

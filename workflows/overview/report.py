@@ -147,6 +147,7 @@ def municipality_context(
         "generated_at": page.now,
         "shows_timeline": personal,
         "comparison_chart": charts.as_data_uri(chart) if chart else None,
+        "stays_timeline": charts.stays_timeline(page.stays, page.now),
     }
 
 

@@ -15,7 +15,7 @@ from audit.page_cache import CachedPageMixin, lazily
 from municipalities import scoping
 
 from ..views import ReadMixin
-from . import report, selectors
+from . import charts, report, selectors
 
 # Events shown on the municipality page; its full timeline is one link away.
 PAGE_TIMELINE_LIMIT = 20
@@ -69,7 +69,8 @@ class CountyOverviewView(ReadMixin, CachedPageMixin, TemplateView):
             figures = report.cached_figures(
                 county=county, now=board.now, limits=board.limits, within=within
             )
-            return {"board": board, **figures}
+            funnel = charts.funnel(board) if county is not None else []
+            return {"board": board, "funnel": funnel, **figures}
 
         return super().get_context_data(
             county=county,
@@ -80,7 +81,7 @@ class CountyOverviewView(ReadMixin, CachedPageMixin, TemplateView):
             shows_timeline=personal,
             # A changed stage limit is audited, so it gives a new data version too.
             page_cache=self.page_cache,
-            **lazily(content, "board", "figures", "progress_chart", "stage_times_chart"),
+            **lazily(content, "board", "funnel", "figures", "progress_chart", "stage_times_chart"),
             # Inside the cached content: the data version changes with the head and with
             # each verification.
             chain=SimpleLazyObject(audit_selectors.chain_status),
