@@ -1,4 +1,5 @@
-"""The read-only JSON API: counties, municipalities, processes, decisions and audit events, each
+"""The read-only JSON API: counties, municipalities, processes, decisions, audit events, the ASF
+register, knowledge-spreading activities and the collaboration organisation, each
 scoped to the counties the caller may read, paginated by cursor (stable while rows are added,
 no count query). Described in OpenAPI 3 at /api/schema/ (drf-spectacular)."""
 
@@ -85,3 +86,76 @@ class AuditEventViewSet(ScopedViewSet):
             **super().get_serializer_context(),
             "personal_data_counties": selectors.personal_data_county_codes(self.request.user),
         }
+
+
+@extend_schema_view(list=extend_schema(parameters=[COUNTY]))
+class EnterpriseViewSet(ScopedViewSet):
+    """The ASF register. The business contact only for those who may see the county's personal
+    data (leaders, steering group); null for others."""
+
+    serializer_class = serializers.EnterpriseSerializer
+    pagination_class = cursor_by("id")
+
+    def get_queryset(self):
+        return selectors.enterprises(self.request.user, county_code=self.county_code)
+
+    def get_serializer_context(self):
+        from municipalities import scoping
+
+        ids = scoping.personal_data_county_ids(self.request.user)
+        return {**super().get_serializer_context(), "personal_data_counties": ids}
+
+
+@extend_schema_view(list=extend_schema(parameters=[COUNTY]))
+class ActivityViewSet(ScopedViewSet):
+    """Knowledge-spreading activities with the audience reached, per actor type."""
+
+    serializer_class = serializers.ActivitySerializer
+    pagination_class = cursor_by("id")
+
+    def get_queryset(self):
+        return selectors.activities(self.request.user, county_code=self.county_code)
+
+
+@extend_schema_view(list=extend_schema(parameters=[COUNTY]))
+class OrganisationViewSet(ScopedViewSet):
+    """The collaboration organisation of each county (one per county project)."""
+
+    serializer_class = serializers.OrganisationSerializer
+    pagination_class = cursor_by("id")
+
+    def get_queryset(self):
+        return selectors.network_organisations(self.request.user, county_code=self.county_code)
+
+
+@extend_schema_view(list=extend_schema(parameters=[COUNTY]))
+class MemberViewSet(ScopedViewSet):
+    """Memberships of the collaboration organisations: the ASF, when it joined and left."""
+
+    serializer_class = serializers.MemberSerializer
+    pagination_class = cursor_by("id")
+
+    def get_queryset(self):
+        return selectors.network_members(self.request.user, county_code=self.county_code)
+
+
+@extend_schema_view(list=extend_schema(parameters=[COUNTY]))
+class NetworkMeetingViewSet(ScopedViewSet):
+    """Meetings of the collaboration organisations; the minutes file as a link."""
+
+    serializer_class = serializers.NetworkMeetingSerializer
+    pagination_class = cursor_by("id")
+
+    def get_queryset(self):
+        return selectors.network_meetings(self.request.user, county_code=self.county_code)
+
+
+@extend_schema_view(list=extend_schema(parameters=[COUNTY]))
+class MilestoneViewSet(ScopedViewSet):
+    """Milestones in forming the collaboration organisations."""
+
+    serializer_class = serializers.MilestoneSerializer
+    pagination_class = cursor_by("id")
+
+    def get_queryset(self):
+        return selectors.network_milestones(self.request.user, county_code=self.county_code)

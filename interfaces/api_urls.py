@@ -12,6 +12,12 @@ router.register("municipalities", api.MunicipalityViewSet, basename="municipalit
 router.register("processes", api.ProcessViewSet, basename="process")
 router.register("decisions", api.DecisionViewSet, basename="decision")
 router.register("audit-events", api.AuditEventViewSet, basename="audit-event")
+router.register("enterprises", api.EnterpriseViewSet, basename="enterprise")
+router.register("activities", api.ActivityViewSet, basename="activity")
+router.register("network-organisations", api.OrganisationViewSet, basename="network-organisation")
+router.register("network-members", api.MemberViewSet, basename="network-member")
+router.register("network-meetings", api.NetworkMeetingViewSet, basename="network-meeting")
+router.register("network-milestones", api.MilestoneViewSet, basename="network-milestone")
 
 app_name = "api"
 

@@ -121,3 +121,82 @@ def feed_stage_due(user) -> QuerySet[PolicyProcess]:
 
 def feed_since() -> datetime.date:
     return timezone.localdate() - FEED_PAST
+
+
+# --- The other aims: the ASF register, knowledge spreading, the collaboration organisation -------
+
+
+def enterprises(user, *, county_code: str | None = None):
+    """The ASF register of the user's counties (their own county field, as the register's pages)."""
+    from enterprises.models import Enterprise
+
+    qs = scoping.scoped(
+        Enterprise.objects.select_related("county").prefetch_related("municipalities"),
+        user,
+        county_field="county",
+    )
+    if county_code:
+        qs = qs.filter(county__code=county_code)
+    return qs.order_by("id")
+
+
+def activities(user, *, county_code: str | None = None):
+    """Knowledge-spreading activities with their audience rows (in the actor types' order)."""
+    from outreach.models import Activity
+
+    qs = scoping.scoped(
+        Activity.objects.select_related("county").prefetch_related(
+            "municipalities", "enterprises", "audience"
+        ),
+        user,
+        county_field="county",
+    )
+    if county_code:
+        qs = qs.filter(county__code=county_code)
+    return qs.order_by("id")
+
+
+def _network(queryset: QuerySet, user, county_code: str | None, *, via: str) -> QuerySet:
+    qs = scoping.scoped(queryset, user, county_field=via)
+    if county_code:
+        qs = qs.filter(**{f"{via}__code": county_code})
+    return qs.order_by("id")
+
+
+def network_organisations(user, *, county_code: str | None = None):
+    from network.models import Organisation
+
+    return _network(Organisation.objects.select_related("county"), user, county_code, via="county")
+
+
+def network_members(user, *, county_code: str | None = None):
+    from network.models import Member
+
+    return _network(
+        Member.objects.select_related("organisation__county", "enterprise"),
+        user,
+        county_code,
+        via="organisation__county",
+    )
+
+
+def network_meetings(user, *, county_code: str | None = None):
+    from network.models import NetworkMeeting
+
+    return _network(
+        NetworkMeeting.objects.select_related("organisation__county").prefetch_related("attendees"),
+        user,
+        county_code,
+        via="organisation__county",
+    )
+
+
+def network_milestones(user, *, county_code: str | None = None):
+    from network.models import Milestone
+
+    return _network(
+        Milestone.objects.select_related("organisation__county"),
+        user,
+        county_code,
+        via="organisation__county",
+    )

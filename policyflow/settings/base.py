@@ -348,7 +348,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "PolicyFlow API",
     "DESCRIPTION": (
         "Read-only access to the record of the municipal ASF policies: counties, "
-        "municipalities, policy processes, decisions and the audit trail, each limited to "
+        "municipalities, policy processes, decisions, the audit trail, the ASF register, "
+        "knowledge-spreading activities and the collaboration organisations, each limited to "
         "the counties the token's user may read."
     ),
     "VERSION": "1",

@@ -175,6 +175,27 @@ def leaders_tool(*, get=OK) -> Expect:
     )
 
 
+UNAUTHENTICATED = frozenset({401})
+
+
+def api_list() -> Expect:
+    """A list of the JSON API: every reader gets the rows of their counties (B's leader none of
+    A's); an unsigned caller 401 (no redirect to sign in); a POST to the read-only API 405."""
+    return Expect(
+        get={**_same(OK), "anonymous": UNAUTHENTICATED},
+        post={**_same(NOT_ALLOWED), "anonymous": UNAUTHENTICATED},
+    )
+
+
+def api_object() -> Expect:
+    """One record of county A in the JSON API: its readers read it (its personal data only
+    for those who may see it), B's leader gets 404; unsigned 401; a POST 405."""
+    return Expect(
+        get={**_same(OK), "anonymous": UNAUTHENTICATED, "leader_b": HIDDEN},
+        post={**_same(NOT_ALLOWED), "anonymous": UNAUTHENTICATED},
+    )
+
+
 def administrators_only(*, get=DENIED, post=DENIED) -> Expect:
     """The administrator's pages outside the admin site (personal data of contact persons)."""
     return Expect(
@@ -215,6 +236,8 @@ class World:
     # The other aims: an activity, the collaboration organisation with a member, a meeting
     # (with its minutes file) and a milestone.
     activity: object = None
+    enterprise: object = None
+    organisation: object = None
     member: object = None
     network_meeting: object = None
     milestone: object = None
@@ -316,7 +339,7 @@ def build_other_aims(w: World, vaxjo) -> None:
     from tests.factories import EnterpriseFactory
 
     leader_a, kronoberg = w.users["leader_a"], County.objects.get(code="07")
-    enterprise = EnterpriseFactory(municipalities=[vaxjo])
+    enterprise = w.enterprise = EnterpriseFactory(municipalities=[vaxjo])
     w.activity = outreach.record_activity(
         user=leader_a,
         county=kronoberg,
@@ -328,6 +351,7 @@ def build_other_aims(w: World, vaxjo) -> None:
         audience={"municipality": Reached(10, 6, 4)},
     )
     organisation = network.form_organisation(user=leader_a, county=kronoberg, name="Samverkan")
+    w.organisation = organisation
     w.member = network.add_member(
         user=leader_a,
         organisation=organisation,
@@ -472,6 +496,19 @@ ROUTES: dict[str, Route] = {
     ),
     "network:edit_milestone": Route(county_action(), lambda w: {"pk": w.milestone.pk}),
     "followup:page": Route(county_list()),
+    # The JSON API of the other aims (token or session; unsigned: 401).
+    "api:enterprise-list": Route(api_list()),
+    "api:enterprise-detail": Route(api_object(), lambda w: {"pk": w.enterprise.pk}),
+    "api:activity-list": Route(api_list()),
+    "api:activity-detail": Route(api_object(), lambda w: {"pk": w.activity.pk}),
+    "api:network-organisation-list": Route(api_list()),
+    "api:network-organisation-detail": Route(api_object(), lambda w: {"pk": w.organisation.pk}),
+    "api:network-member-list": Route(api_list()),
+    "api:network-member-detail": Route(api_object(), lambda w: {"pk": w.member.pk}),
+    "api:network-meeting-list": Route(api_list()),
+    "api:network-meeting-detail": Route(api_object(), lambda w: {"pk": w.network_meeting.pk}),
+    "api:network-milestone-list": Route(api_list()),
+    "api:network-milestone-detail": Route(api_object(), lambda w: {"pk": w.milestone.pk}),
     "followup:pdf": Route(county_list(), personas=("anonymous", "leader_b")),
     "followup:csv": Route(county_list()),
     # The quick start's mailbox: only with DEBUG and emails written as files (not in tests).
