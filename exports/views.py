@@ -67,6 +67,8 @@ class JobView(LoginRequiredMixin, TemplateView):
             job=job,
             is_done=job.status == Status.DONE,
             is_failed=job.status == Status.FAILED,
+            # A report is one document: its page shows no row count.
+            counts_rows=job.kind in services.AUDIT_KINDS,
             **kwargs,
         )
 
