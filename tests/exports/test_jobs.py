@@ -145,3 +145,27 @@ def test_the_job_page_runs_a_bounded_number_of_queries(
         urls = [request_csv(client) for _ in range(size)]
         with django_assert_max_num_queries(12):
             assert client.get(urls[-1]).status_code == 200
+
+
+def test_a_municipality_report_is_made_as_a_job_without_personal_data_for_the_reference_group(
+    two_counties, reference, kalmar_leader, vaxjo, export_worker
+):
+    client = client_of(reference)
+    page = client.get(reverse("workflows:overview_municipality", args=[vaxjo.code]))
+    request_url = reverse("exports:request", args=["municipality_report"])
+    assert f"{request_url}?municipality={vaxjo.code}" in page.content.decode()
+    response = client.post(request_url, {"municipality": vaxjo.code})
+    assert response.status_code == 302
+    job = ExportJob.objects.get()
+    # The scope and what the report may show are fixed now, from the reader's roles.
+    assert job.counties == ["07"] and job.params["personal"] is False
+    wait_until(finished(response["Location"]), timeout=120)
+    job.refresh_from_db()
+    assert job.status == Status.DONE, job.error
+    assert "Rapporten skapas" not in client.get(response["Location"]).content.decode()
+    pdf = b"".join(client.get(reverse("exports:download", args=[job.pk])).streaming_content)
+    assert pdf.startswith(b"%PDF-")
+    # Another county's leader may not ask for it, nor fetch this one.
+    other = client_of(kalmar_leader)
+    assert other.post(request_url, {"municipality": vaxjo.code}).status_code in (403, 404)
+    assert other.get(reverse("exports:download", args=[job.pk])).status_code == 404
