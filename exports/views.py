@@ -20,6 +20,10 @@ PARAMS = {
 }
 
 
+# The longest parameter passed on (the timeline's filters, URL-encoded, are far shorter).
+MAX_PARAM_CHARS = 4000
+
+
 def _kind(kind: str) -> Kind:
     if kind not in Kind.values:
         raise Http404
@@ -36,7 +40,15 @@ class RequestExportView(LoginRequiredMixin, TemplateView):
         if kind in services.AUDIT_KINDS:
             # The timeline's filters, as they were on its page.
             params["query"] = data.get("query", "")
+        if any("\x00" in value or len(value) > MAX_PARAM_CHARS for value in params.values()):
+            raise ValidationError(_("Invalid filters."))
         return params
+
+    def get(self, request, kind):
+        try:
+            return super().get(request, kind=kind)
+        except ValidationError as error:
+            return HttpResponse(" ".join(error.messages), status=400, content_type="text/plain")
 
     def get_context_data(self, kind, **kwargs):
         kind = _kind(kind)

@@ -169,3 +169,15 @@ def test_a_municipality_report_is_made_as_a_job_without_personal_data_for_the_re
     other = client_of(kalmar_leader)
     assert other.post(request_url, {"municipality": vaxjo.code}).status_code in (403, 404)
     assert other.get(reverse("exports:download", args=[job.pk])).status_code == 404
+
+
+def test_bad_requests_get_a_clear_answer_and_write_nothing(two_counties, steering):
+    client = client_of(steering)
+    assert client.post(reverse("exports:request", args=["everything"])).status_code == 404
+    municipality = reverse("exports:request", args=["municipality_report"])
+    assert client.post(municipality, {"municipality": "9999"}).status_code == 404
+    assert client.post(municipality, {"municipality": "07\x0080"}).status_code == 400
+    trail = reverse("exports:request", args=["audit_csv"])
+    assert client.post(trail, {"query": "since=9999-99-99"}).status_code == 400
+    assert client.post(trail, {"query": "x" * 5000}).status_code == 400
+    assert not ExportJob.objects.exists()
