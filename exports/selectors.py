@@ -12,7 +12,3 @@ def job_for(user, pk: int) -> ExportJob:
     if job is None or not services.may_read(user, job):
         raise Http404
     return job
-
-
-def recent_jobs(user, limit: int = 10) -> list[ExportJob]:
-    return list(ExportJob.objects.filter(requested_by=user).order_by("-created_at")[:limit])

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 import logging
 import tempfile
-from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
@@ -365,7 +364,3 @@ def delete_expired() -> int:
         ExportJob.objects.filter(pk=job.pk).update(file="")
         count += 1
     return count
-
-
-def query_string(params: dict) -> str:
-    return urlencode(params, doseq=True)
