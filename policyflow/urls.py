@@ -20,6 +20,7 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("audit/", include("audit.urls")),
+    path("exports/", include("exports.urls")),
     path("asf/", include("enterprises.urls")),
     path("notifications/", include("notifications.urls")),
     path("outreach/", include("outreach.urls")),

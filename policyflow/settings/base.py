@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "network",
     "followup",
     "public_progress",
+    "exports",
     "rest_framework",
     "drf_spectacular",
     "interfaces",
@@ -176,6 +177,11 @@ MINUTES_MAX_BYTES = env.int("MINUTES_MAX_BYTES", default=20 * 1024 * 1024)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Finished exports (exports app): downloaded through a permission-checked view only.
+    "exports": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT) + "/exports"},
+    },
 }
 
 # Email: written as files under var/emails locally (listed for staff at /notifications/files/
@@ -241,6 +247,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "audit.take_checkpoint",
         "schedule": 60.0 * env.float("AUDIT_CHECKPOINT_MINUTES", default=10.0),
     },
+    # Export jobs: publish again what a broker outage lost; delete files past EXPORTS_KEEP_DAYS.
+    "exports-sweep": {"task": "exports.sweep", "schedule": 60.0},
     # Re-compute the audit chains every night from the last verified checkpoint, and all of them
     # every Sunday; alerts the steering group when broken.
     "audit-verify-chain": {

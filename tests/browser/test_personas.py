@@ -317,9 +317,15 @@ def test_leader_contact_and_steering_group_take_almhult_to_an_adopted_policy(
     overview.screenshot(path=SCREENSHOTS / f"timeline{suffix}.png")
 
     # ... and in the follow-up report.
+    # (made as a job by the Celery worker: the request answers at once with the job's page,
+    # which shows the download link by itself once the report is ready)
     overview.go_back()
+    sven.follow(overview.get_by_role("link", name="Uppföljningsrapport för Kronobergs län (PDF)"))
+    sven.follow(overview.get_by_role("button", name="Skapa exporten"))
+    download_link = overview.get_by_role("link", name=re.compile(r"^Ladda ner policyflow-"))
+    expect(download_link).to_be_visible()
     with overview.expect_download() as download:
-        overview.get_by_role("link", name="Uppföljningsrapport för Kronobergs län (PDF)").click()
+        download_link.click()
     pdf = download.value.path().read_bytes()
     assert pdf.startswith(b"%PDF-")
     report = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)

@@ -241,6 +241,7 @@ class World:
     member: object = None
     network_meeting: object = None
     milestone: object = None
+    export_job: object = None  # A's leader's CSV of the audit trail, made (with its file)
     sessions: dict = field(default_factory=dict)  # persona -> session key
 
 
@@ -318,6 +319,8 @@ def build_world() -> World:
 
     w.notification = Notification.objects.filter(topic=f"process:{w.at_approval.pk}").latest("pk")
 
+    w.export_job = _made_export(leader_a)
+
     # County B has a process of its own: B's pages are not empty.
     services.start_process(municipality=municipality("0880"), user=w.users["leader_b"])
     build_other_aims(w, municipality("0780"))
@@ -374,6 +377,36 @@ def build_other_aims(w: World, vaxjo) -> None:
     )
 
 
+def _made_export(user):
+    """A's leader's export of A's trail, as a worker leaves it (the file names A's leader)."""
+    from django.core.files.base import ContentFile
+
+    from exports import services as export_services
+    from exports.models import Status
+
+    job = export_services.request_export(user=user, kind="audit_csv", params={})
+    job.file.save(f"matrix-{job.pk}.csv", ContentFile("actor\nAnna Läckberg\n"), save=False)
+    job.status, job.file_name, job.content_type = Status.DONE, "a.csv", "text/csv"
+    job.save()
+    return job
+
+
+# The export request page: GET shows the button to anyone signed in (nothing of A's on it);
+# POST makes a job of the reader's own counties (B's leader: B's), refused to whoever may not
+# read a trail.
+EXPORT_REQUEST = Expect(
+    get={**_same(OK), "anonymous": LOGIN},
+    post={
+        "anonymous": LOGIN,
+        "leader_a": ACTED,
+        "leader_b": ACTED,
+        "steering_a": ACTED,
+        "reference_a": DENIED,
+        "national": DENIED,
+    },
+)
+
+
 # --- The table: every URL name, how to fill it, what each persona gets --------------------------
 
 Kwargs = Callable[[World], dict]
@@ -419,6 +452,9 @@ ROUTES: dict[str, Route] = {
     "workflows:inbox": Route(county_list()),
     "workflows:processes": Route(county_list()),
     "audit:timeline": Route(county_list()),
+    "exports:request": Route(EXPORT_REQUEST, lambda w: {"kind": "audit_csv"}),
+    "exports:job": Route(county_page(), lambda w: {"pk": w.export_job.pk}),
+    "exports:download": Route(county_page(), lambda w: {"pk": w.export_job.pk}),
     "audit:export_csv": Route(county_list()),
     "audit:archive": Route(county_list()),
     "notifications:log": Route(county_list(leaders_only=True)),
