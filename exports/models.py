@@ -3,8 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-
-from audit.history import HistoricalRecords
+from simple_history.models import HistoricalRecords
 
 
 def exports_storage():
