@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from . import registry
@@ -70,8 +70,12 @@ def filtered_events(
     """
     qs = AuditEvent.objects.all()
     if counties is not None:
-        # The reader's counties only (AUDIT_COUNTY_SCOPE): events of no county are not theirs.
-        qs = qs.filter(county_code__in=list(counties))
+        # The reader's counties only (AUDIT_COUNTY_SCOPE), and what belongs to no county and no
+        # place (a changed policy template or stage limit, a sign-in lock: shared settings).
+        qs = qs.filter(
+            Q(county_code__in=list(counties))
+            | Q(county_code="", municipality_id__isnull=True, process_id__isnull=True)
+        )
     if county:
         qs = qs.filter(county_code=county)
     if municipality is not None:

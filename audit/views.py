@@ -104,7 +104,10 @@ class TimelineView(ReadMixin, CachedPageMixin, TemplateView):
             form = TimelineFilterForm(self.request.GET or None, scope=scope, counties=self.counties)
             filters = {**form.filters(), **fixed} if form.is_bound else dict(fixed)
             after = form.cleaned_data.get("after") if form.is_bound and form.is_valid() else None
-            page = selectors.timeline(**filters, counties=self.counties, after_id=after, limit=50)
+            # A process's or municipality's page, once allowed (the title's check), shows all of
+            # its events; the county-wide page, the reader's counties only.
+            counties = self.counties if scope == "county" else None
+            page = selectors.timeline(**filters, counties=counties, after_id=after, limit=50)
             return {
                 # Not "form": the base template would ask for its errors on every request.
                 "filter_form": form,
@@ -153,8 +156,10 @@ class CsvExportView(ReadMixin, View):
         filters = {**(form.filters() if form.is_bound else {}), **fixed}
         delimiter = ";" if request.GET.get("delimiter") in (";", "semicolon") else ","
 
+        counties = self.counties if scope == "county" else None
+
         def rows():
-            queryset = selectors.filtered_events(**filters, counties=self.counties)
+            queryset = selectors.filtered_events(**filters, counties=counties)
             return exports.stream_csv(
                 queryset if queryset is not None else AuditEvent.objects.none(),
                 delimiter=delimiter,

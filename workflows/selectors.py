@@ -77,7 +77,7 @@ def waiting_tasks(*, user) -> QuerySet:
 
 def readable_process_county(*, pk: int, user) -> int | None:
     """The county id of process ``pk`` if ``user`` may open its page, else None (one query)."""
-    qs = scoping.scoped_with_personal_data(PolicyProcess.objects.filter(pk=pk), user)
+    qs = scoping.with_personal_data_joined(PolicyProcess.objects.filter(pk=pk), user)
     return qs.values_list("municipality__county_id", flat=True).first()
 
 

@@ -60,8 +60,10 @@ def test_csv_export_with_semicolons_and_filters(vaxjo_story, steering_client):
 
 @pytest.mark.django_db(transaction=True)  # a download runs outside any transaction
 def test_a_download_abandoned_halfway_stops_and_leaves_the_connection_usable(
-    vaxjo_story, steering_client, monkeypatch
+    vaxjo_story, admin_client, monkeypatch
 ):
+    # The administrator reads every county's events (the whole record).
+    steering_client = admin_client
     monkeypatch.setattr(exports, "CHUNK", 5)  # blocks of five lines: the story fills several
     response = steering_client.get(reverse("audit:export_csv"))
     blocks = iter(response.streaming_content)
@@ -75,9 +77,11 @@ def test_a_download_abandoned_halfway_stops_and_leaves_the_connection_usable(
     assert rows == [exports.csv_row(e) for e in AuditEvent.objects.order_by("id")]
 
 
-def test_archive_export_checksums_verify_and_hold_every_event(vaxjo_story, steering_client):
+def test_archive_export_checksums_verify_and_hold_every_event(vaxjo_story, admin_client):
+    """The administrator's archive holds the whole record (every county's events)."""
     from django.core.management import call_command
 
+    steering_client = admin_client
     call_command("verify_audit", stdout=io.StringIO())
     response = steering_client.get(reverse("audit:archive"))
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"

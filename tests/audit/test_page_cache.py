@@ -110,7 +110,8 @@ def test_a_repeated_csv_download_is_the_same_file_from_the_cache_until_an_event_
     after, _queries = download(steering_client, url)
 
     assert again == first and b"First" in first
-    assert cached == 4 < streamed  # session, user, permissions, data version
+    # Session, user, permissions, the reader's counties (the access check), data version.
+    assert cached == 5 < streamed
     assert b"Second" in after and b"Second" not in first
 
 

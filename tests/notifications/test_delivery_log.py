@@ -35,6 +35,13 @@ def _fail(notification, error="SMTPDataError: 451 4.3.0 Try again later"):
     return notification
 
 
+@pytest.fixture(autouse=True)
+def _the_apps_own_log(settings):
+    """The notifications app's log as the app ships it, unscoped: notifications of made-up topics
+    here belong to no county. The project's log per county: tests/workflows/test_county_walls.py."""
+    settings.NOTIFICATIONS_LOG_SCOPE = None
+
+
 @pytest.fixture
 def project_leader(client):
     client.force_login(_user_with("view_delivery_log", "retry_notification"))

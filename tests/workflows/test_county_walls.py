@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from municipalities.models import Municipality
-from notifications.models import Event, Notification
+from notifications.models import DeliveryStatus, Event, Notification
 from tests.factories import ContactFactory, UserFactory
 from workflows import reminders, services
 from workflows.models import Meeting, PolicyProcess
@@ -278,11 +278,17 @@ def test_the_weekly_digest_lists_each_steering_member_their_own_counties(
 
 
 def test_the_delivery_log_shows_only_the_leaders_countys_emails(
-    client, kalmar_leader, vaxjo_story, kalmar_story
+    client, leader, kalmar_leader, vaxjo_story, kalmar_story
 ):
     page = text(login(client, kalmar_leader).get(reverse("notifications:log")))
     assert "vera@vaxjo.example" not in page
-    assert Notification.objects.filter(recipient_email="vera@vaxjo.example").exists()
+    vera = Notification.objects.filter(recipient_email="vera@vaxjo.example").first()
+    Notification.objects.filter(pk=vera.pk).update(status=DeliveryStatus.FAILED)
+    assert client.post(reverse("notifications:retry", args=[vera.pk])).status_code == 404
+    vera.refresh_from_db()
+    assert vera.status == DeliveryStatus.FAILED  # not queued again
+    # Kronoberg's leader sees it.
+    assert "vera@vaxjo.example" in text(login(client, leader).get(reverse("notifications:log")))
 
 
 def test_the_administration_is_for_superusers_only(client, seeded):
@@ -290,3 +296,38 @@ def test_the_administration_is_for_superusers_only(client, seeded):
     assert client.get(reverse("admin:index")).status_code == 302  # to the login page
     login(client, UserFactory(username="root", is_staff=True, is_superuser=True))
     assert client.get(reverse("admin:index")).status_code == 200
+
+
+# --- Query counts of the scoped pages -----------------------------------------------------------
+
+
+def _queries(client, url: str) -> int:
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)  # warm-up: per-process caches
+    cache.clear()
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_scoped_pages_run_as_many_queries_whatever_the_other_counties_hold(
+    client, leader, kalmar_leader, kalmar_story
+):
+    login(client, kalmar_leader)
+    urls = [
+        reverse("workflows:inbox"),
+        reverse("workflows:processes"),
+        reverse("workflows:overview"),
+        reverse("workflows:process", args=[kalmar_story.pk]),
+        reverse("audit:timeline"),
+    ]
+    small = {url: _queries(client, url) for url in urls}
+    for municipality in Municipality.objects.filter(county__code="07"):
+        services.start_process(municipality=municipality, user=leader)
+    large = {url: _queries(client, url) for url in urls}
+
+    assert small == large
+    assert "Växjö" not in text(client.get(reverse("workflows:processes")))

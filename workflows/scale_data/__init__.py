@@ -251,9 +251,33 @@ def _create_users(rng: random.Random) -> tuple[list[User], list[User]]:
             for user, (role, *_rest) in zip(users, people, strict=True)
         ]
     )
+    _members_of_every_county(users, people)
     as_users = [User(u.pk, u.get_full_name(), u.email) for u in users]
     assert len(as_users) - LEADERS == STEERING_GROUP_SIZE
     return as_users[:LEADERS], as_users[LEADERS:]
+
+
+def _members_of_every_county(users, people) -> None:
+    """The country-scale project: every county has a project; the leaders lead every county and
+    the steering group follows every county (roles per county: `municipalities.scoping`)."""
+    from municipalities.models import County, CountyProject, Membership
+
+    have = set(CountyProject.objects.values_list("county_id", flat=True))
+    CountyProject.objects.bulk_create(
+        [
+            CountyProject(county=county, name=f"ASF i {county.name.removesuffix(' län')}")
+            for county in County.objects.exclude(pk__in=have)
+        ]
+    )
+    role_of = {PROJECT_LEADERS: Membership.Role.LEADER, STEERING_GROUP: Membership.Role.STEERING}
+    Membership.objects.bulk_create(
+        [
+            Membership(user_id=user.pk, project=project, role=role_of[role])
+            for project in CountyProject.objects.all()
+            for user, (role, *_rest) in zip(users, people, strict=True)
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def _play(world: World, plans, progress) -> int:
