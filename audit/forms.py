@@ -131,7 +131,8 @@ class TimelineFilterForm(forms.Form):
             del self.fields["municipality"]
         self.fields["actor"].choices = functools.cache(
             lambda: (
-                [("", _("Everyone"))] + [(str(pk), name) for pk, name in selectors.actor_choices()]
+                [("", _("Everyone"))]
+                + [(str(pk), name) for pk, name in selectors.actor_choices(counties)]
             )
         )
         self.fields["kind"].choices = selectors.kind_choices

@@ -257,12 +257,18 @@ def kind_choices() -> list[tuple[str, str]]:
     return list(Kind.choices)
 
 
-def actor_choices() -> list[tuple[int, str]]:
-    """Users who may act: anyone with an account who is active or has acted."""
+def actor_choices(county_codes=None) -> list[tuple[int, str]]:
+    """Users who may act: anyone with an account who is active; of the counties
+    ``county_codes`` only (None: every county), as the project's directory knows their people
+    (a reader of one county is not shown another county's staff)."""
     from django.contrib.auth import get_user_model
 
     users = get_user_model()._default_manager.order_by("first_name", "last_name", "username")
-    return [(u.pk, u.get_full_name() or u.get_username()) for u in users.filter(is_active=True)]
+    users = users.filter(is_active=True)
+    directory = registry.directory()
+    if county_codes is not None and hasattr(directory, "user_ids_in_counties"):
+        users = users.filter(pk__in=directory.user_ids_in_counties(list(county_codes)))
+    return [(u.pk, u.get_full_name() or u.get_username()) for u in users]
 
 
 # --- Personal data ----------------------------------------------------------------------------

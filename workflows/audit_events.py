@@ -409,6 +409,12 @@ class ContactDirectory:
             qs = qs.filter(county__code=county_code)
         return list(qs.values_list("pk", "name"))
 
+    def user_ids_in_counties(self, county_codes):
+        """Users with a role in any of the counties (the audit's actor filter offers them)."""
+        from municipalities.models import Membership
+
+        return Membership.objects.filter(project__county__code__in=county_codes).values("user_id")
+
     def stage_label(self, code):
         return _label(Stage, code)
 

@@ -337,6 +337,8 @@ def world(seeded):
 
     process_at("0780", "decision")
     process_at("0764", "approval")
+    # Her inbox opens on her own steps ("Mina"): one is hers.
+    services.start_process(municipality=Municipality.objects.get(code="0760"), user=admin)
     decided = process_at("0781", "decision")
     services.record_decision(task=decided, user=leader, **decision_fields())
 

@@ -134,6 +134,8 @@ SAMPLE_CONTEXT = {
     ],
     "week": "2026-W48",
     "overview_url": "/processes/",
+    "by_name": "Pia Projektledare",
+    "items": [{"municipality": "Växjö", "title": "Skriv utkastet", "item_url": "/tasks/3/"}],
 }
 
 

@@ -15,8 +15,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from municipalities.models import County, Municipality
-from tests.factories import ContactFactory, UserFactory
+from municipalities.models import County, CountyProject, Municipality
+from municipalities.services import end_membership
+from tests.factories import ContactFactory, UserFactory, leader_of
 from workflows import services, urls
 
 from .helpers import (  # noqa: F401 (english: a fixture)
@@ -132,6 +133,21 @@ URLS = {
             | {"paragraph": "58"}
         ),
     ),
+    # Handing work over (workflows.assignment): to Bo, a second leader of the county.
+    "claim": Url(LEAD, kwargs=lambda w: {"task_pk": _unassigned_step(w).pk}, post_only=True),
+    "hand_over_step": Url(
+        LEAD,
+        kwargs=lambda w: {"task_pk": _leaders_step(w).pk},
+        data=lambda w: {"to_user": _bo().pk, "note": "Jag är ledig"},
+    ),
+    "hand_over_process": Url(
+        LEAD, kwargs=lambda w: {"pk": w.process.pk}, data=lambda w: {"to_user": _bo().pk}
+    ),
+    "person_work": Url(
+        LEAD,
+        kwargs=lambda w: {"user_pk": w.process.lead_id},
+        data=lambda w: {"processes": [w.process.pk], "to_user": _bo().pk},
+    ),
     # The municipal contact's task link: the link is the credential, there is no login.
     "link_open": Url(PUBLIC, kwargs=lambda w: {"token": "not-a-real-token"}),
     "link_answer": Url(PUBLIC),
@@ -148,6 +164,7 @@ STEPS = ["contact", "dialogue", "draft", "request_approval", "decision"]
 def world(leader, vaxjo, vaxjo_contact, settings, tmp_path):
     process = services.start_process(municipality=vaxjo, user=leader)
     walk_to(process, leader, vaxjo_contact, "approval")
+    _bo()  # the colleague work is handed to
     return World(
         process=process,
         contact=vaxjo_contact,
@@ -174,6 +191,26 @@ def _decided_long_ago(leader, settings, tmp_path):
 def steering_client(client, steering):
     client.force_login(steering)
     return client
+
+
+def _bo():
+    return leader_of("07", username="bo", first_name="Bo", last_name="Berg")
+
+
+def _leaders_step(w):
+    """Markaryd's first step, assigned to the world's leader."""
+    markaryd = Municipality.objects.get(code="0767")
+    process = services.start_process(municipality=markaryd, user=w.process.lead)
+    return current_task(process)
+
+
+def _unassigned_step(w):
+    """Markaryd's dialogue step, nobody's: the leader who started the process left."""
+    bo = _bo()
+    markaryd = Municipality.objects.get(code="0767")
+    process = services.start_process(municipality=markaryd, user=bo)
+    end_membership(user=bo, project=CountyProject.objects.get(county__code="07"))
+    return walk_to(process, w.process.lead, ContactFactory(municipality=markaryd), "dialogue")
 
 
 @pytest.fixture

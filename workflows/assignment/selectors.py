@@ -4,12 +4,14 @@ can no longer do it. Each is a bounded number of queries whatever the data size.
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+from viewflow.workflow.models import Task
 
 from municipalities import scoping
 
 from .. import selectors as workflow_selectors
+from ..flows import PolicyAdoptionFlow
 from ..models import CLOSED_STAGES, PolicyProcess
 
 MINE, UNASSIGNED, ALL = "mine", "unassigned", "all"
@@ -104,30 +106,45 @@ def colleagues_in_counties(*, counties) -> QuerySet:
 def stranded_work(*, user) -> list:
     """People who still hold open work in the counties ``user`` leads but can no longer do it
     (deactivated, or no longer a project leader of that county), with how much: the work to
-    reassign. Two queries per county ``user`` leads (a handful)."""
-    User = get_user_model()
+    reassign. Three queries, however many counties ``user`` leads."""
+    from municipalities.models import Membership
+
+    if not scoping.led_county_ids(user):
+        return []
+
+    def still_leads(person: str, county: str):
+        return Exists(
+            Membership.objects.filter(
+                user=OuterRef(person),
+                user__is_active=True,
+                project__county=OuterRef(county),
+                role=Membership.Role.LEADER,
+            )
+        )
+
+    steps = scoping.scoped_for_leading(
+        Task.objects.filter(
+            status__in=workflow_selectors.OPEN,
+            flow_task_type="HUMAN",
+            process__flow_class=PolicyAdoptionFlow,
+            owner__isnull=False,
+        ),
+        user,
+        county_field=COUNTY,
+    ).exclude(still_leads("owner", COUNTY))
+    processes = scoping.scoped_for_leading(
+        PolicyProcess.objects.exclude(stage__in=CLOSED_STAGES), user
+    ).exclude(still_leads("lead", "municipality__county"))
     held: dict[int, int] = {}
-    for county in scoping.led_counties(user):
-        leaders = scoping.leaders_of(county).filter(is_active=True).values("pk")
-        steps = (
-            workflow_selectors.open_leader_steps()
-            .filter(**{COUNTY: county}, owner__isnull=False)
-            .exclude(owner__in=leaders)
-            .values("owner")
-            .annotate(n=Count("pk"))
-        )
-        processes = (
-            PolicyProcess.objects.filter(municipality__county=county)
-            .exclude(stage__in=CLOSED_STAGES)
-            .exclude(lead__in=leaders)
-            .values("lead")
-            .annotate(n=Count("pk"))
-        )
-        for row in steps:
-            held[row["owner"]] = held.get(row["owner"], 0) + row["n"]
-        for row in processes:
-            held[row["lead"]] = held.get(row["lead"], 0) + row["n"]
-    people = User.objects.filter(pk__in=held).order_by("first_name", "last_name", "username")
+    for row in steps.values("owner").annotate(n=Count("pk")).order_by():
+        held[row["owner"]] = held.get(row["owner"], 0) + row["n"]
+    for row in processes.values("lead").annotate(n=Count("pk")).order_by():
+        held[row["lead"]] = held.get(row["lead"], 0) + row["n"]
+    if not held:
+        return []
+    people = (
+        get_user_model().objects.filter(pk__in=held).order_by("first_name", "last_name", "username")
+    )
     return [(person, held[person.pk]) for person in people]
 
 

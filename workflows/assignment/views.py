@@ -1,10 +1,10 @@
 """Pages of handing work over: claim a step, hand a step or a process to a colleague, and take
-over a person's open work. Thin: find the object the user may see (404 otherwise), check they
-lead its county (403 otherwise), call a service, say what happened."""
+over a person's open work. Thin: the page is a project leader's (403 for the reading roles, as
+every leader's page), the object one the user may see (404 otherwise), and of a county they lead
+(403 otherwise); then a service, and a message saying what happened."""
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -17,7 +17,7 @@ from municipalities import scoping
 
 from .. import selectors as workflow_selectors
 from ..models import PolicyProcess
-from ..views import form_errors_from
+from ..views import LeadMixin, form_errors_from
 from . import forms, rules, selectors, services
 
 
@@ -48,7 +48,7 @@ def _step_to_lead(request, task_pk):
 
 
 @method_decorator(require_POST, name="dispatch")
-class ClaimStepView(LoginRequiredMixin, View):
+class ClaimStepView(LeadMixin, View):
     def post(self, request, task_pk):
         task, process = _step_to_lead(request, task_pk)
         try:
@@ -60,7 +60,7 @@ class ClaimStepView(LoginRequiredMixin, View):
         return redirect("workflows:process", process.pk)
 
 
-class _HandOverView(LoginRequiredMixin, View):
+class _HandOverView(LeadMixin, View):
     template_name = "workflows/assignment/hand_over.html"
 
     def target(self, request, **kwargs):
@@ -128,7 +128,7 @@ class HandOverProcessView(_HandOverView):
         services.hand_over_process(process=process, to_user=to_user, by=request.user, note=note)
 
 
-class PersonWorkView(LoginRequiredMixin, View):
+class PersonWorkView(LeadMixin, View):
     """A person's open steps and the processes they are responsible for, in the counties the
     viewer leads, with a form to give chosen items to a colleague: for a leader going away, or
     one who was deactivated or left the county's project."""
