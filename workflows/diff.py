@@ -1,4 +1,5 @@
-"""A readable diff between two draft versions, for the contact's task-link page.
+"""A readable diff between two draft versions: for the contact's task-link page (what changed
+since the version they saw) and the leader's comparison of any two versions.
 
 Word by word, but not all words against all words: difflib's SequenceMatcher can take time
 quadratic in the number of tokens (and more when a token repeats often), so a 4,000-word draft
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy as _
 
 # Each keeps what follows a unit with it, so the units of a text join back into the text.
 _PARAGRAPHS = re.compile(r".+?(?:\n[ \t]*\n\s*|\Z)", re.S)
@@ -27,6 +29,13 @@ LEVELS = (_PARAGRAPHS, _SENTENCES, _WORDS)
 MAX_COMPARED_PAIRS = 250_000
 
 EQUAL, DELETE, INSERT = "equal", "delete", "insert"
+
+# A draft's texts, in the order a reader meets them, with their headings.
+DRAFT_SECTIONS = {
+    "competition_section": _("Competition-law section"),
+    "customer_section": _("Customer section"),
+    "other_text": _("Other text"),
+}
 
 
 @dataclass(frozen=True)
@@ -115,7 +124,7 @@ def _flush(pending: dict[str, list[str]]) -> Iterator[tuple[str, str]]:
             pending[op].clear()
 
 
-def draft_diff(old, new, titles: dict[str, str]) -> list[SectionDiff]:
+def draft_diff(old, new, titles: dict[str, str] = DRAFT_SECTIONS) -> list[SectionDiff]:
     sections = []
     for field, title in titles.items():
         html, changed = diff_html(getattr(old, field), getattr(new, field))

@@ -61,11 +61,6 @@ DEAD_LINK_MESSAGES = {
     "revoked": _("This link has been replaced or withdrawn. A newer link may be in your inbox."),
     "closed": _("This draft no longer needs an answer: the step has been completed."),
 }
-DRAFT_SECTIONS = {
-    "competition_section": _("Competition-law section"),
-    "customer_section": _("Customer section"),
-    "other_text": _("Other text"),
-}
 
 
 def private_page(referrer_policy: str):
@@ -195,7 +190,7 @@ class LinkAnswerView(View):
         if seen is not None:
             from .diff import draft_diff
 
-            diff = draft_diff(seen, link.draft, DRAFT_SECTIONS)
+            diff = draft_diff(seen, link.draft)
         return render(
             self.request,
             "workflows/link_answer.html",

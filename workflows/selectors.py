@@ -357,3 +357,33 @@ def answer_via_link(*, link) -> ApprovalAnswer | None:
     if link is None or link.used_at is None:
         return None
     return ApprovalAnswer.objects.filter(via_link_id=link.pk).first()
+
+
+@dataclass(frozen=True)
+class DraftComparison:
+    older: PolicyDraft
+    newer: PolicyDraft
+    sections: list
+
+
+def draft_versions(*, process_id: int) -> list[int]:
+    """Every version number of a process's drafts, oldest first (one query)."""
+    return list(
+        PolicyDraft.objects.filter(process_id=process_id)
+        .order_by("version")
+        .values_list("version", flat=True)
+    )
+
+
+def draft_comparison(*, draft: PolicyDraft, other_version: int) -> DraftComparison | None:
+    """``draft`` compared with another version of the same process, older one first (None when
+    there is no such other version)."""
+    from .diff import draft_diff
+
+    if other_version == draft.version:
+        return None
+    other = PolicyDraft.objects.filter(process_id=draft.process_id, version=other_version).first()
+    if other is None:
+        return None
+    older, newer = sorted((other, draft), key=lambda d: d.version)
+    return DraftComparison(older=older, newer=newer, sections=draft_diff(older, newer))

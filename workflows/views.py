@@ -305,7 +305,21 @@ class DraftDetailView(ReadMixin, TemplateView):
             process_id=pk,
             version=version,
         )
-        return super().get_context_data(draft=draft, **kwargs)
+        # ?compare=<version>: this version beside another one, changes per paragraph.
+        versions = selectors.draft_versions(process_id=pk)
+        other = self.request.GET.get("compare", "")
+        comparison = (
+            selectors.draft_comparison(draft=draft, other_version=int(other))
+            if other.isdigit() and int(other) in versions
+            else None
+        )
+        return super().get_context_data(
+            draft=draft,
+            other_versions=[v for v in versions if v != version],
+            comparison=comparison,
+            compared_version=int(other) if comparison else None,
+            **kwargs,
+        )
 
 
 @method_decorator(require_POST, name="dispatch")
