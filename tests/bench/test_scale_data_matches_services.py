@@ -17,7 +17,7 @@ from audit.models import AuditEvent
 from bench.scale_data.plan import STEERING_GROUP_SIZE, Op
 from bench.scale_data.rows import EventChain, Ids, Sink
 from bench.scale_data.simulate import Place, ProcessSim, User, World, writing_order
-from notifications import services as notification_services
+from notifications import delivery as notification_delivery
 from notifications.models import DeliveryStatus, Notification
 from tests.factories import UserFactory
 from tests.workflows.helpers import decision_fields, open_task
@@ -46,7 +46,7 @@ def deliver_queued() -> None:
     """What the mail worker does: every queued email is sent."""
     queued = Notification.objects.filter(status=DeliveryStatus.QUEUED).order_by("pk")
     for pk in queued.values_list("pk", flat=True):
-        notification_services.deliver(notification_id=pk)
+        notification_delivery.deliver(notification_id=pk)
 
 
 def link_path(url: str) -> str:
