@@ -98,6 +98,10 @@ class ModelSpec:
     # Fields that are the software's bookkeeping (a workflow engine's token, its node type):
     # recorded and exported as machine values, not listed among the changes people read.
     internal_fields: frozenset[str] = frozenset()
+    # Whether the events of a record of no county and no place (a policy template, a stage limit)
+    # are shared with every reader of the trail. False for one person's own things (an API token,
+    # a calendar address): only those who read every county see them.
+    shared: bool = True
 
 
 class Directory(Protocol):
@@ -146,6 +150,7 @@ def register(
     mentions_people: bool = True,
     names: Callable[[Iterable], dict] | None = None,
     internal_fields: Iterable[str] = (),
+    shared: bool = True,
 ) -> None:
     """Say what ``model``'s history records mean (the audited model, not its history model)."""
     _models[model] = ModelSpec(
@@ -155,7 +160,13 @@ def register(
         mentions_people,
         names,
         frozenset(internal_fields),
+        shared,
     )
+
+
+def unshared_labels() -> list[str]:
+    """The model labels (``app.model``) whose county-less events are not shared (``shared``)."""
+    return [model._meta.label_lower for model, spec in _models.items() if not spec.shared]
 
 
 def spec_for(model: type) -> ModelSpec:

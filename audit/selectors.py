@@ -73,10 +73,14 @@ def filtered_events(
     qs = AuditEvent.objects.all()
     if counties is not None:
         # The reader's counties only (AUDIT_COUNTY_SCOPE), and what belongs to no county and no
-        # place (a changed policy template or stage limit, a sign-in lock: shared settings).
+        # place (a changed policy template or stage limit, a sign-in lock: shared settings), but
+        # not one person's own things (their API tokens, calendar address: registry `shared`).
         qs = qs.filter(
             Q(county_code__in=list(counties))
-            | Q(county_code="", municipality_id__isnull=True, process_id__isnull=True)
+            | (
+                Q(county_code="", municipality_id__isnull=True, process_id__isnull=True)
+                & ~Q(model_label__in=registry.unshared_labels())
+            )
         )
     if county:
         qs = qs.filter(county_code=county)

@@ -42,11 +42,16 @@ def describe_calendar_feed(change: Change) -> Description:
 
 def register() -> None:
     registry.register(
-        ApiToken, describe=describe_api_token, mentions_people=False, hidden_fields=["key_hash"]
+        ApiToken,
+        describe=describe_api_token,
+        mentions_people=False,
+        hidden_fields=["key_hash"],
+        shared=False,
     )
     registry.register(
         CalendarFeed,
         describe=describe_calendar_feed,
         mentions_people=False,
         hidden_fields=["salt", "token_hash"],
+        shared=False,
     )

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views import View
+from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 
 from workflows.views import form_errors_from
@@ -112,6 +113,7 @@ class RevokeFeedView(IntegrationsMixin, View):
         return redirect("interfaces:integrations")
 
 
+@require_safe
 def calendar_feed(request, token: str):
     """The ICS file. The secret in the address is the credential (a calendar application sends
     no cookie); a revoked or unknown address is 404."""

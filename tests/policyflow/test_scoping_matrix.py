@@ -242,6 +242,11 @@ class World:
     network_meeting: object = None
     milestone: object = None
     export_job: object = None  # A's leader's CSV of the audit trail, made (with its file)
+    # The open interfaces: A's leader's API token and calendar address (its secret), and an
+    # audit event of A's meeting record (its participants and notes are personal data).
+    api_token: object = None
+    feed_secret: str = ""
+    audit_event: object = None
     sessions: dict = field(default_factory=dict)  # persona -> session key
 
 
@@ -324,6 +329,7 @@ def build_world() -> World:
     # County B has a process of its own: B's pages are not empty.
     services.start_process(municipality=municipality("0880"), user=w.users["leader_b"])
     build_other_aims(w, municipality("0780"))
+    build_interfaces(w)
     # Each persona signs in once: every case sends the session's cookie.
     for persona, user in w.users.items():
         if user is not None:
@@ -342,7 +348,12 @@ def build_other_aims(w: World, vaxjo) -> None:
     from tests.factories import EnterpriseFactory
 
     leader_a, kronoberg = w.users["leader_a"], County.objects.get(code="07")
-    enterprise = w.enterprise = EnterpriseFactory(municipalities=[vaxjo])
+    # Its business contact is A's contact person (personal data: not for the reading roles).
+    enterprise = w.enterprise = EnterpriseFactory(
+        municipalities=[vaxjo],
+        contact_name="Vera Läckström",
+        contact_email="vera.lackstrom@vaxjo.example",
+    )
     w.activity = outreach.record_activity(
         user=leader_a,
         county=kronoberg,
@@ -375,6 +386,19 @@ def build_other_aims(w: World, vaxjo) -> None:
         kind="statutes_adopted",
         reached_on=datetime.date(2026, 2, 1),
     )
+
+
+def build_interfaces(w: World) -> None:
+    """A's leader's API token and calendar address; the audit event of A's meeting record."""
+    from audit.models import AuditEvent
+    from interfaces import services as interfaces
+
+    leader_a = w.users["leader_a"]
+    w.api_token, _key = interfaces.create_api_token(user=leader_a, name="Matrix", actor=leader_a)
+    w.feed_secret = interfaces.feed_token(interfaces.issue_calendar_feed(user=leader_a))
+    w.audit_event = AuditEvent.objects.filter(
+        county_code="07", model_label__iendswith="meeting", object_id=str(w.meeting.pk)
+    ).earliest("pk")
 
 
 def _made_export(user):
@@ -423,6 +447,11 @@ class Route:
     personas: tuple[str, ...] = tuple(PERSONAS)
     # An address for a pattern without a name (which `reverse` cannot build).
     path: str = ""
+    # A page of the public record: A's data on it is public; its personal data is for nobody.
+    public_record: bool = False
+    # A secret address (a calendar feed): whoever holds it reads what its owner (A's leader)
+    # reads, so only A's personal data is checked for the reading roles.
+    shows_holder: bool = False
 
 
 ROUTES: dict[str, Route] = {
@@ -543,6 +572,69 @@ ROUTES: dict[str, Route] = {
     "api:network-meeting-detail": Route(api_object(), lambda w: {"pk": w.network_meeting.pk}),
     "api:network-milestone-list": Route(api_list()),
     "api:network-milestone-detail": Route(api_object(), lambda w: {"pk": w.milestone.pk}),
+    "api:county-list": Route(api_list()),
+    "api:county-detail": Route(api_object(), lambda w: {"code": "07"}),
+    "api:municipality-list": Route(api_list()),
+    "api:municipality-detail": Route(api_object(), lambda w: {"code": "0780"}),
+    "api:process-list": Route(api_list()),
+    "api:process-detail": Route(api_object(), lambda w: {"pk": w.at_approval.pk}),
+    "api:decision-list": Route(api_list()),
+    "api:decision-detail": Route(api_object(), lambda w: {"pk": w.decision.pk}),
+    "api:audit-event-list": Route(api_list()),
+    "api:audit-event-detail": Route(api_object(), lambda w: {"pk": w.audit_event.pk}),
+    # The API's OpenAPI description and its rendered docs: public (they hold no data).
+    "api:schema": Route(public()),
+    "api:docs": Route(public()),
+    # The integrations page: one's own API tokens and calendar address (any reader); the
+    # calendar feed itself opens by the secret in its address (no cookie): whoever holds A's
+    # leader's address reads her calendar, as she does (a read: POST 405).
+    "interfaces:integrations": Route(signed_in()),
+    "interfaces:create_token": Route(signed_in(get=NOT_ALLOWED, post=ACTED)),
+    "interfaces:revoke_token": Route(
+        Expect(
+            get={**_same(NOT_ALLOWED), "anonymous": LOGIN},
+            post={**_same(HIDDEN), "anonymous": LOGIN, "leader_a": ACTED},
+        ),
+        lambda w: {"pk": w.api_token.pk},
+    ),
+    "interfaces:issue_feed": Route(signed_in(get=NOT_ALLOWED, post=ACTED)),
+    "interfaces:revoke_feed": Route(signed_in(get=NOT_ALLOWED, post=ACTED)),
+    "interfaces:feed": Route(public(), lambda w: {"token": w.feed_secret}, shows_holder=True),
+    # One's own email preference.
+    "notifications:preferences": Route(signed_in(post=ACTED)),
+    # The ASF register: read by every role of the county (the business contact only for those
+    # who may see personal data); changed by its leaders.
+    "enterprises:list": Route(county_list()),
+    "enterprises:export": Route(county_list()),
+    "enterprises:detail": Route(county_page(personal=False), lambda w: {"pk": w.enterprise.pk}),
+    "enterprises:edit": Route(county_action(), lambda w: {"pk": w.enterprise.pk}),
+    "enterprises:create": Route(leaders_tool()),
+    "enterprises:import": Route(leaders_tool()),
+    # POST only (the previewed file): a leader's GET is 405, after the role check.
+    "enterprises:import_confirm": Route(
+        Expect(
+            get={
+                **_same(DENIED),
+                "anonymous": LOGIN,
+                "leader_a": NOT_ALLOWED,
+                "leader_b": NOT_ALLOWED,
+            },
+            post=leaders_tool().post,
+        )
+    ),
+    # The public progress page: for everyone, no sign-in; what it shows of A is the public
+    # record (adopted decisions, their case numbers and policy text), never personal data.
+    "public:counties": Route(public(), public_record=True),
+    "public:county": Route(public(), lambda w: {"county": "kronoberg"}, public_record=True),
+    "public:municipality": Route(
+        public(), lambda w: {"county": "kronoberg", "municipality": "alvesta"}, public_record=True
+    ),
+    "public:policy_pdf": Route(
+        public(),
+        lambda w: {"county": "kronoberg", "municipality": "alvesta"},
+        personas=("anonymous", "leader_b", "reference_a"),
+        public_record=True,
+    ),
     "followup:pdf": Route(county_list(), personas=("anonymous", "leader_b")),
     "followup:csv": Route(county_list()),
     # The quick start's mailbox: only with DEBUG and emails written as files (not in tests).
@@ -651,7 +743,11 @@ def body_text(response) -> str:
     return content.decode("utf-8", "replace")
 
 
-def forbidden_markers(persona: str) -> list[str]:
+def forbidden_markers(persona: str, route: Route | None = None) -> list[str]:
+    if route is not None and route.public_record:
+        return A_PERSONAL
+    if route is not None and route.shows_holder:
+        return []
     if persona in ("anonymous", "leader_b"):
         return A_DATA + A_PERSONAL
     if persona in ("reference_a", "national"):
@@ -731,7 +827,7 @@ def ask(world: World, url: str, route: Route, persona: str) -> list[str]:
                     f"expected {describe(outcome)}"
                 )
             shown = body_text(response)
-            leaked = [m for m in forbidden_markers(persona) if m in shown]
+            leaked = [m for m in forbidden_markers(persona, route) if m in shown]
             if leaked:
                 at = shown.index(leaked[0])
                 context = " ".join(shown[max(0, at - 150) : at + 50].split())
