@@ -41,8 +41,10 @@ DRAFT_SECTIONS = {
 @dataclass(frozen=True)
 class SectionDiff:
     title: str
-    html: SafeString
+    html: SafeString  # both versions in one text, removals and additions marked
     has_changes: bool
+    old_html: SafeString = mark_safe("")  # noqa: S308  the earlier version, removals marked
+    new_html: SafeString = mark_safe("")  # noqa: S308  the later version, additions marked
 
 
 def _units(pattern: re.Pattern, text: str) -> list[str]:
@@ -105,6 +107,21 @@ def diff_html(old: str, new: str) -> tuple[SafeString, bool]:
     return mark_safe("".join(parts).replace("\n", "<br>")), changed  # noqa: S308 (all escaped)
 
 
+def diff_columns(old: str, new: str) -> tuple[SafeString, SafeString]:
+    """The two versions side by side: the earlier with its removals in <del>, the later with
+    its additions in <ins>; everything else escaped."""
+    before, after = [], []
+    for op, text in _merged(diff_ops(old, new)):
+        if op != INSERT:
+            before.append(escape(text) if op == EQUAL else f"<del>{escape(text)}</del>")
+        if op != DELETE:
+            after.append(escape(text) if op == EQUAL else f"<ins>{escape(text)}</ins>")
+    return (
+        mark_safe("".join(before).replace("\n", "<br>")),  # noqa: S308 (all escaped)
+        mark_safe("".join(after).replace("\n", "<br>")),  # noqa: S308 (all escaped)
+    )
+
+
 def _merged(ops: Iterator[tuple[str, str]]) -> Iterator[tuple[str, str]]:
     """Adjacent pieces of one kind as one, removals before additions, for a calm display."""
     pending: dict[str, list[str]] = {DELETE: [], INSERT: []}
@@ -127,6 +144,16 @@ def _flush(pending: dict[str, list[str]]) -> Iterator[tuple[str, str]]:
 def draft_diff(old, new, titles: dict[str, str] = DRAFT_SECTIONS) -> list[SectionDiff]:
     sections = []
     for field, title in titles.items():
-        html, changed = diff_html(getattr(old, field), getattr(new, field))
-        sections.append(SectionDiff(title=title, html=html, has_changes=changed))
+        before, after = getattr(old, field), getattr(new, field)
+        html, changed = diff_html(before, after)
+        old_html, new_html = diff_columns(before, after) if changed else ("", "")
+        sections.append(
+            SectionDiff(
+                title=title,
+                html=html,
+                has_changes=changed,
+                old_html=mark_safe(old_html),  # noqa: S308 (escaped by diff_columns)
+                new_html=mark_safe(new_html),  # noqa: S308 (escaped by diff_columns)
+            )
+        )
     return sections

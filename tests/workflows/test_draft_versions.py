@@ -121,3 +121,17 @@ def test_the_comparison_page_runs_the_same_queries_with_more_versions(
         page(leader_client, few, 2, compare=1)
     with django_assert_max_num_queries(len(small.captured_queries)):
         page(leader_client, many, 5, compare=1)
+
+
+def test_the_versions_stand_side_by_side_the_earlier_with_its_removals_the_later_with_its_additions(
+    leader_client, leader, vaxjo, vaxjo_contact
+):
+    process = drafts(leader, vaxjo, vaxjo_contact, FIRST, SECOND)
+
+    body = page(leader_client, process, 2, compare=1).content.decode()
+
+    columns = body.split('class="diff-columns"')[1].split("</div>\n</div>")[0]
+    before, now = columns.split("Nu (version 2)")
+    assert "Förut (version 1)" in before
+    assert "<del>" in before and "<ins>" not in before
+    assert "<ins>" in now and "<del>" not in now and "varje ny upphandling" in now
