@@ -141,6 +141,9 @@ def generate(
         all_places = _load_directory(world, history_start)
         if progress:
             progress(world.emitted)
+        # Every county's project first (rows of the directory, as the counties are), so that the
+        # roles' seeding finds Kronoberg's and writes no event outside the generator's ids.
+        _county_projects()
         seed_roles(demo=False)  # the roles; the directory is complete, so this writes nothing else
         world.leaders, world.steering = _create_users(rng)
         world.places = _spread(all_places, municipalities)
@@ -259,10 +262,9 @@ def _create_users(rng: random.Random) -> tuple[list[User], list[User]]:
     return as_users[:LEADERS], as_users[LEADERS:]
 
 
-def _members_of_every_county(users, people) -> None:
-    """The country-scale project: every county has a project; the leaders lead every county and
-    the steering group follows every county (roles per county: `municipalities.scoping`)."""
-    from municipalities.models import County, CountyProject, Membership
+def _county_projects() -> None:
+    """A project for every county that has none (the country-scale project runs everywhere)."""
+    from municipalities.models import County, CountyProject
 
     have = set(CountyProject.objects.values_list("county_id", flat=True))
     CountyProject.objects.bulk_create(
@@ -271,6 +273,14 @@ def _members_of_every_county(users, people) -> None:
             for county in County.objects.exclude(pk__in=have)
         ]
     )
+
+
+def _members_of_every_county(users, people) -> None:
+    """The country-scale project: every county has a project; the leaders lead every county and
+    the steering group follows every county (roles per county: `municipalities.scoping`)."""
+    from municipalities.models import CountyProject, Membership
+
+    _county_projects()
     role_of = {PROJECT_LEADERS: Membership.Role.LEADER, STEERING_GROUP: Membership.Role.STEERING}
     Membership.objects.bulk_create(
         [
