@@ -49,10 +49,11 @@ def test_a_step_appends_its_events_to_its_municipalitys_chain_under_its_head_row
         )
 
     statements = [q["sql"] for q in captured]
-    written = list(AuditEvent.objects.order_by("-id")[:4])
-    assert AuditEvent.objects.count() - before == 4  # the draft, two tasks, the email
+    written = list(AuditEvent.objects.order_by("-id")[:3])
+    # The draft and the two tasks (no email: the leader opened the next step themselves).
+    assert AuditEvent.objects.count() - before == 3
     assert {e.chain for e in written} == {chain_of(vaxjo.pk)}
-    assert [e.seq for e in written] == list(range(written[0].seq, written[0].seq - 4, -1))
+    assert [e.seq for e in written] == list(range(written[0].seq, written[0].seq - 3, -1))
     assert ChainHead.objects.get(key=chain_of(vaxjo.pk)).seq == written[0].seq
     # The municipality's head row is locked (no lock of the whole trail).
     assert any('FROM "audit_chainhead"' in sql and sql.endswith("FOR UPDATE") for sql in statements)

@@ -135,7 +135,17 @@ SAMPLE_CONTEXT = {
     "week": "2026-W48",
     "overview_url": "/processes/",
     "by_name": "Pia Projektledare",
-    "items": [{"municipality": "Växjö", "title": "Skriv utkastet", "item_url": "/tasks/3/"}],
+    # A hand-over's items (municipality, title) and a digest's (subject), in one list.
+    "items": [
+        {
+            "municipality": "Växjö",
+            "title": "Skriv utkastet",
+            "subject": "Nytt steg i PolicyFlow: Skriv utkastet (Växjö)",
+            "item_url": "/tasks/3/",
+        }
+    ],
+    "day": approval_context()["link_expires"],
+    "inbox_url": "/tasks/",
 }
 
 

@@ -2,21 +2,21 @@
 every request: a permission taken away applies at once, with no sign-out."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.factories import UserFactory
-from workflows.seeding import STEERING_GROUP
+from municipalities.models import CountyProject
+from municipalities.services import end_membership
+from tests.factories import UserFactory, member_of
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_permission_taken_away_applies_at_the_next_request(seeded):
     reader = UserFactory(username="tillfallig")
-    reader.groups.add(Group.objects.get(name=STEERING_GROUP))
+    member_of(reader, "07", "steering")
     browser = Client()
     browser.force_login(reader)
     overview = reverse("workflows:overview")
@@ -27,7 +27,7 @@ def test_a_permission_taken_away_applies_at_the_next_request(seeded):
     # Served from the page cache: session, user, own and group permissions, version.
     assert len(captured) == 5
 
-    reader.groups.clear()
+    end_membership(user=reader, project=CountyProject.objects.get(county__code="07"))
 
     assert browser.get(overview).status_code == 403
 
@@ -36,7 +36,7 @@ def test_a_person_signs_in_with_the_login_form_and_reaches_their_pages(seeded):
     reader = UserFactory(username="styrgrupp")
     reader.set_password("ett långt lösenord")
     reader.save()
-    reader.groups.add(Group.objects.get(name=STEERING_GROUP))
+    member_of(reader, "07", "steering")
     browser = Client()
 
     response = browser.post(

@@ -11,6 +11,7 @@ import time_machine
 from django.conf import settings
 from django.urls import reverse
 
+from audit.checkpoints import take_checkpoint
 from municipalities.models import Municipality
 from tests.factories import ContactFactory
 from tests.workflows.helpers import walk_to
@@ -51,6 +52,7 @@ def story(leader, vaxjo):
             announcement_date=datetime.date(2027, 3, 5),
         )
         services.start_process(municipality=Municipality.objects.get(code="0764"), user=leader)
+        take_checkpoint()  # the overview names the record's latest checkpoint and its time
     return process
 
 
@@ -96,7 +98,7 @@ def test_no_page_shows_an_ambiguous_date_or_a_12_hour_clock(client, leader, stor
 
 @pytest.mark.parametrize(
     ("language", "latest_event"),
-    [("sv", "6 mars 2027 02:31."), ("en", "6 Mar 2027, 02:31.")],
+    [("sv", "6 mars 2027 02:31 ("), ("en", "6 Mar 2027, 02:31 (")],
 )
 def test_dates_are_iso_when_short_and_name_the_month_when_long(
     client, leader, story, language, latest_event
@@ -112,7 +114,7 @@ def test_dates_are_iso_when_short_and_name_the_month_when_long(
 
     assert "2027-03-01, § 12" in process_page  # the council's meeting
     assert "2027-03-06 02:31" in process_page  # when the steps were completed
-    assert latest_event in overview  # the record's latest event, a sentence's end
+    assert latest_event in overview  # the record's latest checkpoint, its time in words
     assert re.search(r"\b2027-03-\d\d\b", tasks)  # Alvesta's first contact is due
 
 

@@ -61,7 +61,7 @@ def inbox_rows(client, tab: str | None = None) -> list[str]:
     url = INBOX + (f"?tab={tab}" if tab else "")
     page = client.get(url).content.decode()
     table = page.split('id="todo-heading"', 1)[1].split("</section>", 1)[0]
-    return re.findall(r'<td><a href="/processes/\d+/">([^<]+)</a></td>', table)
+    return re.findall(r'<td><a href="/processes/\d+/">([^<]+)</a>', table)
 
 
 def leave_county(user) -> None:
