@@ -27,11 +27,13 @@ OPEN_STAGES = [
 def events_of(kind: str, **args) -> int:
     """Audit events one operation writes (one per history row; see `simulate`)."""
     fixed = {
-        "start": 5,  # process, start step, first step, its email queued + sent
-        "first_contact": 8,  # record, its persons, approvers, stage, step done + next + email
+        # A step that follows the leader's own (the start, a step they completed) is not
+        # emailed to them (`workflows.notify.step_opened`): no email in these four.
+        "start": 3,  # process, start step, first step
+        "first_contact": 6,  # record, its persons, approvers, stage, step done + next
         "meeting": 1,
-        "complete_dialogue": 5,  # stage, step done, next step, email queued + sent
-        "write_draft": 5,  # draft, step done, next step, email queued + sent
+        "complete_dialogue": 3,  # stage, step done, next step
+        "write_draft": 3,  # draft, step done, next step
         "link_opened": 2,  # the link fetched, the page shown
         "reminder": 2,  # email queued + sent
         "answer": 11,  # link used, answer, stage, step done, gateway x2, next step, 2 emails
@@ -42,9 +44,11 @@ def events_of(kind: str, **args) -> int:
     if kind == "request_approval":
         return 3 + 3 * args["approvers"]  # stage, step done, approval step; per person link+email
     if kind == "decision":
-        # decision, emails to the steering group, stage, step done, gateway x2, then
-        # either the end step x2 + process finished, or the dialogue step + its email.
-        return 1 + 2 * STEERING_GROUP_SIZE + 2 + 2 + 3
+        # decision, emails to the steering group, stage, step done, gateway x2, then either
+        # the end step x2 + process finished, or the dialogue step (no email: it follows the
+        # leader's own decision step).
+        settled = args["outcome"] in (Stage.ADOPTED, Stage.REJECTED)
+        return 1 + 2 * STEERING_GROUP_SIZE + 2 + 2 + (3 if settled else 1)
     raise ValueError(kind)
 
 

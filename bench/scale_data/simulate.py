@@ -2,8 +2,10 @@
 live rows, django-simple-history rows and one audit event per history row.
 
 The shapes follow what `workflows.services` writes through viewflow and simple-history (checked
-against a real run): a step opens a task, the task's owner is emailed, completing it writes the
-task, the process's stage and the step's own record; an approval issues one task link per contact.
+against a real run): a step opens a task, the task's owner is emailed unless they opened it
+themselves (by completing the step before it, or by starting the process), completing it writes
+the task, the process's stage and the step's own record; an approval issues one task link per
+contact.
 """
 
 from __future__ import annotations
@@ -383,6 +385,7 @@ class ProcessSim:
             "node": node,
             **state,
         }
+        opened_by = self._opened_by()
         if self.tasks:
             through = Task.previous.through
             self.w.sink[through].add(
@@ -398,6 +401,9 @@ class ProcessSim:
         )
         if is_human:
             self.open_task = task
+        # As `workflows.notify.step_opened`: the leader is not emailed about a step that
+        # follows one they completed themselves (or the start, which they made).
+        if is_human and opened_by != task["owner_id"]:
             self._email(
                 Event.TASK_ASSIGNED,
                 f"task:{task['id']}",
@@ -408,6 +414,20 @@ class ProcessSim:
                 actor,
             )
         return task
+
+    def _opened_by(self) -> int | None:
+        """The user whose action opens the next step (`workflows.notify._opened_by`): the owner
+        of the step before it, through the gateways; the leader after the start; None after
+        the approval step (the municipality's answer opened it)."""
+        gateways = ("EXCLUSIVE_GATEWAY", "SWITCH")
+        steps = (t for t in reversed(self.tasks) if t["flow_task_type"] not in gateways)
+        previous = next(steps, None)
+        if previous is None:
+            return None
+        if previous["flow_task_type"] == "START":
+            return self.lead.id
+        is_completed_step = previous["flow_task_type"] == "HUMAN" and previous["status"] == "DONE"
+        return previous["owner_id"] if is_completed_step else None
 
     def _finish_task(self, task: dict, when, actor, reason: str, event_reason=None) -> None:
         task["status"] = "DONE"
