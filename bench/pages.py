@@ -16,6 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.crypto import get_random_string
 
 from audit.models import AuditEvent
+from municipalities.models import CountyProject, Membership
 from workflows.models import PolicyProcess, Stage
 
 from . import load
@@ -33,6 +34,15 @@ def bench_user():
         defaults={"first_name": "Bench", "last_name": "Ledare", "email": "bench@region.example"},
     )
     user.groups.add(*Group.objects.all())
+    # Roles are per county (`municipalities.scoping`): the bench's leader leads every county's
+    # project, as the generated leaders do, or every step and county page refuses them.
+    Membership.objects.bulk_create(
+        [
+            Membership(user=user, project=project, role=Membership.Role.LEADER)
+            for project in CountyProject.objects.all()
+        ],
+        ignore_conflicts=True,
+    )
     return user
 
 

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,6 +28,11 @@ class Server:
             "GUNICORN_TIMEOUT": str(timeout),
         }
         self.process: subprocess.Popen | None = None
+        # gunicorn's and Django's log (tracebacks of error answers included) goes to a file: a
+        # pipe nobody reads fills up under load and blocks every worker in its next log write.
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in __exit__)
+            prefix="pf-bench-gunicorn-", suffix=".log", delete=False
+        )
 
     def __enter__(self) -> Server:
         self.process = subprocess.Popen(
@@ -34,24 +40,30 @@ class Server:
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
             start_new_session=True,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"gunicorn exited: {self.process.stderr.read().decode()[-2000:]}"
-                )
+                raise RuntimeError(f"gunicorn exited: {self.log_tail()}")
             with contextlib.suppress(OSError):
                 status, _ = get(self.port, "/accounts/login/")
                 if status == 200:
                     return self
             time.sleep(0.2)
-        raise RuntimeError("gunicorn did not answer within 60 s")
+        raise RuntimeError(f"gunicorn did not answer within 60 s: {self.log_tail()}")
 
     def __exit__(self, *exc) -> None:
         stop(self.process)
+        self.log.close()
+        if exc[0] is None:
+            os.unlink(self.log.name)
+        else:
+            print(f"  gunicorn's log: {self.log.name}", file=sys.stderr, flush=True)
+
+    def log_tail(self, size: int = 2000) -> str:
+        return Path(self.log.name).read_bytes()[-size:].decode(errors="replace")
 
     def worker_pids(self) -> list[int]:
         path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
