@@ -383,9 +383,7 @@ def test_an_email_published_twice_is_delivered_once_by_the_worker(quick_start):
 
     assert sent(quick_start) == 8
     message_ids = delivered_message_ids(quick_start.var_dir)
-    assert sorted(Counter(message_ids).values()) == [1] * 8, quick_start.log(
-        "worker"
-    )[-3000:]
+    assert sorted(Counter(message_ids).values()) == [1] * 8, quick_start.log("worker")[-3000:]
 
 
 def test_once_the_site_is_up_the_demo_logins_and_the_mailbox_are_shown(quick_start):
