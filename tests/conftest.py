@@ -4,6 +4,7 @@ import pgtrigger
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import get_resolver
+from django.utils import translation
 
 from tests.factories import (
     ContactFactory,
@@ -109,6 +110,16 @@ def vaxjo_contact(vaxjo):
 def leader_client(client, leader):
     client.force_login(leader)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _site_language_between_tests():
+    """Each test starts in the site's language (Swedish): a language one test activated (a
+    request's middleware, a test's own `translation.activate`) must not write the next test's
+    record in English on the same worker."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
