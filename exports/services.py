@@ -62,9 +62,7 @@ def may_read(user, job: ExportJob) -> bool:
         return True
     if job.kind in AUDIT_KINDS:
         return user.has_perm(_audit_permission()) and _covers(audit_counties(user), job.counties)
-    readable = scoping.visible_county_ids(user)
-    codes = None if readable is None else scoping._codes(user, readable)
-    if not _covers(codes, job.counties):
+    if not _covers(scoping.visible_county_codes(user), job.counties):
         return False
     if job.params.get("personal"):
         return _covers(audit_counties(user), job.counties)
@@ -100,7 +98,6 @@ def _audit_params(user, params: dict) -> tuple[dict, list[str] | None]:
 def _report_params(user, kind: str, params: dict) -> tuple[dict, list[str] | None]:
     from municipalities import scoping
     from workflows.overview import selectors
-    from workflows.overview.views import _personal
 
     if kind == Kind.MUNICIPALITY_REPORT:
         municipality = selectors.municipality_by_code(params.get("municipality", ""))
@@ -111,7 +108,7 @@ def _report_params(user, kind: str, params: dict) -> tuple[dict, list[str] | Non
         return {"municipality": municipality.code, "personal": personal}, [county_code]
     county = selectors.county_by_code(params.get("county"), user=user)  # 404 outside scope
     within = selectors.within_of(user) if county is None else None
-    personal = _personal(user, county, within)
+    personal = selectors.may_name_contacts(user, county, within)
     if county is not None:
         return {"county": county.code, "personal": personal}, [county.code]
     counties = None

@@ -128,6 +128,12 @@ def personal_data_county_ids(user: UserLike) -> list[int] | None:
     return sorted(c for c, role in county_roles(user).items() if role in _PERSONAL_DATA_ROLES)
 
 
+def visible_county_codes(user: UserLike) -> list[str] | None:
+    """The codes of the counties ``user`` may read, or None for every county."""
+    ids = visible_county_ids(user)
+    return None if ids is None else _codes(user, ids)
+
+
 def audit_county_codes(user: UserLike) -> list[str] | None:
     """The county codes whose audit trail ``user`` reads (AUDIT_COUNTY_SCOPE): the trail names
     contact persons, so the counties of their personal data (None: every county)."""

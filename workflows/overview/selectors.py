@@ -599,3 +599,13 @@ def report_timeline(
         if after_id is None:
             break
     return ReportTimeline(audit.display_events(reversed(events)), after_id is not None)
+
+
+def may_name_contacts(user, county, within) -> bool:
+    """Whether an overview page or report may name contact persons: the county's leaders and
+    steering group (for "all counties": of every county it covers); not the reference group or
+    national readers."""
+    if county is not None:
+        return scoping.can_see_personal_data(user, county)
+    allowed = scoping.personal_data_county_ids(user)
+    return allowed is None or (within is not None and set(within) <= set(allowed))

@@ -21,15 +21,6 @@ from . import charts, report, selectors
 PAGE_TIMELINE_LIMIT = 20
 
 
-def _personal(user, county, within) -> bool:
-    """Whether the page may name contact persons: the county's leaders and steering group (for
-    "all counties": of every county it covers); not the reference group or national readers."""
-    if county is not None:
-        return scoping.can_see_personal_data(user, county)
-    allowed = scoping.personal_data_county_ids(user)
-    return allowed is None or (within is not None and set(within) <= set(allowed))
-
-
 def _scope(request):
     """The county the request asks for (404 for one the user may not read) and what "all
     counties" covers for this user."""
@@ -58,7 +49,7 @@ class CountyOverviewView(ReadMixin, CachedPageMixin, TemplateView):
             self.request.GET.get("county"), choices=counties, user=user
         )
         within = selectors.within_of(user) if county is None else None
-        personal = _personal(user, county, within)
+        personal = selectors.may_name_contacts(user, county, within)
 
         def content() -> dict:
             if county is None:
@@ -136,7 +127,7 @@ def _pdf(context: dict, request) -> HttpResponse:
 class CountyReportView(ReadMixin, View):
     def get(self, request):
         county, within = _scope(request)
-        personal = _personal(request.user, county, within)
+        personal = selectors.may_name_contacts(request.user, county, within)
         return _pdf(report.county_context(county=county, within=within, personal=personal), request)
 
 
