@@ -1,15 +1,20 @@
 """(4) Notifications: queued through the outbox, delivered by one Celery worker into a local SMTP
 sink (bench/smtp_sink.py in a subprocess: accepts and counts, as cheaply as a real server would).
 
-- drain: N messages queued while no worker runs, then one worker (prefork, two processes on
-  two cores) sends them all: messages per second from the first to the last `sent_at`;
-- latency: with the worker idle (the backlog gone), messages queued one per transaction at a
-  steady rate below its capacity (at most half the drain rate): enqueue (`created_at`) →
+- drain, one per transaction (the real pattern: a step queues one or two emails, and each
+  step's commit publishes its own task message): N messages, each queued in a transaction of
+  its own while no worker runs, then one worker (prefork, two processes on two cores) sends
+  them all: messages per second from the first to the last `sent_at`;
+- drain, batched: the same with 100 messages per transaction (a message per 50 ids), for
+  comparison;
+- latency: with the worker idle (the backlogs gone), messages queued one per transaction at a
+  steady rate below the one-per-transaction capacity (70 % of it): enqueue (`created_at`) →
   delivered (`sent_at`), p50/p95.
 """
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import subprocess
 import sys
@@ -24,7 +29,7 @@ from notifications.outbox import queue_notification
 
 from .config import ROOT
 from .load import percentile
-from .server import stop
+from .server import cpu_seconds, stop
 
 
 def _queue(run: str, number: int) -> int:
@@ -43,18 +48,40 @@ def _queue(run: str, number: int) -> int:
     ).pk
 
 
-def _wait_sent(ids: list[int], timeout: float) -> tuple[int, int]:
+def _counts(ids: list[int]) -> tuple[int, int]:
     # One small query per poll: a list of 10,000 ids in the query, four times a second, took
     # CPU from the worker being measured. The run's rows are the bench's within the id range.
     rows = Notification.objects.filter(topic="bench", pk__gte=min(ids), pk__lte=max(ids))
+    counts = dict(rows.values_list("status").annotate(Count("pk")).order_by())
+    return counts.get(DeliveryStatus.SENT, 0), counts.get(DeliveryStatus.FAILED, 0)
+
+
+def _wait_sent(ids: list[int], timeout: float, *, worker=None) -> tuple[int, int, dict]:
+    """Wait until every row is sent or failed; with ``worker``, also its CPU time (main process
+    and pool) from the first poll that found a message sent (the worker then running, its
+    start-up done) to the end, with how many it sent in between."""
     deadline = time.monotonic() + timeout
+    first = None
     while True:
-        counts = dict(rows.values_list("status").annotate(Count("pk")).order_by())
-        sent = counts.get(DeliveryStatus.SENT, 0)
-        failed = counts.get(DeliveryStatus.FAILED, 0)
+        sent, failed = _counts(ids)
+        if worker is not None and first is None and sent:
+            first = (_worker_cpu(worker), sent)
         if sent + failed >= len(ids) or time.monotonic() > deadline:
-            return sent, failed
+            cpu = {}
+            if first is not None and sent > first[1]:
+                cpu = {"cpu_seconds": _worker_cpu(worker) - first[0], "messages": sent - first[1]}
+            return sent, failed, cpu
         time.sleep(0.25)
+
+
+def _worker_cpu(worker: subprocess.Popen) -> float:
+    """CPU seconds of the worker's main process and its pool processes so far."""
+    children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()
+    total = 0.0
+    for pid in [worker.pid, *map(int, children)]:
+        with contextlib.suppress(FileNotFoundError):
+            total += cpu_seconds(pid)
+    return total
 
 
 def _worker(env: dict, log: Path) -> subprocess.Popen:
@@ -80,7 +107,49 @@ def _sink(port: int, log: Path, env: dict) -> subprocess.Popen:
     return process
 
 
+def _queue_all(run: str, number: int, *, per_transaction: int) -> tuple[list[int], float]:
+    started = time.monotonic()
+    ids: list[int] = []
+    for start in range(0, number, per_transaction):
+        with transaction.atomic():
+            ids.extend(_queue(run, n) for n in range(start, min(start + per_transaction, number)))
+    return ids, time.monotonic() - started
+
+
+def _drain(env: dict, ids: list[int], *, enqueue_seconds: float, workdir: Path):
+    """Start a worker on the backlog of ``ids`` and time it; returns (figures, the worker)."""
+    worker = _worker(env, workdir / "celery-worker.log")
+    started = time.monotonic()
+    sent, failed, cpu = _wait_sent(ids, timeout=60 + len(ids) / 20, worker=worker)
+    wall = time.monotonic() - started
+    times = sorted(
+        Notification.objects.filter(pk__in=ids, sent_at__isnull=False).values_list(
+            "sent_at", flat=True
+        )
+    )
+    span = (times[-1] - times[0]).total_seconds() if len(times) > 1 else 0.0
+    if sent + failed < len(ids):
+        # The backlog must be gone before anything else is measured, or it measures the backlog.
+        sent, failed, _cpu = _wait_sent(ids, timeout=60 + len(ids) / 5)
+    return {
+        "messages": len(ids),
+        "sent": sent,
+        "failed": failed,
+        "enqueue_seconds": round(enqueue_seconds, 2),
+        "enqueue_ms_per_message": round(enqueue_seconds * 1000 / len(ids), 2) if ids else None,
+        "first_to_last_sent_seconds": round(span, 2),
+        "messages_per_s": round((len(times) - 1) / span, 1) if span else None,
+        "wall_seconds_including_worker_start": round(wall, 2),
+        # The worker's own cost per email, whatever else ran on the machine (PostgreSQL's and
+        # the sink's not included): what the rate would be with its cores to itself.
+        "worker_cpu_ms_per_message": round(cpu["cpu_seconds"] * 1000 / cpu["messages"], 2)
+        if cpu
+        else None,
+    }, worker
+
+
 def measure(env: dict, *, smtp_port: int, drain: int, latency: int, rate: float, workdir: Path):
+    """``rate``: the latency part's pace when the one-per-transaction capacity is unknown."""
     from policyflow.celery import app
 
     run = str(int(time.time()))
@@ -90,47 +159,27 @@ def measure(env: dict, *, smtp_port: int, drain: int, latency: int, rate: float,
     worker = None
     try:
         app.control.purge()  # whatever earlier parts of the run left on the broker
-        started = time.monotonic()
-        ids = []
-        for start in range(0, drain, 100):
-            with transaction.atomic():
-                ids.extend(_queue(run, n) for n in range(start, min(start + 100, drain)))
-        enqueue_seconds = time.monotonic() - started
-        worker = _worker(env, workdir / "celery-worker.log")
-        started = time.monotonic()
-        sent, failed = _wait_sent(ids, timeout=60 + drain / 20)
-        wall = time.monotonic() - started
-        times = sorted(
-            Notification.objects.filter(pk__in=ids, sent_at__isnull=False).values_list(
-                "sent_at", flat=True
-            )
-        )
-        span = (times[-1] - times[0]).total_seconds() if len(times) > 1 else 0.0
-        if sent + failed < len(ids):
-            # The backlog must be gone before latency is measured, or it measures the backlog.
-            sent, failed = _wait_sent(ids, timeout=60 + drain / 5)
-        drained = {
-            "messages": drain,
-            "sent": sent,
-            "failed": failed,
-            "enqueue_seconds": round(enqueue_seconds, 2),
-            "first_to_last_sent_seconds": round(span, 2),
-            "messages_per_s": round((len(times) - 1) / span, 1) if span else None,
-            "wall_seconds_including_worker_start": round(wall, 2),
-        }
+        # One message per transaction: N task messages, as N steps would publish.
+        ids, seconds = _queue_all(f"{run}-single", drain, per_transaction=1)
+        single, worker = _drain(env, ids, enqueue_seconds=seconds, workdir=workdir)
+        stop(worker)
+        # 100 per transaction: a message per NOTIFICATIONS_DELIVERY_BATCH ids.
+        ids, seconds = _queue_all(f"{run}-batched", drain, per_transaction=100)
+        batched, worker = _drain(env, ids, enqueue_seconds=seconds, workdir=workdir)
 
-        # Below the worker's capacity (at most half its drain rate), or the queue only grows.
-        capacity = drained["messages_per_s"] or rate
-        rate = max(1.0, min(rate, capacity / 2))
+        # Below the one-per-transaction capacity, or the queue only grows and measures itself.
+        capacity = single["messages_per_s"]
+        rate = max(1.0, 0.7 * capacity) if capacity else rate
         ids = []
         interval = 1.0 / rate
-        next_at = time.monotonic()
+        started = next_at = time.monotonic()
         for number in range(latency):
             with transaction.atomic():
                 ids.append(_queue(f"{run}-latency", number))
             next_at += interval
             time.sleep(max(0.0, next_at - time.monotonic()))
-        sent, failed = _wait_sent(ids, timeout=60 + latency / 10)
+        queued_seconds = time.monotonic() - started
+        sent, failed, _cpu = _wait_sent(ids, timeout=60 + latency / 10)
         delays = sorted(
             (sent_at - created).total_seconds() * 1000
             for created, sent_at in Notification.objects.filter(
@@ -140,6 +189,8 @@ def measure(env: dict, *, smtp_port: int, drain: int, latency: int, rate: float,
         paced = {
             "messages": latency,
             "rate_per_s": round(rate, 1),
+            # Lower than the rate when queueing itself (the step's side) took longer.
+            "achieved_rate_per_s": round(latency / queued_seconds, 1) if queued_seconds else None,
             "sent": sent,
             "failed": failed,
             "p50_ms": round(statistics.median(delays), 1) if delays else None,
@@ -152,7 +203,8 @@ def measure(env: dict, *, smtp_port: int, drain: int, latency: int, rate: float,
     lines = received.read_text().splitlines()
     return {
         "worker": "celery prefork, concurrency 2 (one worker)",
-        "drain": drained,
+        "one_per_transaction": single,
+        "drain": batched,
         "latency": paced,
         "smtp_sink_received": len(lines),
     }

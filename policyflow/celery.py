@@ -17,3 +17,22 @@ def _load_urlconf(**kwargs):
     from django.urls import get_resolver
 
     get_resolver().url_patterns  # noqa: B018
+
+
+@signals.task_prerun.connect
+def _check_database_connections(**kwargs):
+    # What Django does around each request: drop a connection past CONN_MAX_AGE, or unusable
+    # after an error (with CONN_HEALTH_CHECKS, also one the server closed while idle).
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
+@signals.task_failure.connect
+def _close_database_connections(**kwargs):
+    # A task that failed may leave its connection unusable in ways Django cannot detect (an
+    # interrupted query): the next task starts on a new one, as without CELERY_DB_REUSE_MAX.
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        connection.close()
