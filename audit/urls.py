@@ -8,8 +8,9 @@ app_name = "audit"
 
 urlpatterns = [
     path("", views.TimelineView.as_view(), name="timeline"),
-    path("export.csv", views.CsvExportView.as_view(), name="export_csv"),
-    path("archive.zip", views.ArchiveExportView.as_view(), name="archive"),
+    # The whole trail: made as export jobs (exports app); the old addresses lead there.
+    path("export.csv", views.TrailExportView.as_view(kind="audit_csv"), name="export_csv"),
+    path("archive.zip", views.TrailExportView.as_view(kind="audit_archive"), name="archive"),
     path("processes/<int:pk>/", views.ProcessTimelineView.as_view(), name="process"),
     path("processes/<int:pk>/export.csv", views.CsvExportView.as_view(), name="process_csv"),
     path("municipalities/<int:pk>/", views.MunicipalityTimelineView.as_view(), name="municipality"),

@@ -13,6 +13,7 @@ from audit import exports, selectors
 from audit.models import AuditEvent, Kind
 from audit.personal import expand
 from tests.audit.conftest import meeting_in_the_next_process
+from tests.support.trail_exports import download_trail
 
 pytestmark = pytest.mark.django_db
 
@@ -41,8 +42,9 @@ def test_csv_export_round_trips_the_timeline(vaxjo_story, steering_client):
 
 
 def test_csv_export_with_semicolons_and_filters(vaxjo_story, steering_client):
-    response = steering_client.get(
-        reverse("audit:export_csv"),
+    response = download_trail(
+        steering_client,
+        "audit_csv",
         {
             "county": "07",
             "kind": [Kind.DECISION_RECORDED, Kind.LINK_SENT],
@@ -65,7 +67,8 @@ def test_a_download_abandoned_halfway_stops_and_leaves_the_connection_usable(
     # The administrator reads every county's events (the whole record).
     steering_client = admin_client
     monkeypatch.setattr(exports, "CHUNK", 5)  # blocks of five lines: the story fills several
-    response = steering_client.get(reverse("audit:export_csv"))
+    url = reverse("audit:process_csv", args=[vaxjo_story.process.pk])
+    response = steering_client.get(url)
     blocks = iter(response.streaming_content)
     header, first = next(blocks), next(blocks)
     assert header.startswith("\ufeff".encode()) and first.count(b"\n") == 5
@@ -73,8 +76,27 @@ def test_a_download_abandoned_halfway_stops_and_leaves_the_connection_usable(
     response.close()  # the browser went away
 
     assert AuditEvent.objects.filter(kind=Kind.DECISION_RECORDED).count() == 1
-    _header, *rows = csv_rows(steering_client.get(reverse("audit:export_csv")))
-    assert rows == [exports.csv_row(e) for e in AuditEvent.objects.order_by("id")]
+    _header, *rows = csv_rows(steering_client.get(url))
+    events = selectors.filtered_events(process=vaxjo_story.process).order_by("id")
+    assert rows == [exports.csv_row(e) for e in events]
+
+
+def test_the_whole_trails_old_addresses_lead_to_its_export_job_with_the_same_filters(
+    vaxjo_story, steering_client
+):
+    csv_page = steering_client.get(
+        reverse("audit:export_csv"), {"county": "07", "delimiter": "semicolon"}, follow=True
+    )
+    archive_page = steering_client.get(reverse("audit:archive"), {"county": "07"}, follow=True)
+
+    for page, kind in (  # in English: tests/audit's pages are
+        (csv_page, "Audit trail (CSV)"),
+        (archive_page, "Audit trail archive (ZIP with checksums)"),
+    ):
+        text = page.content.decode()
+        assert page.status_code == 200 and "Create the export" in text and kind in text
+        assert '<input type="hidden" name="query" value="county=07">' in text
+    assert '<input type="hidden" name="delimiter" value="semicolon">' in csv_page.content.decode()
 
 
 def test_archive_export_checksums_verify_and_hold_every_event(vaxjo_story, admin_client):
@@ -83,7 +105,7 @@ def test_archive_export_checksums_verify_and_hold_every_event(vaxjo_story, admin
 
     steering_client = admin_client
     call_command("verify_audit", stdout=io.StringIO())
-    response = steering_client.get(reverse("audit:archive"))
+    response = download_trail(steering_client, "audit_archive")
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     data = b"".join(response.streaming_content)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -94,13 +116,17 @@ def test_archive_export_checksums_verify_and_hold_every_event(vaxjo_story, admin
         lines = archive.read("events.jsonl").decode().splitlines()
     assert exports.verify_archive(io.BytesIO(data)) == []
     events = [json.loads(line) for line in lines]
-    assert [e["id"] for e in events] == list(
-        AuditEvent.objects.order_by("id").values_list("id", flat=True)
-    )
+    # Every event up to the export's own request; after it only its "ready" and "downloaded".
+    ids = list(AuditEvent.objects.order_by("id").values_list("id", flat=True))
+    assert [e["id"] for e in events] == ids[: len(events)]
+    assert events[-1]["model_label"] == "exports.exportjob"
+    assert events[-1]["kind"] == Kind.RECORD_CREATED
+    later = AuditEvent.objects.filter(id__gt=events[-1]["id"])
+    assert set(later.values_list("model_label", flat=True)) == {"exports.exportjob"}
     from audit.models import AuditCheckpoint
 
     head = AuditCheckpoint.objects.latest()  # the one `verify_audit` took: every chain's head
-    assert head.events == len(events)
+    assert head.events == len(events) - 1  # all but the export's request, which came after
     assert manifest["chain_head"] == {
         "seq": head.seq,
         "id": head.id,

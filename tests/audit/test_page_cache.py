@@ -18,10 +18,23 @@ pytestmark = pytest.mark.django_db
 TIMELINE = reverse("audit:timeline")
 
 
-def event(summary: str) -> int:
+def event(summary: str, *, municipality=None) -> int:
+    place = {}
+    if municipality is not None:
+        place = {
+            "municipality_id": municipality.pk,
+            "municipality_name": municipality.name,
+            "county_code": municipality.county.code,
+        }
     return services.append_event(
-        kind=Kind.PROCESS_CHANGED, summary=summary, model_label="tests.example"
+        kind=Kind.PROCESS_CHANGED, summary=summary, model_label="tests.example", **place
     ).id
+
+
+def vaxjo():
+    from municipalities.models import Municipality
+
+    return Municipality.objects.select_related("county").get(code="0780")
 
 
 def get(client, url: str) -> tuple[str, int]:
@@ -101,26 +114,29 @@ def download(client, url: str) -> tuple[bytes, int]:
 def test_a_repeated_csv_download_is_the_same_file_from_the_cache_until_an_event_is_added(
     steering_client, seeded
 ):
-    event("First")
-    url = reverse("audit:export_csv")
+    # A municipality's trail, streamed in the request (the whole trail is an export job).
+    place = vaxjo()
+    event("First", municipality=place)
+    url = reverse("audit:municipality_csv", args=[place.pk])
     first, streamed = download(steering_client, url)
 
     again, cached = download(steering_client, url)
-    event("Second")
+    event("Second", municipality=place)
     after, _queries = download(steering_client, url)
 
     assert again == first and b"First" in first
-    # Session, user, own and group permissions, the reader's counties (the access check), data
-    # version.
-    assert cached == 6 < streamed
+    # Session, user, own and group permissions, the reader's counties (the access check), the
+    # municipality (the title's scope check), data version.
+    assert cached == 7 < streamed
     assert b"Second" in after and b"Second" not in first
 
 
 def test_a_download_larger_than_the_limit_streams_every_time(steering_client, seeded, settings):
+    place = vaxjo()
     for number in range(5):
-        event(f"Event {number}")
+        event(f"Event {number}", municipality=place)
     settings.PAGE_CACHE_MAX_DOWNLOAD_CHARS = 500
-    url = reverse("audit:export_csv")
+    url = reverse("audit:municipality_csv", args=[place.pk])
     first, streamed = download(steering_client, url)
 
     again, queries = download(steering_client, url)

@@ -36,7 +36,7 @@ services.start_processes_for_county(county=vaxjo.county, user=leader)
 pages = [
     "/overview/", "/overview/?county=all", "/overview/municipalities/0780/", "/tasks/",
     "/processes/", f"/processes/{process.pk}/", "/audit/", f"/audit/processes/{process.pk}/",
-    "/audit/export.csv", "/overview/report.pdf", "/notifications/",
+    "/exports/new/audit_csv/", "/overview/report.pdf", "/notifications/",
     # The ASF register, with the demo enterprises `seed_kronoberg --demo` adds.
     "/asf/", "/asf/?municipality=0780&status=active&q=a", "/asf/export.csv",
     "/asf/%d/" % Enterprise.objects.order_by("pk").first().pk,

@@ -431,6 +431,20 @@ EXPORT_REQUEST = Expect(
 )
 
 
+# The whole trail's old addresses lead a reader of the trail to the export's request page.
+TRAIL_EXPORT = Expect(
+    get={
+        "anonymous": LOGIN,
+        "leader_a": REDIRECT,
+        "leader_b": REDIRECT,
+        "steering_a": REDIRECT,
+        "reference_a": frozenset({302, 403}),
+        "national": frozenset({302, 403}),
+    },
+    post={**_same(REFUSED), "anonymous": LOGIN},
+)
+
+
 # --- The table: every URL name, how to fill it, what each persona gets --------------------------
 
 Kwargs = Callable[[World], dict]
@@ -484,8 +498,9 @@ ROUTES: dict[str, Route] = {
     "exports:request": Route(EXPORT_REQUEST, lambda w: {"kind": "audit_csv"}),
     "exports:job": Route(county_page(), lambda w: {"pk": w.export_job.pk}),
     "exports:download": Route(county_page(), lambda w: {"pk": w.export_job.pk}),
-    "audit:export_csv": Route(county_list()),
-    "audit:archive": Route(county_list()),
+    # The whole trail's old addresses: to the export's request page, for its readers.
+    "audit:export_csv": Route(TRAIL_EXPORT),
+    "audit:archive": Route(TRAIL_EXPORT),
     "notifications:log": Route(county_list(leaders_only=True)),
     # One object of county A.
     "workflows:process": Route(county_page(), lambda w: {"pk": w.at_approval.pk}),
