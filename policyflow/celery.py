@@ -20,9 +20,11 @@ def _load_urlconf(**kwargs):
 
 
 @signals.task_prerun.connect
+@signals.task_postrun.connect
 def _check_database_connections(**kwargs):
-    # What Django does around each request: drop a connection past CONN_MAX_AGE, or unusable
-    # after an error (with CONN_HEALTH_CHECKS, also one the server closed while idle).
+    # What Django does before and after each request: drop a connection past CONN_MAX_AGE (at
+    # once with 0, the default outside production), or unusable after an error (with
+    # CONN_HEALTH_CHECKS, also one the server closed while idle).
     from django.db import close_old_connections
 
     close_old_connections()

@@ -222,9 +222,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 # Celery's Django fixup closes the worker's database connection before and after every task
 # unless this is set: a new PostgreSQL connection (a backend forked, its catalog caches cold)
-# for each email a step queued, more than the delivery's own queries cost. A connection now
-# serves this many tasks; `policyflow.celery` checks it before each task as Django does before
-# each request (CONN_MAX_AGE, CONN_HEALTH_CHECKS) and drops it after a failed one.
+# for each email a step queued. A connection now serves up to this many tasks;
+# `policyflow.celery` checks it before and after each task as Django does around a request
+# (CONN_MAX_AGE: kept only in production, CONN_HEALTH_CHECKS) and drops it after a failed one.
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {

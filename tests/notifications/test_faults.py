@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from django.db import transaction
+from django.db import connection, transaction
 
 from notifications import rendering, sweep, tasks
 from notifications.models import DeliveryStatus, Notification
@@ -105,3 +105,41 @@ def test_worker_killed_mid_batch_delivers_every_message_exactly_once(
     assert len(smtp_sink.received) == batch
     assert set(per_message) == {rendering.message_id(n) for n in Notification.objects.all()}
     assert max(per_message.values()) == 1  # each delivered exactly once
+
+
+def _worker_backends() -> set[int]:
+    """The PostgreSQL sessions on the test database other than the test's own: the worker's."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return {pid for (pid,) in cursor.fetchall()}
+
+
+def test_the_worker_keeps_its_database_connection_and_one_the_server_dropped_loses_no_email(
+    smtp_settings, celery_worker, monkeypatch
+):
+    # As in production: connections kept for a minute and checked before use.
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 60)
+    monkeypatch.setitem(connection.settings_dict, "CONN_HEALTH_CHECKS", True)
+    sink = smtp_settings
+
+    def deliver(n: int) -> None:  # one step, one email, one task message
+        with transaction.atomic():
+            queue_approval_request(n)
+        wait_until(lambda: _sent() == n, timeout=120)
+
+    deliver(1)
+    first = _worker_backends()
+    deliver(2)
+    assert _worker_backends() == first and len(first) == 1  # the same connection, not a new one
+
+    with connection.cursor() as cursor:  # the server ends it (a restart, a failover)
+        cursor.execute("SELECT pg_terminate_backend(%s)", [next(iter(first))])
+    deliver(3)
+    deliver(4)
+
+    assert _worker_backends() not in ({*first}, set())
+    assert len(sink.received) == 4
+    assert len({r.message_id for r in sink.received}) == 4  # each once
