@@ -1,5 +1,7 @@
-"""Thin views of the audit trail: timelines (county-wide, per municipality, per process), the CSV
-and archive exports, and the administrator's personal-data pages (export, pseudonymise).
+"""Thin views of the audit trail: timelines (county-wide, per municipality, per process), the
+per-process and per-municipality CSV exports (the whole trail's CSV and archive are export jobs,
+their old addresses lead there), and the administrator's personal-data pages (export,
+pseudonymise).
 
 Timelines and exports need AUDIT_READ_PERMISSION (project leaders and the steering group); the
 personal-data pages are for superusers only. Nothing here changes the record except the two
