@@ -3,7 +3,8 @@
 Connected to simple-history's `post_create_historical_record` for every audited model. What a
 record means (its kind, summary, the people it mentions) comes from the model's registration
 (`audit.registry`); where it happened (process, municipality, county, stage) is read from the
-record, else from the process's previous event, else from the directory. The previous record
+record, else from the process's previous event (remembered when this thread appended it and
+it is still its chain's head), else from the directory. The previous record
 (for the field-level changes) is simple-history's `prev_record`.
 """
 
@@ -157,6 +158,9 @@ class _Transaction:
     txid: str
     actors: dict = dataclasses.field(default_factory=dict)
     people: dict = dataclasses.field(default_factory=dict)
+    # process id → (chain, hash, context) of the last event appended for the process here (see
+    # `_still_latest`).
+    contexts: dict = dataclasses.field(default_factory=dict)
 
 
 _local = Local()
@@ -179,6 +183,25 @@ def forget_people() -> None:
 
 
 # --- The event of a history record ------------------------------------------------------------
+
+
+def _remembered_context(process_id: int | None):
+    """(chain, hash, context) of the latest event this thread appended for ``process_id``, if
+    any. Only a guess until `_still_latest` confirms it under the chain's lock."""
+    memory = getattr(_local, "transaction", None)
+    if memory is None or process_id is None:
+        return None
+    return memory.contexts.get(process_id)
+
+
+def _still_latest(remembered, head) -> bool:
+    """Whether the remembered event is still its process's latest: it is the head of its chain
+    (the locked head's hash is the event's). The event then exists (committed, or in this
+    transaction: a rolled-back savepoint takes the event and the head's move back together),
+    nothing was appended to the chain after it, and the chain's lock keeps everyone else out
+    until this transaction ends; a process's events are in its municipality's chain."""
+    chain_key, event_hash, _context = remembered
+    return head.key == chain_key and head.hash == event_hash
 
 
 def _process_context(process_id: int | None, using: str) -> dict:
@@ -214,23 +237,27 @@ def record_history(record, *, using: str = "default", instance=None) -> AuditEve
             kind = Kind.RECORD_TOUCHED
 
         process_id = description.process_id or _default_process_id(record)
-        municipality_id = description.municipality_id or getattr(record, "municipality_id", None)
-        stage = description.stage or getattr(record, "stage", None) or ""
-        context = _process_context(process_id, using)
-        municipality_id = municipality_id or context.get("municipality_id")
-        if municipality_id and municipality_id == context.get("municipality_id"):
-            municipality_name = context["municipality_name"]
-            county_code = context["county_code"]
-        else:
-            place = _place(municipality_id, change.memo) if municipality_id else None
-            municipality_name = place.municipality_name if place else ""
-            county_code = place.county_code if place else ""
-        county_code = county_code or description.county_code or ""
-        if process_id and not stage:
-            stage = context.get("stage", "")
-
-        head = chain.lock_head(chain_of(municipality_id), using)
+        own_municipality_id = description.municipality_id or getattr(
+            record, "municipality_id", None
+        )
+        own_stage = description.stage or getattr(record, "stage", None) or ""
+        # The process's latest event on the record: remembered when this thread appended it (in
+        # this transaction or the one before; checked once the chain is locked), else read.
+        remembered = _remembered_context(process_id) if using == "default" else None
+        context = remembered[2] if remembered else _process_context(process_id, using)
+        place = _placed(own_municipality_id, own_stage, process_id, context, description, change)
+        head = chain.lock_head(chain_of(place[0]), using)
         memory = _memory(head.txid)
+        if remembered and not _still_latest(remembered, head):
+            context = _process_context(process_id, using)
+            again = _placed(
+                own_municipality_id, own_stage, process_id, context, description, change
+            )
+            if chain_of(again[0]) != head.key:
+                head = chain.lock_head(chain_of(again[0]), using)
+                memory = _memory(head.txid)
+            place = again
+        municipality_id, municipality_name, county_code, stage = place
         actor_user, actor_kind, actor_label, acting = _actor(
             record, description, memory, process_id
         )
@@ -264,7 +291,7 @@ def record_history(record, *, using: str = "default", instance=None) -> AuditEve
         explicit = set(description.people) | ({acting[0]} if acting else set())
         mentioned = {pk: people[pk] for pk in scrubber.used | explicit}
 
-        return chain.append_event(
+        event = chain.append_event(
             head=head,
             kind=kind,
             summary=summary,
@@ -287,6 +314,35 @@ def record_history(record, *, using: str = "default", instance=None) -> AuditEve
             record_digest=binding.digest_of_record(record),
             using=using,
         )
+        if memory is not None and process_id is not None and municipality_id:
+            memory.contexts[process_id] = (
+                event.chain,
+                event.hash,
+                {
+                    "municipality_id": event.municipality_id,
+                    "municipality_name": event.municipality_name,
+                    "county_code": event.county_code,
+                    "stage": event.stage,
+                },
+            )
+        return event
+
+
+def _placed(municipality_id, stage, process_id, context: dict, description, change) -> tuple:
+    """(municipality id, its name, county code, stage) of an event: the record's own, else its
+    process's latest on the record (``context``), else the directory's."""
+    municipality_id = municipality_id or context.get("municipality_id")
+    if municipality_id and municipality_id == context.get("municipality_id"):
+        municipality_name = context["municipality_name"]
+        county_code = context["county_code"]
+    else:
+        place = _place(municipality_id, change.memo) if municipality_id else None
+        municipality_name = place.municipality_name if place else ""
+        county_code = place.county_code if place else ""
+    county_code = county_code or description.county_code or ""
+    if process_id and not stage:
+        stage = context.get("stage", "")
+    return municipality_id, municipality_name, county_code, stage
 
 
 def _is_bookkeeping(record, changes: dict, spec: registry.ModelSpec) -> bool:

@@ -24,7 +24,7 @@ class Size:
     name: str
     municipalities: int
     events: int
-    steps: int  # completed workflow steps measured (and as many baseline runs)
+    steps: int  # the step part: steps // 4 rounds of the whole flow (9 steps each, 3 sides)
     page_seconds: float  # wrk duration per page
     notifications: int  # drained by one worker
     latency_messages: int  # paced, for enqueue→delivered

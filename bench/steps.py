@@ -1,17 +1,22 @@
-"""(1) A workflow step through the service, next to a raw-ORM baseline writing the same rows.
+"""(1) Every step of the flow through the services, next to a raw-ORM baseline doing the same
+reads and writes and a plain viewflow peer, interleaved in the same run.
 
-The measured step is `services.write_draft` (a project leader's typical step): viewflow's lock
-and activation, the draft, the finished and the next task, their django-simple-history rows, the
-outbox email and the audit events (the process stays in drafting, so its row is not written).
-Between two measured steps the loop requests approval and records a "changes requested" answer
-(through the services too, timed as well), which brings the process back to the draft step.
+The steps (`step_service.ROUND`): processes waiting at the draft step are driven round the whole
+flow through `workflows.services` (the contact's answers through `workflows.task_links`), each
+step timed on its own: write the draft, request approval, changes requested, the draft again,
+request approval, approved, the decision (adopted); then the municipality's next process (started
+untimed) gets its first contact and, after a meeting (untimed), the completed dialogue.
 
-The baseline writes the same rows into the same tables (domain rows, history rows, the outbox
-row, audit events appended to the municipality's chain under its head row's lock) with
-`bulk_create` and `QuerySet.update()`, in one transaction, with no viewflow, no signals and no
-checks. It writes into a closed process of its own, and its task is written cancelled, so that it
-never shows as work to do. `census()` counts what each writes (pg_stat_xact_user_tables) to
-show they match.
+Each step is followed by the same step of the baseline (`step_baseline`: the same reads and rows,
+plain ORM, one transaction) and of the plain viewflow peer (`peer`: the same nodes, no history,
+audit or outbox), in an order that turns every round. A first round warms all three up and
+counts, table by table, what each step of the service and of the baseline wrote
+(`rows_written`, from pg_stat_xact_user_tables), and a second counts their statements
+(`statements`, Django's CaptureQueriesContext); neither is timed.
+
+Figures: per step, the p50/p95 of each and the ratios service/baseline (target ≤ 2.5 each) and
+service/peer (no target: the price of the record). `step_ratio_p50/_p95` is the worst step's;
+`step_vs_viewflow_ratio_p50/_p95` the whole round's (the p50/p95 of a round's summed times).
 """
 
 from __future__ import annotations
@@ -23,27 +28,19 @@ import time
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Count
-from django.utils import timezone
+from django.test.utils import CaptureQueriesContext
 from viewflow.workflow.models import Task
-from viewflow.workflow.status import STATUS
 
-from audit import binding, chain
-from audit.models import AuditEvent, ChainHead, Kind, chain_of
-from notifications.models import DeliveryStatus, Event, Notification
 from workflows import services
 from workflows.flows import PolicyAdoptionFlow
-from workflows.models import PolicyDraft, PolicyProcess, Stage
+from workflows.models import PolicyProcess, Stage
 
 from .load import percentile
+from .peer import PeerDriver
+from .step_baseline import Baseline, baseline_process
+from .step_service import ROUND, STEPS, ServiceDriver
 
-TEXT_A = "Kommunen kan reservera upphandlingar för ASF (bench {n})."
-TEXT_B = "Kommunen köper arbetsträning av ASF och delar upp kontrakt (bench {n})."
-
-
-def _open_task(process_id: int, node) -> Task:
-    return Task.objects.get(
-        process_id=process_id, flow_task=node, status__in=services.OPEN_TASK_STATUSES
-    )
+SIDES = ("service", "baseline", "viewflow")
 
 
 def _stats() -> dict[str, tuple[int, int]]:
@@ -69,189 +66,15 @@ def census(work) -> dict[str, dict[str, int]]:
     return dict(sorted(written.items()))
 
 
-class StepLoop:
-    """Drives processes in the draft stage round the draft → approval → changes loop."""
-
-    def __init__(self, leader, processes: list[PolicyProcess]):
-        self.leader = leader
-        self.processes = processes
-        self.turn = 0
-        self.other: dict[str, list[float]] = {"request_approval": [], "answer_approval": []}
-        self.cpu: list[float] = []  # this process's CPU time per measured step
-
-    def write_draft(self, *, census_of: list | None = None) -> float:
-        """One measured step; with ``census_of``, the rows it wrote are appended there."""
-        process = self.processes[self.turn % len(self.processes)]
-        self.turn += 1
-        task = _open_task(process.pk, PolicyAdoptionFlow.draft)
-
-        def step() -> None:
-            services.write_draft(
-                task=task,
-                user=self.leader,
-                competition_section=TEXT_A.format(n=self.turn),
-                customer_section=TEXT_B.format(n=self.turn),
-                change_note="Benchmark",
-            )
-
-        started, cpu = time.perf_counter(), time.process_time()
-        if census_of is None:
-            step()
-        else:
-            census_of.append(census(step))
-        elapsed = time.perf_counter() - started
-        self.cpu.append(time.process_time() - cpu)
-        self._back_to_draft(process)
-        return elapsed
-
-    def _back_to_draft(self, process: PolicyProcess) -> None:
-        task = _open_task(process.pk, PolicyAdoptionFlow.request_approval)
-        approver = process.approvers.order_by("pk").first()
-        started = time.perf_counter()
-        issued = services.request_approval(task=task, user=self.leader, approvers=[approver])
-        self.other["request_approval"].append(time.perf_counter() - started)
-        task = _open_task(process.pk, PolicyAdoptionFlow.approval)
-        started = time.perf_counter()
-        services.answer_approval(
-            task=task,
-            contact=approver,
-            answer="changes_requested",
-            comment="Benchmark: one more version, please.",
-            via_link=issued[0].link,
-        )
-        self.other["answer_approval"].append(time.perf_counter() - started)
-
-
-class Baseline:
-    """The same rows as `write_draft`, written as plainly as the ORM allows."""
-
-    def __init__(self, leader, process: PolicyProcess):
-        self.leader = leader
-        self.process = process
-        self.version = (
-            PolicyDraft.objects.filter(process=process).order_by("-version").first().version
-            if PolicyDraft.objects.filter(process=process).exists()
-            else 0
-        )
-        self.draft_ref = PolicyAdoptionFlow.draft
-        self.next_ref = PolicyAdoptionFlow.request_approval
-        self.cpu: list[float] = []
-        self.current = Task.objects.bulk_create(
-            [
-                Task(
-                    process_id=process.pk,
-                    flow_task=self.draft_ref,
-                    flow_task_type="HUMAN",
-                    status=STATUS.CANCELED,
-                    owner=leader,
-                    owner_permission="workflows.lead_policyprocess",
-                    created=timezone.now(),
-                )
-            ]
-        )[0]
-
-    def write(self) -> float:
-        started, cpu = time.perf_counter(), time.process_time()
-        self._write()
-        self.cpu.append(time.process_time() - cpu)
-        return time.perf_counter() - started
-
-    def _write(self) -> None:
-        now = timezone.now()
-        self.version += 1
-        user, process = self.leader, self.process
-        with transaction.atomic():
-            draft = PolicyDraft(
-                process=process,
-                version=self.version,
-                competition_section=TEXT_A.format(n=self.version),
-                customer_section=TEXT_B.format(n=self.version),
-                change_note="Benchmark",
-                created_by=user,
-                created_at=now,
-            )
-            PolicyDraft.objects.bulk_create([draft])
-            # The step's task: finished (an update, as the service's), then the next one.
-            done = self.current
-            done.status, done.started, done.finished = STATUS.CANCELED, now, now
-            Task.objects.filter(pk=done.pk).update(
-                status=STATUS.CANCELED, owner=user, started=now, finished=now
-            )
-            following = Task(
-                process_id=process.pk,
-                flow_task=self.next_ref,
-                flow_task_type="HUMAN",
-                status=STATUS.CANCELED,
-                owner=user,
-                owner_permission="workflows.lead_policyprocess",
-                created=now,
-            )
-            Task.objects.bulk_create([following])
-            self.current = following
-            Task.previous.through.objects.bulk_create(
-                [Task.previous.through(from_task_id=following.pk, to_task_id=done.pk)]
-            )
-            notification = Notification(
-                event=Event.TASK_ASSIGNED,
-                idempotency_key=f"bench-baseline:{following.pk}",
-                topic=f"process:{process.pk}",
-                recipient_email=user.email or "bench@region.example",
-                recipient_name=user.get_full_name(),
-                subject="Benchmark baseline",
-                body_text="Benchmark baseline",
-                body_html="<p>Benchmark baseline</p>",
-                status=DeliveryStatus.SENT,
-                sent_at=now,
-                next_attempt_at=now,
-            )
-            Notification.objects.bulk_create([notification])
-            history = [
-                PolicyDraft.history.bulk_history_create([draft], default_user=user)[0],
-                Task.history.bulk_history_create([done], update=True, default_user=user)[0],
-                Task.history.bulk_history_create([following], default_user=user)[0],
-                Notification.history.bulk_history_create([notification])[0],
-            ]
-            self._events(history, now, user)
-
-    def _events(self, history, now, user) -> None:
-        head = chain.lock_head(chain_of(self.process.municipality_id))
-        seq, prev = head.seq, head.hash
-        occurred = max(now, head.occurred_at) if head.occurred_at else now
-        events = []
-        for record in history:
-            seq += 1
-            event = AuditEvent(
-                chain=head.key,
-                seq=seq,
-                occurred_at=occurred,
-                kind=Kind.RECORD_CREATED,
-                actor_kind="user",
-                actor_user=user,
-                actor_label=user.get_full_name(),
-                model_label=record.instance_type._meta.label_lower,
-                object_id=str(record.pk),
-                history_id=record.history_id,
-                process_id=self.process.pk,
-                municipality_id=self.process.municipality_id,
-                stage=self.process.stage,
-                summary="Benchmark baseline",
-                personal={},
-                personal_digest=chain.personal_digest({}),
-                record_digest=binding.digest_of_record(record),
-                prev_hash=prev,
-            )
-            event.hash = chain.event_hash(
-                {name: getattr(event, name) for name in chain.HASHED_FIELDS}
-            )
-            prev = event.hash
-            events.append(event)
-        AuditEvent.objects.bulk_create(events)
-        ChainHead.objects.filter(key=head.key).update(seq=seq, hash=prev, occurred_at=occurred)
-
-
-def _baseline_process() -> PolicyProcess:
-    """A closed process, so that the baseline's rows never show as live work."""
-    return PolicyProcess.objects.filter(stage=Stage.ADOPTED).order_by("-pk").first()
+def statements(work) -> dict:
+    """How many SQL statements ``work()`` ran, by kind (BEGIN/COMMIT/savepoints included)."""
+    with CaptureQueriesContext(connection) as captured:
+        work()
+    kinds: dict[str, int] = {}
+    for query in captured.captured_queries:
+        word = query["sql"].split(None, 1)[0].upper() if query["sql"] else "?"
+        kinds[word] = kinds.get(word, 0) + 1
+    return {"total": len(captured.captured_queries), "by_kind": dict(sorted(kinds.items()))}
 
 
 def summary(seconds: list[float]) -> dict:
@@ -262,6 +85,10 @@ def summary(seconds: list[float]) -> dict:
         "p95_ms": round(percentile(ms, 95), 2) if ms else None,
         "mean_ms": round(statistics.fmean(ms), 2) if ms else None,
     }
+
+
+def _ratio(over: dict, under: dict, key: str):
+    return round(over[key] / under[key], 2) if over[key] and under[key] else None
 
 
 def waiting_at_draft():
@@ -278,43 +105,132 @@ def waiting_at_draft():
     )
 
 
-def measure(*, steps: int, leader_username: str) -> dict:
+class StepLoop:
+    """One leader's process round the draft → request approval → answer loop (the parallel
+    writers' part: three steps a call, each through the services)."""
+
+    LOOP = ("write_draft", "request_approval", "answer_approval_changes")
+
+    def __init__(self, leader, processes: list[PolicyProcess]):
+        self.driver = ServiceDriver(leader, processes)
+        self.turn = 0
+
+    def write_draft(self) -> None:
+        slot = self.driver.slot(self.turn)
+        self.turn += 1
+        for name in self.LOOP:
+            self.driver.prepare(name, slot)()
+
+
+def _timed(step) -> tuple[float, float]:
+    started, cpu = time.perf_counter(), time.process_time()
+    step()
+    return time.perf_counter() - started, time.process_time() - cpu
+
+
+def measure(*, steps: int, leader_username: str, slots: int = 1) -> dict:
     leader = get_user_model().objects.get(username=leader_username)
-    waiting = waiting_at_draft().order_by("pk")
-    if not waiting:
+    processes = list(waiting_at_draft().order_by("pk")[:slots])
+    if not processes:
         raise RuntimeError("no process waits at the draft step")
-    drafting = list(waiting[:8])
-    loop = StepLoop(leader, drafting)
-    baseline = Baseline(leader, _baseline_process())
-    # Warm both paths (imports, caches), then count what one of each writes.
-    loop.write_draft()
-    baseline.write()
-    counted: list[dict] = []
-    loop.write_draft(census_of=counted)
-    rows_service = counted[0]
-    rows_baseline = census(baseline.write)
-    service_times, baseline_times = [], []
-    loop.cpu.clear()
-    baseline.cpu.clear()
+    drivers = {
+        "service": ServiceDriver(leader, processes),
+        "baseline": Baseline(leader, baseline_process()),
+        "viewflow": PeerDriver(leader, [p.municipality for p in processes]),
+    }
+
+    def prepared(side: str, name: str, round_number: int):
+        driver = drivers[side]
+        if side == "baseline":
+            return driver.prepare(name)
+        return driver.prepare(name, driver.slot(round_number))
+
+    rows: dict[str, dict] = {name: {} for name in STEPS}
+    counted: dict[str, dict] = {name: {} for name in STEPS}
+    # Round 0 warms every path up and leaves the service's process one the leader started
+    # (whose steps follow their own: no email to themselves, as in every later round); round 1
+    # counts the rows, round 2 the statements.
+    for round_number, kind in ((0, None), (1, "rows"), (2, "statements")):
+        for name in ROUND:
+            for side in SIDES:
+                step = prepared(side, name, round_number)
+                done = rows if kind == "rows" else counted
+                if kind is None or side in done[name] or (kind == "rows" and side == "viewflow"):
+                    step()  # counted once (the draft steps come twice a round)
+                elif kind == "rows":
+                    done[name][side] = census(step)
+                else:
+                    done[name][side] = statements(step)
+
+    times = {name: {side: [] for side in SIDES} for name in STEPS}
+    cpu = {name: {side: [] for side in SIDES} for name in STEPS}
+    rounds = {side: [] for side in SIDES}
     deadline = time.monotonic() + 20 * 60
-    for _ in range(steps):
-        service_times.append(loop.write_draft())
-        baseline_times.append(baseline.write())
+    round_count = max(2, steps // 4)
+    for offset in range(round_count):
+        round_number = offset + 3
+        order = SIDES[offset % 3 :] + SIDES[: offset % 3]  # who goes first turns
+        total = dict.fromkeys(SIDES, 0.0)
+        for name in ROUND:
+            for side in order:
+                step = prepared(side, name, round_number)
+                elapsed, used = _timed(step)
+                times[name][side].append(elapsed)
+                cpu[name][side].append(used)
+                total[side] += elapsed
+        for side in SIDES:
+            rounds[side].append(total[side])
         if time.monotonic() > deadline:
             break
-    service, base = summary(service_times), summary(baseline_times)
+
+    per_step = {}
+    for name in STEPS:
+        got = {side: summary(times[name][side]) for side in SIDES}
+        per_step[name] = {
+            **got,
+            "cpu": {side: summary(cpu[name][side]) for side in SIDES},
+            "ratio_p50": _ratio(got["service"], got["baseline"], "p50_ms"),
+            "ratio_p95": _ratio(got["service"], got["baseline"], "p95_ms"),
+            "vs_viewflow_ratio_p50": _ratio(got["service"], got["viewflow"], "p50_ms"),
+            "vs_viewflow_ratio_p95": _ratio(got["service"], got["viewflow"], "p95_ms"),
+            "statements": {side: counted[name][side]["total"] for side in SIDES},
+            "statements_by_kind": {side: counted[name][side]["by_kind"] for side in SIDES},
+            "rows_written": rows[name],
+        }
+    whole = {side: summary(rounds[side]) for side in SIDES}
+    worst_p50 = max(STEPS, key=lambda n: per_step[n]["ratio_p50"] or 0)
+    worst_p95 = max(STEPS, key=lambda n: per_step[n]["ratio_p95"] or 0)
     return {
-        "step": "workflows.services.write_draft",
-        "service": service,
-        "baseline": base,
-        "ratio_p50": round(service["p50_ms"] / base["p50_ms"], 2),
-        "ratio_p95": round(service["p95_ms"] / base["p95_ms"], 2),
-        # Python CPU time per step in this process (the database server's work aside): what
-        # the step costs the app server whatever else runs on the machine.
-        "service_cpu": summary(loop.cpu),
-        "baseline_cpu": summary(baseline.cpu),
-        "other_steps": {name: summary(times) for name, times in loop.other.items()},
-        "rows_written": {"service": rows_service, "baseline": rows_baseline},
-        "processes_driven": len(drafting),
+        "steps": per_step,
+        "round": {
+            **whole,
+            "ratio_p50": _ratio(whole["service"], whole["baseline"], "p50_ms"),
+            "ratio_p95": _ratio(whole["service"], whole["baseline"], "p95_ms"),
+            "vs_viewflow_ratio_p50": _ratio(whole["service"], whole["viewflow"], "p50_ms"),
+            "vs_viewflow_ratio_p95": _ratio(whole["service"], whole["viewflow"], "p95_ms"),
+        },
+        # The limit holds for every step: the overall ratio is the worst step's.
+        "ratio_p50": per_step[worst_p50]["ratio_p50"],
+        "ratio_p95": per_step[worst_p95]["ratio_p95"],
+        "worst_step_p50": worst_p50,
+        "worst_step_p95": worst_p95,
+        # The price of the record over a whole round of the flow.
+        "vs_viewflow_ratio_p50": _ratio(whole["service"], whole["viewflow"], "p50_ms"),
+        "vs_viewflow_ratio_p95": _ratio(whole["service"], whole["viewflow"], "p95_ms"),
+        "rows_written": _rows_of_a_round(rows),
+        "rounds": len(rounds["service"]),
+        "processes_driven": len(processes),
         "measured_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
+
+
+def _rows_of_a_round(rows: dict) -> dict:
+    """Each side's rows over one of each step, table by table."""
+    total: dict = {"service": {}, "baseline": {}}
+    for by_side in rows.values():
+        for side, tables in by_side.items():
+            for table, counts in tables.items():
+                into = total[side].setdefault(table, {"inserted": 0, "updated": 0})
+                into["inserted"] += counts["inserted"]
+                into["updated"] += counts["updated"]
+    return {side: dict(sorted(t.items())) for side, t in total.items()}

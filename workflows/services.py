@@ -129,8 +129,8 @@ def _human_step(*, task: Task, node, user, reason: str) -> Iterator:
         raise PermissionDenied(_("Only project leaders can do this."))
     with transaction.atomic():
         # The flow's lock, taken by the query that loads what the step uses: the process, its
-        # municipality, its leader and its latest draft's version (viewflow would load the process
-        # twice, as its base and as our subclass, and each related row on first use).
+        # municipality and county, its leader and its latest draft's version (viewflow would load
+        # the process twice, as its base and as our subclass, and each related row on first use).
         process = _lock_process_of_step(task.process_id)
         _require_lead(user, process.municipality.county_id)
         # Read after the lock: a step completed meanwhile shows here, and nothing else the
@@ -151,8 +151,9 @@ def _human_step(*, task: Task, node, user, reason: str) -> Iterator:
         activation.execute()
 
 
-def _process_of_step(process_id: int) -> PolicyProcess:
-    return PolicyProcess.objects.select_related("municipality", "lead").get(pk=process_id)
+# What a step and the flow's callbacks read of the process: its municipality and county (the
+# scope checks, the next step's assignment, the emails) and its leader, in the query that loads it.
+_STEP_RELATED = ("municipality__county", "lead")
 
 
 def _lock_process_of_step(process_id: int) -> PolicyProcess:
@@ -160,7 +161,7 @@ def _lock_process_of_step(process_id: int) -> PolicyProcess:
         PolicyDraft.objects.filter(process=OuterRef("pk")).order_by("-version").values("version")
     )
     return lock_for_update(
-        PolicyProcess.objects.select_related("municipality", "lead").annotate(
+        PolicyProcess.objects.select_related(*_STEP_RELATED).annotate(
             latest_draft_version=Subquery(latest_version[:1])
         )
     ).get(pk=process_id)
@@ -298,7 +299,9 @@ def request_approval(*, task: Task, user, approvers: Iterable[Contact]) -> list:
     from .task_links import issue_links
 
     approvers = list(approvers)
-    with PolicyAdoptionFlow.lock(task.process_id):
+    # One transaction: the step's first query takes the flow's lock, held until the links below
+    # are issued and the transaction ends.
+    with transaction.atomic():
         with _human_step(
             task=task,
             node=PolicyAdoptionFlow.request_approval,
@@ -352,11 +355,12 @@ def answer_approval(
         raise ValidationError(_("Unknown answer."))
     if answer == AnswerKind.CHANGES_REQUESTED and not comment:
         raise ValidationError({"comment": _("Say what should change.")})
-    with PolicyAdoptionFlow.lock(task.process_id):
+    with transaction.atomic():
+        # The flow's lock, taken by the query that loads the process (as a leader's step).
+        process = _lock_process_of_step(task.process_id)
         task.refresh_from_db()
         if task.flow_task != PolicyAdoptionFlow.approval or task.status not in OPEN_TASK_STATUSES:
             raise StepAlreadyDone(_("This draft has already been answered."))
-        process = _process_of_step(task.process_id)
         if not process.approvers.filter(pk=contact.pk).exists():
             raise PermissionDenied(_("This contact person is not asked to approve this draft."))
         draft = process.drafts.order_by("-version").first()
@@ -378,8 +382,14 @@ def answer_approval(
         next_stage = Stage.AWAITING_DECISION if answer == AnswerKind.APPROVED else Stage.DRAFTING
         _enter_stage(process, next_stage, user=None, reason=reason)
         stamp(task, reason=reason)
-        # The gateway after the handle reads the stage from the process it loads itself.
-        PolicyAdoptionFlow.approval.run(task)
+        # What `Handle.run` does (the flow's lock, the task read, the node's callback run by the
+        # activation, which then completes the task and activates the next nodes), on the task and
+        # process this step already locked and read: viewflow would lock and load both again.
+        # The gateway after it reads the new stage from this process.
+        task.process = process
+        activation = PolicyAdoptionFlow.approval.activation_class(task)
+        activation.run(PolicyAdoptionFlow.instance.answered)
+        activation.execute()
         notify.answer_received(record)
     return record
 

@@ -3,6 +3,7 @@ savepoint rolls back, when transactions follow each other and when others append
 different municipalities' chains do not wait for each other."""
 
 import threading
+from contextlib import suppress
 
 import pytest
 from django.db import connection, transaction
@@ -15,6 +16,8 @@ from audit.verification import verify_chain
 from tests.support.locks import LOCK_WAIT_TIMEOUT, hold_then_wait, join_all
 from tests.workflows.helpers import walk_to
 from workflows import services as workflow_services
+from workflows.audit import stamp
+from workflows.models import PolicyProcess, Stage
 
 
 def append(summary: str, municipality=None) -> AuditEvent:
@@ -210,3 +213,29 @@ def test_a_transaction_that_waited_for_the_lock_appends_after_what_the_holder_co
     held = AuditEvent.objects.get(summary="Holder")
     assert (waiter.seq, waiter.prev_hash) == (held.seq + 1, held.hash)
     assert verify_chain().is_ok
+
+
+@pytest.mark.django_db
+def test_an_event_takes_the_processs_stage_on_record_not_one_a_rolled_back_savepoint_wrote(
+    leader, vaxjo, vaxjo_contact
+):
+    """A task's event has no stage of its own: it takes its process's latest on the record,
+    which a rolled-back savepoint's event (and its stage) is not."""
+    process = workflow_services.start_process(municipality=vaxjo, user=leader)
+    task = walk_to(process, leader, vaxjo_contact, "draft")
+    process = PolicyProcess.objects.get(pk=process.pk)
+    assert process.stage == Stage.DRAFTING
+
+    with transaction.atomic():
+        with suppress(RuntimeError), transaction.atomic():
+            process.stage = Stage.AWAITING_APPROVAL
+            stamp(process, user=leader, reason="Tried, then undone")
+            process.save(update_fields=["stage"])
+            raise RuntimeError
+        task = Task.objects.get(pk=task.pk)
+        stamp(task, user=leader, reason="Looked at again")
+        task.save()
+
+    event = AuditEvent.objects.filter(model_label="viewflow.task", object_id=str(task.pk))
+    assert event.latest("id").stage == Stage.DRAFTING
+    assert not AuditEvent.objects.filter(process_id=process.pk, stage=Stage.AWAITING_APPROVAL)
