@@ -639,3 +639,26 @@ class ProcessStageTime(models.Model):
 
     def __str__(self) -> str:
         return f"{self.process_id}: {self.stage}"
+
+
+class MunicipalityStageReached(models.Model):
+    """When a municipality first reached a stage: by being in it or, for a stage before the end,
+    in any later one (a process created in a later stage passed the earlier ones). The overview's
+    progress by month counts these rows per month (at most 7 per municipality) instead of reading
+    the whole history. Derived like `ProcessStageTime`, in the same transaction, from the same
+    history records: not the record.
+    """
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
+    stage = models.CharField(_("stage"), max_length=32, choices=Stage.choices)
+    reached_at = models.DateTimeField(_("first reached"))
+
+    class Meta:
+        verbose_name = _("stage reached by a municipality")
+        verbose_name_plural = _("stages reached by municipalities")
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "stage"], name="one_reached_per_stage"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.municipality_id}: {self.stage}"

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from .models import PolicyProcess, ProcessStageTime, Stage
+from .models import MunicipalityStageReached, PolicyProcess, ProcessStageTime, Stage
 
 # The order a municipality passes the stages in; adopted and rejected are both the end. Two
 # entries of one process at the same moment are in this order.
@@ -32,6 +32,19 @@ STAGE_RANK = {
 }
 
 UPDATED_FIELDS = ["first_entered_at", "spent", "spent_days", "entered_at"]
+CLOSED = {Stage.ADOPTED.value, Stage.REJECTED.value}
+
+
+def reached_by_entering(stage: str) -> list[str]:
+    """The stages a municipality has reached once a process of it is in ``stage``: that one and,
+    as it passed them, every stage before the end that comes earlier; adopted and rejected are
+    reached only by being there."""
+    rank = STAGE_RANK[stage]
+    return [stage] + [
+        s.value
+        for s in Stage
+        if s.value not in CLOSED and s.value != stage and STAGE_RANK[s] <= rank
+    ]
 
 
 def _upsert(rows: list[ProcessStageTime]) -> None:
@@ -49,7 +62,8 @@ def enter_stage(
     *, process_id: int, municipality_id: int, stage: str, entered_at: datetime.datetime
 ) -> None:
     """Bring one process's summary up to date with its (possibly new) stage: the current stay
-    ends at ``entered_at`` and a stay in ``stage`` begins (2 queries; 1 when nothing changed)."""
+    ends at ``entered_at`` and a stay in ``stage`` begins (2 queries, 3 on the process's first
+    entry into the stage; 1 when nothing changed)."""
     rows = {row.stage: row for row in ProcessStageTime.objects.filter(process_id=process_id)}
     current = next((row for row in rows.values() if row.entered_at is not None), None)
     if current is not None and (current.stage, current.entered_at) == (stage, entered_at):
@@ -62,6 +76,18 @@ def enter_stage(
         changed[current.stage] = current
     row = changed.get(stage) or rows.get(stage)
     if row is None:
+        # The stages the municipality reaches now, unless it had reached them before (a
+        # history written in order never reaches a stage earlier than before; `rebuild` takes
+        # the earliest whatever the order).
+        MunicipalityStageReached.objects.bulk_create(
+            [
+                MunicipalityStageReached(
+                    municipality_id=municipality_id, stage=reached, reached_at=entered_at
+                )
+                for reached in reached_by_entering(stage)
+            ],
+            ignore_conflicts=True,
+        )
         row = ProcessStageTime(
             process_id=process_id,
             municipality_id=municipality_id,
@@ -146,18 +172,36 @@ def history_entries(history_model, process_model) -> Iterable[tuple]:
     ).iterator(chunk_size=10_000)
 
 
-def rebuild(*, history_model=None, process_model=None, summary_model=None) -> int:
+def rebuild(
+    *, history_model=None, process_model=None, summary_model=None, reached_model=None
+) -> int:
     """Recompute the whole summary from the history (the models: a migration's historical ones;
-    by default the live ones). Returns the number of rows written."""
+    by default the live ones). Returns the number of rows of time per process and stage."""
     history_model = history_model or PolicyProcess.history.model
     process_model = process_model or PolicyProcess
     summary_model = summary_model or ProcessStageTime
-    rows = summarise(history_entries(history_model, process_model))
+    reached_model = reached_model or MunicipalityStageReached
     live = set(process_model.objects.values_list("pk", flat=True))
+    rows = [
+        row
+        for row in summarise(history_entries(history_model, process_model))
+        if row["process_id"] in live
+    ]
+    first = {}
+    for row in rows:
+        for stage in reached_by_entering(row["stage"]):
+            key = (row["municipality_id"], stage)
+            if key not in first or row["first_entered_at"] < first[key]:
+                first[key] = row["first_entered_at"]
     with transaction.atomic():
         summary_model.objects.all().delete()
-        summary_model.objects.bulk_create(
-            (summary_model(**row) for row in rows if row["process_id"] in live),
+        reached_model.objects.all().delete()
+        summary_model.objects.bulk_create((summary_model(**row) for row in rows), batch_size=5_000)
+        reached_model.objects.bulk_create(
+            (
+                reached_model(municipality_id=m, stage=stage, reached_at=moment)
+                for (m, stage), moment in first.items()
+            ),
             batch_size=5_000,
         )
-    return sum(1 for row in rows if row["process_id"] in live)
+    return len(rows)

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from municipalities.models import County, Municipality
 from tests.factories import ContactFactory, member_of
 from workflows import services, stage_summary
-from workflows.models import PolicyProcess, ProcessStageTime
+from workflows.models import MunicipalityStageReached, PolicyProcess, ProcessStageTime
 from workflows.overview import selectors
 from workflows.overview.figures import progress, stage_times, stage_visits
 from workflows.stage_limits import stage_limits
@@ -129,10 +129,23 @@ def test_the_figures_of_every_county_equal_those_from_the_history(winding_story)
     assert figures.stage_times == stage_times(visits=visits, names=names, limits=limits, now=now)
 
 
+def first_entries() -> list[tuple]:
+    return sorted(
+        MunicipalityStageReached.objects.values_list("municipality_id", "stage", "reached_at")
+    )
+
+
 def test_rebuilding_from_the_history_gives_the_summary_kept_on_each_write(winding_story):
-    kept = summary_rows()
-    ProcessStageTime.objects.filter(process=winding_story).delete()  # as if it had drifted
+    kept, entries = summary_rows(), first_entries()
+    # As if it had drifted:
+    ProcessStageTime.objects.filter(process=winding_story).delete()
+    MunicipalityStageReached.objects.filter(stage="drafting").delete()
 
     call_command("rebuild_stage_times", stdout=io.StringIO())
 
     assert summary_rows() == kept
+    assert first_entries() == entries
+    # Ljungby reached dialogue and drafting on 20 January, in the same minute.
+    ljungby = Municipality.objects.get(code="0781").pk
+    assert (ljungby, "dialogue", at("2026-01-20")) in entries
+    assert (ljungby, "drafting", at("2026-01-20")) in entries

@@ -1,4 +1,5 @@
-"""Fill the overview's summary of the process history (ProcessStageTime) from the history."""
+"""Fill the overview's summary of the process history (ProcessStageTime, MunicipalityStageReached)
+from the history."""
 
 from django.db import migrations
 
@@ -10,6 +11,7 @@ def backfill(apps, schema_editor):
         history_model=apps.get_model("workflows", "HistoricalPolicyProcess"),
         process_model=apps.get_model("workflows", "PolicyProcess"),
         summary_model=apps.get_model("workflows", "ProcessStageTime"),
+        reached_model=apps.get_model("workflows", "MunicipalityStageReached"),
     )
 
 

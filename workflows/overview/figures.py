@@ -106,19 +106,25 @@ def _reached(
     """
     reached = {}
     for municipality_id, entered in first_in.items():
-        reached[municipality_id] = {}
-        for stage in Stage:
-            if stage in CLOSED_STAGES:
-                times = [entered[stage]] if stage in entered else []
+        ranked = [(_RANK[stage], moment) for stage, moment in entered.items()]
+        mine = reached[municipality_id] = {}
+        for stage, is_closed, rank in _STAGE_ORDER:
+            if is_closed:
+                moment = entered.get(stage)
             else:
-                times = [t for s, t in entered.items() if STAGE_RANK[s] >= STAGE_RANK[stage]]
-            if times:
-                reached[municipality_id][stage.value] = min(times)
+                moment = min((m for r, m in ranked if r >= rank), default=None)
+            if moment is not None:
+                mine[stage] = moment
     return reached
 
 
-def _month(moment: datetime.datetime) -> datetime.date:
-    return timezone.localdate(moment).replace(day=1)
+# Plain strings and numbers: the figures of the whole country loop over them thousands of times.
+_RANK = {stage.value: rank for stage, rank in STAGE_RANK.items()}
+_STAGE_ORDER = [(stage.value, stage in CLOSED_STAGES, STAGE_RANK[stage]) for stage in Stage]
+
+
+def _month(moment: datetime.datetime, zone=None) -> datetime.date:
+    return moment.astimezone(zone or timezone.get_current_timezone()).date().replace(day=1)
 
 
 def _next_month(day: datetime.date) -> datetime.date:
@@ -127,27 +133,29 @@ def _next_month(day: datetime.date) -> datetime.date:
 
 def progress(*, visits: list[Visit], now: datetime.datetime | None = None) -> Progress:
     """How many municipalities had reached each stage by the end of each month, month by month."""
-    return progress_of(first_in=first_entries(visits), now=now)
+    zone = timezone.get_current_timezone()
+    counts = defaultdict(int)
+    for stages_reached in _reached(first_entries(visits)).values():
+        for stage, moment in stages_reached.items():
+            counts[_month(moment, zone), stage] += 1
+    return progress_of(counts=counts, now=now)
 
 
 def progress_of(
-    *, first_in: dict[int, dict[str, datetime.datetime]], now: datetime.datetime | None = None
+    *, counts: dict[tuple[datetime.date, str], int], now: datetime.datetime | None = None
 ) -> Progress:
-    """`progress` from when each municipality first entered each stage (municipality → stage
-    → moment)."""
+    """`progress` from how many municipalities first reached each stage in each month
+    ((first day of the month, stage) → municipalities)."""
     now = now or timezone.now()
-    reached = _reached(first_in)
     stages = [StageColumn(s.value, str(s.label), 0, None) for s in Stage]
-    moments = [t for stages_reached in reached.values() for t in stages_reached.values()]
-    if not moments:
+    if not counts:
         return Progress(stages, [])
     by_month = defaultdict(lambda: defaultdict(int))
-    for stages_reached in reached.values():
-        for stage, moment in stages_reached.items():
-            by_month[_month(moment)][stage] += 1
+    for (month, stage), count in counts.items():
+        by_month[month][stage] += count
     months = []
     running = defaultdict(int)
-    month, last = _month(min(moments)), _month(max([now, *moments]))
+    month, last = min(by_month), max(max(by_month), _month(now))
     while month <= last:
         for stage, count in by_month[month].items():
             running[stage] += count

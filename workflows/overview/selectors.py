@@ -24,6 +24,7 @@ from django.db.models import (
     Subquery,
     When,
 )
+from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,6 +38,7 @@ from ..models import (
     CLOSED_STAGES,
     Decision,
     DecisionOutcome,
+    MunicipalityStageReached,
     PolicyProcess,
     ProcessStageTime,
     Stage,
@@ -402,19 +404,21 @@ def county_figures(
     now: datetime.datetime | None = None,
     within=None,
 ) -> Figures:
-    """The county's progress and time per stage, from the summary of the history (4 queries,
-    each a few hundred rows at most for the whole country: the first entry of each municipality
-    into each stage, the processes that left a stage counted per whole days, the processes in a
-    stage now (one per municipality at most), and the names of the slowest)."""
+    """The county's progress and time per stage, from the summary of the history (4 queries of
+    a few hundred rows at most for the whole country: the municipalities that reached each stage
+    per month, the processes that left a stage counted per whole days, the processes in a stage
+    now (one per municipality at most), and the names of the slowest)."""
     now = now or timezone.now()
-    summary = ProcessStageTime.objects.filter(**_in_county(county, "municipality__", within))
-    first_in = defaultdict(dict)
-    for municipality_id, stage, first in (
-        summary.order_by()
-        .values_list("municipality_id", "stage")
-        .annotate(first=Min("first_entered_at"))
-    ):
-        first_in[municipality_id][stage] = first
+    scope = _in_county(county, "municipality__", within)
+    zone = timezone.get_current_timezone()
+    reached = (
+        MunicipalityStageReached.objects.filter(**scope)
+        .order_by()
+        .values_list("stage", TruncMonth("reached_at", tzinfo=zone))
+        .annotate(count=Count("pk"))
+    )
+    counts = {(timezone.localtime(month, zone).date(), stage): n for stage, month, n in reached}
+    summary = ProcessStageTime.objects.filter(**scope)
     timed = summary.filter(stage__in=TIMED_STAGES).order_by()
     finished = list(
         timed.filter(entered_at__isnull=True)
@@ -436,7 +440,7 @@ def county_figures(
     local = timezone.localtime(now)
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0) + datetime.timedelta(days=1)
     return Figures(
-        progress=progress_of(first_in=first_in, now=now),
+        progress=progress_of(counts=counts, now=now),
         stage_times=stage_times_of(
             finished=finished, ongoing=ongoing, names_of=names_of, limits=limits, now=now
         ),
