@@ -149,3 +149,28 @@ def test_rebuilding_from_the_history_gives_the_summary_kept_on_each_write(windin
     ljungby = Municipality.objects.get(code="0781").pk
     assert (ljungby, "dialogue", at("2026-01-20")) in entries
     assert (ljungby, "drafting", at("2026-01-20")) in entries
+
+
+def test_the_figures_read_the_same_four_queries_however_long_the_history(
+    winding_story, leader, django_assert_max_num_queries
+):
+    county, limits = County.objects.get(code="07"), stage_limits()
+    vera = winding_story.municipality.contacts.get()
+    for scope in (county, None):
+        with django_assert_max_num_queries(4):
+            selectors.county_figures(county=scope, limits=limits, now=at("2026-06-01"))
+
+    for day in ("2026-05-04", "2026-05-11", "2026-05-18"):  # three more rounds of changes
+        with time_machine.travel(at(day), tick=False):
+            services.answer_approval(
+                task=walk_to(winding_story, leader, vera, "approval"),
+                contact=vera,
+                answer="changes_requested",
+                comment="En gång till.",
+            )
+
+    for scope in (county, None):
+        with django_assert_max_num_queries(4):
+            figures = selectors.county_figures(county=scope, limits=limits, now=at("2026-06-01"))
+        awaiting = next(t for t in figures.stage_times if t.stage == "awaiting_approval")
+        assert awaiting.slowest_municipality == "Växjö"

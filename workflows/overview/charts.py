@@ -30,6 +30,8 @@ TEXT = "#1a1a1a"
 GRID = "#c9ced6"
 FONT = 'font-family="DejaVu Sans, Arial, sans-serif" font-size="12"'
 MAX_MONTH_LABELS = 12
+# A chart's width in CSS pixels; the page and the PDF scale it to their column (CSS width).
+WIDTH = 760
 MAX_MARKERS = 12  # per line: years of months stay readable
 
 
@@ -95,7 +97,7 @@ def progress_svg(progress: Progress, *, chart_id: str = "progress-chart") -> Saf
     """Lines of how many municipalities had reached each stage, month by month."""
     if not progress.months:
         return None
-    width, height = 760, 360
+    width, height = WIDTH, 360
     left, top, right, bottom = 56, 14, width - 210, height - 76
     plot_w, plot_h = right - left, bottom - top
     months = progress.months
@@ -209,7 +211,7 @@ def _stage_bars(
     limit is a black tick across the stage's bars."""
     bar, gap = 16, 14
     group = bar * len(series) + gap
-    width, label_w, value_w = 760, 250, 56
+    width, label_w, value_w = WIDTH, 250, 56
     left, right, top = label_w, width - value_w, 8
     bottom = top + group * len(labels)
     height = bottom + 70

@@ -18,6 +18,15 @@ from ..stage_limits import stage_limits
 from . import charts, selectors
 
 TEMPLATE = "workflows/overview/report.html"
+PROGRESS_TABLE = "workflows/overview/includes/progress_table.html"
+STAGE_TIMES_TABLE = "workflows/overview/includes/stage_times_table.html"
+FIGURES_CONTEXT = [
+    "figures",
+    "progress_chart",
+    "stage_times_chart",
+    "progress_table",
+    "stage_times_table",
+]
 
 # WeasyPrint logs every rendering step at INFO; the site's log wants its warnings only.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
@@ -33,13 +42,15 @@ def cached_figures(
     few milliseconds for the whole country; the cache spares even that, and a miss is filled by
     one request while the others wait for it (``audit.single_flight``).
 
-    Returns ``figures`` and the two charts.
+    Returns ``figures``, the two charts and the page's two tables (`FIGURES_CONTEXT`).
     """
     scope = county.code if county else selectors.ALL_COUNTIES
     if county is None and within is not None:
         scope = "+".join(str(pk) for pk in sorted(within))  # "all" of a reader's counties
     version = selectors.figures_version(county=county, limits=limits, within=within)
-    key = f"overview-figures:{scope}:{translation.get_language()}:{version}"
+    # "-2": the entry's shape (its tables, the summary's figures); a new shape needs a new name,
+    # or entries written by the previous release would be read by this one.
+    key = f"overview-figures-2:{scope}:{translation.get_language()}:{version}"
 
     def compute() -> dict:
         figures = selectors.county_figures(county=county, limits=limits, now=now, within=within)
@@ -48,19 +59,23 @@ def cached_figures(
             "computed_at": now,
             "progress_chart": charts.progress_svg(figures.progress),
             "stage_times_chart": charts.stage_times_svg(figures.stage_times),
+            # The page's tables too: a country's years of months are a thousand cells to render.
+            "progress_table": render_to_string(PROGRESS_TABLE, {"progress": figures.progress}),
+            "stage_times_table": render_to_string(
+                STAGE_TIMES_TABLE, {"stage_times": figures.stage_times}
+            ),
         }
 
     cached = single_flight.get_or_fill(
         key,
         compute,
         timeout=lambda value: (value["figures"].valid_until - now).total_seconds(),
-        is_usable=lambda value: value["computed_at"] <= now < value["figures"].valid_until,
+        is_usable=lambda value: (
+            value["computed_at"] <= now < value["figures"].valid_until
+            and all(name in value for name in FIGURES_CONTEXT)
+        ),
     )
-    return {
-        "figures": cached["figures"],
-        "progress_chart": cached["progress_chart"],
-        "stage_times_chart": cached["stage_times_chart"],
-    }
+    return {name: cached[name] for name in FIGURES_CONTEXT}
 
 
 def _codes(within) -> list[str] | None:

@@ -517,7 +517,7 @@ def municipality_overview(
     """One municipality's processes, stages, time per stage against its county, and decisions.
 
     Built from its county's board and figures (the county median needs them) and its own
-    processes' history: 11 queries.
+    processes' history (its own rows only): a fixed number of queries whatever the county's size.
     """
     board = county_board(county=municipality.county, now=now, personal=personal)
     figures = county_figures(county=municipality.county, limits=board.limits, now=board.now)
