@@ -9,8 +9,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     UV_LINK_MODE=copy \
     PATH=/opt/venv/bin:$PATH \
     DJANGO_SETTINGS_MODULE=policyflow.settings.production \
-    MEDIA_ROOT=/var/lib/policyflow/media \
-    MPLCONFIGDIR=/tmp/matplotlib
+    MEDIA_ROOT=/var/lib/policyflow/media
 
 # gettext compiles the translation catalogues; pango is what WeasyPrint needs for PDF reports.
 RUN apt-get update \

@@ -28,6 +28,7 @@ from django.middleware.csrf import get_token
 from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
 
+from . import single_flight
 from .conf import setting
 from .selectors import data_version
 
@@ -56,24 +57,44 @@ class CachedPageMixin:
 
     Not kept: a page showing messages (they are shown once), an error, a request without a
     CSRF cookie (see `page_cache`).
+
+    A miss is filled once (`single_flight`): concurrent requests for the same page wait up to
+    ``page_fill_wait`` seconds for the first one's rendering instead of each rendering it.
     """
 
     page_cache_name = ""
+    page_fill_wait = 5.0
 
     def get(self, request, *args, **kwargs):
         self.page_cache = entry = page_cache(request, self.page_cache_name)
         if not entry.seconds or _has_messages(request):
             return super().get(request, *args, **kwargs)
         body = cache.get(entry.page_key)
+        fills = False
+        if body is None:
+            fills = single_flight.claim(entry.page_key, lock_seconds=int(self.page_fill_wait * 3))
+            if not fills:
+                body = single_flight.wait_for(entry.page_key, wait=self.page_fill_wait)
         if body is not None:
             # As rendering the page's forms would: the CSRF cookie's expiry is renewed.
             get_token(request)
             return HttpResponse(body)
-        response = super().get(request, *args, **kwargs)
+        try:
+            response = super().get(request, *args, **kwargs)
+        except BaseException:
+            if fills:
+                single_flight.release(entry.page_key)
+            raise
         if response.status_code == 200:
-            response.add_post_render_callback(
-                lambda rendered: cache.set(entry.page_key, rendered.content, entry.seconds)
-            )
+
+            def keep(rendered):
+                cache.set(entry.page_key, rendered.content, entry.seconds)
+                if fills:
+                    single_flight.release(entry.page_key)
+
+            response.add_post_render_callback(keep)
+        elif fills:
+            single_flight.release(entry.page_key)
         return response
 
 

@@ -19,3 +19,15 @@ class WorkflowsConfig(AppConfig):
         from . import audit_events
 
         audit_events.register()  # what our records mean in the audit timeline
+
+        from simple_history.signals import post_create_historical_record
+
+        from . import stage_summary
+        from .models import PolicyProcess
+
+        # The overview's summary follows every history record of a process, in its transaction.
+        post_create_historical_record.connect(
+            stage_summary.on_history_record,
+            sender=PolicyProcess.history.model,
+            dispatch_uid="workflows.stage_summary",
+        )

@@ -607,3 +607,58 @@ class Handover(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.to_user}"
+
+
+class ProcessStageTime(models.Model):
+    """How long one process has spent in one stage, and when it first entered it: a summary of
+    the process history that the county overview's figures read (``workflows.stage_summary``).
+
+    Not the record: the process history (simple-history) is the source of truth. This table is
+    written in the same transaction as each history record of a process and can be rebuilt from
+    the history at any time (``manage.py rebuild_stage_times``); nothing reads it to decide
+    anything, and nothing audits it.
+    """
+
+    process = models.ForeignKey(PolicyProcess, on_delete=models.CASCADE, related_name="+")
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
+    stage = models.CharField(_("stage"), max_length=32, choices=Stage.choices)
+    first_entered_at = models.DateTimeField(_("first entered"))
+    # The stays that have ended, added up; the current stay counts from ``entered_at`` on.
+    spent = models.DurationField(_("time spent"), default=datetime.timedelta)
+    spent_days = models.PositiveIntegerField(_("whole days spent"), default=0)  # spent.days
+    # Set while the process is in this stage: when its current stay began.
+    entered_at = models.DateTimeField(_("in this stage since"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("time of a process in a stage")
+        verbose_name_plural = _("times of processes in stages")
+        constraints = [
+            models.UniqueConstraint(fields=["process", "stage"], name="one_stage_time_per_stage"),
+        ]
+        indexes = [models.Index(fields=["municipality", "stage"], name="stage_time_scope")]
+
+    def __str__(self) -> str:
+        return f"{self.process_id}: {self.stage}"
+
+
+class MunicipalityStageReached(models.Model):
+    """When a municipality first reached a stage: by being in it or, for a stage before the end,
+    in any later one (a process created in a later stage passed the earlier ones). The overview's
+    progress by month counts these rows per month (at most 7 per municipality) instead of reading
+    the whole history. Derived like `ProcessStageTime`, in the same transaction, from the same
+    history records: not the record.
+    """
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
+    stage = models.CharField(_("stage"), max_length=32, choices=Stage.choices)
+    reached_at = models.DateTimeField(_("first reached"))
+
+    class Meta:
+        verbose_name = _("stage reached by a municipality")
+        verbose_name_plural = _("stages reached by municipalities")
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "stage"], name="one_reached_per_stage"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.municipality_id}: {self.stage}"

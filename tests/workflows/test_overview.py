@@ -490,21 +490,32 @@ def test_stage_time_table_gives_median_and_slowest_days_per_stage(steering_clien
     ]
 
 
-def test_each_figure_is_an_image_with_a_text_alternative_and_a_table(steering_client, months_story):
+def test_each_figure_is_an_inline_image_with_a_title_a_description_and_a_table(
+    steering_client, months_story
+):
+    steering_client.cookies["django_language"] = "sv"
     response = steering_client.get(OVERVIEW)
     figures = _document(response).findall(".//figure[@class='chart']")
 
     assert len(figures) == 2
     for figure in figures:
-        image = figure.find("img")
-        chart = steering_client.get(image.get("src"))  # a file of its own, not inline data
-        assert chart.status_code == 200 and chart["Content-Type"] == "image/svg+xml"
-        assert b"<svg" in chart.content
-        assert "The same numbers are in the table below." in image.get("alt")
+        (svg,) = [e for e in figure if e.tag == f"{SVG}svg"]  # in the page, no image to fetch
+        assert svg.get("role") == "img"
+        title, desc = (svg.find(f"{SVG}{tag}") for tag in ("title", "desc"))
+        assert svg.get("aria-labelledby") == f"{title.get('id')} {desc.get('id')}"
+        assert "Samma siffror finns i tabellen nedan." in desc.text  # in the reader's language
         assert _text(figure.find("figcaption"))
+        assert svg.find(f".//{SVG}polyline") is not None or svg.find(f".//{SVG}rect") is not None
     page = response.content.decode()
     assert page.index('id="progress-caption"') > page.index("<figure")
-    assert "data:image" not in page
+    assert "data:image" not in page and "<img" not in page.split("<main", 1)[-1]
+
+
+def test_a_chart_is_also_a_file_of_its_own(steering_client, months_story):
+    chart = steering_client.get("/overview/charts/stage-times.svg")
+
+    assert chart.status_code == 200 and chart["Content-Type"] == "image/svg+xml"
+    assert chart.content.startswith(b'<svg xmlns="http://www.w3.org/2000/svg"')
 
 
 def test_a_chart_of_an_unknown_county_or_kind_is_not_found(steering_client, months_story):
@@ -694,8 +705,7 @@ def test_the_pdf_renderer_fetches_nothing_from_outside(seeded):
 
 
 def test_a_chart_is_kept_by_the_browser_until_midnight_at_most(steering_client, months_story):
-    page = steering_client.get(OVERVIEW)
-    source = _document(page).find(".//figure[@class='chart']/img").get("src")
+    source = reverse("workflows:overview_chart", args=["progress"]) + "?v=1"
     with time_machine.travel(at("2026-05-15", 21), tick=False):  # 23:00 in Sweden
         chart = steering_client.get(source)
 

@@ -75,15 +75,28 @@ def text_runs(pdf: bytes) -> list[Run]:
     for number, page in enumerate(reader.pages, start=1):
         page_width = float(page.mediabox.width)  # landscape pages are wider
 
-        def visit(text, cm, tm, font_dict, size, number=number, page_width=page_width):
+        # pypdf gives the text of a form XObject (WeasyPrint draws a chart's SVG text in one)
+        # in the form's own coordinates, which start as the identity: the form is placed by
+        # the matrix current at its `Do`, which the page's own content never leaves as identity.
+        placed = {"by": None}
+
+        def before(operator, args, cm, tm, placed=placed):
+            if operator == b"Do":
+                placed["by"] = cm
+
+        def visit(
+            text, cm, tm, font_dict, size, number=number, page_width=page_width, placed=placed
+        ):
             if not text.strip() or font_dict is None:
                 return
+            if placed["by"] is not None and list(cm) == [1, 0, 0, 1, 0, 0]:
+                cm = placed["by"]
             x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
             y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
             width = _width(text.rstrip(), font_dict, size) * tm[0] * cm[0]
             runs.append(Run(number, page_width, x, x + width, round(y, 1), text.strip()))
 
-        page.extract_text(visitor_text=visit)
+        page.extract_text(visitor_text=visit, visitor_operand_before=before)
     return runs
 
 

@@ -1,7 +1,10 @@
 """The figures of the county overview, computed from the stages each process has been in: how many
 municipalities reached each stage by month, and the days spent per stage (median, slowest).
 
-One query reads the history; everything else is arithmetic on its rows.
+Two sources give the same figures: the summary of the history kept for them
+(`ProcessStageTime`, a few hundred aggregated rows for the whole country: `progress_of`,
+`stage_times_of`), and the history itself (`stage_visits`, then `progress` and `stage_times`: one
+municipality's page, the follow-up, and the tests that hold the summary to the history).
 """
 
 from __future__ import annotations
@@ -14,17 +17,9 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from ..models import CLOSED_STAGES, PolicyProcess, Stage
+from ..stage_summary import STAGE_RANK
 
-# The order a municipality passes the stages in; adopted and rejected are both the end.
-STAGE_RANK = {
-    Stage.CONTACT: 0,
-    Stage.DIALOGUE: 1,
-    Stage.DRAFTING: 2,
-    Stage.AWAITING_APPROVAL: 3,
-    Stage.AWAITING_DECISION: 4,
-    Stage.ADOPTED: 5,
-    Stage.REJECTED: 5,
-}
+__all__ = ["STAGE_RANK"]  # the follow-up orders stages by it too
 # Stages a municipality passes through (and may stall in); the closed ones have no duration.
 TIMED_STAGES = [stage for stage in Stage if stage not in CLOSED_STAGES]
 
@@ -91,32 +86,45 @@ class Progress:
     months: list[ProgressMonth]
 
 
-def _reached(visits: list[Visit]) -> dict[int, dict[str, datetime.datetime]]:
-    """When each municipality first reached each stage.
-
-    A stage is reached by being in it or in any later one (a process created in a later stage
-    passed the earlier ones); adopted and rejected are reached only by being there.
-    """
+def first_entries(visits: list[Visit]) -> dict[int, dict[str, datetime.datetime]]:
+    """When each municipality first entered each stage it has been in."""
     first_in = defaultdict(dict)
     for v in visits:
         known = first_in[v.municipality_id].get(v.stage)
         if known is None or v.entered_at < known:
             first_in[v.municipality_id][v.stage] = v.entered_at
+    return first_in
+
+
+def _reached(
+    first_in: dict[int, dict[str, datetime.datetime]],
+) -> dict[int, dict[str, datetime.datetime]]:
+    """When each municipality first reached each stage, from when it first entered each.
+
+    A stage is reached by being in it or in any later one (a process created in a later stage
+    passed the earlier ones); adopted and rejected are reached only by being there.
+    """
     reached = {}
     for municipality_id, entered in first_in.items():
-        reached[municipality_id] = {}
-        for stage in Stage:
-            if stage in CLOSED_STAGES:
-                times = [entered[stage]] if stage in entered else []
+        ranked = [(_RANK[stage], moment) for stage, moment in entered.items()]
+        mine = reached[municipality_id] = {}
+        for stage, is_closed, rank in _STAGE_ORDER:
+            if is_closed:
+                moment = entered.get(stage)
             else:
-                times = [t for s, t in entered.items() if STAGE_RANK[s] >= STAGE_RANK[stage]]
-            if times:
-                reached[municipality_id][stage.value] = min(times)
+                moment = min((m for r, m in ranked if r >= rank), default=None)
+            if moment is not None:
+                mine[stage] = moment
     return reached
 
 
-def _month(moment: datetime.datetime) -> datetime.date:
-    return timezone.localdate(moment).replace(day=1)
+# Plain strings and numbers: the figures of the whole country loop over them thousands of times.
+_RANK = {stage.value: rank for stage, rank in STAGE_RANK.items()}
+_STAGE_ORDER = [(stage.value, stage in CLOSED_STAGES, STAGE_RANK[stage]) for stage in Stage]
+
+
+def _month(moment: datetime.datetime, zone=None) -> datetime.date:
+    return moment.astimezone(zone or timezone.get_current_timezone()).date().replace(day=1)
 
 
 def _next_month(day: datetime.date) -> datetime.date:
@@ -125,19 +133,29 @@ def _next_month(day: datetime.date) -> datetime.date:
 
 def progress(*, visits: list[Visit], now: datetime.datetime | None = None) -> Progress:
     """How many municipalities had reached each stage by the end of each month, month by month."""
+    zone = timezone.get_current_timezone()
+    counts = defaultdict(int)
+    for stages_reached in _reached(first_entries(visits)).values():
+        for stage, moment in stages_reached.items():
+            counts[_month(moment, zone), stage] += 1
+    return progress_of(counts=counts, now=now)
+
+
+def progress_of(
+    *, counts: dict[tuple[datetime.date, str], int], now: datetime.datetime | None = None
+) -> Progress:
+    """`progress` from how many municipalities first reached each stage in each month
+    ((first day of the month, stage) → municipalities)."""
     now = now or timezone.now()
-    reached = _reached(visits)
     stages = [StageColumn(s.value, str(s.label), 0, None) for s in Stage]
-    moments = [t for stages_reached in reached.values() for t in stages_reached.values()]
-    if not moments:
+    if not counts:
         return Progress(stages, [])
     by_month = defaultdict(lambda: defaultdict(int))
-    for stages_reached in reached.values():
-        for stage, moment in stages_reached.items():
-            by_month[_month(moment)][stage] += 1
+    for (month, stage), count in counts.items():
+        by_month[month][stage] += count
     months = []
     running = defaultdict(int)
-    month, last = _month(min(moments)), _month(max([now, *moments]))
+    month, last = min(by_month), max(max(by_month), _month(now))
     while month <= last:
         for stage, count in by_month[month].items():
             running[stage] += count
@@ -208,4 +226,92 @@ def stage_times(
                     stage.value, str(stage.label), limits.get(stage.value), 0, None, None, "", False
                 )
             )
+    return result
+
+
+# --- The same figures from the summary of the history -----------------------------------------
+
+
+@dataclass(frozen=True)
+class OngoingStay:
+    """A process in a (timed) stage now, from the summary: its earlier stays there add up to
+    ``spent``, the current one counts from ``entered_at`` until whenever it is read."""
+
+    process_id: int
+    municipality_id: int
+    stage: str
+    spent: datetime.timedelta
+    entered_at: datetime.datetime
+
+    def days(self, now: datetime.datetime) -> int:
+        return (self.spent + (now - self.entered_at)).days
+
+    def next_day_at(self, now: datetime.datetime) -> datetime.datetime:
+        """When ``days`` counts one more."""
+        total = self.spent + (now - self.entered_at)
+        return now + (datetime.timedelta(days=1) - total % datetime.timedelta(days=1))
+
+
+def median_of_counts(counts: dict[int, int]) -> float | int:
+    """What ``statistics.median`` gives for whole numbers listed as number → how many times."""
+    size = sum(counts.values())
+    lower_index, upper_index = (size - 1) // 2, size // 2
+    lower = upper = None
+    seen = 0
+    for value in sorted(counts):
+        seen += counts[value]
+        if lower is None and lower_index < seen:
+            lower = value
+        if upper_index < seen:
+            upper = value
+            break
+    return upper if size % 2 else (lower + upper) / 2
+
+
+def stage_times_of(
+    *,
+    finished: list[tuple[str, int, int, int]],
+    ongoing: list[OngoingStay],
+    names_of,
+    limits: dict[str, int],
+    now: datetime.datetime | None = None,
+) -> list[StageTime]:
+    """`stage_times` from the summary: ``finished`` counts, per stage and whole days, the
+    processes no longer in the stage (stage, days, how many, the smallest process id);
+    ``ongoing`` are the processes in it now. ``names_of(process ids)`` gives the municipality
+    names of the slowest processes (one query for all stages)."""
+    now = now or timezone.now()
+    counts = defaultdict(lambda: defaultdict(int))  # stage → days → processes
+    slowest = {}  # stage → ((days, -process id), process id, is ongoing)
+    for stage, days, how_many, first_process in finished:
+        counts[stage][days] += how_many
+        key = (days, -first_process)
+        if stage not in slowest or key > slowest[stage][0]:
+            slowest[stage] = (key, first_process, False)
+    for stay in ongoing:
+        days = stay.days(now)
+        counts[stay.stage][days] += 1
+        key = (days, -stay.process_id)
+        if stay.stage not in slowest or key > slowest[stay.stage][0]:
+            slowest[stay.stage] = (key, stay.process_id, True)
+    names = names_of([process for _key, process, _ongoing in slowest.values()]) if slowest else {}
+    result = []
+    for stage in TIMED_STAGES:
+        limit = limits.get(stage.value)
+        if stage.value not in slowest:
+            result.append(StageTime(stage.value, str(stage.label), limit, 0, None, None, "", False))
+            continue
+        (days, _pk), process, is_ongoing = slowest[stage.value]
+        result.append(
+            StageTime(
+                stage=stage.value,
+                label=str(stage.label),
+                limit_days=limit,
+                count=sum(counts[stage.value].values()),
+                median_days=median_of_counts(counts[stage.value]),
+                slowest_days=days,
+                slowest_municipality=names.get(process, ""),
+                slowest_is_ongoing=is_ongoing,
+            )
+        )
     return result

@@ -3,71 +3,79 @@ municipality: the overview, the figures with their tables, the decisions and the
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import logging
 
-from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from audit import single_flight
 from municipalities.models import County, Municipality
 
 from ..stage_limits import stage_limits
 from . import charts, selectors
 
 TEMPLATE = "workflows/overview/report.html"
+PROGRESS_TABLE = "workflows/overview/includes/progress_table.html"
+STAGE_TIMES_TABLE = "workflows/overview/includes/stage_times_table.html"
+FIGURES_CONTEXT = [
+    "figures",
+    "progress_chart",
+    "stage_times_chart",
+    "progress_table",
+    "stage_times_table",
+]
 
 # WeasyPrint logs every rendering step at INFO; the site's log wants its warnings only.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
-def figures_context(figures: selectors.Figures) -> dict:
-    """The figures as image sources (data URIs), for a page or the report."""
-    progress = charts.progress_svg(figures.progress)
-    times = charts.stage_times_svg(figures.stage_times)
-    return {
-        "progress_chart": charts.as_data_uri(progress) if progress else None,
-        "stage_times_chart": charts.as_data_uri(times) if times else None,
-    }
-
-
 def cached_figures(
     *, county: County | None, now: datetime.datetime, limits: dict[str, int], within=None
 ) -> dict:
-    """The county's figures and their charts, cached until a process or a stage limit changes
-    (``selectors.figures_version``) or they go stale with time: computing them reads every stage
-    change of the county's history and drawing them is matplotlib's work, about a second for a
-    county with years of history, while the version is one aggregate query.
+    """The county's figures and their charts (SVG), cached until a process or a stage limit
+    changes (``selectors.figures_version``) or they go stale with time (``valid_until``).
 
-    Returns ``figures`` and the two charts.
+    They are read from the summary of the history (a few small queries) and drawn as SVG text, a
+    few milliseconds for the whole country; the cache spares even that, and a miss is filled by
+    one request while the others wait for it (``audit.single_flight``).
+
+    Returns ``figures``, the two charts and the page's two tables (`FIGURES_CONTEXT`).
     """
     scope = county.code if county else selectors.ALL_COUNTIES
     if county is None and within is not None:
         scope = "+".join(str(pk) for pk in sorted(within))  # "all" of a reader's counties
     version = selectors.figures_version(county=county, limits=limits, within=within)
-    key = f"overview-figures:{scope}:{translation.get_language()}:{version}"
-    cached = cache.get(key)
-    if cached is None or not cached["computed_at"] <= now < cached["valid_until"]:
-        board = selectors.county_board(county=county, now=now, within=within)
-        figures = selectors.county_figures(board=board)
-        cached = {
-            # Without the visits they are made from: tens of thousands of rows for the whole
-            # country, which each cache read would unpickle (0.4 s).
-            "figures": dataclasses.replace(figures, visits=[]),
+    # "-2": the entry's shape (its tables, the summary's figures); a new shape needs a new name,
+    # or entries written by the previous release would be read by this one.
+    key = f"overview-figures-2:{scope}:{translation.get_language()}:{version}"
+
+    def compute() -> dict:
+        figures = selectors.county_figures(county=county, limits=limits, now=now, within=within)
+        return {
+            "figures": figures,
             "computed_at": now,
-            "valid_until": selectors.figures_valid_until(figures=figures, now=now),
-            **figures_context(figures),
+            "progress_chart": charts.progress_svg(figures.progress),
+            "stage_times_chart": charts.stage_times_svg(figures.stage_times),
+            # The page's tables too: a country's years of months are a thousand cells to render.
+            "progress_table": render_to_string(PROGRESS_TABLE, {"progress": figures.progress}),
+            "stage_times_table": render_to_string(
+                STAGE_TIMES_TABLE, {"stage_times": figures.stage_times}
+            ),
         }
-        seconds = (cached["valid_until"] - now).total_seconds()
-        cache.set(key, cached, timeout=max(1, int(seconds)))
-    return {
-        "figures": cached["figures"],
-        "progress_chart": cached["progress_chart"],
-        "stage_times_chart": cached["stage_times_chart"],
-    }
+
+    cached = single_flight.get_or_fill(
+        key,
+        compute,
+        timeout=lambda value: (value["figures"].valid_until - now).total_seconds(),
+        is_usable=lambda value: (
+            value["computed_at"] <= now < value["figures"].valid_until
+            and all(name in value for name in FIGURES_CONTEXT)
+        ),
+    )
+    return {name: cached[name] for name in FIGURES_CONTEXT}
 
 
 def _codes(within) -> list[str] | None:
@@ -86,8 +94,8 @@ def chart_svg(
     if chart not in CHARTS:
         return None
     figures = cached_figures(county=county, now=now, limits=stage_limits(), within=within)
-    source = figures[CHARTS[chart]]
-    return charts.svg_of_data_uri(source) if source else None
+    svg = figures[CHARTS[chart]]
+    return svg.encode() if svg else None
 
 
 def county_context(
@@ -132,7 +140,6 @@ def municipality_context(
 ) -> dict:
     """The report of one municipality; without ``personal``, no timeline (see county_context)."""
     page = selectors.municipality_overview(municipality=municipality, now=now, personal=personal)
-    chart = charts.comparison_svg(page.comparison)
     return {
         "scope": "municipality",
         "title": municipality.name,
@@ -146,7 +153,7 @@ def municipality_context(
         else selectors.ReportTimeline([], False),
         "generated_at": page.now,
         "shows_timeline": personal,
-        "comparison_chart": charts.as_data_uri(chart) if chart else None,
+        "comparison_chart": charts.comparison_svg(page.comparison, name=municipality.name),
         "stays_timeline": charts.stays_timeline(page.stays, page.now),
     }
 

@@ -17,12 +17,14 @@ from django.db.models import (
     Count,
     Exists,
     Max,
+    Min,
     OuterRef,
     Prefetch,
     QuerySet,
     Subquery,
     When,
 )
+from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,19 +38,23 @@ from ..models import (
     CLOSED_STAGES,
     Decision,
     DecisionOutcome,
+    MunicipalityStageReached,
     PolicyProcess,
+    ProcessStageTime,
     Stage,
     legal_force_due,
 )
 from ..selectors import OPEN
 from ..stage_limits import due_at, is_past_limit, stage_limits
 from .figures import (
+    TIMED_STAGES,
+    OngoingStay,
     Progress,
     StageColumn,
     StageTime,
-    Visit,
-    progress,
+    progress_of,
     stage_times,
+    stage_times_of,
     stage_visits,
 )
 
@@ -384,24 +390,61 @@ def country_board(*, counties: list[County], now: datetime.datetime | None = Non
 
 @dataclass(frozen=True)
 class Figures:
-    visits: list[Visit]
     progress: Progress
     stage_times: list[StageTime]
+    # When they go stale without any write: a new day in the progress table, or an ongoing
+    # stay that counts one more day.
+    valid_until: datetime.datetime
 
 
-def county_figures(*, board: Board) -> Figures:
-    """The county's progress and time per stage (2 queries on top of the board's)."""
-    scope = _in_county(board.county, "municipality__", board.within)
-    # Every process's live row, for processes written without history (e.g. a data import).
-    live = PolicyProcess.objects.filter(**scope).only(
-        "pk", "municipality_id", "stage", "stage_entered_at"
+def county_figures(
+    *,
+    county: County | None,
+    limits: dict[str, int],
+    now: datetime.datetime | None = None,
+    within=None,
+) -> Figures:
+    """The county's progress and time per stage, from the summary of the history (4 queries of
+    a few hundred rows at most for the whole country: the municipalities that reached each stage
+    per month, the processes that left a stage counted per whole days, the processes in a stage
+    now (one per municipality at most), and the names of the slowest)."""
+    now = now or timezone.now()
+    scope = _in_county(county, "municipality__", within)
+    zone = timezone.get_current_timezone()
+    reached = (
+        MunicipalityStageReached.objects.filter(**scope)
+        .order_by()
+        .values_list("stage", TruncMonth("reached_at", tzinfo=zone))
+        .annotate(count=Count("pk"))
     )
-    visits = stage_visits(processes=live, **scope)
-    names = {row.municipality.pk: row.municipality.name for row in board.rows}
+    counts = {(timezone.localtime(month, zone).date(), stage): n for stage, month, n in reached}
+    summary = ProcessStageTime.objects.filter(**scope)
+    timed = summary.filter(stage__in=TIMED_STAGES).order_by()
+    finished = list(
+        timed.filter(entered_at__isnull=True)
+        .values_list("stage", "spent_days")
+        .annotate(count=Count("pk"), first=Min("process_id"))
+    )
+    ongoing = [
+        OngoingStay(*row)
+        for row in timed.filter(entered_at__isnull=False).values_list(
+            "process_id", "municipality_id", "stage", "spent", "entered_at"
+        )
+    ]
+
+    def names_of(process_ids: list[int]) -> dict[int, str]:
+        return dict(
+            PolicyProcess.objects.filter(pk__in=process_ids).values_list("pk", "municipality__name")
+        )
+
+    local = timezone.localtime(now)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0) + datetime.timedelta(days=1)
     return Figures(
-        visits=visits,
-        progress=progress(visits=visits, now=board.now),
-        stage_times=stage_times(visits=visits, names=names, limits=board.limits, now=board.now),
+        progress=progress_of(counts=counts, now=now),
+        stage_times=stage_times_of(
+            finished=finished, ongoing=ongoing, names_of=names_of, limits=limits, now=now
+        ),
+        valid_until=min([midnight, *(stay.next_day_at(now) for stay in ongoing)]),
     )
 
 
@@ -415,20 +458,6 @@ def figures_version(*, county: County | None, limits: dict[str, int], within=Non
     entered = latest["entered"].isoformat() if latest["entered"] else "-"
     limit_list = ",".join(f"{stage}={days}" for stage, days in sorted(limits.items()))
     return f"{entered}:{latest['count']}:{latest['last']}:{limit_list}"
-
-
-def figures_valid_until(*, figures: Figures, now: datetime.datetime) -> datetime.datetime:
-    """When the figures computed at ``now`` go stale on their own, without any write: the next
-    local midnight (a new month or day in the progress table) or the moment the first ongoing
-    stage stay counts one more whole day, whichever comes first."""
-    local = timezone.localtime(now)
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0) + datetime.timedelta(days=1)
-    day = datetime.timedelta(days=1)
-    moments = [midnight]
-    for visit in figures.visits:
-        if visit.left_at is None and visit.stage not in CLOSED_STAGES:
-            moments.append(visit.entered_at + ((now - visit.entered_at) // day + 1) * day)
-    return min(moments)
 
 
 def county_decisions(*, county: County | None, within=None) -> list[Decision]:
@@ -487,10 +516,11 @@ def municipality_overview(
 ) -> MunicipalityOverview:
     """One municipality's processes, stages, time per stage against its county, and decisions.
 
-    Built from its county's board and figures (the county median needs them): 9 queries.
+    Built from its county's board and figures (the county median needs them) and its own
+    processes' history (its own rows only): a fixed number of queries whatever the county's size.
     """
     board = county_board(county=municipality.county, now=now, personal=personal)
-    figures = county_figures(board=board)
+    figures = county_figures(county=municipality.county, limits=board.limits, now=board.now)
     row = next(r for r in board.rows if r.municipality.pk == municipality.pk)
     processes = list(
         PolicyProcess.objects.filter(municipality=municipality).select_related(
@@ -498,7 +528,7 @@ def municipality_overview(
         )
     )
     visits = sorted(
-        (v for v in figures.visits if v.municipality_id == municipality.pk),
+        stage_visits(processes=processes, municipality_id=municipality.pk),
         key=lambda v: (v.entered_at, v.process_id),
     )
     stays = [

@@ -72,7 +72,7 @@ class CountyOverviewView(ReadMixin, CachedPageMixin, TemplateView):
             shows_timeline=personal,
             # A changed stage limit is audited, so it gives a new data version too.
             page_cache=self.page_cache,
-            **lazily(content, "board", "funnel", "figures", "progress_chart", "stage_times_chart"),
+            **lazily(content, "board", "funnel", *report.FIGURES_CONTEXT),
             # Inside the cached content: the data version changes with the head and with
             # each verification.
             chain=SimpleLazyObject(audit_selectors.chain_status),

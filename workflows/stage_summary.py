@@ -1,0 +1,207 @@
+"""The time each process spends in each stage (`ProcessStageTime`), kept up to date from the
+process history so that the county overview's figures read a small summary instead of the whole
+history on every request.
+
+One hook keeps it: every history record of a process (simple-history's
+``post_create_historical_record``, sent inside the transaction that saves the process) brings the
+process's rows up to date, whichever service, command or admin page saved it. The history stays
+the record: `rebuild` (``manage.py rebuild_stage_times``, and the migration that created the
+table) recomputes the whole summary from it.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from .models import MunicipalityStageReached, PolicyProcess, ProcessStageTime, Stage
+
+# The order a municipality passes the stages in; adopted and rejected are both the end. Two
+# entries of one process at the same moment are in this order.
+STAGE_RANK = {
+    Stage.CONTACT: 0,
+    Stage.DIALOGUE: 1,
+    Stage.DRAFTING: 2,
+    Stage.AWAITING_APPROVAL: 3,
+    Stage.AWAITING_DECISION: 4,
+    Stage.ADOPTED: 5,
+    Stage.REJECTED: 5,
+}
+
+UPDATED_FIELDS = ["first_entered_at", "spent", "spent_days", "entered_at"]
+CLOSED = {Stage.ADOPTED.value, Stage.REJECTED.value}
+
+
+def reached_by_entering(stage: str) -> list[str]:
+    """The stages a municipality has reached once a process of it is in ``stage``: that one and,
+    as it passed them, every stage before the end that comes earlier; adopted and rejected are
+    reached only by being there."""
+    rank = STAGE_RANK[stage]
+    return [stage] + [
+        s.value
+        for s in Stage
+        if s.value not in CLOSED and s.value != stage and STAGE_RANK[s] <= rank
+    ]
+
+
+def _upsert(rows: list[ProcessStageTime]) -> None:
+    # One statement for the stay that ended and the one that began (INSERT … ON CONFLICT
+    # DO UPDATE, on SQLite and PostgreSQL alike).
+    ProcessStageTime.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["process", "stage"],
+        update_fields=UPDATED_FIELDS,
+    )
+
+
+def enter_stage(
+    *, process_id: int, municipality_id: int, stage: str, entered_at: datetime.datetime
+) -> None:
+    """Bring one process's summary up to date with its (possibly new) stage: the current stay
+    ends at ``entered_at`` and a stay in ``stage`` begins (2 queries, 3 on the process's first
+    entry into the stage; 1 when nothing changed)."""
+    rows = {row.stage: row for row in ProcessStageTime.objects.filter(process_id=process_id)}
+    current = next((row for row in rows.values() if row.entered_at is not None), None)
+    if current is not None and (current.stage, current.entered_at) == (stage, entered_at):
+        return  # saved without a stage change (a handover, new approvers)
+    changed = {}
+    if current is not None:
+        current.spent += max(entered_at - current.entered_at, datetime.timedelta(0))
+        current.spent_days = current.spent.days
+        current.entered_at = None
+        changed[current.stage] = current
+    row = changed.get(stage) or rows.get(stage)
+    if row is None:
+        # The stages the municipality reaches now, unless it had reached them before (a
+        # history written in order never reaches a stage earlier than before; `rebuild` takes
+        # the earliest whatever the order).
+        MunicipalityStageReached.objects.bulk_create(
+            [
+                MunicipalityStageReached(
+                    municipality_id=municipality_id, stage=reached, reached_at=entered_at
+                )
+                for reached in reached_by_entering(stage)
+            ],
+            ignore_conflicts=True,
+        )
+        row = ProcessStageTime(
+            process_id=process_id,
+            municipality_id=municipality_id,
+            stage=stage,
+            first_entered_at=entered_at,
+        )
+    row.first_entered_at = min(row.first_entered_at, entered_at)
+    row.entered_at = entered_at
+    changed[stage] = row
+    _upsert(
+        [
+            ProcessStageTime(
+                process_id=process_id,
+                municipality_id=r.municipality_id,
+                stage=r.stage,
+                first_entered_at=r.first_entered_at,
+                spent=r.spent,
+                spent_days=r.spent_days,
+                entered_at=r.entered_at,
+            )
+            for r in changed.values()
+        ]
+    )
+
+
+def on_history_record(sender, *, instance, history_instance, **kwargs) -> None:
+    """simple-history's ``post_create_historical_record`` for a process (connected in
+    ``WorkflowsConfig.ready``)."""
+    if history_instance.history_type == "-":
+        return  # a deleted process takes its rows with it
+    enter_stage(
+        process_id=instance.pk,
+        municipality_id=instance.municipality_id,
+        stage=instance.stage,
+        entered_at=instance.stage_entered_at,
+    )
+
+
+# --- From the history -------------------------------------------------------------------------
+
+
+def summarise(entries: Iterable[tuple[int, int, str, datetime.datetime]]) -> list[dict]:
+    """The summary rows of ``(process_id, municipality_id, stage, stage_entered_at)`` entries
+    (history rows and live rows alike): each distinct (stage, entered) pair of a process is a
+    stay, which lasts until the process's next one."""
+    by_process = defaultdict(set)
+    for process_id, municipality_id, stage, entered_at in entries:
+        by_process[process_id].add((entered_at, stage, municipality_id))
+    rows = []
+    for process_id, stays in by_process.items():
+        ordered = sorted(stays, key=lambda s: (s[0], STAGE_RANK.get(s[1], 0)))
+        per_stage: dict[str, dict] = {}
+        for i, (entered_at, stage, municipality_id) in enumerate(ordered):
+            row = per_stage.setdefault(
+                stage,
+                {
+                    "process_id": process_id,
+                    "municipality_id": municipality_id,
+                    "stage": stage,
+                    "first_entered_at": entered_at,
+                    "spent": datetime.timedelta(0),
+                    "entered_at": None,
+                },
+            )
+            if i + 1 < len(ordered):
+                row["spent"] += ordered[i + 1][0] - entered_at
+            else:
+                row["entered_at"] = entered_at
+        for row in per_stage.values():
+            row["spent_days"] = row["spent"].days
+            rows.append(row)
+    return rows
+
+
+def history_entries(history_model, process_model) -> Iterable[tuple]:
+    """Every stage entry the history records, and the live rows' (a process written without
+    history, e.g. by a data import, still counts)."""
+    fields = ("process_ptr_id", "municipality_id", "stage", "stage_entered_at")
+    yield from history_model.objects.values_list(*fields).distinct().iterator(chunk_size=10_000)
+    yield from process_model.objects.values_list(
+        "pk", "municipality_id", "stage", "stage_entered_at"
+    ).iterator(chunk_size=10_000)
+
+
+def rebuild(
+    *, history_model=None, process_model=None, summary_model=None, reached_model=None
+) -> int:
+    """Recompute the whole summary from the history (the models: a migration's historical ones;
+    by default the live ones). Returns the number of rows of time per process and stage."""
+    history_model = history_model or PolicyProcess.history.model
+    process_model = process_model or PolicyProcess
+    summary_model = summary_model or ProcessStageTime
+    reached_model = reached_model or MunicipalityStageReached
+    live = set(process_model.objects.values_list("pk", flat=True))
+    rows = [
+        row
+        for row in summarise(history_entries(history_model, process_model))
+        if row["process_id"] in live
+    ]
+    first = {}
+    for row in rows:
+        for stage in reached_by_entering(row["stage"]):
+            key = (row["municipality_id"], stage)
+            if key not in first or row["first_entered_at"] < first[key]:
+                first[key] = row["first_entered_at"]
+    with transaction.atomic():
+        summary_model.objects.all().delete()
+        reached_model.objects.all().delete()
+        summary_model.objects.bulk_create((summary_model(**row) for row in rows), batch_size=5_000)
+        reached_model.objects.bulk_create(
+            (
+                reached_model(municipality_id=m, stage=stage, reached_at=moment)
+                for (m, stage), moment in first.items()
+            ),
+            batch_size=5_000,
+        )
+    return len(rows)
