@@ -29,7 +29,8 @@ from audit.checkpoints import take_checkpoint
 from audit.models import ActorKind, AuditEvent, Kind
 from municipalities.models import County, Municipality
 from municipalities.services import OFFICIAL_LIST
-from workflows.models import PolicyProcess
+from workflows import stage_summary
+from workflows.models import MunicipalityStageReached, PolicyProcess, ProcessStageTime
 from workflows.seeding import PROJECT_LEADERS, STEERING_GROUP
 from workflows.seeding import seed as seed_roles
 
@@ -37,6 +38,8 @@ from . import names
 from .plan import STEERING_GROUP_SIZE, minimum_events_per_municipality, plan_country
 from .rows import EventChain, Ids, Sink
 from .simulate import Actor, Place, ProcessSim, User, World, writing_order
+
+STAGE_SUMMARY_TABLES = (ProcessStageTime._meta.db_table, MunicipalityStageReached._meta.db_table)
 
 LEADERS = 4
 MARKER_TABLE = "scale_data_run"
@@ -150,6 +153,9 @@ def generate(
         processes = _play(world, plans, progress)
         sink.flush(force=True)
         ids.reset_sequences()
+        # The overview's summary of the stage history is kept by a history signal, which COPY
+        # does not send: computed from the history just written, as `rebuild_stage_times` does.
+        stage_summary.rebuild()
         chain.write_heads()
         take_checkpoint()
         if chain.count != events:
@@ -161,7 +167,7 @@ def generate(
                 "VALUES (%s, %s, %s, now(), %s)",
                 [seed, municipalities, events, seconds],
             )
-    _analyze(sink.written)
+    _analyze({*sink.written, *STAGE_SUMMARY_TABLES})
     return Result(
         created=True, events=chain.count, processes=processes, seconds=seconds, rows=sink.written
     )
