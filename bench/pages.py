@@ -37,7 +37,7 @@ from municipalities.models import CountyProject, Membership
 from workflows.models import PolicyProcess, Stage
 
 from . import load, page_writes
-from .server import Server
+from .server import Server, get
 
 BENCH_USERNAME = "bench-leader"
 # A step every 200 ms (5 a second, in turn over a few municipalities) during the uncached load.
@@ -130,6 +130,21 @@ def targets() -> dict[str, tuple[str, str]]:
     return pages
 
 
+def _settle(server: Server) -> None:
+    """Waits for what an earlier load left in the server: wrk and timed-out clients go away with
+    requests still queued, and a sync worker computes each of them to its end. One cheap request
+    per worker at once, twice, is answered only after what was queued before it."""
+    path = reverse("bench_minimal")  # without a session: a redirect to the login page
+
+    def one(_n: int) -> None:
+        with contextlib.suppress(OSError):
+            get(server.port, path, timeout=3 * load.TIMEOUT)
+
+    with ThreadPoolExecutor(max_workers=server.workers) as pool:
+        for _ in range(2):
+            list(pool.map(one, range(server.workers)))
+
+
 def _warm(server: Server, path: str, *, cookies: list[str], rounds: int, first_byte: bool):
     """A concurrent request per session, once (twice with the cache on), before a page is
     measured: a worker's first request loads code and templates (8 sessions on 3 workers reach
@@ -171,6 +186,7 @@ def _under_load(server: Server, path: str, kind: str, *, cookies, seconds) -> di
     measured = load.first_byte(
         server.port, path, cookies=cookies, connections=connections, seconds=seconds
     )
+    _settle(server)
     downloads = load.run(server.url(path), cookies=cookies, connections=connections,
                          seconds=seconds)  # fmt: skip
     return {
@@ -184,12 +200,16 @@ def _under_load(server: Server, path: str, kind: str, *, cookies, seconds) -> di
 
 def _load(server: Server, path: str, kind: str, *, cookies, seconds, cached: bool) -> dict:
     """One page under load: its figures, or {"not_available": why}."""
+    # Each page on an idle server: a slow page's leftover requests would count against the next.
+    _settle(server)
     try:
         answered, warm_failures, problem, slowest = _warm(
             server, path, cookies=cookies, rounds=2 if cached else 1, first_byte=kind != "page"
         )
         if not answered:
             return {"not_available": f"not available: {problem} (every request failed)"}
+        if warm_failures:
+            _settle(server)
         result = _under_load(server, path, kind, cookies=cookies, seconds=seconds)
         if result["requests"] < len(cookies):
             # Slower than the measurement: fewer answers than clients. Loaded again for three
@@ -199,6 +219,7 @@ def _load(server: Server, path: str, kind: str, *, cookies, seconds, cached: boo
             longer = min(3 * longest, 3 * max(seconds, 1))
             if longer > seconds:
                 first = result
+                _settle(server)
                 result = _under_load(server, path, kind, cookies=cookies, seconds=longer)
                 result["first_load"] = first
     except load.LoadFailed as error:
@@ -293,6 +314,7 @@ def _serve(env, *, page_cache: bool, workers: int, pages: dict, cookies, seconds
             after = _minimal(server, cookies=cookies, seconds=seconds, cached=page_cache)
         try:
             started = time.monotonic()
+            _settle(server)
             later = then(server) if then else {}
             if then:
                 print(f"  after a write: {time.monotonic() - started:.0f} s", flush=True)

@@ -21,6 +21,7 @@ class Server:
 
     def __init__(self, env: dict, *, workers: int, timeout: int = 30, page_cache: bool = True):
         self.port = free_port()
+        self.workers = workers
         self.env = {
             **env,
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",
