@@ -228,7 +228,8 @@ def _load(server: Server, path: str, kind: str, *, cookies, seconds, cached: boo
     if not result["requests"]:
         return {
             "not_available": "not available: no request answered within the measurement "
-            f"({result['seconds']:.0f} s, {result['failed']} failed)"
+            f"({result['seconds']:.0f} s, {result['failed']} failed; the slowest warm-up "
+            f"answer took {slowest:.1f} s)"
         }
     return result
 
