@@ -296,7 +296,7 @@ def _cell(entry: dict | None, *, markdown: bool = False) -> str:
         shown += " met"
     elif entry.get("met") is False:
         missed = "**MISSED**" if markdown else "MISSED"
-        shown += f" {missed} ({entry['missed_by'].replace(' the target', '')})"
+        shown += f" {missed} ({entry['missed_by'].replace(' the target', ' target')})"
     return shown
 
 
