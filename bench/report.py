@@ -334,7 +334,7 @@ def _pages_block(assessed: dict, *, markdown: bool) -> tuple[list[str], set[str]
         for page, *cells in rows:
             lines.append(f"| {f'`{page}`' if page else ''} | {' | '.join(cells)} |")
     else:
-        widths = [22, 11, 26, 26, 26, 8]
+        widths = [22, 11, 31, 31, 31, 8]
         lines = ["  ".join(f"{h:{w}}" for h, w in zip(header, widths, strict=True)).rstrip()]
         lines += [
             "  ".join(f"{c:{w}}" for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
