@@ -19,14 +19,18 @@ from .config import ROOT, free_port
 class Server:
     """`gunicorn -c gunicorn.conf.py` with sync workers on 127.0.0.1 (access log discarded)."""
 
-    def __init__(self, env: dict, *, workers: int, timeout: int = 30):
+    def __init__(self, env: dict, *, workers: int, timeout: int = 30, page_cache: bool = True):
         self.port = free_port()
+        self.workers = workers
         self.env = {
             **env,
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",
             "WEB_CONCURRENCY": str(workers),
             "GUNICORN_TIMEOUT": str(timeout),
         }
+        if not page_cache:
+            # Every page computed for every request, as after a write (`audit.page_cache`).
+            self.env["PAGE_CACHE_SECONDS"] = "0"
         self.process: subprocess.Popen | None = None
         # gunicorn's and Django's log (tracebacks of error answers included) goes to a file: a
         # pipe nobody reads fills up under load and blocks every worker in its next log write.
@@ -52,6 +56,8 @@ class Server:
                 if status == 200:
                     return self
             time.sleep(0.2)
+        # No `with` block runs, so no __exit__ either: stop it here.
+        stop(self.process)
         raise RuntimeError(f"gunicorn did not answer within 60 s: {self.log_tail()}")
 
     def __exit__(self, *exc) -> None:
