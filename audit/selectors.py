@@ -250,10 +250,8 @@ def municipality_choices(
     if directory is None:
         return []
     if county_code is None and within is not None:
-        return sorted(
-            (row for code in sorted(within) for row in directory.municipalities(code)),
-            key=lambda row: row[1],
-        )
+        # One query for all of the reader's counties (a leader of every county: 21 before).
+        return sorted(directory.municipalities(within=within), key=lambda row: row[1])
     return directory.municipalities(county_code)
 
 

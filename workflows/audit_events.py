@@ -403,10 +403,12 @@ class ContactDirectory:
     def counties(self):
         return list(County.objects.order_by("code").values_list("code", "name"))
 
-    def municipalities(self, county_code=None):
+    def municipalities(self, county_code=None, *, within=None):
         qs = Municipality.objects.order_by("name")
         if county_code:
             qs = qs.filter(county__code=county_code)
+        if within is not None:
+            qs = qs.filter(county__code__in=list(within))
         return list(qs.values_list("pk", "name"))
 
     def user_ids_in_counties(self, county_codes):

@@ -121,34 +121,30 @@ def process_list(
     return qs
 
 
+# A draft's text: the process page lists versions by number, date and change note only.
+DRAFT_TEXT = ("competition_section", "customer_section", "other_text")
+
+
 def process_detail(*, pk: int) -> PolicyProcess:
+    """The process with what its page lists (one query per related list; the drafts without
+    their text, and no one who recorded a row: the page does not name them)."""
     return (
         PolicyProcess.objects.select_related("municipality__county", "lead")
         .prefetch_related(
             "approvers",
             "first_contacts__contacts",
-            "first_contacts__recorded_by",
             # Newest first: the page lists what happened last at the top of each section.
+            Prefetch("meetings", queryset=Meeting.objects.order_by("-held_on", "-recorded_at")),
             Prefetch(
-                "meetings",
-                queryset=Meeting.objects.select_related("recorded_by").order_by(
-                    "-held_on", "-recorded_at"
-                ),
-            ),
-            Prefetch(
-                "drafts",
-                queryset=PolicyDraft.objects.select_related("created_by").order_by("-version"),
+                "drafts", queryset=PolicyDraft.objects.defer(*DRAFT_TEXT).order_by("-version")
             ),
             Prefetch(
                 "approval_answers",
-                queryset=ApprovalAnswer.objects.select_related("contact", "draft").order_by(
-                    "-answered_at"
-                ),
+                queryset=ApprovalAnswer.objects.select_related("contact", "draft")
+                .defer(*(f"draft__{name}" for name in DRAFT_TEXT))
+                .order_by("-answered_at"),
             ),
-            Prefetch(
-                "decisions",
-                queryset=Decision.objects.select_related("recorded_by").order_by("-recorded_at"),
-            ),
+            Prefetch("decisions", queryset=Decision.objects.order_by("-recorded_at")),
         )
         .get(pk=pk)
     )
@@ -312,7 +308,8 @@ def task_links_for(*, process: PolicyProcess) -> list:
 
     links = list(
         TaskLink.objects.filter(process_id=process.pk)
-        .select_related("contact", "task", "draft", "revoked_by")
+        .select_related("contact", "task", "draft")
+        .defer(*(f"draft__{name}" for name in DRAFT_TEXT))
         .order_by("-created_at", "-pk")
     )
     for link in links:

@@ -2,6 +2,7 @@
 render. Every mutating view is POST-only (or shows its form on GET), CSRF-protected and
 permission-checked."""
 
+import functools
 from dataclasses import asdict
 
 from django.contrib import messages
@@ -230,10 +231,11 @@ class ProcessDetailView(ReadMixin, CachedPageMixin, TemplateView):
     page_cache_name = "process"
 
     def get_context_data(self, pk, **kwargs):
+        data = functools.cache(lambda: self.page_data(pk))
         return super().get_context_data(
             page_cache=self.page_cache,
             **lazily(
-                lambda: self.page_data(pk),
+                data,
                 "process",
                 "steps",
                 "history",
@@ -241,11 +243,15 @@ class ProcessDetailView(ReadMixin, CachedPageMixin, TemplateView):
                 "meeting_form",
                 "links",
                 "approval_open",
-                "issue_form",
-                "answer_form",
+                "summary",
+            ),
+            # Read only where the page shows them: the forms while the municipality is asked
+            # to approve (to a leader), the notifications to readers of the delivery log.
+            **lazily(lambda: self.forms(data()["process"]), "issue_form", "answer_form"),
+            **lazily(
+                lambda: self.notifications(data()["process"]),
                 "notifications",
                 "notification_counts",
-                "summary",
             ),
             can_lead=SimpleLazyObject(lambda: scoping.can_lead(self.request.user, self.county_id)),
             **kwargs,
@@ -273,14 +279,21 @@ class ProcessDetailView(ReadMixin, CachedPageMixin, TemplateView):
             meeting_form=forms.MeetingForm(),
             links=selectors.task_links_for(process=process),
             approval_open=process.stage == Stage.AWAITING_APPROVAL,
+        )
+
+    @staticmethod
+    def forms(process) -> dict:
+        return dict(
             issue_form=forms.IssueLinkForm(process=process, auto_id="issue_%s"),
             answer_form=forms.RecordAnswerForm(process=process, auto_id="answer_%s"),
-            notifications=list(
-                notification_selectors.delivery_log(topic=notify.topic_for(process))[:10]
-            ),
-            notification_counts=notification_selectors.status_counts(
-                topic=notify.topic_for(process)
-            ),
+        )
+
+    @staticmethod
+    def notifications(process) -> dict:
+        topic = notify.topic_for(process)
+        return dict(
+            notifications=list(notification_selectors.delivery_log(topic=topic)[:10]),
+            notification_counts=notification_selectors.status_counts(topic=topic),
         )
 
 
