@@ -366,6 +366,12 @@ def task_names(ids) -> dict:
     return names
 
 
+def draft_names(ids) -> dict:
+    """A draft by its version ("Draft v2"), as its own name reads, without reading its text."""
+    rows = PolicyDraft.objects.filter(pk__in=ids).values_list("pk", "version")
+    return {pk: str(_("Draft v%(version)s") % {"version": version}) for pk, version in rows}
+
+
 def task_link_names(ids) -> dict:
     rows = TaskLink.objects.filter(pk__in=ids).values_list("pk", "contact__name")
     return {pk: _("Task link for %(contact)s") % {"contact": name} for pk, name in rows}
@@ -565,7 +571,7 @@ def register() -> None:
     registry.register(Handover, describe=describe_handover, internal_fields=["batch"])
     registry.register(FirstContact, describe=describe_first_contact, personal_fields=["notes"])
     registry.register(Meeting, describe=describe_meeting, personal_fields=["participants", "notes"])
-    registry.register(PolicyDraft, describe=describe_draft)
+    registry.register(PolicyDraft, describe=describe_draft, names=draft_names)
     registry.register(ApprovalAnswer, describe=describe_answer, names=answer_names)
     registry.register(Decision, describe=describe_decision)
     registry.register(TaskLink, describe=describe_task_link, names=task_link_names)
