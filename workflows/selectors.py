@@ -79,10 +79,27 @@ def waiting_tasks(*, user) -> QuerySet:
     )
 
 
-def readable_process_county(*, pk: int, user) -> int | None:
-    """The county id of process ``pk`` if ``user`` may open its page, else None (one query)."""
+@dataclass(frozen=True)
+class ProcessAccess:
+    county_id: int
+    can_lead: bool
+
+
+def readable_process_access(*, pk: int, user) -> ProcessAccess | None:
+    """Whether ``user`` may open the page of process ``pk`` (None: not), with its county and
+    whether they lead it: one query, the user's role read in the same join as the check."""
     qs = scoping.with_personal_data_joined(PolicyProcess.objects.filter(pk=pk), user)
-    return qs.values_list("municipality__county_id", flat=True).first()
+    if user.is_superuser:  # no role joined: every county is theirs to read
+        county_id = qs.values_list("municipality__county_id", flat=True).first()
+        return (
+            None
+            if county_id is None
+            else ProcessAccess(county_id, scoping.can_lead(user, county_id))
+        )
+    row = qs.values_list(
+        "municipality__county_id", "municipality__county__project__memberships__role"
+    ).first()
+    return None if row is None else ProcessAccess(row[0], row[1] == scoping.Role.LEADER)
 
 
 def by_municipality(rows: QuerySet, text: str, *, path: str = "") -> QuerySet:

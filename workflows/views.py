@@ -13,7 +13,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
-from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views import View
@@ -253,14 +252,14 @@ class ProcessDetailView(ReadMixin, CachedPageMixin, TemplateView):
                 "notifications",
                 "notification_counts",
             ),
-            can_lead=SimpleLazyObject(lambda: scoping.can_lead(self.request.user, self.county_id)),
+            can_lead=self.access.can_lead,
             **kwargs,
         )
 
     def get(self, request, *args, **kwargs):
         # Before the page cache: another county's process answers 404 (it does not exist here).
-        self.county_id = selectors.readable_process_county(pk=kwargs["pk"], user=request.user)
-        if self.county_id is None:
+        self.access = selectors.readable_process_access(pk=kwargs["pk"], user=request.user)
+        if self.access is None:
             raise Http404
         return super().get(request, *args, **kwargs)
 
