@@ -160,6 +160,15 @@ def display_events(events: Iterable[AuditEvent]) -> list[dict]:
     return [display(event, resolver=resolver) for event in events]
 
 
+# What each kind reads as (lazy: translated when shown), looked up per event in a dict.
+_KIND_LABELS = dict(Kind.choices)
+
+
+def kind_label(kind: str) -> str:
+    """The kind in words (the stored value itself for a kind this version does not know)."""
+    return _KIND_LABELS.get(kind, kind)
+
+
 def display(event: AuditEvent, *, resolver: Resolver | None = None) -> dict:
     """An event as people read it: placeholders replaced by the names they stand for, and
     each change with its field's label and its values in words (`audit.readable`)."""
@@ -170,7 +179,7 @@ def display(event: AuditEvent, *, resolver: Resolver | None = None) -> dict:
         "seq": event.seq,
         "occurred_at": event.occurred_at,
         "kind": event.kind,
-        "kind_label": Kind(event.kind).label if event.kind in Kind.values else event.kind,
+        "kind_label": kind_label(event.kind),
         "actor": expand(event.actor_label, personal),
         "actor_kind": event.actor_kind,
         "municipality": event.municipality_name,

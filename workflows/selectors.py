@@ -279,7 +279,7 @@ def process_history(
         HistoryEntry(
             when=event.occurred_at,
             who=expand(event.actor_label, event.personal),
-            what=f"{event.get_kind_display()}: {expand(event.summary, event.personal)}",
+            what=f"{audit.kind_label(event.kind)}: {expand(event.summary, event.personal)}",
             why=expand(event.reason, event.personal),
             order=(event.occurred_at, event.id),
         )
