@@ -236,11 +236,21 @@ def process_summary(*, process: PolicyProcess, open_task: Task | None, now=None)
     )
 
 
-def process_steps(*, process: PolicyProcess) -> QuerySet:
-    """Every step of the process so far, oldest first."""
-    return (
-        Task.objects.filter(process_id=process.pk).select_related("owner").order_by("created", "pk")
+def process_steps(*, process: PolicyProcess) -> list[Task]:
+    """Every step of the process so far, oldest first, each with its due date (`due`, as
+    `open_task_for` gives it): the process page finds its open step among them (`open_step`)."""
+    return list(
+        Task.objects.filter(process_id=process.pk)
+        .select_related("owner")
+        .annotate(due=due_expression("process__policyprocess__"))
+        .order_by("created", "pk")
     )
+
+
+def open_step(steps: list[Task]) -> Task | None:
+    """The first open one of a process's ``steps`` (`process_steps`): `open_task_for` without
+    a query of its own."""
+    return next((task for task in steps if task.status in OPEN), None)
 
 
 @dataclass(frozen=True)

@@ -268,10 +268,11 @@ class ProcessDetailView(ReadMixin, CachedPageMixin, TemplateView):
             process = selectors.process_detail(pk=pk)
         except selectors.PolicyProcess.DoesNotExist as exc:
             raise Http404 from exc
-        open_task = selectors.open_task_for(process=process)
+        steps = selectors.process_steps(process=process)
+        open_task = selectors.open_step(steps)
         return dict(
             process=process,
-            steps=selectors.process_steps(process=process),
+            steps=steps,
             history=selectors.process_history(process=process),
             open_task=open_task,
             summary=selectors.process_summary(process=process, open_task=open_task),
