@@ -4,7 +4,7 @@ import functools
 
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -65,16 +65,13 @@ class _OptionsInPython:
                 self.allow_multiple_selected or not has_selected
             )
             has_selected |= is_selected
-            options.append((option_value, _SELECTED if is_selected else "", label))
-        return format_html(
-            '<select name="{}"{}>{}</select>',
-            name,
-            flatatt(attrs),
-            format_html_join("", '<option value="{}"{}>{}</option>', options),
-        )
-
-
-_SELECTED = mark_safe(" selected")  # noqa: S308 (a constant)
+            # Escaped as format_html would, without its cost per option (290 municipalities).
+            options.append(
+                f'<option value="{conditional_escape(option_value)}"'
+                f"{' selected' if is_selected else ''}>{conditional_escape(label)}</option>"
+            )
+        body = mark_safe("".join(options))  # noqa: S308 (each value escaped above)
+        return format_html('<select name="{}"{}>{}</select>', name, flatatt(attrs), body)
 
 
 class QuickSelect(_OptionsInPython, forms.Select):
@@ -83,6 +80,47 @@ class QuickSelect(_OptionsInPython, forms.Select):
 
 class QuickSelectMultiple(_OptionsInPython, forms.SelectMultiple):
     pass
+
+
+class QuickCheckboxSelectMultiple(forms.CheckboxSelectMultiple):
+    """Checkboxes whose each input is written in Python: Django renders every option through
+    three templates of its own (about a tenth of the timeline page's time for its 36 kinds of
+    event). The HTML is the same as Django's."""
+
+    def _render(self, template_name, context, renderer=None):
+        if template_name != self.option_template_name:
+            return super()._render(template_name, context, renderer)
+        widget = context["widget"]
+        value = widget["value"]
+        tag = format_html(
+            '<input type="{}" name="{}"{}{}>',
+            widget["type"],
+            widget["name"],
+            format_html(' value="{}"', value) if value is not None else "",
+            _attributes(widget["attrs"]),
+        )
+        if not widget.get("wrap_label"):
+            return tag
+        target = widget["attrs"].get("id")
+        return format_html(
+            "<label{}>{} {}</label>",
+            format_html(' for="{}"', target) if target else "",
+            tag,
+            widget["label"],
+        )
+
+
+def _attributes(attrs: dict) -> str:
+    """As Django's ``attrs.html``: in their order, True as a bare name, False left out."""
+    return format_html_join(
+        "",
+        "{}",
+        (
+            (format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value),)
+            for name, value in attrs.items()
+            if value is not False
+        ),
+    )
 
 
 class TimelineFilterForm(forms.Form):
@@ -97,7 +135,7 @@ class TimelineFilterForm(forms.Form):
     )
     # Checkboxes, not a multi-select that needs Ctrl+click.
     kind = forms.MultipleChoiceField(
-        label=_("Event"), required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Event"), required=False, widget=QuickCheckboxSelectMultiple
     )
     since = BoundedDateField(label=_("From (date)"), required=False, widget=DateInput)
     until = BoundedDateField(label=_("To (date, inclusive)"), required=False, widget=DateInput)

@@ -121,8 +121,24 @@ class Resolver:
             known.update({pk: "" for pk in ids if pk not in known})
 
     def fetch_all(self) -> None:
+        # A parent model and its child (viewflow's Process and the PolicyProcess on the same
+        # row) named by the same function: one query for the ids of both.
+        shared: dict[tuple, list] = defaultdict(list)
         for model in list(self._wanted):
-            self._fetch(model)
+            namer = registry.spec_for(model).names
+            parents = model._meta.get_parent_list()
+            root = parents[-1] if parents else model
+            shared[(namer, root) if namer is not None else (model,)].append(model)
+        for models_ in shared.values():
+            if len(models_) == 1:
+                self._fetch(models_[0])
+                continue
+            ids = set().union(*(self._wanted.pop(model, set()) for model in models_))
+            names = names_of(models_[0], ids)
+            for model in models_:
+                known = self._names.setdefault(model, {})
+                known.update(names)
+                known.update({pk: "" for pk in ids if pk not in known})
 
 
 @functools.lru_cache(maxsize=256)

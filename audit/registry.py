@@ -118,8 +118,11 @@ class Directory(Protocol):
     def counties(self) -> list[tuple[str, str]]:
         """(code, name) of every county, for the timeline filters."""
 
-    def municipalities(self, county_code: str | None = None) -> list[tuple[int, str]]:
-        """(id, name) of the municipalities, of one county or of all."""
+    def municipalities(
+        self, county_code: str | None = None, *, within: Iterable[str] | None = None
+    ) -> list[tuple[int, str]]:
+        """(id, name) of the municipalities, of one county or of all (of the counties
+        ``within`` when given), in one query."""
 
     def stage_label(self, code: str) -> str:
         """How a stage code reads (translated)."""

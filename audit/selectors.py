@@ -160,6 +160,15 @@ def display_events(events: Iterable[AuditEvent]) -> list[dict]:
     return [display(event, resolver=resolver) for event in events]
 
 
+# What each kind reads as (lazy: translated when shown), looked up per event in a dict.
+_KIND_LABELS = dict(Kind.choices)
+
+
+def kind_label(kind: str) -> str:
+    """The kind in words (the stored value itself for a kind this version does not know)."""
+    return _KIND_LABELS.get(kind, kind)
+
+
 def display(event: AuditEvent, *, resolver: Resolver | None = None) -> dict:
     """An event as people read it: placeholders replaced by the names they stand for, and
     each change with its field's label and its values in words (`audit.readable`)."""
@@ -170,7 +179,7 @@ def display(event: AuditEvent, *, resolver: Resolver | None = None) -> dict:
         "seq": event.seq,
         "occurred_at": event.occurred_at,
         "kind": event.kind,
-        "kind_label": Kind(event.kind).label if event.kind in Kind.values else event.kind,
+        "kind_label": kind_label(event.kind),
         "actor": expand(event.actor_label, personal),
         "actor_kind": event.actor_kind,
         "municipality": event.municipality_name,
@@ -223,14 +232,14 @@ class ChainStatus:
 
 
 def chain_status() -> ChainStatus:
-    """The latest checkpoint and verification (3 queries), for the steering group's page."""
+    """The latest checkpoint and verification (2 queries; 3 after a failed verification), for
+    the steering group's page."""
     head = AuditCheckpoint.objects.order_by("-seq").defer("heads").first()
     last = AuditVerification.objects.order_by("-id").first()
-    last_ok = (
-        last
-        if last and last.is_ok
-        else (AuditVerification.objects.filter(is_ok=True).order_by("-id").first())
-    )
+    if last is None or last.is_ok:  # never verified, or the latest is the latest success
+        last_ok = last
+    else:
+        last_ok = AuditVerification.objects.filter(is_ok=True).order_by("-id").first()
     return ChainStatus(head=head, last_verification=last, last_success=last_ok)
 
 
@@ -250,10 +259,8 @@ def municipality_choices(
     if directory is None:
         return []
     if county_code is None and within is not None:
-        return sorted(
-            (row for code in sorted(within) for row in directory.municipalities(code)),
-            key=lambda row: row[1],
-        )
+        # One query for all of the reader's counties (a leader of every county: 21 before).
+        return sorted(directory.municipalities(within=within), key=lambda row: row[1])
     return directory.municipalities(county_code)
 
 

@@ -366,6 +366,12 @@ def task_names(ids) -> dict:
     return names
 
 
+def draft_names(ids) -> dict:
+    """A draft by its version ("Draft v2"), as its own name reads, without reading its text."""
+    rows = PolicyDraft.objects.filter(pk__in=ids).values_list("pk", "version")
+    return {pk: str(_("Draft v%(version)s") % {"version": version}) for pk, version in rows}
+
+
 def task_link_names(ids) -> dict:
     rows = TaskLink.objects.filter(pk__in=ids).values_list("pk", "contact__name")
     return {pk: _("Task link for %(contact)s") % {"contact": name} for pk, name in rows}
@@ -403,10 +409,12 @@ class ContactDirectory:
     def counties(self):
         return list(County.objects.order_by("code").values_list("code", "name"))
 
-    def municipalities(self, county_code=None):
+    def municipalities(self, county_code=None, *, within=None):
         qs = Municipality.objects.order_by("name")
         if county_code:
             qs = qs.filter(county__code=county_code)
+        if within is not None:
+            qs = qs.filter(county__code__in=list(within))
         return list(qs.values_list("pk", "name"))
 
     def user_ids_in_counties(self, county_codes):
@@ -563,7 +571,7 @@ def register() -> None:
     registry.register(Handover, describe=describe_handover, internal_fields=["batch"])
     registry.register(FirstContact, describe=describe_first_contact, personal_fields=["notes"])
     registry.register(Meeting, describe=describe_meeting, personal_fields=["participants", "notes"])
-    registry.register(PolicyDraft, describe=describe_draft)
+    registry.register(PolicyDraft, describe=describe_draft, names=draft_names)
     registry.register(ApprovalAnswer, describe=describe_answer, names=answer_names)
     registry.register(Decision, describe=describe_decision)
     registry.register(TaskLink, describe=describe_task_link, names=task_link_names)

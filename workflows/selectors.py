@@ -79,10 +79,27 @@ def waiting_tasks(*, user) -> QuerySet:
     )
 
 
-def readable_process_county(*, pk: int, user) -> int | None:
-    """The county id of process ``pk`` if ``user`` may open its page, else None (one query)."""
+@dataclass(frozen=True)
+class ProcessAccess:
+    county_id: int
+    can_lead: bool
+
+
+def readable_process_access(*, pk: int, user) -> ProcessAccess | None:
+    """Whether ``user`` may open the page of process ``pk`` (None: not), with its county and
+    whether they lead it: one query, the user's role read in the same join as the check."""
     qs = scoping.with_personal_data_joined(PolicyProcess.objects.filter(pk=pk), user)
-    return qs.values_list("municipality__county_id", flat=True).first()
+    if user.is_superuser:  # no role joined: every county is theirs to read
+        county_id = qs.values_list("municipality__county_id", flat=True).first()
+        return (
+            None
+            if county_id is None
+            else ProcessAccess(county_id, scoping.can_lead(user, county_id))
+        )
+    row = qs.values_list(
+        "municipality__county_id", "municipality__county__project__memberships__role"
+    ).first()
+    return None if row is None else ProcessAccess(row[0], row[1] == scoping.Role.LEADER)
 
 
 def by_municipality(rows: QuerySet, text: str, *, path: str = "") -> QuerySet:
@@ -121,34 +138,30 @@ def process_list(
     return qs
 
 
+# A draft's text: the process page lists versions by number, date and change note only.
+DRAFT_TEXT = ("competition_section", "customer_section", "other_text")
+
+
 def process_detail(*, pk: int) -> PolicyProcess:
+    """The process with what its page lists (one query per related list; the drafts without
+    their text, and no one who recorded a row: the page does not name them)."""
     return (
         PolicyProcess.objects.select_related("municipality__county", "lead")
         .prefetch_related(
             "approvers",
             "first_contacts__contacts",
-            "first_contacts__recorded_by",
             # Newest first: the page lists what happened last at the top of each section.
+            Prefetch("meetings", queryset=Meeting.objects.order_by("-held_on", "-recorded_at")),
             Prefetch(
-                "meetings",
-                queryset=Meeting.objects.select_related("recorded_by").order_by(
-                    "-held_on", "-recorded_at"
-                ),
-            ),
-            Prefetch(
-                "drafts",
-                queryset=PolicyDraft.objects.select_related("created_by").order_by("-version"),
+                "drafts", queryset=PolicyDraft.objects.defer(*DRAFT_TEXT).order_by("-version")
             ),
             Prefetch(
                 "approval_answers",
-                queryset=ApprovalAnswer.objects.select_related("contact", "draft").order_by(
-                    "-answered_at"
-                ),
+                queryset=ApprovalAnswer.objects.select_related("contact", "draft")
+                .defer(*(f"draft__{name}" for name in DRAFT_TEXT))
+                .order_by("-answered_at"),
             ),
-            Prefetch(
-                "decisions",
-                queryset=Decision.objects.select_related("recorded_by").order_by("-recorded_at"),
-            ),
+            Prefetch("decisions", queryset=Decision.objects.order_by("-recorded_at")),
         )
         .get(pk=pk)
     )
@@ -223,11 +236,21 @@ def process_summary(*, process: PolicyProcess, open_task: Task | None, now=None)
     )
 
 
-def process_steps(*, process: PolicyProcess) -> QuerySet:
-    """Every step of the process so far, oldest first."""
-    return (
-        Task.objects.filter(process_id=process.pk).select_related("owner").order_by("created", "pk")
+def process_steps(*, process: PolicyProcess) -> list[Task]:
+    """Every step of the process so far, oldest first, each with its due date (`due`, as
+    `open_task_for` gives it): the process page finds its open step among them (`open_step`)."""
+    return list(
+        Task.objects.filter(process_id=process.pk)
+        .select_related("owner")
+        .annotate(due=due_expression("process__policyprocess__"))
+        .order_by("created", "pk")
     )
+
+
+def open_step(steps: list[Task]) -> Task | None:
+    """The first open one of a process's ``steps`` (`process_steps`): `open_task_for` without
+    a query of its own."""
+    return next((task for task in steps if task.status in OPEN), None)
 
 
 @dataclass(frozen=True)
@@ -266,7 +289,7 @@ def process_history(
         HistoryEntry(
             when=event.occurred_at,
             who=expand(event.actor_label, event.personal),
-            what=f"{event.get_kind_display()}: {expand(event.summary, event.personal)}",
+            what=f"{audit.kind_label(event.kind)}: {expand(event.summary, event.personal)}",
             why=expand(event.reason, event.personal),
             order=(event.occurred_at, event.id),
         )
@@ -312,7 +335,8 @@ def task_links_for(*, process: PolicyProcess) -> list:
 
     links = list(
         TaskLink.objects.filter(process_id=process.pk)
-        .select_related("contact", "task", "draft", "revoked_by")
+        .select_related("contact", "task", "draft")
+        .defer(*(f"draft__{name}" for name in DRAFT_TEXT))
         .order_by("-created_at", "-pk")
     )
     for link in links:

@@ -2,6 +2,7 @@
 render. Every mutating view is POST-only (or shows its form on GET), CSRF-protected and
 permission-checked."""
 
+import functools
 from dataclasses import asdict
 
 from django.contrib import messages
@@ -12,7 +13,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
-from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views import View
@@ -230,10 +230,11 @@ class ProcessDetailView(ReadMixin, CachedPageMixin, TemplateView):
     page_cache_name = "process"
 
     def get_context_data(self, pk, **kwargs):
+        data = functools.cache(lambda: self.page_data(pk))
         return super().get_context_data(
             page_cache=self.page_cache,
             **lazily(
-                lambda: self.page_data(pk),
+                data,
                 "process",
                 "steps",
                 "history",
@@ -241,20 +242,24 @@ class ProcessDetailView(ReadMixin, CachedPageMixin, TemplateView):
                 "meeting_form",
                 "links",
                 "approval_open",
-                "issue_form",
-                "answer_form",
-                "notifications",
-                "notification_counts",
                 "summary",
             ),
-            can_lead=SimpleLazyObject(lambda: scoping.can_lead(self.request.user, self.county_id)),
+            # Read only where the page shows them: the forms while the municipality is asked
+            # to approve (to a leader), the notifications to readers of the delivery log.
+            **lazily(lambda: self.forms(data()["process"]), "issue_form", "answer_form"),
+            **lazily(
+                lambda: self.notifications(data()["process"]),
+                "notifications",
+                "notification_counts",
+            ),
+            can_lead=self.access.can_lead,
             **kwargs,
         )
 
     def get(self, request, *args, **kwargs):
         # Before the page cache: another county's process answers 404 (it does not exist here).
-        self.county_id = selectors.readable_process_county(pk=kwargs["pk"], user=request.user)
-        if self.county_id is None:
+        self.access = selectors.readable_process_access(pk=kwargs["pk"], user=request.user)
+        if self.access is None:
             raise Http404
         return super().get(request, *args, **kwargs)
 
@@ -263,24 +268,32 @@ class ProcessDetailView(ReadMixin, CachedPageMixin, TemplateView):
             process = selectors.process_detail(pk=pk)
         except selectors.PolicyProcess.DoesNotExist as exc:
             raise Http404 from exc
-        open_task = selectors.open_task_for(process=process)
+        steps = selectors.process_steps(process=process)
+        open_task = selectors.open_step(steps)
         return dict(
             process=process,
-            steps=selectors.process_steps(process=process),
+            steps=steps,
             history=selectors.process_history(process=process),
             open_task=open_task,
             summary=selectors.process_summary(process=process, open_task=open_task),
             meeting_form=forms.MeetingForm(),
             links=selectors.task_links_for(process=process),
             approval_open=process.stage == Stage.AWAITING_APPROVAL,
+        )
+
+    @staticmethod
+    def forms(process) -> dict:
+        return dict(
             issue_form=forms.IssueLinkForm(process=process, auto_id="issue_%s"),
             answer_form=forms.RecordAnswerForm(process=process, auto_id="answer_%s"),
-            notifications=list(
-                notification_selectors.delivery_log(topic=notify.topic_for(process))[:10]
-            ),
-            notification_counts=notification_selectors.status_counts(
-                topic=notify.topic_for(process)
-            ),
+        )
+
+    @staticmethod
+    def notifications(process) -> dict:
+        topic = notify.topic_for(process)
+        return dict(
+            notifications=list(notification_selectors.delivery_log(topic=topic)[:10]),
+            notification_counts=notification_selectors.status_counts(topic=topic),
         )
 
 

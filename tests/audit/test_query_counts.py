@@ -74,3 +74,27 @@ def test_timeline_query_counts_do_not_grow_with_the_municipalities(steering_clie
     # The page names the county of each change (Kronobergs län), not its id.
     page = steering_client.get(reverse("audit:municipality", args=[first.pk])).content.decode()
     assert "<dt>County</dt><dd>– → Kronobergs län</dd>" in page
+
+
+def test_the_trail_queries_the_same_for_a_reader_of_one_county_and_of_all_21(
+    steering_client, steering, seeded
+):
+    """The filter's municipalities, the actors and the events are each one query, however many
+    counties the reader reads (a leader of every county once ran one query per county)."""
+    from municipalities.models import County
+    from tests.factories import member_of
+
+    events_for(Municipality.objects.select_related("county").filter(county__code="07"))
+    url = reverse("audit:timeline")
+    steering_client.get(url)  # per-process caches filled once
+    one = queries(steering_client, url)
+
+    for county in County.objects.exclude(code="07"):
+        member_of(steering, county.code, "steering")
+    every = queries(steering_client, url)
+
+    assert one == every
+    # Every municipality of the 21 counties is offered in the filter, after "all".
+    page = steering_client.get(url).content.decode()
+    select = page[page.index('<select name="municipality"') :]
+    assert select[: select.index("</select>")].count("<option value=") == 290 + 1

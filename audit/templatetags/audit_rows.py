@@ -1,0 +1,64 @@
+"""The timeline's rows, written in Python.
+
+A timeline page shows 50 events of about 25 values each; through the template engine (a lookup,
+a filter and an escape per value) their rows were a quarter of the page's time. The HTML is what
+``audit/includes/event_list.html`` wrote row by row before, every value escaped the same way.
+"""
+
+from django import template
+from django.utils import formats, timezone
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
+
+register = template.Library()
+
+DASH = "–"
+
+
+def _text(value) -> str:
+    return conditional_escape(value)
+
+
+def _or_dash(value) -> str:
+    return conditional_escape(value) if value else DASH
+
+
+def _changes(changes) -> str:
+    if not changes:
+        return ""
+    pairs = "".join(
+        f"<dt>{_text(c.label)}</dt><dd>{_text(c.old)} → {_text(c.new)}</dd>" for c in changes
+    )
+    return (
+        f"<details><summary>{_text(gettext('Changes'))}</summary>\n"
+        f'        <dl class="changes">{pairs}</dl>\n      </details>'
+    )
+
+
+def _row(event: dict, with_place: bool) -> str:
+    when = event["occurred_at"]
+    if timezone.is_aware(when):
+        when = timezone.localtime(when)
+    place = f"\n    <td>{_or_dash(event['municipality'])}</td>" if with_place else ""
+    return (
+        f'  <tr id="event-{event["id"]}">\n'
+        f'    <td><time datetime="{_text(formats.date_format(when, "c"))}">'
+        f"{_text(formats.date_format(when, 'SHORT_DATETIME_FORMAT'))}</time> "
+        f'<span class="code">#{event["seq"]}</span></td>\n'
+        f"    <td>{_text(event['actor'])}</td>{place}\n"
+        f"    <td>{_or_dash(event['stage'])}</td>\n"
+        f"    <td><strong>{_text(event['kind_label'])}</strong>: {_text(event['summary'])}\n"
+        f"      {_changes(event['readable_changes'])}\n"
+        f"    </td>\n"
+        f"    <td>{_or_dash(event['reason'])}</td>\n"
+        f"  </tr>\n"
+    )
+
+
+@register.simple_tag
+def event_rows(events, scope: str = "") -> str:
+    """The ``<tr>`` of each event (`audit.selectors.display`); the municipality's column only
+    where the page is not about one municipality or process."""
+    with_place = scope not in ("process", "municipality")
+    return mark_safe("".join(_row(event, with_place) for event in events))  # noqa: S308
