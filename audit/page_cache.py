@@ -134,10 +134,16 @@ def _has_messages(request) -> bool:
 
 def page_cache(request, name: str, *parts) -> PageCache:
     """The cache entry of the page ``name`` for this request (``parts``: anything else the
-    content depends on). One query: the data version."""
+    content depends on). One query, the data version, when pages are kept at all."""
     # Loaded already by the view's permission check (the backend keeps them on the user).
-    permissions = ",".join(sorted(request.user.get_all_permissions()))
     csrf_cookie = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "")
+    # Without a CSRF cookie (it is set by this very response) the content is not kept: its
+    # tokens belong to a cookie the key cannot name yet.
+    seconds = setting("PAGE_CACHE_SECONDS") if csrf_cookie else 0
+    if not seconds:
+        # Nothing is kept: no key to build, and no query for the data version.
+        return PageCache(name, "", 0)
+    permissions = ",".join(sorted(request.user.get_all_permissions()))
     version = data_version()
     key = ":".join(
         str(part)
@@ -156,9 +162,6 @@ def page_cache(request, name: str, *parts) -> PageCache:
             *parts,
         )
     )
-    # Without a CSRF cookie (it is set by this very response) the content is not kept: its
-    # tokens belong to a cookie the key cannot name yet.
-    seconds = setting("PAGE_CACHE_SECONDS") if csrf_cookie else 0
     return PageCache(name, key, seconds, version)
 
 
