@@ -3,6 +3,7 @@
 import pgtrigger
 import pytest
 from django.contrib.auth.models import Group
+from django.db import transaction
 from django.urls import get_resolver
 from django.utils import translation
 
@@ -19,19 +20,62 @@ from workflows.seeding import seed
 get_resolver().url_patterns  # noqa: B018  (viewflow nodes reverse URLs: import the URLconf)
 
 
+# The rows of the seeded database (table: PostgreSQL's binary COPY of its rows), taken once per
+# session: what a transactional test's flush puts back.
+_SEEDED_ROWS: dict[str, bytes] = {}
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Seed the test database once per session: loading 290 municipalities per test is slow."""
     with django_db_blocker.unblock():
         seed(demo=False)
+        _SEEDED_ROWS.update(_copy_out_seeded_rows())
+
+
+def _copy_out_seeded_rows() -> dict[str, bytes]:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return {}
+    rows = {}
+    with connection.cursor() as cursor:
+        for table in connection.introspection.django_table_names(
+            only_existing=True, include_views=False
+        ):
+            name = connection.ops.quote_name(table)
+            with cursor.cursor.copy(f"COPY {name} TO STDOUT (FORMAT binary)") as copy:
+                data = b"".join(bytes(chunk) for chunk in copy)
+            if cursor.cursor.rowcount:
+                rows[name] = data
+    return rows
+
+
+def _copy_in_seeded_rows(connection) -> None:
+    """The seeded rows again, as they were (same keys): the database a worker's first test
+    found. Foreign keys are checked at commit (Django's are deferrable), so order is free."""
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        for table, data in _SEEDED_ROWS.items():
+            with cursor.cursor.copy(f"COPY {table} FROM STDIN (FORMAT binary)") as copy:
+                copy.write(data)
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _flush_past_truncate_triggers():
     """Transactional tests empty the database after themselves with `flush` (TRUNCATE), which
     the record's tables refuse (`audit.models.no_truncate`): lift those triggers for the flush's
-    statements only, as the test runner's own business. Nothing else in a test truncates them."""
+    statements only, as the test runner's own business. Nothing else in a test truncates them.
+
+    The flush then puts the seeded rows back (`_SEEDED_ROWS`, one COPY a table), so the next
+    test finds the database every worker starts with, content types, permissions, roles and
+    municipalities with the same keys, instead of seeding and recording it all again (seconds
+    each time). TRUNCATE leaves the triggers in place: pgtrigger's reinstall of all of them
+    after each flush (its post_migrate receiver) is left out; migrate at the session's start
+    installed them (a test that drops one installs it again itself)."""
+    from django.apps import apps
     from django.db import connection
+    from django.db.models.signals import post_migrate
+    from pgtrigger.apps import install_on_migrate
 
     from audit.models import NO_TRUNCATE_TRIGGER
 
@@ -45,11 +89,18 @@ def _flush_past_truncate_triggers():
 
     def flush_ignoring_truncate_triggers(self, sql_list):
         with pgtrigger.ignore(*uris):
-            return execute_sql_flush(self, sql_list)
+            execute_sql_flush(self, sql_list)
+        if _SEEDED_ROWS and self.connection.vendor == "postgresql":
+            _copy_in_seeded_rows(self.connection)
 
+    pgtrigger_app = apps.get_app_config("pgtrigger")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(operations, "execute_sql_flush", flush_ignoring_truncate_triggers)
-        yield
+        post_migrate.disconnect(install_on_migrate, sender=pgtrigger_app)
+        try:
+            yield
+        finally:
+            post_migrate.connect(install_on_migrate, sender=pgtrigger_app)
 
 
 @pytest.fixture

@@ -10,9 +10,10 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from . import legal_dates
-from .audit import stamp
+from .audit import site_reason, stamp
 from .decision_dates import legal_force_problem
 from .flows import PolicyAdoptionFlow
 from .models import Decision
@@ -52,7 +53,7 @@ def record_appeal(
             )
         locked.appeal_case_number = case_number
         locked.appeal_lodged_on = lodged_on
-        reason = _("Appeal recorded: %(case)s") % {"case": case_number}
+        reason = site_reason(gettext_noop("Appeal recorded: %(case)s"), case=case_number)
         stamp(locked, user=user, reason=reason)
         locked.save()
     return locked
@@ -69,7 +70,9 @@ def record_legal_force(*, decision: Decision, user, legal_force_date: datetime.d
         if problem:
             raise ValidationError({"legal_force_date": problem})
         locked.legal_force_date = legal_force_date
-        reason = _("Legal force recorded: from %(date)s") % {"date": legal_force_date.isoformat()}
+        reason = site_reason(
+            gettext_noop("Legal force recorded: from %(date)s"), date=legal_force_date.isoformat()
+        )
         stamp(locked, user=user, reason=reason)
         locked.save()
     return locked
@@ -88,7 +91,7 @@ def recompute_appeal_deadlines() -> int:
                 continue
             stamp(
                 decision,
-                reason=_("Appeal deadline recomputed under lag (1930:173)"),
+                reason=gettext_lazy("Appeal deadline recomputed under lag (1930:173)"),
             )
             decision.save()  # save() computes the deadline
             changed += 1

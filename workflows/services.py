@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -22,7 +23,7 @@ from municipalities import scoping
 from municipalities.models import Contact, County, Municipality
 
 from . import minutes, notify
-from .audit import stamp
+from .audit import site_reason, stamp
 from .decision_dates import check_decision_dates
 from .flows import LEAD, PolicyAdoptionFlow
 from .locking import lock_for_update
@@ -178,7 +179,10 @@ def record_first_contact(
     notes: str = "",
 ) -> FirstContact:
     with _human_step(
-        task=task, node=PolicyAdoptionFlow.contact, user=user, reason=_("First contact recorded")
+        task=task,
+        node=PolicyAdoptionFlow.contact,
+        user=user,
+        reason=gettext_lazy("First contact recorded"),
     ) as activation:
         process = activation.process
         contacts, approvers = list(contacts), list(approvers)
@@ -190,13 +194,15 @@ def record_first_contact(
             notes=notes,
             recorded_by=user,
         )
-        stamp(record, user=user, reason=_("First contact recorded"))
+        stamp(record, user=user, reason=gettext_lazy("First contact recorded"))
         record.save()
         record.contacts.set(contacts)
         # The history record of the new approvers carries the step's actor and reason.
-        stamp(process, user=user, reason=_("First contact recorded"))
+        stamp(process, user=user, reason=gettext_lazy("First contact recorded"))
         process.approvers.set(approvers)
-        _enter_stage(process, Stage.DIALOGUE, user=user, reason=_("First contact recorded"))
+        _enter_stage(
+            process, Stage.DIALOGUE, user=user, reason=gettext_lazy("First contact recorded")
+        )
     return record
 
 
@@ -221,7 +227,7 @@ def record_meeting(
             notes=notes,
             recorded_by=user,
         )
-        stamp(meeting, user=user, reason=_("Meeting recorded"))
+        stamp(meeting, user=user, reason=gettext_lazy("Meeting recorded"))
         meeting.save()
     return meeting
 
@@ -235,12 +241,12 @@ def complete_dialogue(*, task: Task, user, confirm: bool = True) -> None:
         task=task,
         node=PolicyAdoptionFlow.dialogue,
         user=user,
-        reason=_("Dialogue completed, ready to draft"),
+        reason=gettext_lazy("Dialogue completed, ready to draft"),
     ) as activation:
         process = activation.process
         if not process.meetings.exists():
             raise ValidationError(_("Record at least one meeting before drafting."))
-        _enter_stage(process, Stage.DRAFTING, user=user, reason=_("Dialogue completed"))
+        _enter_stage(process, Stage.DRAFTING, user=user, reason=gettext_lazy("Dialogue completed"))
 
 
 @dataclass(frozen=True)
@@ -270,7 +276,7 @@ def write_draft(
 ) -> PolicyDraft:
     """Write a new draft version (every earlier version is kept)."""
     with _human_step(
-        task=task, node=PolicyAdoptionFlow.draft, user=user, reason=_("Draft written")
+        task=task, node=PolicyAdoptionFlow.draft, user=user, reason=gettext_lazy("Draft written")
     ) as activation:
         process = activation.process
         draft = PolicyDraft(
@@ -282,7 +288,9 @@ def write_draft(
             change_note=change_note,
             created_by=user,
         )
-        reason = _("Draft version %(version)s written") % {"version": draft.version}
+        reason = site_reason(
+            gettext_noop("Draft version %(version)s written"), version=draft.version
+        )
         stamp(draft, user=user, reason=reason)
         draft.save()
         _enter_stage(process, Stage.DRAFTING, user=user, reason=reason)
@@ -306,7 +314,7 @@ def request_approval(*, task: Task, user, approvers: Iterable[Contact]) -> list:
             task=task,
             node=PolicyAdoptionFlow.request_approval,
             user=user,
-            reason=_("Approval requested"),
+            reason=gettext_lazy("Approval requested"),
         ) as activation:
             process = activation.process
             approvers = [c for c in approvers if c.is_active]
@@ -318,10 +326,13 @@ def request_approval(*, task: Task, user, approvers: Iterable[Contact]) -> list:
                 raise ValidationError(_("There is no draft to approve."))
             if latest.is_voided:
                 raise ValidationError(_("The latest draft is voided: write a new version first."))
-            stamp(process, user=user, reason=_("Approval requested"))
+            stamp(process, user=user, reason=gettext_lazy("Approval requested"))
             process.approvers.set(approvers)
             _enter_stage(
-                process, Stage.AWAITING_APPROVAL, user=user, reason=_("Approval requested")
+                process,
+                Stage.AWAITING_APPROVAL,
+                user=user,
+                reason=gettext_lazy("Approval requested"),
             )
         approval_task = Task.objects.get(
             process_id=task.process_id,
@@ -373,10 +384,11 @@ def answer_approval(
             via_link=via_link,
             recorded_by=recorded_by,
         )
-        reason = _("%(answer)s by %(contact)s") % {
-            "answer": record.get_answer_display(),
-            "contact": contact.name,
-        }
+        reason = site_reason(
+            gettext_noop("%(answer)s by %(contact)s"),
+            answer=AnswerKind(answer).label,
+            contact=contact.name,
+        )
         stamp(record, reason=reason)
         record.save()
         next_stage = Stage.AWAITING_DECISION if answer == AnswerKind.APPROVED else Stage.DRAFTING
@@ -441,7 +453,10 @@ def record_decision(*, task: Task, user, **fields) -> Decision:
             "minutes_file_name": minutes.original_name(upload),
         }
     with _human_step(
-        task=task, node=PolicyAdoptionFlow.decision, user=user, reason=_("Decision recorded")
+        task=task,
+        node=PolicyAdoptionFlow.decision,
+        user=user,
+        reason=gettext_lazy("Decision recorded"),
     ) as activation:
         process = activation.process
         decision = Decision(process=process, recorded_by=user, **fields)
@@ -454,7 +469,10 @@ def record_decision(*, task: Task, user, **fields) -> Decision:
             announcement_date=decision.announcement_date,
             legal_force_date=decision.legal_force_date,
         )
-        reason = _("Decision recorded: %(outcome)s") % {"outcome": decision.get_outcome_display()}
+        reason = site_reason(
+            gettext_noop("Decision recorded: %(outcome)s"),
+            outcome=DecisionOutcome(decision.outcome).label,
+        )
         stamp(decision, user=user, reason=reason)
         decision.save()
         notify.decision_recorded(decision)

@@ -24,12 +24,13 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 from viewflow.workflow.models import Task
 
 from municipalities.models import Contact
 
 from . import notify
-from .audit import stamp
+from .audit import site_reason, stamp
 from .flows import PolicyAdoptionFlow
 from .models import ApprovalAnswer, PolicyProcess, TaskLink, TaskLinkStatus
 from .services import (
@@ -90,7 +91,7 @@ def issue_links(*, task: Task, contacts: Iterable[Contact], user) -> list[Issued
     ):
         old.revoked_at, old.revoked_by = now, user
         old.revoke_reason = _("Replaced by a new link")
-        stamp(old, user=user, reason=_("Task link replaced"))
+        stamp(old, user=user, reason=gettext_lazy("Task link replaced"))
         old.save()
     issued = []
     for contact in contacts:
@@ -105,7 +106,11 @@ def issue_links(*, task: Task, contacts: Iterable[Contact], user) -> list[Issued
             created_at=now,
             expires_at=now + link_lifetime(),
         )
-        stamp(link, user=user, reason=_("Task link sent to %(name)s") % {"name": contact.name})
+        stamp(
+            link,
+            user=user,
+            reason=site_reason(gettext_noop("Task link sent to %(name)s"), name=contact.name),
+        )
         link.save()
         issued.append(IssuedLink(link=link, url=_url_for(token)))
     return issued
@@ -131,7 +136,7 @@ def revoke_link(*, link: TaskLink, user, reason: str) -> TaskLink:
         if link.used_at or link.revoked_at:
             raise ValidationError(_("The link is no longer active."))
         link.revoked_at, link.revoked_by, link.revoke_reason = timezone.now(), user, reason
-        stamp(link, user=user, reason=_("Task link revoked"))
+        stamp(link, user=user, reason=gettext_lazy("Task link revoked"))
         link.save()
     return link
 
@@ -161,7 +166,7 @@ def fetch_link(*, token: str) -> TaskLink:
     the email. Whoever fetched it, the browser that follows the redirect shows the page."""
     link = check_alive(find_link(hash_token(token)))
     if link.first_fetched_at is None:
-        _record_first(link, "first_fetched_at", _("Task link fetched"))
+        _record_first(link, "first_fetched_at", gettext_lazy("Task link fetched"))
     return link
 
 
@@ -173,12 +178,14 @@ def link_shown(*, link: TaskLink) -> TaskLink:
         _record_first(
             link,
             "first_opened_at",
-            _("Task link to %(name)s shown in a browser") % {"name": link.contact.name},
+            site_reason(
+                gettext_noop("Task link to %(name)s shown in a browser"), name=link.contact.name
+            ),
         )
     return link
 
 
-def _record_first(link: TaskLink, field: str, reason: str) -> None:
+def _record_first(link: TaskLink, field: str, reason) -> None:
     with transaction.atomic():
         # Only the link row: a contact's view never waits for a step holding the process lock.
         locked = TaskLink.objects.select_for_update().get(pk=link.pk)
@@ -207,6 +214,9 @@ def answer_via_link(*, token_hash: str, answer: str, comment: str = "") -> Appro
         except StepAlreadyDone as exc:
             raise DeadLink(TaskLinkStatus.CLOSED, link) from exc
         link.used_at = timezone.now()
-        stamp(link, reason=_("Task link used by %(name)s") % {"name": link.contact.name})
+        stamp(
+            link,
+            reason=site_reason(gettext_noop("Task link used by %(name)s"), name=link.contact.name),
+        )
         link.save(update_fields=["used_at"])
     return record

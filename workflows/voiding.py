@@ -8,9 +8,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from . import selectors
-from .audit import stamp
+from .audit import site_reason, stamp
 from .flows import PolicyAdoptionFlow
 from .models import Decision, Meeting, PolicyDraft, Stage
 from .reopening import reopen_decision_step
@@ -80,7 +81,9 @@ def _void(*, record, user, reason: str):
         locked.voided_reason = reason
         locked.voided_by = user
         locked.voided_at = timezone.now()
-        stamp(locked, user=user, reason=_("Voided: %(reason)s") % {"reason": reason})
+        stamp(
+            locked, user=user, reason=site_reason(gettext_noop("Voided: %(reason)s"), reason=reason)
+        )
         locked.save()
         reopened = None
         if isinstance(locked, Decision) and _is_latest_decision(locked):
@@ -98,7 +101,7 @@ def _reopen_decision(decision: Decision, *, user):
     """The process waits for its decision again, with the decision step open (DOMAIN.md: a
     decision recorded by mistake is voided and recorded again)."""
     process = _lock_process_of_step(decision.process_id)
-    reason = _("Decision voided: the decision step is open again")
+    reason = gettext_lazy("Decision voided: the decision step is open again")
     task = reopen_decision_step(process=process, user=user, reason=reason)
     if task is not None:
         _enter_stage(process, Stage.AWAITING_DECISION, user=user, reason=reason)

@@ -1,12 +1,15 @@
 """Swedish by default whatever language the browser asks for; English only through the visible
 switch, which the browser then remembers (the language cookie)."""
 
+import datetime
+import re
+
 import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from tests.workflows.helpers import walk_to_approval
+from tests.workflows.helpers import open_task, valid_step_data, walk_to_approval
 from workflows import services, task_links
 
 # What an English-speaking browser (and most browsers on municipal desktops) sends.
@@ -81,3 +84,44 @@ def test_a_contacts_task_link_opened_in_an_english_browser_is_in_the_contacts_la
 
     assert '<html lang="sv">' in page
     assert "Skicka svar" in page
+
+
+def english_speaking(user) -> Client:
+    """``user``'s browser after they chose English with the visible switch."""
+    browser = english_browser()
+    browser.force_login(user)
+    browser.post(reverse("set_language"), {"language": "en", "next": reverse("login")})
+    assert "Log in" in browser.get(reverse("login")).content.decode()
+    return browser
+
+
+@pytest.mark.django_db
+def test_steps_a_leader_completes_in_english_are_recorded_with_swedish_reasons(
+    leader, steering, vaxjo, vaxjo_contact
+):
+    process = services.start_process(municipality=vaxjo, user=leader)
+    browser = english_speaking(leader)
+    for step in ("contact", "dialogue", "draft"):
+        if step == "dialogue":  # the dialogue is completed after a meeting
+            services.record_meeting(
+                process=process, user=leader, held_on=datetime.date(2026, 2, 3), participants="V"
+            )
+        task = open_task(process, step)
+        response = browser.post(
+            reverse("workflows:step", args=[task.pk]), valid_step_data(step, vaxjo_contact)
+        )
+        assert response.status_code == 302, response.content.decode()[:2000]
+
+    reader = Client()
+    reader.force_login(steering)
+    timeline = reader.get(reverse("audit:process", args=[process.pk])).content.decode()
+    # The "Why" column: each event row's last cell.
+    reasons = set(re.findall(r"<td>([^<]*)</td>\s*</tr>", timeline))
+
+    assert {
+        "Första kontakten registrerad",
+        "Dialogen är klar, utkast kan skrivas",
+        "Utkast version 1 skrivet",
+    } <= reasons
+    for english in ("First contact recorded", "Dialogue completed", "Draft version 1 written"):
+        assert english not in timeline

@@ -2,14 +2,11 @@
 too, not only on PostgreSQL (where the rest of the suite runs)."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-from django.conf import settings
+import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+# The seeded SQLite database is built once per worker for the tests of this group.
+pytestmark = pytest.mark.xdist_group("sqlite")
 
 # Runs inside `manage.py shell` against the SQLite database: a process with some history, then
 # each main page as the project leader and as the steering group.
@@ -54,38 +51,10 @@ print("STATUSES" + json.dumps(statuses))
 """
 
 
-def manage(*args: str, env: dict) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
-
-
-def test_every_main_page_works_on_the_quick_start_sqlite_database(tmp_path):
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_URL", "PYTEST"))
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="policyflow.settings.base",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'policyflow.sqlite3'}",
-        # A broker nobody reads from: the pages, not the deliveries, are under test here.
-        CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
-        MEDIA_ROOT=str(tmp_path / "media"),
-        # Whatever the quick start writes (the demo logins, emails) stays in the test's folder.
-        VAR_DIR=str(tmp_path),
-    )
-    manage("migrate", "--noinput", env=env)
-    manage("seed_kronoberg", "--demo", env=env)
-
-    output = manage("shell", "-c", PAGES_SCRIPT, env=env)
+def test_every_main_page_works_on_the_quick_start_sqlite_database(quick_start):
+    # A copy of the database `make run` migrates and seeds (`seed_kronoberg --demo`), in make
+    # run's environment (tests/support/sqlite_site.py: built once per worker for the group).
+    output = quick_start.manage("shell", "-c", PAGES_SCRIPT).stdout
 
     statuses = json.loads(output.split("STATUSES", 1)[1])
     assert len(statuses) == 30

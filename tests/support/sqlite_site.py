@@ -90,7 +90,7 @@ class QuickStartSite:
             env=self.env,
             capture_output=True,
             text=True,
-            timeout=300,
+            timeout=600,  # an upper bound (a loaded machine), reached only by a hung command
         )
         if check:
             assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -60,7 +61,7 @@ def _check_colleague(*, process: PolicyProcess, to_user) -> None:
         )
 
 
-def _set_owner(task: Task, *, process: PolicyProcess, to_user, by, reason: str) -> None:
+def _set_owner(task: Task, *, process: PolicyProcess, to_user, by, reason) -> None:
     """Viewflow's own transition: `assign` takes an unassigned step, `reassign` changes hands."""
     task.process = process
     activation = task.flow_task.activation_class(task)
@@ -88,16 +89,15 @@ def claim_step(*, task: Task, user) -> Handover:
             raise AlreadyTaken(
                 _("%(name)s took this step first.") % {"name": _display(current.owner)}
             )
-        handover = _record(
+        handover = _give_step(
+            current,
             process=process,
-            task=current,
             kind=HandoverKind.CLAIMED,
-            from_user=None,
             to_user=user,
             by=user,
             note="",
+            reason=gettext_lazy("Step claimed"),
         )
-        _set_owner(current, process=process, to_user=user, by=user, reason=_("Step claimed"))
     return handover
 
 
@@ -118,16 +118,15 @@ def hand_over_step(*, task: Task, to_user, by, note: str = "") -> Handover:
                     % {"name": _display(to_user)}
                 }
             )
-        handover = _record(
+        handover = _give_step(
+            current,
             process=process,
-            task=current,
             kind=HandoverKind.STEP,
-            from_user=current.owner,
             to_user=to_user,
             by=by,
             note=note,
+            reason=gettext_lazy("Step handed over"),
         )
-        _set_owner(current, process=process, to_user=to_user, by=by, reason=_("Step handed over"))
         _tell([handover], by=by, note=note)
     return handover
 
@@ -217,20 +216,18 @@ def reassign_work(
         for task in steps:
             if task.pk in already or task.owner_id == to_user.pk:
                 continue  # handed over with its process just now
-            process = locked[task.process_id]
             handovers.append(
-                _record(
-                    process=process,
-                    task=task,
+                _give_step(
+                    task,
+                    process=locked[task.process_id],
                     kind=HandoverKind.STEP,
-                    from_user=task.owner,
                     to_user=to_user,
                     by=by,
                     note=note,
+                    reason=gettext_lazy("Step taken over"),
                     batch=batch,
                 )
             )
-            _set_owner(task, process=process, to_user=to_user, by=by, reason=_("Step taken over"))
         _tell(handovers, by=by, note=note)
     return handovers
 
@@ -256,7 +253,7 @@ def _hand_over_processes(
             )
         )
         process.lead = to_user
-        stamp(process, user=by, reason=_("Process handed over"))
+        stamp(process, user=by, reason=gettext_lazy("Process handed over"))
         process.save(update_fields=["lead"])
         # Its open leader step follows the responsible leader.
         for task in Task.objects.select_related("owner").filter(
@@ -265,21 +262,37 @@ def _hand_over_processes(
             if task.owner_id == to_user.pk:
                 continue
             handovers.append(
-                _record(
+                _give_step(
+                    task,
                     process=process,
-                    task=task,
                     kind=HandoverKind.STEP,
-                    from_user=task.owner,
                     to_user=to_user,
                     by=by,
                     note=note,
+                    reason=gettext_lazy("Process handed over"),
                     batch=batch,
                 )
             )
-            _set_owner(
-                task, process=process, to_user=to_user, by=by, reason=_("Process handed over")
-            )
     return handovers
+
+
+def _give_step(
+    task: Task, *, process, kind, to_user, by, note: str, reason, batch=None
+) -> Handover:
+    """One step changes hands: its `Handover` row (from its owner until now, nobody for an
+    unassigned step), then viewflow's transition. Every claim and hand-over of a step takes it."""
+    handover = _record(
+        process=process,
+        task=task,
+        kind=kind,
+        from_user=task.owner,
+        to_user=to_user,
+        by=by,
+        note=note,
+        batch=batch,
+    )
+    _set_owner(task, process=process, to_user=to_user, by=by, reason=reason)
+    return handover
 
 
 def _record(*, process, task, kind, from_user, to_user, by, note, batch=None) -> Handover:
@@ -293,7 +306,7 @@ def _record(*, process, task, kind, from_user, to_user, by, note, batch=None) ->
         note=note,
         batch=batch or new_batch(),
     )
-    stamp(handover, user=by, reason=handover.get_kind_display())
+    stamp(handover, user=by, reason=HandoverKind(kind).label)
     handover.save()
     return handover
 
