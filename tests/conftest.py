@@ -1,5 +1,7 @@
 """Shared fixtures: roles, users and the Kronoberg municipalities on the real PostgreSQL."""
 
+import uuid
+
 import pgtrigger
 import pytest
 from django.contrib.auth.models import Group
@@ -161,6 +163,18 @@ def vaxjo_contact(vaxjo):
 def leader_client(client, leader):
     client.force_login(leader)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _a_cache_of_the_tests_own(settings):
+    """Pages one test cached are never served to another: the public pages' cache keys name a
+    data version (a count of writes), which another test can reach with other data (a test
+    rolled back, or one on the other xdist worker: both share the Redis database)."""
+    default = settings.CACHES["default"]
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {**default, "KEY_PREFIX": f"test-{uuid.uuid4().hex[:12]}"},
+    }
 
 
 @pytest.fixture(autouse=True)
