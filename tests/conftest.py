@@ -71,13 +71,11 @@ def _flush_past_truncate_triggers():
     The flush then puts the seeded rows back (`_SEEDED_ROWS`, one COPY a table), so the next
     test finds the database every worker starts with, content types, permissions, roles and
     municipalities with the same keys, instead of seeding and recording it all again (seconds
-    each time). TRUNCATE leaves the triggers in place: pgtrigger's reinstall of all of them
-    after each flush (its post_migrate receiver) is left out; migrate at the session's start
-    installed them (a test that drops one installs it again itself)."""
-    from django.apps import apps
+    each time). pgtrigger installs the triggers again after the flush (its post_migrate
+    receiver, as after the session's migrate): a session-wide switch-off of that receiver also
+    left the session's own migrate without triggers (the fixture runs before the database is
+    created), and the record's verification then found every append-only trigger missing."""
     from django.db import connection
-    from django.db.models.signals import post_migrate
-    from pgtrigger.apps import install_on_migrate
 
     from audit.models import NO_TRUNCATE_TRIGGER
 
@@ -95,14 +93,9 @@ def _flush_past_truncate_triggers():
         if _SEEDED_ROWS and self.connection.vendor == "postgresql":
             _copy_in_seeded_rows(self.connection)
 
-    pgtrigger_app = apps.get_app_config("pgtrigger")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(operations, "execute_sql_flush", flush_ignoring_truncate_triggers)
-        post_migrate.disconnect(install_on_migrate, sender=pgtrigger_app)
-        try:
-            yield
-        finally:
-            post_migrate.connect(install_on_migrate, sender=pgtrigger_app)
+        yield
 
 
 @pytest.fixture
