@@ -57,6 +57,7 @@ def _mail_worker(args) -> int:
     """The mail worker: delivers whatever is queued until ``deadline`` (into memory)."""
     (deadline,) = args
     from django.conf import settings
+
     from notifications.delivery import deliver
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
