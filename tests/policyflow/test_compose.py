@@ -281,7 +281,6 @@ def test_the_images_translation_and_static_steps_build_from_the_build_context(tm
         **image_env,
         "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",  # the image's /opt/venv
         "HOME": str(tmp_path),
-        "MPLCONFIGDIR": str(tmp_path / "matplotlib"),
     }
 
     assert steps
