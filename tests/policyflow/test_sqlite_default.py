@@ -420,9 +420,20 @@ def test_once_the_site_is_up_the_demo_logins_and_the_mailbox_are_shown(quick_sta
         assert checked is True, user
 
 
-def test_the_projects_concurrency_tests_pass_on_sqlite_too(tmp_path):
-    """tests/workflows/test_concurrency.py (threads completing one step at once, through the
-    services and the pages) on a SQLite file with make run's options."""
+# The critical paths whose tests run on SQLite too: one step completed at once by threads
+# (through the services and the pages), the overview's summary of the stage history kept in the
+# write's transaction, and an event's place taken from its process's latest event on the record
+# (remembered under the chain's lock, never from a rolled-back savepoint).
+SQLITE_CRITICAL_PATHS = [
+    "tests/workflows/test_concurrency.py",
+    "tests/workflows/test_stage_summary.py",
+    "tests/audit/test_appending.py::"
+    "test_an_event_takes_the_processs_stage_on_record_not_one_a_rolled_back_savepoint_wrote",
+]
+
+
+def test_the_projects_critical_path_tests_pass_on_sqlite_too(tmp_path):
+    """`SQLITE_CRITICAL_PATHS` on a SQLite file with make run's options."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -441,7 +452,7 @@ def test_the_projects_concurrency_tests_pass_on_sqlite_too(tmp_path):
             "-q",
             "--ds",
             "tests.support.sqlite_test_settings",
-            "tests/workflows/test_concurrency.py",
+            *SQLITE_CRITICAL_PATHS,
         ],
         cwd=ROOT,
         env=env,
