@@ -192,15 +192,22 @@ def _adopted_before() -> Subquery:
 
 
 def _current_processes(**filters) -> list[PolicyProcess]:
-    """Each municipality's current process, with its approvers and open steps (3 queries)."""
+    """Each municipality's current process, with its approvers and open steps (4 queries)."""
     open_steps = (
         Task.objects.filter(status__in=OPEN).select_related("owner").order_by("created", "pk")
     )
     # A decision whose appeal period ran out with no appeal and no legal force recorded: the
     # board asks for its legal force (an annotation, so no extra query).
     due = Decision.objects.filter(legal_force_due(timezone.localdate()), process_id=OuterRef("pk"))
+    # The current ones' ids first, then only those rows annotated: in one query, both
+    # subqueries ran once per process in the municipalities' whole history (278 rows for 8
+    # current ones in the full-size benchmark: 50 ms of SQL, 3.5 ms in two queries).
+    current = list(
+        _one_per_municipality(PolicyProcess.objects.filter(**filters)).values_list("pk", flat=True)
+    )
     return list(
-        _one_per_municipality(PolicyProcess.objects.filter(**filters))
+        PolicyProcess.objects.filter(pk__in=current)
+        .order_by("municipality_id")
         .annotate(legal_force_due=Exists(due), adopted_before=_adopted_before())
         .select_related("municipality__county", "lead")
         .prefetch_related("approvers", Prefetch("task_set", open_steps, to_attr="open_steps"))
@@ -269,7 +276,7 @@ def county_board(
     personal: bool = True,
 ) -> Board:
     """Every municipality of ``county`` (None: of all counties, or of the ``within`` ids) in its
-    current stage (5 queries).
+    current stage (6 queries).
 
     Reads one process per municipality, whatever the length of its history.
     """
