@@ -234,3 +234,40 @@ def test_the_contacts_chosen_to_approve_are_kept_in_the_process_history(vaxjo_st
     assert chosen.changes["approvers"] == [[], [contact.pk]]
     latest = process.history.order_by("-history_id").first()
     assert list(latest.approvers.values_list("contact_id", flat=True)) == [contact.pk]
+
+
+DJANGO_CHECKBOX_LOOP = (
+    '{% for choice in field %}<div class="choice">{{ choice.tag }} '
+    '<label for="{{ choice.id_for_label }}">{{ choice.choice_label }}</label></div>{% endfor %}'
+)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [None, {"kind": ["process_started", "stage_changed"]}, {"kind": ["no_such_kind"]}],
+    ids=["unbound", "two-chosen", "invalid-choice"],
+)
+def test_event_kind_checkboxes_are_written_as_djangos_own_loop_writes_them(data, seeded):
+    """The timeline writes its 36 checkboxes in Python (`choice_boxes`): the same HTML as
+    Django's widget templates, chosen kinds checked, an invalid choice marked aria-invalid."""
+    from django.template import Context, Template
+
+    from audit.forms import TimelineFilterForm
+
+    form = TimelineFilterForm(data, scope="county")
+    form.is_valid()
+    context = Context({"field": form["kind"]})
+    ours = Template("{% load audit_rows %}{% choice_boxes field %}").render(context)
+    assert ours == Template(DJANGO_CHECKBOX_LOOP).render(context)
+    assert ours.count('type="checkbox"') == len(list(form.fields["kind"].choices)) > 30
+    if data and data["kind"][0] == "no_such_kind":
+        assert 'aria-invalid="true"' in ours
+    elif data:
+        assert ours.count(" checked>") == 2
+
+
+def test_chosen_event_kinds_stay_checked_on_the_filtered_timeline(vaxjo_story, steering_client):
+    page = steering_client.get(reverse("audit:timeline"), {"kind": ["stage_changed"]})
+    html = page.content.decode()
+    assert 'value="stage_changed" id="id_kind_1" checked>' in html
+    assert 'value="process_started" id="id_kind_0">' in html
