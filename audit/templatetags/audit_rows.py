@@ -9,9 +9,10 @@ the page's time): ``choice_boxes`` writes the HTML Django's ``{{ choice.tag }}``
 
 from django import template
 from django.utils import formats, timezone
-from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
+
+from audit.html import escape_text
 
 register = template.Library()
 
@@ -19,11 +20,11 @@ DASH = "–"
 
 
 def _text(value) -> str:
-    return conditional_escape(value)
+    return escape_text(value)
 
 
 def _or_dash(value) -> str:
-    return conditional_escape(value) if value else DASH
+    return escape_text(value) if value else DASH
 
 
 def _changes(changes) -> str:

@@ -271,3 +271,21 @@ def test_chosen_event_kinds_stay_checked_on_the_filtered_timeline(vaxjo_story, s
     html = page.content.decode()
     assert 'value="stage_changed" id="id_kind_1" checked>' in html
     assert 'value="process_started" id="id_kind_0">' in html
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["Växjö <b>&</b> \"citat\" 'enkla'", 42, None, "safe", "lazy"],
+)
+def test_the_timelines_own_escaping_is_djangos_conditional_escape(value):
+    from django.utils.html import conditional_escape
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext_lazy
+
+    from audit.html import escape_text
+
+    if value == "safe":
+        value = mark_safe("<em>already safe</em>")  # noqa: S308 (a literal)
+    elif value == "lazy":
+        value = gettext_lazy("Municipality")
+    assert escape_text(value) == conditional_escape(value)
