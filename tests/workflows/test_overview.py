@@ -474,6 +474,31 @@ def test_progress_table_counts_the_municipalities_that_reached_each_stage_by_mon
     ]
 
 
+PROGRESS_LOOP = (
+    "{% for month in progress.months %}\n  <tr>\n"
+    """    <th scope="row"><time datetime="{{ month.month|date:'Y-m' }}">"""
+    """{{ month.month|date:"Y-m" }}</time></th>\n"""
+    "    {% for count in month.counts %}<td>{{ count }}</td>{% endfor %}\n  </tr>\n  {% endfor %}"
+)
+
+
+def test_progress_rows_are_the_rows_the_template_loop_wrote():
+    """The progress table's rows are written in Python (`progress_rows`): the same HTML as the
+    template loop they replace, for months across a year's end and a ten-thousands count."""
+    from django.template import Context, Template
+
+    from workflows.overview.figures import Progress, ProgressMonth
+
+    months = [
+        ProgressMonth(datetime.date(2025, 12, 1), [1, 0, 0]),
+        ProgressMonth(datetime.date(2026, 1, 1), [3, 2, 10000]),
+    ]
+    context = Context({"progress": Progress(stages=[], months=months)})
+    ours = Template("{% load policyflow %}{% progress_rows progress %}").render(context)
+    assert ours == Template(PROGRESS_LOOP).render(context)
+    assert '<time datetime="2026-01">2026-01</time>' in ours and "<td>10000</td>" in ours
+
+
 def test_stage_time_table_gives_median_and_slowest_days_per_stage(steering_client, months_story):
     with time_machine.travel(at("2026-05-15", 12), tick=False):
         response = steering_client.get(OVERVIEW)
