@@ -13,7 +13,8 @@ A version is replaced when the change commits (`transaction.on_commit`), so the 
 request reads the new access from the database. An entry counts only when both versions it was
 read under are still the current ones: a missing version (never set, evicted, Redis down) is a
 miss, and the database answers. Inside a transaction nothing is read from or written to the
-cache: the transaction may see its own uncommitted change, or be rolled back.
+cache: the transaction may see its own uncommitted change, or be rolled back. Nor with a cache
+of each process's own (local memory): another process's change would never reach it.
 
 A write that sends no model signals (``bulk_create``, ``QuerySet.update``, raw SQL, a restored
 database) must call `forget_everyone` after it commits.
@@ -29,7 +30,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
@@ -76,11 +79,18 @@ def _identity(user) -> tuple:
 def access_of(user) -> Access | None:
     """``user``'s permissions and roles, kept on the user object for the request: from the cache
     when its entry is current, else from the database (three queries). None inside a
-    transaction, where the caller reads only what it needs from the database, as before."""
+    transaction, or without a cache that every process shares, where the caller reads only what
+    it needs from the database, as before."""
     access = getattr(user, "_access", None)
-    if access is None and not connection.in_atomic_block:
+    if access is None and not connection.in_atomic_block and _is_shared(caches["default"]):
         access = user._access = _cached_or_read(user)
     return access
+
+
+def _is_shared(backend) -> bool:
+    """A process's own memory (the quick start's default) would never hear of a change another
+    process commits (a management command, a Celery task): only a shared cache keeps access."""
+    return not isinstance(backend, LocMemCache | DummyCache)
 
 
 def county_roles(user) -> tuple[dict[int, str], dict[int, str]]:

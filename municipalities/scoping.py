@@ -169,23 +169,6 @@ def scoped_with_personal_data(
     return _filter(queryset, personal_data_county_ids(user), county_field)
 
 
-def with_personal_data_joined(
-    queryset: QuerySet, user: UserLike, *, county_field: str = "municipality__county"
-) -> QuerySet:
-    """As `scoped_with_personal_data`, with the user's roles joined in the same query instead
-    of read first: for the one access check a cached page runs before its cache read."""
-    if not _is_user(user):
-        return queryset.none()
-    if user.is_superuser:
-        return queryset
-    return queryset.filter(
-        **{
-            f"{county_field}__project__memberships__user_id": user.pk,
-            f"{county_field}__project__memberships__role__in": list(_PERSONAL_DATA_ROLES),
-        }
-    )
-
-
 def leaders_of(county) -> QuerySet:
     """The active project leaders of ``county`` (a County or its id)."""
     return (

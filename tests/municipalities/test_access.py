@@ -18,6 +18,7 @@ from municipalities.services import end_membership, set_national_reader
 from policyflow.cache import cache_config
 from tests.factories import UserFactory, member_of
 from tests.notifications.conftest import RedisServer
+from workflows.services import start_process
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,6 +61,14 @@ def test_a_page_from_the_cache_reads_no_permissions_or_roles_from_the_database(r
     # The session, the user and the data version: as the minimal page, plus the version.
     assert hit(browser, OVERVIEW) == (200, 3)
     assert hit(browser, TIMELINE) == (200, 3)
+
+
+def test_a_process_page_from_the_cache_checks_only_the_process_county(leader, kalmar_leader, vaxjo):
+    process = start_process(municipality=vaxjo, user=leader)
+    page = reverse("workflows:process", args=[process.pk])
+    # The session, the user, the process's county (the access check) and the data version.
+    assert hit(signed_in(leader), page) == (200, 4)
+    assert hit(signed_in(kalmar_leader), page)[0] == 404
 
 
 def test_roles_and_permissions_are_read_once_and_then_come_from_the_cache(reader):
@@ -146,6 +155,16 @@ def test_a_session_signed_in_by_djangos_model_backend_stays_signed_in(reader):
     assert browser.get(OVERVIEW).status_code == 200
     assert browser.session[BACKEND_SESSION_KEY] == access.BACKEND
     assert browser.get(OVERVIEW).status_code == 200
+
+
+def test_with_a_cache_of_each_process_own_roles_are_read_from_the_database(reader, settings):
+    # The quick start's local memory: a change another process commits would never reach it.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    kronoberg = County.objects.get(code="07")
+    assert scoping.can_read(fresh(reader), kronoberg)
+    with CaptureQueriesContext(connection) as captured:
+        assert scoping.can_read(fresh(reader), kronoberg)
+    assert len(captured) == 2  # the user, and their roles
 
 
 @pytest.fixture
