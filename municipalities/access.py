@@ -56,12 +56,10 @@ class Access:
     codes: dict[int, str]
 
 
-@dataclass(frozen=True)
-class _Entry:
-    versions: tuple[str, str]
-    # Whose it is: a user id alone could name another person after a database was restored.
-    identity: tuple
-    access: Access
+# An entry is a tuple of built-in types (not a class of ours, whose pickles a later release could
+# not load): (format, versions, identity, user permissions, group permissions, roles, codes). The
+# identity says whose it is: a user id alone could name another person in a restored database.
+_FORMAT = "access-1"
 
 
 def _user_key(user_id) -> str:
@@ -106,11 +104,11 @@ def _cached_or_read(user) -> Access:
     entry = found.get(_entry_key(user.pk))
     if (
         None not in versions
-        and isinstance(entry, _Entry)
-        and entry.versions == versions
-        and entry.identity == _identity(user)
+        and isinstance(entry, tuple)
+        and len(entry) == 7
+        and entry[:3] == (_FORMAT, versions, _identity(user))
     ):
-        return entry.access
+        return Access(*entry[3:])
     if None in versions:
         # A version is started before the database is read: a change committed after this
         # point replaces it, so what is read below is never kept under the new one.
@@ -121,7 +119,15 @@ def _cached_or_read(user) -> Access:
         versions = tuple(found.get(key) for key in keys)
     access = _read(user)
     if None not in versions:
-        entry = _Entry(versions, _identity(user), access)
+        entry = (
+            _FORMAT,
+            versions,
+            _identity(user),
+            access.user_permissions,
+            access.group_permissions,
+            access.roles,
+            access.codes,
+        )
         cache.set(_entry_key(user.pk), entry, settings.ACCESS_CACHE_SECONDS)
     return access
 
