@@ -175,11 +175,13 @@ NOTES = {
         "150 ms needs a page costing ≲ 35 ms of machine time."
     ),
     "_rps_vs_minimal": (
-        "Served from the page cache, a page (and the process's CSV, a small download kept the "
-        "same way) runs 5 queries (the session, the user, the user's own and group "
-        "permissions, the data version) and one cache read, where the minimal page runs 2. "
-        "Closing it: cache each user's permissions (invalidated by signals: a security "
-        "decision)."
+        "Served from the page cache, a page runs 3 queries (the session, the user, the data "
+        "version: the user's permissions and county roles come from the cache, "
+        "`municipalities.access`) and two cache reads (the user's access, the page), where the "
+        "minimal page runs 2 queries and none; the process page and the process's CSV one "
+        "query more (the process's county, checked before the cache read). What is left: the "
+        "data version (the cache never decides whether a page is current) and sending 20–90 KB "
+        "of page."
     ),
 }
 

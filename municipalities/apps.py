@@ -7,3 +7,8 @@ from django.utils.translation import gettext_lazy as _
 class MunicipalitiesConfig(AppConfig):
     name = "municipalities"
     verbose_name = _("Municipalities")
+
+    def ready(self):
+        from . import access
+
+        access.connect_signals()

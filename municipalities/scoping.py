@@ -1,7 +1,8 @@
 """Who may see and do what in which county: the one place pages, exports and services ask.
 
-A user's county roles are read once per request (one query, kept on the user object, as
-Django keeps permissions) and every function here answers from them:
+A user's county roles are read once per request (kept on the user object, as Django keeps
+permissions; from the cache when current, see `access`) and every function here answers from
+them:
 
 - leader (projektledare) of a county: reads and acts on its processes, sees personal data;
 - steering group (styrgrupp): reads everything of its county, acts on nothing;
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
+from . import access
 from .models import County, Membership
 
 if TYPE_CHECKING:
@@ -37,18 +39,14 @@ def _is_user(user) -> bool:
 
 
 def county_roles(user: UserLike) -> dict[int, str]:
-    """{county id: role} of ``user``: one query, then kept on the user object."""
+    """{county id: role} of ``user``: from the cache when current (`access`), else one query;
+    then kept on the user object."""
     if not _is_user(user):
         return {}
     roles = getattr(user, "_county_roles", None)
     if roles is None:
-        rows = Membership.objects.filter(user_id=user.pk).values_list(
-            "project__county_id", "project__county__code", "role"
-        )
-        roles, codes = {}, {}
-        for county_id, code, role in rows:
-            roles[county_id], codes[county_id] = role, code
-        user._county_roles, user._county_codes = roles, codes
+        roles, user._county_codes = access.county_roles(user)
+        user._county_roles = roles
     return roles
 
 
@@ -169,23 +167,6 @@ def scoped_with_personal_data(
     """``queryset`` filtered to the counties whose personal data ``user`` may see (process
     pages, timelines, the audit trail: they name contact persons)."""
     return _filter(queryset, personal_data_county_ids(user), county_field)
-
-
-def with_personal_data_joined(
-    queryset: QuerySet, user: UserLike, *, county_field: str = "municipality__county"
-) -> QuerySet:
-    """As `scoped_with_personal_data`, with the user's roles joined in the same query instead
-    of read first: for the one access check a cached page runs before its cache read."""
-    if not _is_user(user):
-        return queryset.none()
-    if user.is_superuser:
-        return queryset
-    return queryset.filter(
-        **{
-            f"{county_field}__project__memberships__user_id": user.pk,
-            f"{county_field}__project__memberships__role__in": list(_PERSONAL_DATA_ROLES),
-        }
-    )
 
 
 def leaders_of(county) -> QuerySet:

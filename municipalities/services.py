@@ -78,7 +78,13 @@ def _stamp(obj, *, actor, reason: str):
 
 def forget_roles(user) -> None:
     """Drop the roles cached on ``user`` (`scoping`), after its memberships changed."""
-    for name in ("_county_roles", "_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+    for name in (
+        "_access",
+        "_county_roles",
+        "_perm_cache",
+        "_user_perm_cache",
+        "_group_perm_cache",
+    ):
         if hasattr(user, name):
             delattr(user, name)
 

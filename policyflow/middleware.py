@@ -1,5 +1,7 @@
 """Response headers every page needs, whichever view answered."""
 
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 
@@ -56,4 +58,29 @@ class DropNullCookiesMiddleware:
     def __call__(self, request):
         for name in [n for n, v in request.COOKIES.items() if "\x00" in n or "\x00" in v]:
             del request.COOKIES[name]
+        return self.get_response(request)
+
+
+class RenamedBackendMiddleware:
+    """A session names the backend that signed it in, and Django signs it out when that backend
+    is no longer in AUTHENTICATION_BACKENDS. Sessions signed in before the permission cache
+    (municipalities.access) name Django's ModelBackend: the first request of each renames it to
+    the cached one (one session write), so nobody is signed out. The session is read here only
+    when the browser sent one, as `PrivateCacheControlMiddleware` reads it for every such
+    response anyway (it asks whether the user is signed in). Can go once every session older
+    than the rename has expired (SESSION_COOKIE_AGE)."""
+
+    RENAMED = {
+        "django.contrib.auth.backends.ModelBackend": "municipalities.access.CachedModelBackend"
+    }
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if settings.SESSION_COOKIE_NAME in request.COOKIES:
+            backend = request.session.get(BACKEND_SESSION_KEY)
+            renamed = self.RENAMED.get(backend)
+            if renamed is not None and renamed in settings.AUTHENTICATION_BACKENDS:
+                request.session[BACKEND_SESSION_KEY] = renamed
         return self.get_response(request)

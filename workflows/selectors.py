@@ -87,19 +87,16 @@ class ProcessAccess:
 
 def readable_process_access(*, pk: int, user) -> ProcessAccess | None:
     """Whether ``user`` may open the page of process ``pk`` (None: not), with its county and
-    whether they lead it: one query, the user's role read in the same join as the check."""
-    qs = scoping.with_personal_data_joined(PolicyProcess.objects.filter(pk=pk), user)
-    if user.is_superuser:  # no role joined: every county is theirs to read
-        county_id = qs.values_list("municipality__county_id", flat=True).first()
-        return (
-            None
-            if county_id is None
-            else ProcessAccess(county_id, scoping.can_lead(user, county_id))
-        )
-    row = qs.values_list(
-        "municipality__county_id", "municipality__county__project__memberships__role"
-    ).first()
-    return None if row is None else ProcessAccess(row[0], row[1] == scoping.Role.LEADER)
+    whether they lead it: one query by primary key for the process's county, then the user's
+    roles (kept in the cache between requests, `municipalities.access`)."""
+    county_id = (
+        PolicyProcess.objects.filter(pk=pk)
+        .values_list("municipality__county_id", flat=True)
+        .first()
+    )
+    if county_id is None or not scoping.can_see_personal_data(user, county_id):
+        return None
+    return ProcessAccess(county_id, scoping.can_lead(user, county_id))
 
 
 def by_municipality(rows: QuerySet, text: str, *, path: str = "") -> QuerySet:

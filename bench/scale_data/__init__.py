@@ -284,6 +284,7 @@ def _county_projects() -> None:
 def _members_of_every_county(users, people) -> None:
     """The country-scale project: every county has a project; the leaders lead every county and
     the steering group follows every county (roles per county: `municipalities.scoping`)."""
+    from municipalities import access
     from municipalities.models import CountyProject, Membership
 
     _county_projects()
@@ -296,6 +297,8 @@ def _members_of_every_county(users, people) -> None:
         ],
         ignore_conflicts=True,
     )
+    # bulk_create sends no signals: the roles kept in the cache are read again.
+    access.forget_everyone()
 
 
 def _play(world: World, plans, progress) -> int:

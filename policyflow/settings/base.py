@@ -72,6 +72,8 @@ MIDDLEWARE = [
     # Before the session and locale middleware, which read the cookies it drops.
     "policyflow.middleware.DropNullCookiesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Sessions signed in by Django's ModelBackend stay signed in under the cached one.
+    "policyflow.middleware.RenamedBackendMiddleware",
     # Django's LocaleMiddleware without its Accept-Language step: Swedish unless the visible
     # switch chose English (the language cookie).
     "policyflow.locale.SwedishFirstLocaleMiddleware",
@@ -148,11 +150,16 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # django-axes' standalone backend first: it refuses a locked-out sign-in before any password is
 # checked, and authenticates nobody itself, so it needs no combining with the next. Then Django's
-# model backend (a page reads the user's own and group permissions in two small queries).
+# model backend whose permissions (and the county roles) are kept in the cache until they change
+# (municipalities.access, docs/decisions/access-cache.md).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "municipalities.access.CachedModelBackend",
 ]
+# How long a user's permissions and roles are kept at most: any change of them replaces the
+# entry at once; this bounds only a change the cache could not be told of (Redis unreachable
+# from the writer at that moment).
+ACCESS_CACHE_SECONDS = env.int("ACCESS_CACHE_SECONDS", default=300)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -1,5 +1,7 @@
-"""Permissions come from Django's ModelBackend (after axes' lock-out check), read afresh for
-every request: a permission taken away applies at once, with no sign-out."""
+"""Permissions come from Django's ModelBackend (after axes' lock-out check), through the cache of
+`municipalities.access` between requests: a permission taken away applies at once, with no
+sign-out. (These tests run in a transaction, where the database answers: the cache itself is
+tested in tests/municipalities/test_access.py.)"""
 
 import pytest
 from django.db import connection
