@@ -369,9 +369,10 @@ class ChangesLines:
     status "queued" → "sent", an attempt 0 → 1). Names behind ids are never kept: they come
     from the caller's `Resolver`, as in `readable_changes`."""
 
-    # Distinct pairs kept at most (times to the microsecond are all distinct): memory stays
-    # bounded over a million events.
-    LIMIT = 20_000
+    # Distinct pairs kept at most (times to the microsecond are all distinct), and only short
+    # ones (a draft's text seldom comes back): memory stays bounded over a million events.
+    LIMIT = 5_000
+    LONGEST = 160
 
     def __init__(self, context: _Context | None = None) -> None:
         self.context = context or _context()
@@ -415,7 +416,7 @@ class ChangesLines:
                 f"{label}: {_value(plan, old, resolver, context)} → "
                 f"{_value(plan, new, resolver, context)}"
             )
-            if keep:
+            if keep and len(segment) <= self.LONGEST:
                 if len(segments) >= self.LIMIT:
                     segments.clear()
                 segments[key] = segment
