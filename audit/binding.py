@@ -16,6 +16,7 @@ that bound the rows recorded before digests existed uses the latter).
 from __future__ import annotations
 
 import datetime
+import hmac
 import json
 from dataclasses import dataclass
 from functools import cached_property
@@ -227,13 +228,15 @@ def _digest(lay: Layout, values, children: dict[str, list], key: bytes) -> bytes
         if rows:
             content[table] = sorted(rows, key=chain.canonical)
     # The key's HMAC state is set up once (a third of the cost of a digest otherwise).
-    mac = _keyed.get(key)
-    if mac is None:
-        mac = _keyed[key] = chain.KeyedHmac(key)
-    return mac.digest(b"record:", chain.canonical(content))
+    base = _keyed.get(key)
+    if base is None:
+        base = _keyed[key] = hmac.new(key, b"record:", "sha256")
+    state = base.copy()
+    state.update(chain.canonical(content))
+    return state.digest()
 
 
-_keyed: dict[bytes, chain.KeyedHmac] = {}
+_keyed: dict[bytes, hmac.HMAC] = {}
 
 
 def digest_of_values(model, values: dict, children: dict | None = None, key=None) -> str:

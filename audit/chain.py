@@ -80,41 +80,7 @@ def timestamp(value: datetime.datetime) -> str:
     return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-# RFC 2104's pads, as the standard library's `hmac` module applies them to the key.
-_INNER_PAD = bytes(x ^ 0x36 for x in range(256))
-_OUTER_PAD = bytes(x ^ 0x5C for x in range(256))
-
-
-class KeyedHmac:
-    """HMAC-SHA256 under one key, for a million messages (the verifier): the key's inner and
-    outer SHA-256 states (RFC 2104) are set up once per prefix and copied for each message.
-    ``digest(prefix, message)`` is ``hmac.digest(key, prefix + message, "sha256")`` to the bit
-    (a test holds them equal), at about two thirds of its cost: OpenSSL's one-shot HMAC sets the
-    key up again on every call."""
-
-    BLOCK = 64  # SHA-256's block size
-
-    def __init__(self, key: bytes) -> None:
-        if len(key) > self.BLOCK:
-            key = hashlib.sha256(key).digest()
-        self.key = key.ljust(self.BLOCK, b"\0")
-        self.outer = hashlib.sha256(self.key.translate(_OUTER_PAD))
-        self.inners: dict[bytes, Any] = {}
-
-    def digest(self, prefix: bytes, message: bytes) -> bytes:
-        inner = self.inners.get(prefix)
-        if inner is None:
-            inner = self.inners[prefix] = hashlib.sha256(self.key.translate(_INNER_PAD) + prefix)
-        inner = inner.copy()
-        inner.update(message)
-        outer = self.outer.copy()
-        outer.update(inner.digest())
-        return outer.digest()
-
-
-def personal_digest(personal: dict, key: bytes | KeyedHmac | None = None) -> str:
-    if isinstance(key, KeyedHmac):
-        return key.digest(b"personal:", canonical(personal)).hex()
+def personal_digest(personal: dict, key: bytes | None = None) -> str:
     return hmac.digest(key or hmac_key(), b"personal:" + canonical(personal), "sha256").hex()
 
 
@@ -136,7 +102,7 @@ def event_hash(values: dict, key: bytes | None = None, version: int = PAYLOAD_VE
     return hmac.digest(key or hmac_key(), b"event:" + data, "sha256").hex()
 
 
-def stored_event_hash(values: dict, key: KeyedHmac, version: int = PAYLOAD_VERSION) -> str:
+def stored_event_hash(values: dict, key: bytes, version: int = PAYLOAD_VERSION) -> str:
     """`event_hash` of values as the verifier reads them: exactly HASHED_FIELDS, the time
     already formatted. ``values`` gets the payload version added (and loses the fields its
     version did not hash: the chain before 3, record_digest before 2)."""
@@ -145,7 +111,7 @@ def stored_event_hash(values: dict, key: KeyedHmac, version: int = PAYLOAD_VERSI
         if version == 1:
             del values["record_digest"]
     values["v"] = version
-    return key.digest(b"event:", _CANONICAL(values).encode()).hex()
+    return hmac.digest(key, b"event:" + _CANONICAL(values).encode(), "sha256").hex()
 
 
 # --- Appending ---------------------------------------------------------------------------------
