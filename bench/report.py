@@ -113,8 +113,8 @@ NOTES = {
         "`verify_audit --full` with its default --jobs (the CPUs, at most 4): per event, Python "
         "decodes the changes' JSON and dumps it canonically (the stored jsonb text is never the "
         "canonical form; making it in SQL costs more), hashes it and the personal part, and "
-        "digests the event's history row: ~50 µs of CPU per event, the HMACs from the key's "
-        "states set up once. Under load the full pass (weekly) can pass 30 s at 1M; the nightly "
+        "digests the event's history row: ~50 µs of CPU per event, each HMAC keyed once and "
+        "copied per row. Under load the full pass (weekly) can pass 30 s at 1M; the nightly "
         "run reads only what came since the last verified checkpoint. Closing it: more cores "
         "for --jobs."
     ),
