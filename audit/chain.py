@@ -84,6 +84,19 @@ def personal_digest(personal: dict, key: bytes | None = None) -> str:
     return hmac.digest(key or hmac_key(), b"personal:" + canonical(personal), "sha256").hex()
 
 
+def keyed(key: bytes, purpose: str) -> hmac.HMAC:
+    """The HMAC of ``purpose`` ("event" or "personal") keyed once, with its prefix: for the
+    verifier, which `.copy()`s it per row (the key is set up once, not per message)."""
+    return hmac.new(key, f"{purpose}:".encode(), "sha256")
+
+
+def keyed_personal_digest(personal: dict, state: hmac.HMAC) -> str:
+    """`personal_digest` from ``keyed(key, "personal")``."""
+    state = state.copy()
+    state.update(canonical(personal))
+    return state.hexdigest()
+
+
 def hashed_fields(version: int = PAYLOAD_VERSION) -> tuple[str, ...]:
     return {1: HASHED_FIELDS_V1, 2: HASHED_FIELDS_V2}.get(version, HASHED_FIELDS)
 
@@ -102,16 +115,19 @@ def event_hash(values: dict, key: bytes | None = None, version: int = PAYLOAD_VE
     return hmac.digest(key or hmac_key(), b"event:" + data, "sha256").hex()
 
 
-def stored_event_hash(values: dict, key: bytes, version: int = PAYLOAD_VERSION) -> str:
+def stored_event_hash(values: dict, state: hmac.HMAC, version: int = PAYLOAD_VERSION) -> str:
     """`event_hash` of values as the verifier reads them: exactly HASHED_FIELDS, the time
-    already formatted. ``values`` gets the payload version added (and loses the fields its
-    version did not hash: the chain before 3, record_digest before 2)."""
+    already formatted; ``state``: ``keyed(key, "event")``. ``values`` gets the payload version
+    added (and loses the fields its version did not hash: the chain before 3, record_digest
+    before 2)."""
     if version < 3:
         del values["chain"]
         if version == 1:
             del values["record_digest"]
     values["v"] = version
-    return hmac.digest(key, b"event:" + _CANONICAL(values).encode(), "sha256").hex()
+    state = state.copy()
+    state.update(_CANONICAL(values).encode())
+    return state.hexdigest()
 
 
 # --- Appending ---------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from . import chain, registry
 from .checkpoints import published_head
 from .models import AuditEvent, Kind
 from .personal import Scrubber, expand, expand_value
-from .readable import Resolver, changes_text, readable_changes, reading_context
+from .readable import ChangesLines, Resolver, changes_text, readable_changes
 from .registry import Person
 from .selectors import chain_status, events_about_person
 
@@ -140,7 +140,7 @@ def _csv_formatter():
     changes' ids taken from a `Resolver` that was told about the whole block first."""
     labels = {value: str(label) for value, label in Kind.choices}
     stages: dict[str, str] = {}
-    context = reading_context()
+    lines = ChangesLines()
     loads, timestamp = json.JSONDecoder().decode, chain.timestamp
     dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode  # as `csv_row`'s
 
@@ -185,9 +185,7 @@ def _csv_formatter():
             f"{model_label}:{object_id}",
             kind,
             stages[stage],
-            changes_text(readable_changes(model_label, changes, resolver, context))
-            if changes
-            else "",
+            lines.line(model_label, changes, resolver) if changes else "",
         )
 
     return decode, cells

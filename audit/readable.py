@@ -355,3 +355,77 @@ def changes_text(changes: list[ReadableChange]) -> str:
     the exact text is in the JSON column."""
     text = "; ".join(f"{c.label}: {c.old} → {c.new}" for c in changes)
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " ↵ ")
+
+
+# The values whose text depends only on the field and the value (never on a name looked up):
+# their segments are kept by `ChangesLines`. Not floats (-0.0 equals 0.0, and reads otherwise).
+_KEPT_TYPES = frozenset({str, int, bool, type(None)})
+
+
+class ChangesLines:
+    """`changes_text(readable_changes(...))` of many events in one language and time zone (an
+    export): the same text, built without the per-change objects, and each field's
+    ``Label: old → new`` kept once worked out for a pair of plain values that comes back (a
+    status "queued" → "sent", an attempt 0 → 1). Names behind ids are never kept: they come
+    from the caller's `Resolver`, as in `readable_changes`."""
+
+    # Distinct pairs kept at most (times to the microsecond are all distinct), and only short
+    # ones (a draft's text seldom comes back): memory stays bounded over a million events.
+    LIMIT = 5_000
+    LONGEST = 160
+
+    def __init__(self, context: _Context | None = None) -> None:
+        self.context = context or _context()
+        self.segments: dict[tuple, str] = {}
+
+    def line(self, model_label: str, changes: dict, resolver: Resolver) -> str:
+        if not changes:
+            return ""
+        context = self.context
+        plans = _model_plan(model_label, context.language)
+        unknown = len(plans)
+        shown = []
+        for name, pair in changes.items():
+            if name in plans:
+                plan = plans[name]
+                if plan is None:
+                    continue
+                shown.append((plan.order, name, plan, pair))
+            else:  # a field the model no longer has: its name and values as stored
+                shown.append((unknown, name, None, pair))
+        if len(shown) > 1:
+            shown.sort(key=_order_and_name)
+        segments, kept = self.segments, _KEPT_TYPES
+        parts = []
+        for _order, name, plan, pair in shown:
+            if isinstance(pair, (list, tuple)) and len(pair) == 2:  # noqa: UP038 (no union per row)
+                old, new = pair
+            else:
+                old, new = None, pair
+            keep = (plan is None or plan.related is None) and (
+                type(old) in kept and type(new) in kept
+            )
+            if keep:
+                key = (model_label, name, type(old), old, type(new), new)
+                segment = segments.get(key)
+                if segment is not None:
+                    parts.append(segment)
+                    continue
+            label = plan.label if plan is not None else name
+            segment = (
+                f"{label}: {_value(plan, old, resolver, context)} → "
+                f"{_value(plan, new, resolver, context)}"
+            )
+            if keep and len(segment) <= self.LONGEST:
+                if len(segments) >= self.LIMIT:
+                    segments.clear()
+                segments[key] = segment
+            parts.append(segment)
+        text = "; ".join(parts)
+        if "\n" in text or "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " ↵ ")
+        return text
+
+
+def _order_and_name(item: tuple) -> tuple:
+    return item[0], item[1]

@@ -76,7 +76,10 @@ class _Checker:
     """Checks rows (`_COLUMNS`, time formatted) of any chains, each chain in its seq order."""
 
     def __init__(self, remember: frozenset, starts: dict | None, keep_history: bool) -> None:
-        self.key = chain.hmac_key()
+        # The HMACs keyed once (`hmac.new`), copied per row.
+        key = chain.hmac_key()
+        self.event_state = chain.keyed(key, "event")
+        self.personal_state = chain.keyed(key, "personal")
         self.remember = remember
         # chain → (expected seq, prev hash) of its first row read; None: genesis for every chain
         # (a full range from the start), {} with a chain missing: unknown (a later range).
@@ -84,7 +87,7 @@ class _Checker:
         self.keep_history = keep_history
         self.orders: dict[str, SeqOrder] = {}
         self.found = _Range()
-        self.empty_digest = chain.personal_digest({}, self.key)
+        self.empty_digest = chain.personal_digest({}, key)
         self.loads = json.JSONDecoder().decode
         names = chain.HASHED_FIELDS
         self.width = len(names)
@@ -109,7 +112,7 @@ class _Checker:
             found.firsts[name] = (event_id, seq, prev_hash)
         order.row(event_id, seq, prev_hash, row_hash)
         values = dict(zip(chain.HASHED_FIELDS, row[1 : self.width + 1], strict=True))
-        stored = chain.stored_event_hash(values, self.key, row[hash_index + 3])
+        stored = chain.stored_event_hash(values, self.event_state, row[hash_index + 3])
         if not hmac.compare_digest(stored, row_hash):
             self.add(event_id, seq, "hash does not match its content: the row was altered")
         label, history_id = row[index["model_label"]], row[index["history_id"]]
@@ -140,7 +143,7 @@ class _Checker:
             digest = self.empty_digest
         else:
             personal = self.loads(personal) if isinstance(personal, str) else personal
-            digest = chain.personal_digest(personal, self.key)
+            digest = chain.keyed_personal_digest(personal, self.personal_state)
         if not hmac.compare_digest(digest, row[self.index["personal_digest"]]):
             self.add(event_id, seq, "personal data does not match its digest: altered")
 

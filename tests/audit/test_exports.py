@@ -8,10 +8,12 @@ import zipfile
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
-from audit import exports, selectors
+from audit import exports, selectors, services
 from audit.models import AuditEvent, Kind
 from audit.personal import expand
+from exports.models import ExportJob
 from tests.audit.conftest import meeting_in_the_next_process
 from tests.support.trail_exports import download_trail
 
@@ -19,7 +21,10 @@ pytestmark = pytest.mark.django_db
 
 
 def csv_rows(response, delimiter=","):
-    body = b"".join(response.streaming_content).decode("utf-8")
+    return csv_rows_of(b"".join(response.streaming_content).decode("utf-8"), delimiter)
+
+
+def csv_rows_of(body: str, delimiter=","):
     assert body.startswith("\ufeff")  # Excel reads the BOM as "this is UTF-8"
     return list(csv.reader(io.StringIO(body[1:]), delimiter=delimiter))
 
@@ -58,6 +63,99 @@ def test_csv_export_with_semicolons_and_filters(vaxjo_story, steering_client):
         "Task link sent",
         "Task link sent",
     ]
+
+
+AWKWARD = 'Beslut: "återremiss", se § 4,\nrad två; åäö ÅÄÖ\r\nslut'
+
+
+def awkward_trail(story, admin_user) -> None:
+    """The story, pseudonymised, plus an event of every kind about a decision whose changes are
+    hard to write: quotes, commas, line breaks, Swedish letters, a person's placeholders, the
+    same values again (and once as 0/1 instead of false/true), a related user, a date, a field
+    the model does not have (with nested values)."""
+    services.pseudonymise_person(
+        person=story.contact, user=admin_user, reason='Har slutat, "vid" årsskiftet'
+    )
+    municipality = story.process.municipality
+    people = {"people": {"9": {"name": 'Åsa "Ö", Lind', "email": "asa@example.se"}}}
+    for i, kind in enumerate(Kind.values):
+        services.append_event(
+            kind=kind,
+            model_label="workflows.decision",
+            object_id=str(i),
+            process_id=story.process.pk,
+            municipality_id=municipality.pk,
+            municipality_name=municipality.name,
+            county_code="07",
+            stage="decision",
+            actor_label="⟦p:9⟧" if i % 3 == 0 else f"Pia, {i}",
+            summary=f"{AWKWARD} (⟦p:9⟧)" if i % 2 else AWKWARD,
+            reason='Varför? "Så", sa ⟦p:9:email⟧',
+            personal=people if i % 2 or i % 3 == 0 else {},
+            changes={
+                "body": [None, "kf"],
+                "is_voided": [False, True] if i % 2 else [0, 1],
+                "notes": [AWKWARD, f"⟦p:9⟧ sa: {AWKWARD}" if i % 2 else "ok"],
+                "recorded_by": [None, story.leader.pk],
+                "meeting_date": [None, f"2026-05-{1 + i % 28:02d}"],
+                "paragraph": [None, True if i % 5 == 0 else i % 4],  # 1 and true read apart
+                "gone": [[1, "två"], {"ö": [None, True], "a": "b"}],
+            },
+        )
+
+
+def written(events, *, delimiter: str) -> str:
+    """The file `csv_row` (one event at a time, from model instances) writes."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter)
+    writer.writerow(exports.csv_header())
+    writer.writerows(exports.csv_row(event) for event in events)
+    return "\ufeff" + buffer.getvalue()
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_the_streamed_csv_is_byte_for_byte_what_the_per_event_path_writes(
+    vaxjo_story, admin_user, language
+):
+    awkward_trail(vaxjo_story, admin_user)
+    assert AuditEvent.objects.filter(pseudonymised_at__isnull=False).exists()
+    vaxjo = vaxjo_story.process.municipality
+    first_day = AuditEvent.objects.order_by("id").first().occurred_at.date()
+    filters = [
+        {},
+        {"counties": ["07"]},
+        {"county": "07", "kinds": [Kind.DECISION_RECORDED, Kind.ANSWER_RECEIVED]},
+        {"municipality": vaxjo, "since": first_day},
+        {"counties": ["08"]},
+    ]
+    bodies = []
+    with translation.override(language):
+        for found in filters:
+            queryset = selectors.filtered_events(**found)
+            for delimiter in (",", ";"):
+                body = "".join(exports.stream_csv(queryset, delimiter=delimiter))
+                assert body == written(queryset.order_by("id"), delimiter=delimiter), found
+                bodies.append(body)
+    # The whole trail: the people put back, every kind there, Kalmar's part without Kronoberg's.
+    assert 'Åsa ""Ö"", Lind' in bodies[0] and "⟦" not in bodies[0]
+    assert all(f",{kind}," in bodies[0] for kind in Kind.values)
+    assert "Växjö" in bodies[0] and "Växjö" not in bodies[-1]
+
+
+def test_the_export_job_writes_the_file_the_per_event_path_writes_for_the_readers_counties(
+    vaxjo_story, admin_user, steering_client
+):
+    awkward_trail(vaxjo_story, admin_user)
+    response = download_trail(steering_client, "audit_csv", {"county": "07"})
+    body = b"".join(response.streaming_content).decode()
+    job = ExportJob.objects.get()
+    assert job.counties == ["07"]
+    # The events up to the job's run (the job's own end and the download come after).
+    last_id = int(csv_rows_of(body)[-1][1])
+    with translation.override(job.language):
+        events = selectors.filtered_events(county="07", counties=["07"]).filter(id__lte=last_id)
+        assert body == written(events.order_by("id"), delimiter=",")
+    assert 'Åsa ""Ö"", Lind sa: Beslut: ""återremiss""' in body
 
 
 @pytest.mark.django_db(transaction=True)  # a download runs outside any transaction

@@ -11,6 +11,7 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from audit import chain
 from audit.checkpoints import take_checkpoint
 from audit.models import AuditCheckpoint, AuditEvent, AuditVerification, Kind
 from audit.selectors import chain_status
@@ -545,3 +546,15 @@ def test_a_field_type_the_digest_cannot_read_alike_is_refused(field_type):
     )
     with pytest.raises(ImproperlyConfigured, match=field_type):
         binding._kind(field)
+
+
+def test_the_verifiers_keyed_hmacs_give_the_writers_digests_row_after_row(vaxjo_story):
+    key = chain.hmac_key()
+    event_state, personal_state = chain.keyed(key, "event"), chain.keyed(key, "personal")
+    for event in AuditEvent.objects.order_by("id"):
+        values = {name: getattr(event, name) for name in chain.HASHED_FIELDS}
+        values["occurred_at"] = chain.timestamp(event.occurred_at)
+        assert chain.stored_event_hash(values, event_state, event.chain_version) == event.hash
+        assert chain.keyed_personal_digest(event.personal, personal_state) == (
+            chain.personal_digest(event.personal, key)
+        )
