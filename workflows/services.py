@@ -196,7 +196,8 @@ def record_first_contact(
         )
         stamp(record, user=user, reason=gettext_lazy("First contact recorded"))
         record.save()
-        record.contacts.set(contacts)
+        # A new record has no contacts yet: add(), not set(), which would read them first.
+        record.contacts.add(*contacts)
         # The history record of the new approvers carries the step's actor and reason.
         stamp(process, user=user, reason=gettext_lazy("First contact recorded"))
         process.approvers.set(approvers)
