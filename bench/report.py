@@ -107,7 +107,7 @@ NOTES = {
         "previous ids, each email a savepoint and a read of the recipient's digest choice (the "
         "decision's emails share one savepoint and one read); on a loaded machine every "
         "statement waits for the CPU, so the answers, the decision and the first "
-        "contact (56-93 statements against 30-58) come closest. Closing it: take a row's "
+        "contact (55-93 statements against 30-58) come closest. Closing it: take a row's "
         "previous record from the step's own history row when the step wrote it; or measure on "
         "a quiet machine."
     ),
