@@ -156,10 +156,17 @@ def lock_head(key: str, using: str = "default"):
     return head
 
 
-def append_event(*, head=None, using: str = "default", **fields):
+def append_event(*, head=None, head_is_remembered: bool = False, using: str = "default", **fields):
     """Append one event (``fields``: `AuditEvent`'s, without the chain's own) to the chain of its
     municipality, in the caller's transaction; ``head``: that chain's head, if already locked
     (`lock_head`).
+
+    ``head_is_remembered``: ``head`` is not read under the lock but as this transaction left it
+    after its own last append (`audit.recording`). The head then moves only if it is still that
+    one, in that transaction (``head.txid``): one compare-and-set UPDATE, which also takes the
+    row's lock again if a rolled-back savepoint released it. When it is not (a savepoint rolled
+    the head back, or the transaction is another one), nothing is written and None is returned:
+    the caller locks the head (`lock_head`) and tries again.
 
     Texts must already have their people replaced by placeholders (see `audit.personal`). No
     savepoint: an event that cannot be written takes the history row that caused it down with it.
@@ -190,12 +197,34 @@ def append_event(*, head=None, using: str = "default", **fields):
             **_others(fields),
         )
         event.hash = event_hash({name: getattr(event, name) for name in HASHED_FIELDS})
-        event.save(using=using, force_insert=True)
+        moved = {"seq": event.seq, "hash": event.hash, "occurred_at": event.occurred_at}
+        if head_is_remembered:
+            # The head first: the event is written only once it is known to follow it.
+            if not _move_remembered_head(head, moved, using):
+                return None
+            event.save(using=using, force_insert=True)
+        else:
+            event.save(using=using, force_insert=True)
+            ChainHead.objects.using(using).filter(key=key).update(**moved)
         head.seq, head.hash, head.occurred_at = event.seq, event.hash, event.occurred_at
-        ChainHead.objects.using(using).filter(key=key).update(
-            seq=event.seq, hash=event.hash, occurred_at=event.occurred_at
-        )
     return event
+
+
+def _move_remembered_head(head, moved: dict, using: str) -> bool:
+    """Move ``head`` to ``moved`` if the row still holds ``head.hash`` and this is the
+    transaction ``head.txid`` that left it there (PostgreSQL only: elsewhere no head is
+    remembered). READ COMMITTED re-checks the condition on the row's latest version once its
+    lock is had, so a head moved by anyone else meanwhile is never overwritten."""
+    from .models import ChainHead
+
+    if head.txid is None:
+        return False
+    return bool(
+        ChainHead.objects.using(using)
+        .alias(txid=RawSQL("pg_current_xact_id()::text", ()))
+        .filter(key=head.key, hash=head.hash, txid=head.txid)
+        .update(**moved)
+    )
 
 
 # Text fields stored as "" when not given; the object id and actor label cut to their columns.

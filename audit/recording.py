@@ -161,6 +161,10 @@ class _Transaction:
     # process id → (chain, hash, context) of the last event appended for the process here (see
     # `_still_latest`).
     contexts: dict = dataclasses.field(default_factory=dict)
+    # chain key → its head as this transaction's last event there left it (still locked by it):
+    # the transaction's next event there moves it with a compare-and-set instead of locking and
+    # reading it again (`chain.append_event`). Forgotten when the transaction commits.
+    heads: dict = dataclasses.field(default_factory=dict)
 
 
 _local = Local()
@@ -221,6 +225,31 @@ def _process_context(process_id: int | None, using: str) -> dict:
 _CONTEXT_COLUMNS = ("municipality_id", "municipality_name", "county_code", "stage")
 
 
+def _remembered_head(key: str, using: str):
+    """The head this thread's transaction left chain ``key`` at, if it remembers one."""
+    memory = getattr(_local, "transaction", None)
+    if memory is None or using != "default":
+        return None
+    return memory.heads.get(key)
+
+
+def _head(key: str, using: str, *, reuse: bool):
+    """(chain ``key``'s head, whether it is the remembered one, not read under a new lock)."""
+    remembered = _remembered_head(key, using) if reuse else None
+    if remembered is not None:
+        return remembered, True
+    return chain.lock_head(key, using), False
+
+
+def _remember_head(memory: _Transaction, head, using: str, *, locked_now: bool) -> None:
+    if locked_now:
+        # A commit ends the lock. A rollback (of the transaction, or of the savepoint this was
+        # registered in) leaves the memory, but then the head no longer holds the remembered
+        # hash, or the transaction is another: the next append finds that out and locks again.
+        transaction.on_commit(memory.heads.clear, using=using)
+    memory.heads[head.key] = head
+
+
 def record_history(record, *, using: str = "default", instance=None) -> AuditEvent:
     model = record.instance_type
     spec = registry.spec_for(model)
@@ -229,103 +258,112 @@ def record_history(record, *, using: str = "default", instance=None) -> AuditEve
         # simple-history's previous record of the object (None for a new one).
         previous = record.prev_record if record.history_type != "+" else None
         raw_changes = _changes(record, previous, spec)
-        change = Change(record=record, previous=previous, changes=raw_changes, memo={})
-        description = _describe(spec, change)
-        summary = description.summary or _generic_summary(record)
-        kind = description.kind or _GENERIC_KIND.get(record.history_type, Kind.RECORD_CHANGED)
-        if _is_bookkeeping(record, raw_changes, spec):
-            kind = Kind.RECORD_TOUCHED
-
-        process_id = description.process_id or _default_process_id(record)
-        own_municipality_id = description.municipality_id or getattr(
-            record, "municipality_id", None
-        )
-        own_stage = description.stage or getattr(record, "stage", None) or ""
-        # The process's latest event on the record: remembered when this thread appended it (in
-        # this transaction or the one before; checked once the chain is locked), else read.
-        remembered = _remembered_context(process_id) if using == "default" else None
-        context = remembered[2] if remembered else _process_context(process_id, using)
-        place = _placed(own_municipality_id, own_stage, process_id, context, description, change)
-        head = chain.lock_head(chain_of(place[0]), using)
-        memory = _memory(head.txid)
-        if remembered and not _still_latest(remembered, head):
-            context = _process_context(process_id, using)
-            again = _placed(
-                own_municipality_id, own_stage, process_id, context, description, change
-            )
-            if chain_of(again[0]) != head.key:
-                head = chain.lock_head(chain_of(again[0]), using)
-                memory = _memory(head.txid)
-            place = again
-        municipality_id, municipality_name, county_code, stage = place
-        actor_user, actor_kind, actor_label, acting = _actor(
-            record, description, memory, process_id
-        )
-        people = dict(description.people)
-        if acting is not None:
-            people.setdefault(*acting)
-        directory = registry.directory()
-        if directory is not None and model is directory.person_model:
-            forget_people()
-        if municipality_id and directory is not None and spec.mentions_people:
-            if memory is None or municipality_id not in memory.people:
-                known = directory.people(municipality_id, change.memo)
-                if memory is not None:
-                    memory.people[municipality_id] = known
-            else:
-                known = memory.people[municipality_id]
-            people = {**known, **people}
-        scrubber = Scrubber(people)
-        actor_label = scrubber.text(actor_label)
-
-        public_changes, personal_changes = {}, {}
-        for name, (old, new) in raw_changes.items():
-            pair = [json_safe(old), json_safe(new)]
-            if name in spec.personal_fields:
-                personal_changes[name] = pair
-                scrubber.mentions(pair)
-            else:
-                public_changes[name] = scrubber.value(pair)
-        summary = scrubber.text(str(summary))
-        reason = scrubber.text(record.history_change_reason or "")
-        explicit = set(description.people) | ({acting[0]} if acting else set())
-        mentioned = {pk: people[pk] for pk in scrubber.used | explicit}
-
-        event = chain.append_event(
-            head=head,
-            kind=kind,
-            summary=summary,
-            occurred_at=record.history_date,
-            model_label=model._meta.label_lower,
-            object_id=_object_id(record),
-            history_id=record.history_id,
-            reason=reason,
-            actor_user=actor_user,
-            actor_kind=actor_kind,
-            actor_label=actor_label,
-            process_id=process_id,
-            municipality_id=municipality_id,
-            municipality_name=municipality_name,
-            county_code=county_code,
-            stage=stage,
-            changes=public_changes,
-            personal=build_personal(mentioned, personal_changes),
-            # The row as written: its event's hash covers it, so it cannot change unseen.
-            record_digest=binding.digest_of_record(record),
-            using=using,
-        )
-        if memory is not None and process_id is not None and municipality_id:
-            memory.contexts[process_id] = (
-                event.chain,
-                event.hash,
-                {
-                    "municipality_id": event.municipality_id,
-                    "municipality_name": event.municipality_name,
-                    "county_code": event.county_code,
-                    "stage": event.stage,
-                },
-            )
+        # The chain's head as this transaction left it, else (or when it moved meanwhile: a
+        # savepoint rolled back) read under its lock.
+        event = _record_event(record, spec, previous, raw_changes, using, reuse_head=True)
+        if event is None:
+            event = _record_event(record, spec, previous, raw_changes, using, reuse_head=False)
         return event
+
+
+def _record_event(record, spec, previous, raw_changes, using: str, *, reuse_head: bool):
+    model = record.instance_type
+    change = Change(record=record, previous=previous, changes=raw_changes, memo={})
+    description = _describe(spec, change)
+    summary = description.summary or _generic_summary(record)
+    kind = description.kind or _GENERIC_KIND.get(record.history_type, Kind.RECORD_CHANGED)
+    if _is_bookkeeping(record, raw_changes, spec):
+        kind = Kind.RECORD_TOUCHED
+
+    process_id = description.process_id or _default_process_id(record)
+    own_municipality_id = description.municipality_id or getattr(record, "municipality_id", None)
+    own_stage = description.stage or getattr(record, "stage", None) or ""
+    # The process's latest event on the record: remembered when this thread appended it (in
+    # this transaction or the one before; checked once the chain is locked), else read.
+    remembered = _remembered_context(process_id) if using == "default" else None
+    context = remembered[2] if remembered else _process_context(process_id, using)
+    place = _placed(own_municipality_id, own_stage, process_id, context, description, change)
+    head, head_is_remembered = _head(chain_of(place[0]), using, reuse=reuse_head)
+    memory = _memory(head.txid)
+    if remembered and not _still_latest(remembered, head):
+        context = _process_context(process_id, using)
+        again = _placed(own_municipality_id, own_stage, process_id, context, description, change)
+        if chain_of(again[0]) != head.key:
+            head, head_is_remembered = _head(chain_of(again[0]), using, reuse=reuse_head)
+            memory = _memory(head.txid)
+        place = again
+    municipality_id, municipality_name, county_code, stage = place
+    actor_user, actor_kind, actor_label, acting = _actor(record, description, memory, process_id)
+    people = dict(description.people)
+    if acting is not None:
+        people.setdefault(*acting)
+    directory = registry.directory()
+    if directory is not None and model is directory.person_model:
+        forget_people()
+    if municipality_id and directory is not None and spec.mentions_people:
+        if memory is None or municipality_id not in memory.people:
+            known = directory.people(municipality_id, change.memo)
+            if memory is not None:
+                memory.people[municipality_id] = known
+        else:
+            known = memory.people[municipality_id]
+        people = {**known, **people}
+    scrubber = Scrubber(people)
+    actor_label = scrubber.text(actor_label)
+
+    public_changes, personal_changes = {}, {}
+    for name, (old, new) in raw_changes.items():
+        pair = [json_safe(old), json_safe(new)]
+        if name in spec.personal_fields:
+            personal_changes[name] = pair
+            scrubber.mentions(pair)
+        else:
+            public_changes[name] = scrubber.value(pair)
+    summary = scrubber.text(str(summary))
+    reason = scrubber.text(record.history_change_reason or "")
+    explicit = set(description.people) | ({acting[0]} if acting else set())
+    mentioned = {pk: people[pk] for pk in scrubber.used | explicit}
+
+    event = chain.append_event(
+        head=head,
+        head_is_remembered=head_is_remembered,
+        kind=kind,
+        summary=summary,
+        occurred_at=record.history_date,
+        model_label=model._meta.label_lower,
+        object_id=_object_id(record),
+        history_id=record.history_id,
+        reason=reason,
+        actor_user=actor_user,
+        actor_kind=actor_kind,
+        actor_label=actor_label,
+        process_id=process_id,
+        municipality_id=municipality_id,
+        municipality_name=municipality_name,
+        county_code=county_code,
+        stage=stage,
+        changes=public_changes,
+        personal=build_personal(mentioned, personal_changes),
+        # The row as written: its event's hash covers it, so it cannot change unseen.
+        record_digest=binding.digest_of_record(record),
+        using=using,
+    )
+    if event is None:
+        return None  # the remembered head moved: the caller locks it and tries again
+    if memory is not None and using == "default":
+        _remember_head(memory, head, using, locked_now=not head_is_remembered)
+    if memory is not None and process_id is not None and municipality_id:
+        memory.contexts[process_id] = (
+            event.chain,
+            event.hash,
+            {
+                "municipality_id": event.municipality_id,
+                "municipality_name": event.municipality_name,
+                "county_code": event.county_code,
+                "stage": event.stage,
+            },
+        )
+    return event
 
 
 def _placed(municipality_id, stage, process_id, context: dict, description, change) -> tuple:

@@ -100,14 +100,16 @@ FIGURES = list(TARGETS)
 NOTES = {
     "step_": (
         "The ratio is mostly statements (counted per step in the results): each history row "
-        "costs the audit trail its chain head's lock, the event and the head's move (the "
-        "baseline locks the head once and writes a step's events in one INSERT), a changed row "
-        "a read of its previous record (simple-history's prev_record), a process row the "
-        "snapshot of its approvers and their previous ids, each email a read of the recipient's "
-        "digest choice and a savepoint; on a loaded machine every statement waits for the CPU, "
-        "so the answers and the decision (80-125 statements against 40-60) miss first. Closing "
-        "it: read the recipients' digest choices once per step and the step's opener in one "
-        "query; or measure on a quiet machine."
+        "costs the audit trail the event and the head's move (the head's lock once per "
+        "transaction; the baseline writes a step's events in one INSERT and moves the head "
+        "once), a changed row a read of its previous record (simple-history's prev_record, also "
+        "of a row the step wrote itself), a process row the snapshot of its approvers and their "
+        "previous ids, each email a savepoint and a read of the recipient's digest choice (the "
+        "decision's emails share one savepoint and one read); on a loaded machine every "
+        "statement waits for the CPU, so the answers, the decision and the first "
+        "contact (55-93 statements against 30-58) come closest. Closing it: take a row's "
+        "previous record from the step's own history row when the step wrote it; or measure on "
+        "a quiet machine."
     ),
     "verify_seconds": (
         "`verify_audit --full` with its default --jobs (the CPUs, at most 4): per event, Python "

@@ -8,9 +8,10 @@ reads (approvers, latest draft, old task links, the contact), and the municipali
 (whose names the audit trail keeps out of its texts). It then writes the same rows into the same
 tables: the domain rows and task rows with `bulk_create` / `QuerySet.update()`, their history
 rows with simple-history's `bulk_history_create` (and the many-to-many history rows), each email
-into the outbox inside a savepoint (the unique idempotency key is the duplicate check, as the
-service's), and one audit event per history row appended to the municipality's chain under its
-head row's lock, with one INSERT and one head update.
+into the outbox inside a savepoint of its own (the unique idempotency key is the duplicate check,
+as the service's; the service puts the decision's emails to the steering group in one savepoint,
+the baseline keeps one each), and one audit event per history row appended to the
+municipality's chain under its head row's lock, with one INSERT and one head update.
 
 It writes into a closed process of its own, so that its rows never show as live work: the
 process keeps its closed stage (its row is still updated where the service's is), and its tasks

@@ -10,6 +10,7 @@ import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +21,13 @@ from .rendering import render_notification
 
 def wants_digest(user) -> bool:
     return EmailPreference.objects.filter(user_id=user.pk, daily_digest=True).exists()
+
+
+def with_digest_choice(users: QuerySet) -> QuerySet:
+    """``users`` with ``wants_digest`` (what `wants_digest` answers) read in the same query: one
+    query for every recipient of a message instead of one each."""
+    chosen = EmailPreference.objects.filter(user_id=OuterRef("pk"), daily_digest=True)
+    return users.annotate(wants_digest=Exists(chosen))
 
 
 def set_preference(*, user, daily_digest: bool) -> EmailPreference:

@@ -60,6 +60,63 @@ def queue_notification(
     holds its token). The stored email has a placeholder in their place; they are kept
     encrypted until the email is sent, then erased (`notifications.sealing`).
     """
+    notification = _build(
+        event=event,
+        recipient_email=recipient_email,
+        recipient_name=recipient_name,
+        language=language,
+        context=context,
+        key=key,
+        topic=topic,
+        sealed_context=sealed_context,
+    )
+    try:
+        # A savepoint: a duplicate key undoes this INSERT only, not the caller's step. A
+        # concurrent transaction inserting the same key makes this INSERT wait for its commit
+        # (PostgreSQL) or for the database's write lock (SQLite), then fail here.
+        with transaction.atomic():
+            notification.save(force_insert=True)
+    except IntegrityError:
+        existing = Notification.objects.filter(idempotency_key=notification.idempotency_key).first()
+        if existing is None:  # another constraint refused the row: not a duplicate
+            raise
+        return existing
+    _deliver_after_commit(notification.pk)
+    return notification
+
+
+def queue_notifications(messages: list[dict]) -> list[Notification]:
+    """`queue_notification` for each of ``messages`` (its keyword arguments), in that order: one
+    savepoint for them all instead of one each (a decision tells the whole steering group).
+
+    When one of them is a duplicate (or any INSERT fails) the savepoint undoes them all, and
+    each is queued again on its own, as `queue_notification` does: the same rows result."""
+    if len(messages) < 2:
+        return [queue_notification(**message) for message in messages]
+    notifications = [_build(**message) for message in messages]
+    try:
+        with transaction.atomic():
+            for notification in notifications:
+                notification.save(force_insert=True)
+    except IntegrityError:
+        return [queue_notification(**message) for message in messages]
+    for notification in notifications:
+        _deliver_after_commit(notification.pk)
+    return notifications
+
+
+def _build(
+    *,
+    event: str,
+    recipient_email: str,
+    recipient_name: str,
+    language: str | None,
+    context: dict,
+    key: str,
+    topic: str,
+    sealed_context: dict[str, str] | None = None,
+) -> Notification:
+    """The outbox row of one message, rendered and stamped, not yet saved."""
     event = Event(event)
     sealed_context = sealed_context or {}
     language = language or Language.SWEDISH
@@ -93,18 +150,6 @@ def queue_notification(
         next_attempt_at=timezone.now(),
     )
     stamp(notification, reason=gettext_noop("Queued"))
-    try:
-        # A savepoint: a duplicate key undoes this INSERT only, not the caller's step. A
-        # concurrent transaction inserting the same key makes this INSERT wait for its commit
-        # (PostgreSQL) or for the database's write lock (SQLite), then fail here.
-        with transaction.atomic():
-            notification.save(force_insert=True)
-    except IntegrityError:
-        existing = Notification.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is None:  # another constraint refused the row: not a duplicate
-            raise
-        return existing
-    _deliver_after_commit(notification.pk)
     return notification
 
 

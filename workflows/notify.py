@@ -8,7 +8,7 @@ preferred language.
 from collections import defaultdict
 
 from django.contrib.auth import get_user_model
-from django.db.models import CharField, Q, Value
+from django.db.models import CharField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -19,7 +19,7 @@ from municipalities import scoping
 from municipalities.models import Membership
 from notifications import digest
 from notifications.models import Event
-from notifications.outbox import queue_notification
+from notifications.outbox import queue_notification, queue_notifications
 
 from .models import ApprovalAnswer, Decision, PolicyProcess
 
@@ -35,26 +35,43 @@ def _name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def _tell_staff(user, event: str, *, context: dict, key: str, topic: str) -> None:
+def _tell_staff(
+    user, event: str, *, context: dict, key: str, topic: str, wants_digest: bool | None = None
+) -> None:
     """Queue a message to a project leader or steering-group member (in Swedish), or keep it for
-    their daily digest when they chose one."""
+    their daily digest when they chose one (``wants_digest``: their choice, when already read
+    with them: `digest.with_digest_choice`)."""
+    message = _staff_message(
+        user, event, context=context, key=key, topic=topic, wants_digest=wants_digest
+    )
+    if message is not None:
+        queue_notification(**message)
+
+
+def _staff_message(
+    user, event: str, *, context: dict, key: str, topic: str, wants_digest: bool | None = None
+) -> dict | None:
+    """What `_tell_staff` queues for ``user`` (`queue_notification`'s arguments), or None: no
+    email address, or the news kept for their digest (done here)."""
     if not user.email:
-        return
-    if event != Event.STALLED_DIGEST and digest.wants_digest(user):
+        return None
+    if wants_digest is None and event != Event.STALLED_DIGEST:
+        wants_digest = digest.wants_digest(user)
+    if event != Event.STALLED_DIGEST and wants_digest:
         url = next((context[k] for k in ("task_url", "process_url") if k in context), "")
         digest.keep(
             user=user, event=event, language=STAFF_LANGUAGE, context=context, key=key, url=url
         )
-        return
-    queue_notification(
-        event=event,
-        recipient_email=user.email,
-        recipient_name=_name(user),
-        language=STAFF_LANGUAGE,
-        context=context,
-        key=key,
-        topic=topic,
-    )
+        return None
+    return {
+        "event": event,
+        "recipient_email": user.email,
+        "recipient_name": _name(user),
+        "language": STAFF_LANGUAGE,
+        "context": context,
+        "key": key,
+        "topic": topic,
+    }
 
 
 def _tell_contact(
@@ -102,20 +119,36 @@ def steering_group(county=None):
     )
 
 
+_GATEWAYS = ("EXCLUSIVE_GATEWAY", "SWITCH")
+_STEP_FIELDS = ("pk", "flow_task_type", "status", "owner_id")
+
+
+def _step_before(task: Task) -> dict | None:
+    """``task``'s previous task (its fields above), and under "before_…" that task's own previous
+    one's, in one query: a step after a gateway (the answer's, the decision's) needs both."""
+    before = Task.objects.filter(leading=OuterRef("pk"))
+    annotations = {f"before_{f}": Subquery(before.values(f)[:1]) for f in _STEP_FIELDS}
+    return task.previous.annotate(**annotations).values(*_STEP_FIELDS, *annotations).first()
+
+
 def _opened_by(process: PolicyProcess, task: Task):
     """The user whose action opened ``task``: the owner of the step before it, through the
     flow's gateways; the process's leader for the first step (they started it); None when the
     municipality's answer or anything else opened it."""
-    previous = task.previous.select_related("owner").first()
-    while previous is not None and previous.flow_task_type in ("EXCLUSIVE_GATEWAY", "SWITCH"):
-        previous = previous.previous.select_related("owner").first()
+    row = _step_before(task)
+    previous = {f: row[f] for f in _STEP_FIELDS} if row else None
+    if previous is not None and previous["flow_task_type"] in _GATEWAYS:
+        before = {f: row[f"before_{f}"] for f in _STEP_FIELDS}
+        previous = before if before["pk"] is not None else None
+    while previous is not None and previous["flow_task_type"] in _GATEWAYS:
+        previous = Task.objects.filter(leading=previous["pk"]).values(*_STEP_FIELDS).first()
     if previous is None:
         return None
-    if previous.flow_task_type == "START":
+    if previous["flow_task_type"] == "START":
         return process.lead_id
     # A step opened again (a voided decision revives its step) is news: it was done.
-    is_completed_step = previous.flow_task_type == "HUMAN" and previous.status == STATUS.DONE
-    return previous.owner_id if is_completed_step else None
+    is_completed_step = previous["flow_task_type"] == "HUMAN" and previous["status"] == STATUS.DONE
+    return previous["owner_id"] if is_completed_step else None
 
 
 def step_opened(process: PolicyProcess, task: Task) -> None:
@@ -206,23 +239,30 @@ def answer_received(answer: ApprovalAnswer) -> None:
 
 def decision_recorded(decision: Decision) -> None:
     process = decision.process
-    for user in steering_group(process.municipality.county_id):
-        _tell_staff(
-            user,
-            Event.DECISION_RECORDED,
-            context={
-                "municipality": process.municipality.name,
-                "body": decision.body_label,
-                "meeting_date": decision.meeting_date,
-                "paragraph": decision.paragraph,
-                "case_number": decision.case_number,
-                "outcome": decision.get_outcome_display(),
-                "appeal_deadline": decision.appeal_deadline,
-                "process_url": reverse("workflows:process", args=[process.pk]),
-            },
-            key=f"decision:{decision.pk}",
-            topic=topic_for(process),
+    context = {
+        "municipality": process.municipality.name,
+        "body": decision.body_label,
+        "meeting_date": decision.meeting_date,
+        "paragraph": decision.paragraph,
+        "case_number": decision.case_number,
+        "outcome": decision.get_outcome_display(),
+        "appeal_deadline": decision.appeal_deadline,
+        "process_url": reverse("workflows:process", args=[process.pk]),
+    }
+    message = {"context": context, "key": f"decision:{decision.pk}", "topic": topic_for(process)}
+    # The steering group's emails in one savepoint (`queue_notifications`), in the group's order:
+    # a member who chose the digest gets the item kept in their turn.
+    pending = []
+    for user in digest.with_digest_choice(steering_group(process.municipality.county_id)):
+        if user.wants_digest:
+            queue_notifications(pending)
+            pending = []
+        told = _staff_message(
+            user, Event.DECISION_RECORDED, **message, wants_digest=user.wants_digest
         )
+        if told is not None:
+            pending.append(told)
+    queue_notifications(pending)
 
 
 def process_stalled(process: PolicyProcess, *, days_in_stage: int, limit_days: int) -> None:

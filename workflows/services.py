@@ -132,7 +132,7 @@ def _human_step(*, task: Task, node, user, reason: str) -> Iterator:
         # The flow's lock, taken by the query that loads what the step uses: the process, its
         # municipality and county, its leader and its latest draft's version (viewflow would load
         # the process twice, as its base and as our subclass, and each related row on first use).
-        process = _lock_process_of_step(task.process_id)
+        process = lock_process_of_step(task.process_id)
         _require_lead(user, process.municipality.county_id)
         # Read after the lock: a step completed meanwhile shows here, and nothing else the
         # query above read (from before its wait for the lock) can have changed unless it was.
@@ -157,7 +157,7 @@ def _human_step(*, task: Task, node, user, reason: str) -> Iterator:
 _STEP_RELATED = ("municipality__county", "lead")
 
 
-def _lock_process_of_step(process_id: int) -> PolicyProcess:
+def lock_process_of_step(process_id: int) -> PolicyProcess:
     latest_version = (
         PolicyDraft.objects.filter(process=OuterRef("pk")).order_by("-version").values("version")
     )
@@ -196,7 +196,8 @@ def record_first_contact(
         )
         stamp(record, user=user, reason=gettext_lazy("First contact recorded"))
         record.save()
-        record.contacts.set(contacts)
+        # A new record has no contacts yet: add(), not set(), which would read them first.
+        record.contacts.add(*contacts)
         # The history record of the new approvers carries the step's actor and reason.
         stamp(process, user=user, reason=gettext_lazy("First contact recorded"))
         process.approvers.set(approvers)
@@ -361,48 +362,79 @@ def answer_approval(
     """
     if recorded_by is not None:
         _require_lead(recorded_by, _county_of(task.process_id))
-    comment = comment.strip()
-    if answer not in AnswerKind.values:
-        raise ValidationError(_("Unknown answer."))
-    if answer == AnswerKind.CHANGES_REQUESTED and not comment:
-        raise ValidationError({"comment": _("Say what should change.")})
+    comment = _checked_answer(answer, comment)
     with transaction.atomic():
         # The flow's lock, taken by the query that loads the process (as a leader's step).
-        process = _lock_process_of_step(task.process_id)
+        process = lock_process_of_step(task.process_id)
         task.refresh_from_db()
-        if task.flow_task != PolicyAdoptionFlow.approval or task.status not in OPEN_TASK_STATUSES:
-            raise StepAlreadyDone(_("This draft has already been answered."))
-        if not process.approvers.filter(pk=contact.pk).exists():
-            raise PermissionDenied(_("This contact person is not asked to approve this draft."))
-        draft = process.drafts.order_by("-version").first()
-        record = ApprovalAnswer(
+        return answer_approval_locked(
             process=process,
-            draft=draft,
+            task=task,
             contact=contact,
             answer=answer,
             comment=comment,
             via_link=via_link,
             recorded_by=recorded_by,
         )
-        reason = site_reason(
-            gettext_noop("%(answer)s by %(contact)s"),
-            answer=AnswerKind(answer).label,
-            contact=contact.name,
-        )
-        stamp(record, reason=reason)
-        record.save()
-        next_stage = Stage.AWAITING_DECISION if answer == AnswerKind.APPROVED else Stage.DRAFTING
-        _enter_stage(process, next_stage, user=None, reason=reason)
-        stamp(task, reason=reason)
-        # What `Handle.run` does (the flow's lock, the task read, the node's callback run by the
-        # activation, which then completes the task and activates the next nodes), on the task and
-        # process this step already locked and read: viewflow would lock and load both again.
-        # The gateway after it reads the new stage from this process.
-        task.process = process
-        activation = PolicyAdoptionFlow.approval.activation_class(task)
-        activation.run(PolicyAdoptionFlow.instance.answered)
-        activation.execute()
-        notify.answer_received(record)
+
+
+def _checked_answer(answer: str, comment: str) -> str:
+    """The answer's comment, stripped; raises ValidationError for an answer it does not make."""
+    comment = comment.strip()
+    if answer not in AnswerKind.values:
+        raise ValidationError(_("Unknown answer."))
+    if answer == AnswerKind.CHANGES_REQUESTED and not comment:
+        raise ValidationError({"comment": _("Say what should change.")})
+    return comment
+
+
+def answer_approval_locked(
+    *,
+    process: PolicyProcess,
+    task: Task,
+    contact: Contact,
+    answer: str,
+    comment: str = "",
+    via_link=None,
+    recorded_by=None,
+) -> ApprovalAnswer:
+    """`answer_approval` in the caller's transaction, which holds the flow's lock: ``process`` was
+    loaded by `lock_process_of_step` and ``task`` read after it (a task link's answer reads the
+    task with its link, under the same lock). The caller checked who answers."""
+    comment = _checked_answer(answer, comment)
+    if task.flow_task != PolicyAdoptionFlow.approval or task.status not in OPEN_TASK_STATUSES:
+        raise StepAlreadyDone(_("This draft has already been answered."))
+    if not process.approvers.filter(pk=contact.pk).exists():
+        raise PermissionDenied(_("This contact person is not asked to approve this draft."))
+    draft = process.drafts.order_by("-version").first()
+    record = ApprovalAnswer(
+        process=process,
+        draft=draft,
+        contact=contact,
+        answer=answer,
+        comment=comment,
+        via_link=via_link,
+        recorded_by=recorded_by,
+    )
+    reason = site_reason(
+        gettext_noop("%(answer)s by %(contact)s"),
+        answer=AnswerKind(answer).label,
+        contact=contact.name,
+    )
+    stamp(record, reason=reason)
+    record.save()
+    next_stage = Stage.AWAITING_DECISION if answer == AnswerKind.APPROVED else Stage.DRAFTING
+    _enter_stage(process, next_stage, user=None, reason=reason)
+    stamp(task, reason=reason)
+    # What `Handle.run` does (the flow's lock, the task read, the node's callback run by the
+    # activation, which then completes the task and activates the next nodes), on the task and
+    # process this step already locked and read: viewflow would lock and load both again.
+    # The gateway after it reads the new stage from this process.
+    task.process = process
+    activation = PolicyAdoptionFlow.approval.activation_class(task)
+    activation.run(PolicyAdoptionFlow.instance.answered)
+    activation.execute()
+    notify.answer_received(record)
     return record
 
 
@@ -441,6 +473,22 @@ def normalised_paragraph(paragraph: str) -> str:
     return (paragraph or "").strip().lstrip("§").strip()
 
 
+def _decision_errors(*, task: Task, user, fields: dict) -> ValidationError | None:
+    """What `full_clean` finds wrong in the decision's own fields and constraints (None: nothing).
+
+    Checked before the step's transaction, reported inside it where it always was (after the
+    permission and the step's own checks): Django checks each constraint with a query, which in
+    a transaction takes a savepoint of its own (three statements each), and a decision's fields
+    and constraints depend on nothing the step's lock protects."""
+    decision = Decision(process_id=task.process_id, recorded_by=user, **fields)
+    decision.paragraph = normalised_paragraph(decision.paragraph)
+    try:
+        decision.full_clean(exclude=["process", "recorded_by"])
+    except ValidationError as error:
+        return error
+    return None
+
+
 def record_decision(*, task: Task, user, **fields) -> Decision:
     """Record the municipality's formal decision; adopted/rejected ends the process."""
     upload = fields.get("minutes_file")
@@ -452,6 +500,7 @@ def record_decision(*, task: Task, user, **fields) -> Decision:
             "minutes_sha256": sha256,
             "minutes_file_name": minutes.original_name(upload),
         }
+    invalid = _decision_errors(task=task, user=user, fields=fields)
     with _human_step(
         task=task,
         node=PolicyAdoptionFlow.decision,
@@ -461,7 +510,8 @@ def record_decision(*, task: Task, user, **fields) -> Decision:
         process = activation.process
         decision = Decision(process=process, recorded_by=user, **fields)
         decision.paragraph = normalised_paragraph(decision.paragraph)
-        decision.full_clean(exclude=["process", "recorded_by"])
+        if invalid is not None:
+            raise invalid
         check_decision_dates(
             process=process,
             meeting_date=decision.meeting_date,

@@ -38,7 +38,8 @@ from .services import (
     StepAlreadyDone,
     _county_of,
     _require_lead,
-    answer_approval,
+    answer_approval_locked,
+    lock_process_of_step,
     open_approval_task,
 )
 
@@ -204,12 +205,24 @@ def answer_via_link(*, token_hash: str, answer: str, comment: str = "") -> Appro
     link = find_link(token_hash)
     if link is None:
         raise DeadLink(UNKNOWN)
-    with PolicyAdoptionFlow.lock(link.process_id):
-        link = TaskLink.objects.select_for_update().get(pk=link.pk)
+    with transaction.atomic():
+        # The flow's lock, taken by the query that loads the process for the answer; then the
+        # link row (only it: of=self), read with its task and contact in one query.
+        process = lock_process_of_step(link.process_id)
+        link = (
+            TaskLink.objects.select_related("task", "contact")
+            .select_for_update(of=("self",))
+            .get(pk=link.pk)
+        )
         check_alive(link)
         try:
-            record = answer_approval(
-                task=link.task, contact=link.contact, answer=answer, comment=comment, via_link=link
+            record = answer_approval_locked(
+                process=process,
+                task=link.task,
+                contact=link.contact,
+                answer=answer,
+                comment=comment,
+                via_link=link,
             )
         except StepAlreadyDone as exc:
             raise DeadLink(TaskLinkStatus.CLOSED, link) from exc

@@ -18,8 +18,8 @@ from .reopening import reopen_decision_step
 from .services import (
     _county_of,
     _enter_stage,
-    _lock_process_of_step,
     _require_lead,
+    lock_process_of_step,
     record_decision,
 )
 
@@ -100,7 +100,7 @@ def _is_latest_decision(decision: Decision) -> bool:
 def _reopen_decision(decision: Decision, *, user):
     """The process waits for its decision again, with the decision step open (DOMAIN.md: a
     decision recorded by mistake is voided and recorded again)."""
-    process = _lock_process_of_step(decision.process_id)
+    process = lock_process_of_step(decision.process_id)
     reason = gettext_lazy("Decision voided: the decision step is open again")
     task = reopen_decision_step(process=process, user=user, reason=reason)
     if task is not None:

@@ -58,8 +58,10 @@ def test_a_step_appends_its_events_to_its_municipalitys_chain_under_its_head_row
     assert {e.chain for e in written} == {chain_of(vaxjo.pk)}
     assert [e.seq for e in written] == list(range(written[0].seq, written[0].seq - 3, -1))
     assert ChainHead.objects.get(key=chain_of(vaxjo.pk)).seq == written[0].seq
-    # The municipality's head row is locked (no lock of the whole trail).
-    assert any('FROM "audit_chainhead"' in sql and sql.endswith("FOR UPDATE") for sql in statements)
+    # The municipality's head row is locked (no lock of the whole trail), once: the step's later
+    # events move the head it holds with a compare-and-set instead of locking and reading it again.
+    locks = [s for s in statements if 'FROM "audit_chainhead"' in s and s.endswith("FOR UPDATE")]
+    assert len(locks) == 1
     assert not any("pg_advisory" in sql for sql in statements)
     assert verify_chain().is_ok
 
@@ -239,3 +241,116 @@ def test_an_event_takes_the_processs_stage_on_record_not_one_a_rolled_back_savep
     event = AuditEvent.objects.filter(model_label="viewflow.task", object_id=str(task.pk))
     assert event.latest("id").stage == Stage.DRAFTING
     assert not AuditEvent.objects.filter(process_id=process.pk, stage=Stage.AWAITING_APPROVAL)
+
+
+def _touch(task, user, reason: str) -> None:
+    task = Task.objects.get(pk=task.pk)
+    stamp(task, user=user, reason=reason)
+    task.save()
+
+
+def _events_of(reason: str):
+    return AuditEvent.objects.filter(reason=reason)
+
+
+@pytest.mark.django_db
+def test_a_history_row_after_a_rolled_back_savepoint_follows_the_last_kept_event(
+    leader, vaxjo, vaxjo_contact
+):
+    """The head the transaction remembers after its savepoint's events is gone with the
+    savepoint: the next event follows the last one kept."""
+    process = workflow_services.start_process(municipality=vaxjo, user=leader)
+    task = walk_to(process, leader, vaxjo_contact, "draft")
+
+    with transaction.atomic():
+        _touch(task, leader, "Kept")
+        with suppress(RuntimeError), transaction.atomic():
+            _touch(task, leader, "Undone")
+            _touch(task, leader, "Undone")
+            raise RuntimeError
+        _touch(task, leader, "After the undone ones")
+
+    kept, after = _events_of("Kept").get(), _events_of("After the undone ones").get()
+    assert (after.seq, after.prev_hash) == (kept.seq + 1, kept.hash)
+    assert not _events_of("Undone").exists()
+    assert ChainHead.objects.get(key=chain_of(vaxjo.pk)).hash == after.hash
+    assert verify_chain().is_ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_after_a_rolled_back_one_follows_the_last_committed_event(
+    leader, vaxjo, vaxjo_contact
+):
+    process = workflow_services.start_process(municipality=vaxjo, user=leader)
+    task = walk_to(process, leader, vaxjo_contact, "draft")
+
+    with transaction.atomic():
+        _touch(task, leader, "Committed")
+    with suppress(RuntimeError), transaction.atomic():
+        _touch(task, leader, "Rolled back")
+        _touch(task, leader, "Rolled back")
+        raise RuntimeError
+    with transaction.atomic():
+        _touch(task, leader, "Next transaction")
+
+    committed, following = _events_of("Committed").get(), _events_of("Next transaction").get()
+    assert (following.seq, following.prev_hash) == (committed.seq + 1, committed.hash)
+    assert not _events_of("Rolled back").exists()
+    assert verify_chain().is_ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_history_row_follows_what_another_connection_appended_since_the_last_transaction(
+    leader, vaxjo, vaxjo_contact
+):
+    process = workflow_services.start_process(municipality=vaxjo, user=leader)
+    task = walk_to(process, leader, vaxjo_contact, "draft")
+    with transaction.atomic():
+        _touch(task, leader, "First transaction")
+
+    def elsewhere():
+        try:
+            with transaction.atomic():
+                _touch(task, leader, "Another connection")
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    join_all(thread)
+    with transaction.atomic():
+        _touch(task, leader, "Second transaction")
+        _touch(task, leader, "Second transaction, again")
+
+    other = _events_of("Another connection").get()
+    last = _events_of("Second transaction").get()
+    assert (last.seq, last.prev_hash) == (other.seq + 1, other.hash)
+    assert _events_of("Second transaction, again").get().prev_hash == last.hash
+    assert verify_chain().is_ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_without_a_user_does_not_take_the_actor_of_the_transaction_before(
+    leader, vaxjo, vaxjo_contact
+):
+    """Even when the transaction before forgot nothing at its end (a callback run before the
+    audit trail's failed), a new transaction starts with no actor of its own."""
+    process = workflow_services.start_process(municipality=vaxjo, user=leader)
+    task = walk_to(process, leader, vaxjo_contact, "draft")
+
+    def failing_callback():
+        raise RuntimeError("a callback registered before the first event failed")
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        transaction.on_commit(failing_callback)
+        _touch(task, leader, "By the leader")
+    with transaction.atomic():
+        task = Task.objects.get(pk=task.pk)
+        stamp(task, reason="By nobody")
+        task.save()
+
+    by_leader, by_nobody = _events_of("By the leader").get(), _events_of("By nobody").get()
+    assert by_leader.actor_user_id == leader.pk
+    assert by_nobody.actor_user_id is None
+    assert by_nobody.prev_hash == by_leader.hash
+    assert verify_chain().is_ok

@@ -36,3 +36,9 @@ def queue_approval_request(
         key=f"task:{n}",
         topic=topic,
     )
+
+
+def deliveries(callbacks: list) -> list:
+    """The on-commit callbacks that hand outbox rows to the workers (the audit trail registers
+    one of its own: it forgets the chain heads its transaction held)."""
+    return [c for c in callbacks if getattr(c, "__module__", None) == "notifications.outbox"]

@@ -12,7 +12,7 @@ from django.utils import timezone
 from notifications import outbox
 from notifications.models import DeliveryStatus, Notification
 from tests.factories import UserFactory
-from tests.notifications.helpers import queue_approval_request
+from tests.notifications.helpers import deliveries, queue_approval_request
 
 pytestmark = pytest.mark.django_db
 
@@ -134,7 +134,7 @@ def test_retry_queues_a_failed_notification_again(
     assert response.url == f"{LOG_URL}?status=failed"
     notification.refresh_from_db()
     assert (notification.status, notification.attempts) == (DeliveryStatus.QUEUED, 0)
-    assert len(callbacks) == 1  # the delivery is enqueued after the commit
+    assert len(deliveries(callbacks)) == 1  # the delivery is enqueued after the commit
 
 
 def test_only_failed_notifications_can_be_retried(project_leader):

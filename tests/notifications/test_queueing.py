@@ -11,7 +11,7 @@ from notifications.events import EVENTS
 from notifications.models import DeliveryStatus, Event, Notification
 from notifications.outbox import queue_notification
 from notifications.rendering import render_notification
-from tests.notifications.helpers import approval_context, queue_approval_request
+from tests.notifications.helpers import approval_context, deliveries, queue_approval_request
 from tests.support.locks import LOCK_WAIT_TIMEOUT, hold_then_wait
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +48,7 @@ def test_queueing_the_same_key_twice_returns_the_first_row_and_schedules_one_del
 
     assert second.pk == first.pk
     assert Notification.objects.count() == 1
-    assert len(callbacks) == 1
+    assert len(deliveries(callbacks)) == 1
 
 
 def test_same_occurrence_to_two_recipients_is_two_notifications():
