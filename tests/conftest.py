@@ -9,6 +9,7 @@ from django.db import transaction
 from django.urls import get_resolver
 from django.utils import translation
 
+from policyflow.cache import cache_config
 from tests.factories import (
     ContactFactory,
     leader_of,
@@ -167,6 +168,21 @@ def _a_cache_of_the_tests_own(settings):
     settings.CACHES = {
         **settings.CACHES,
         "default": {**default, "KEY_PREFIX": f"test-{uuid.uuid4().hex[:12]}"},
+    }
+
+
+@pytest.fixture
+def shared_cache(settings):
+    """The default cache on this machine's Redis, as production's is, whatever CACHE_URL says
+    (unset, the tests' cache is per process): for what only a cache shared by every process
+    does (`municipalities.access` keeps nothing in a per-process cache). Keys of the test's own."""
+    redis_server = settings.CELERY_BROKER_URL.rsplit("/", 1)[0]
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {
+            **cache_config(f"{redis_server}/13"),
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex[:12]}",
+        },
     }
 
 

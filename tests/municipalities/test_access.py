@@ -27,7 +27,7 @@ TIMELINE = reverse("audit:timeline")
 
 
 @pytest.fixture(autouse=True)
-def _redis_cache(settings):
+def _redis_cache(shared_cache, settings):
     assert settings.CACHES["default"]["BACKEND"] == "policyflow.cache.FailSafeRedisCache"
 
 

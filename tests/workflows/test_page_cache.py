@@ -164,7 +164,7 @@ def test_a_browser_whose_csrf_cookie_is_gone_gets_forms_it_can_send(leader, proc
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("page", [0, 1, 2], ids=["inbox", "overview", "process"])
 def test_a_repeated_request_renders_nothing_and_runs_only_the_access_and_version_queries(
-    leader_client, process, page
+    shared_cache, leader_client, process, page
 ):
     url = page_urls(process)[page]
     leader_client.get(url)
