@@ -54,8 +54,10 @@ def _writer(args) -> int:
 
 
 def _mail_worker(args) -> int:
-    """The mail worker: delivers whatever is queued until ``deadline`` (into memory)."""
-    (deadline,) = args
+    """The mail worker: delivers what the writers queue (emails after ``after_pk``) until
+    ``deadline`` (into memory). What earlier parts left queued is not the writers' work: a
+    backlog of it kept the worker busy in the single writer's run and not only there."""
+    deadline, after_pk = args
     from django.conf import settings
 
     from notifications.delivery import deliver
@@ -65,7 +67,7 @@ def _mail_worker(args) -> int:
     try:
         while time.time() < deadline:
             queued = list(
-                Notification.objects.filter(status=DeliveryStatus.QUEUED)
+                Notification.objects.filter(status=DeliveryStatus.QUEUED, pk__gt=after_pk)
                 .order_by("pk")
                 .values_list("pk", flat=True)[:20]
             )
@@ -81,11 +83,12 @@ def _mail_worker(args) -> int:
 
 
 def _run(leader_username: str, processes: list[int], seconds: float) -> dict:
+    newest = Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     connections.close_all()  # each forked process opens its own
     deadline = time.time() + seconds
     context = multiprocessing.get_context("fork")
     jobs = [("writer", (leader_username, pk, deadline)) for pk in processes]
-    jobs.append(("mail", (deadline,)))
+    jobs.append(("mail", (deadline, newest)))
     with context.Pool(len(jobs)) as pool:
         results = [
             pool.apply_async(_writer if kind == "writer" else _mail_worker, (args,))
