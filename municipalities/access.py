@@ -7,7 +7,8 @@ that any change of access replaces (see docs/decisions/access-cache.md):
 
 - the user's own version: their groups, their own permissions, their memberships, their row
   (``is_superuser``, deletion);
-- everyone's version: a group's permissions, a group, a permission, a county or its project.
+- everyone's version: a group's permissions, a group, a permission, a county or its project, a
+  municipality (which county a process belongs to is kept under it too: `county_fact`).
 
 A version is replaced when the change commits (`transaction.on_commit`), so the very next
 request reads the new access from the database. An entry counts only when both versions it was
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -36,7 +38,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from .models import County, CountyProject, Membership
+from .models import County, CountyProject, Membership, Municipality
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +132,30 @@ def _cached_or_read(user) -> Access:
         )
         cache.set(_entry_key(user.pk), entry, settings.ACCESS_CACHE_SECONDS)
     return access
+
+
+def county_fact(name: str, read: Callable[[], int | None]) -> int | None:
+    """A fact of the county structure that only an administrator changes, e.g. the county of a
+    process (its municipality is set when it starts and never changes; a municipality's county
+    only by an administrator): ``read()`` once, then kept in the cache under everyone's version,
+    which a change of a county, its project or a municipality replaces when it commits. The same
+    rules as a user's access: a missing version is a miss, nothing is kept inside a transaction
+    or in a cache of each process's own, and nothing is kept for None (what does not exist yet
+    may exist at the next request)."""
+    if connection.in_atomic_block or not _is_shared(caches["default"]):
+        return read()
+    key = f"access:fact:{name}"
+    found = cache.get_many([EVERYONE_KEY, key])
+    version, entry = found.get(EVERYONE_KEY), found.get(key)
+    if version is not None and isinstance(entry, tuple) and len(entry) == 2 and entry[0] == version:
+        return entry[1]
+    if version is None:
+        cache.add(EVERYONE_KEY, _new_version(), timeout=None)
+        version = cache.get(EVERYONE_KEY)
+    value = read()
+    if version is not None and value is not None:
+        cache.set(key, (version, value), settings.ACCESS_CACHE_SECONDS)
+    return value
 
 
 def _read(user) -> Access:
@@ -232,7 +258,7 @@ def connect_signals() -> None:
     for signal in (post_save, post_delete):
         signal.connect(_user_changed, sender=user_model, dispatch_uid=f"{uid}.user")
         signal.connect(_membership_changed, sender=Membership, dispatch_uid=f"{uid}.membership")
-        for model in (Group, Permission, County, CountyProject):
+        for model in (Group, Permission, County, CountyProject, Municipality):
             signal.connect(
                 _everyone_changed, sender=model, dispatch_uid=f"{uid}.{model._meta.label}"
             )

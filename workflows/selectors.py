@@ -12,7 +12,7 @@ from django.db.models import (
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from municipalities import scoping
+from municipalities import access, scoping
 
 from .flows import PolicyAdoptionFlow
 from .models import (
@@ -87,12 +87,16 @@ class ProcessAccess:
 
 def readable_process_access(*, pk: int, user) -> ProcessAccess | None:
     """Whether ``user`` may open the page of process ``pk`` (None: not), with its county and
-    whether they lead it: one query by primary key for the process's county, then the user's
-    roles (kept in the cache between requests, `municipalities.access`)."""
-    county_id = (
-        PolicyProcess.objects.filter(pk=pk)
-        .values_list("municipality__county_id", flat=True)
-        .first()
+    whether they lead it: the process's county (a query by primary key, then kept in the cache
+    with the county structure's version) and the user's roles (kept in the cache between
+    requests), both from `municipalities.access`."""
+    county_id = access.county_fact(
+        f"process-county:{pk}",
+        lambda: (
+            PolicyProcess.objects.filter(pk=pk)
+            .values_list("municipality__county_id", flat=True)
+            .first()
+        ),
     )
     if county_id is None or not scoping.can_see_personal_data(user, county_id):
         return None

@@ -66,9 +66,26 @@ def test_a_page_from_the_cache_reads_no_permissions_or_roles_from_the_database(r
 def test_a_process_page_from_the_cache_checks_only_the_process_county(leader, kalmar_leader, vaxjo):
     process = start_process(municipality=vaxjo, user=leader)
     page = reverse("workflows:process", args=[process.pk])
-    # The session, the user, the process's county (the access check) and the data version.
-    assert hit(signed_in(leader), page) == (200, 4)
+    # The session, the user and the data version: the process's county (the access check) is
+    # kept with the county structure's version, as the roles are.
+    assert hit(signed_in(leader), page) == (200, 3)
     assert hit(signed_in(kalmar_leader), page)[0] == 404
+
+
+def test_a_municipality_moved_to_another_county_moves_its_process_pages_at_the_next_request(
+    leader, kalmar_leader, vaxjo
+):
+    process = start_process(municipality=vaxjo, user=leader)
+    page = reverse("workflows:process", args=[process.pk])
+    kronoberg_browser, kalmar_browser = signed_in(leader), signed_in(kalmar_leader)
+    assert hit(kronoberg_browser, page)[0] == 200
+    assert hit(kalmar_browser, page)[0] == 404
+
+    vaxjo.county = County.objects.get(code="08")  # an administrator's change, committed
+    vaxjo.save()
+
+    assert kronoberg_browser.get(page).status_code == 404
+    assert kalmar_browser.get(page).status_code == 200
 
 
 def test_roles_and_permissions_are_read_once_and_then_come_from_the_cache(reader):
