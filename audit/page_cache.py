@@ -98,12 +98,19 @@ class CachedPageMixin:
         return response
 
 
-def cached_download(request, name: str, stream: Callable[[], Iterable[str]], **response_kwargs):
+def cached_download(
+    request,
+    name: str,
+    stream: Callable[[], Iterable[str]],
+    entry: PageCache | None = None,
+    **response_kwargs,
+):
     """A streamed download kept whole in the cache when it is small (a process's CSV), under
-    the same key as a page (`page_cache`): a repeated download is one cache read, and a large one
-    (the county's million events) streams as always and is never kept. ``stream()`` is called
-    only when the download is not in the cache."""
-    entry = page_cache(request, name)
+    the same key as a page (`page_cache`, or ``entry`` when the view built it already): a
+    repeated download is one cache read, and a large one (the county's million events) streams
+    as always and is never kept. ``stream()`` is called only when the download is not in the
+    cache."""
+    entry = entry or page_cache(request, name)
     body = cache.get(entry.page_key) if entry.seconds else None
     if body is not None:
         return HttpResponse(body, **response_kwargs)

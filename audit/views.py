@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -30,7 +31,7 @@ from . import exports, registry, selectors, services
 from .conf import setting
 from .forms import PseudonymiseForm, TimelineFilterForm
 from .models import AuditEvent
-from .page_cache import CachedPageMixin, cached_download, lazily
+from .page_cache import CachedPageMixin, cached_download, lazily, page_cache
 
 
 class ReadMixin(LoginRequiredMixin, PermissionRequiredMixin):
@@ -87,6 +88,30 @@ def _scope_title(scope: str, pk: int | None, counties=None) -> str:
             raise Http404
         return _("Timeline of %(municipality)s") % {"municipality": place.municipality_name}
     return _("Audit trail")
+
+
+def _check_scope(scope: str, pk: int | None, counties, *, version: str) -> None:
+    """404 for a process or municipality outside the reader's ``counties``, as `_scope_title`.
+    A process's answer is kept in the cache under the data version (``version``, when pages are
+    kept): the county codes its events carry change only with a new event, which is a new
+    version, so a repeated download reads no event to know who may have it."""
+    if scope != "process" or not version:
+        _scope_title(scope, pk, counties)
+        return
+    key = f"audit:process-counties:{version}:{pk}"
+    codes = cache.get(key)
+    if codes is None:
+        codes = sorted(
+            AuditEvent.objects.filter(process_id=pk)
+            .order_by()
+            .values_list("county_code", flat=True)
+            .distinct(),
+            key=str,
+        )
+        cache.set(key, codes, setting("PAGE_CACHE_SECONDS"))
+    # As `_scope_title`: none of its events at all, or none in the reader's counties.
+    if not codes or (counties is not None and not set(codes) & set(counties)):
+        raise Http404
 
 
 def _filter_query(request) -> str:
@@ -152,7 +177,8 @@ class CsvExportView(ReadMixin, View):
 
     def get(self, request, pk=None):
         scope, fixed = _scope(request.resolver_match.url_name, pk)
-        _scope_title(scope, pk, self.counties)  # 404 outside the reader's counties
+        entry = page_cache(request, "csv")
+        _check_scope(scope, pk, self.counties, version=entry.version)  # 404 outside them
         form = TimelineFilterForm(request.GET or None, scope=scope, counties=self.counties)
         if form.is_bound and not form.is_valid():
             return HttpResponse(_("Invalid filters."), status=400, content_type="text/plain")
@@ -168,7 +194,9 @@ class CsvExportView(ReadMixin, View):
                 delimiter=delimiter,
             )
 
-        response = cached_download(request, "csv", rows, content_type="text/csv; charset=utf-8")
+        response = cached_download(
+            request, "csv", rows, entry=entry, content_type="text/csv; charset=utf-8"
+        )
         stamp = timezone.now().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="policyflow-audit-{stamp}.csv"'
         return response

@@ -203,3 +203,29 @@ def test_while_the_cache_is_down_access_is_read_from_the_database(reader, own_re
 
     assert "did not take a new access version" in caplog.text
     assert browser.get(OVERVIEW).status_code == 403
+
+
+def download(browser, url: str) -> tuple[int, bytes, int]:
+    """(status, body, queries) of a download, read to its end as a browser does."""
+    with CaptureQueriesContext(connection) as captured:
+        response = browser.get(url)
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+    return response.status_code, body, len(captured)
+
+
+def test_a_process_csv_from_the_cache_reads_no_event_to_know_who_may_have_it(
+    leader, kalmar_leader, vaxjo
+):
+    process = start_process(municipality=vaxjo, user=leader)
+    url = reverse("audit:process_csv", args=[process.pk])
+    browser = signed_in(leader)
+    browser.get(OVERVIEW)  # the CSRF cookie: downloads are kept for a browser that has one
+    status, first, _ = download(browser, url)
+    assert status == 200
+
+    # The session, the user and the data version: the county codes of the process's events are
+    # kept under the data version (a new event is a new version), the file under the page's key.
+    assert download(browser, url) == (200, first, 3)
+    kalmar = signed_in(kalmar_leader)
+    kalmar.get(OVERVIEW)
+    assert download(kalmar, url)[0] == 404
