@@ -325,17 +325,8 @@ def readable_changes(
         return []
     context = context or _context()
     plans = _model_plan(model_label, context.language)
-    unknown = len(plans)
     result = []
-    shown = []
-    for name, pair in changes.items():
-        if name in plans:
-            plan = plans[name]
-            if plan is None:
-                continue
-            shown.append((plan.order, name, plan, pair))
-        else:  # a field the model no longer has: its name and values as stored
-            shown.append((unknown, name, None, pair))
+    shown = _shown(changes, plans)
     for _order, name, plan, pair in sorted(shown, key=lambda item: item[:2]):
         old, new = pair if isinstance(pair, list | tuple) and len(pair) == 2 else (None, pair)
         result.append(
@@ -347,6 +338,22 @@ def readable_changes(
             )
         )
     return result
+
+
+def _shown(changes: dict, plans: dict) -> list[tuple]:
+    """(order, name, plan, pair) of each change a reader sees, unsorted: a field the model hides
+    left out, a field the model no longer has after the others, with its name and values as
+    stored (no plan)."""
+    unknown = len(plans)
+    shown = []
+    for name, pair in changes.items():
+        if name in plans:
+            plan = plans[name]
+            if plan is not None:
+                shown.append((plan.order, name, plan, pair))
+        else:
+            shown.append((unknown, name, None, pair))
+    return shown
 
 
 def changes_text(changes: list[ReadableChange]) -> str:
@@ -383,16 +390,7 @@ class ChangesLines:
             return ""
         context = self.context
         plans = _model_plan(model_label, context.language)
-        unknown = len(plans)
-        shown = []
-        for name, pair in changes.items():
-            if name in plans:
-                plan = plans[name]
-                if plan is None:
-                    continue
-                shown.append((plan.order, name, plan, pair))
-            else:  # a field the model no longer has: its name and values as stored
-                shown.append((unknown, name, None, pair))
+        shown = _shown(changes, plans)
         if len(shown) > 1:
             shown.sort(key=_order_and_name)
         segments, kept = self.segments, _KEPT_TYPES
