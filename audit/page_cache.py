@@ -103,15 +103,20 @@ def cached_download(
     name: str,
     stream: Callable[[], Iterable[str]],
     entry: PageCache | None = None,
+    kept: str | None = None,
+    looked: bool = False,
     **response_kwargs,
 ):
     """A streamed download kept whole in the cache when it is small (a process's CSV), under
     the same key as a page (`page_cache`, or ``entry`` when the view built it already): a
     repeated download is one cache read, and a large one (the county's million events) streams
     as always and is never kept. ``stream()`` is called only when the download is not in the
-    cache."""
+    cache. ``looked``: the view read the entry already (with a key of its own, in one round
+    trip), and ``kept`` is what it found (None: nothing)."""
     entry = entry or page_cache(request, name)
-    body = cache.get(entry.page_key) if entry.seconds else None
+    body = kept
+    if not looked and entry.seconds:
+        body = cache.get(entry.page_key)
     if body is not None:
         return HttpResponse(body, **response_kwargs)
     chunks = stream()

@@ -31,7 +31,7 @@ from . import exports, registry, selectors, services
 from .conf import setting
 from .forms import PseudonymiseForm, TimelineFilterForm
 from .models import AuditEvent
-from .page_cache import CachedPageMixin, cached_download, lazily, page_cache
+from .page_cache import CachedPageMixin, PageCache, cached_download, lazily, page_cache
 
 
 class ReadMixin(LoginRequiredMixin, PermissionRequiredMixin):
@@ -90,16 +90,20 @@ def _scope_title(scope: str, pk: int | None, counties=None) -> str:
     return _("Audit trail")
 
 
-def _check_scope(scope: str, pk: int | None, counties, *, version: str) -> None:
+def _check_scope(
+    scope: str, pk: int | None, counties, *, entry: PageCache
+) -> tuple[bool, str | None]:
     """404 for a process or municipality outside the reader's ``counties``, as `_scope_title`.
-    A process's answer is kept in the cache under the data version (``version``, when pages are
-    kept): the county codes its events carry change only with a new event, which is a new
-    version, so a repeated download reads no event to know who may have it."""
-    if scope != "process" or not version:
+    A process's answer is kept in the cache under the data version (``entry.version``, when
+    pages are kept): the county codes its events carry change only with a new event, which is a
+    new version, so a repeated download reads no event to know who may have it. It is read with
+    the download's own entry, in one round trip: returns (looked, what the entry holds)."""
+    if scope != "process" or not entry.version:
         _scope_title(scope, pk, counties)
-        return
-    key = f"audit:process-counties:{version}:{pk}"
-    codes = cache.get(key)
+        return False, None
+    key = f"audit:process-counties:{entry.version}:{pk}"
+    found = cache.get_many([key, entry.page_key])
+    codes = found.get(key)
     if codes is None:
         codes = sorted(
             AuditEvent.objects.filter(process_id=pk)
@@ -112,6 +116,7 @@ def _check_scope(scope: str, pk: int | None, counties, *, version: str) -> None:
     # As `_scope_title`: none of its events at all, or none in the reader's counties.
     if not codes or (counties is not None and not set(codes) & set(counties)):
         raise Http404
+    return True, found.get(entry.page_key)
 
 
 def _filter_query(request) -> str:
@@ -178,11 +183,13 @@ class CsvExportView(ReadMixin, View):
     def get(self, request, pk=None):
         scope, fixed = _scope(request.resolver_match.url_name, pk)
         entry = page_cache(request, "csv")
-        _check_scope(scope, pk, self.counties, version=entry.version)  # 404 outside them
-        form = TimelineFilterForm(request.GET or None, scope=scope, counties=self.counties)
-        if form.is_bound and not form.is_valid():
-            return HttpResponse(_("Invalid filters."), status=400, content_type="text/plain")
-        filters = {**(form.filters() if form.is_bound else {}), **fixed}
+        looked, kept = _check_scope(scope, pk, self.counties, entry=entry)  # 404 outside them
+        filters = dict(fixed)
+        if request.GET:  # no form to build for a download without filters (most are)
+            form = TimelineFilterForm(request.GET, scope=scope, counties=self.counties)
+            if not form.is_valid():
+                return HttpResponse(_("Invalid filters."), status=400, content_type="text/plain")
+            filters = {**form.filters(), **fixed}
         delimiter = ";" if request.GET.get("delimiter") in (";", "semicolon") else ","
 
         counties = self.counties if scope == "county" else None
@@ -195,7 +202,13 @@ class CsvExportView(ReadMixin, View):
             )
 
         response = cached_download(
-            request, "csv", rows, entry=entry, content_type="text/csv; charset=utf-8"
+            request,
+            "csv",
+            rows,
+            entry=entry,
+            kept=kept,
+            looked=looked,
+            content_type="text/csv; charset=utf-8",
         )
         stamp = timezone.now().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="policyflow-audit-{stamp}.csv"'
