@@ -12,11 +12,13 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from . import registry
+from .conf import setting
 from .models import AuditCheckpoint, AuditEvent, AuditVerification, Kind
 from .personal import expand, expand_value
 from .readable import Resolver, readable_changes
@@ -299,3 +301,26 @@ def search_people(query: str, *, limit: int = 50) -> list:
 
     condition = Q(name__icontains=query.strip()) | Q(email__icontains=query.strip())
     return list(model._default_manager.filter(condition).order_by("name", "pk")[:limit])
+
+
+def process_readable(pk: int, counties, *, version: str, also: str) -> tuple[bool, object]:
+    """Whether a reader of ``counties`` (None: every county) may read process ``pk``'s trail:
+    some of its events are in their counties (any event at all for a reader of every county).
+    The county codes its events carry are kept in the cache under the data version ``version``:
+    they change only with a new event, which is a new version, so the answer is never stale.
+    Read in one round trip with the cache key ``also`` (the caller's own entry, e.g. the kept
+    download): returns (readable, what ``also`` holds or None)."""
+    key = f"audit:process-counties:{version}:{pk}"
+    found = cache.get_many([key, also])
+    codes = found.get(key)
+    if codes is None:
+        codes = sorted(
+            AuditEvent.objects.filter(process_id=pk)
+            .order_by()
+            .values_list("county_code", flat=True)
+            .distinct(),
+            key=str,
+        )
+        cache.set(key, codes, setting("PAGE_CACHE_SECONDS"))
+    readable = bool(codes) and (counties is None or bool(set(codes) & set(counties)))
+    return readable, found.get(also)

@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -93,30 +92,18 @@ def _scope_title(scope: str, pk: int | None, counties=None) -> str:
 def _check_scope(
     scope: str, pk: int | None, counties, *, entry: PageCache
 ) -> tuple[bool, str | None]:
-    """404 for a process or municipality outside the reader's ``counties``, as `_scope_title`.
-    A process's answer is kept in the cache under the data version (``entry.version``, when
-    pages are kept): the county codes its events carry change only with a new event, which is a
-    new version, so a repeated download reads no event to know who may have it. It is read with
-    the download's own entry, in one round trip: returns (looked, what the entry holds)."""
+    """404 for a process or municipality outside the reader's ``counties``, as `_scope_title`;
+    a process's through `selectors.process_readable` (kept under the data version, read with
+    the download's own entry in one round trip): returns (looked, what the entry holds)."""
     if scope != "process" or not entry.version:
         _scope_title(scope, pk, counties)
         return False, None
-    key = f"audit:process-counties:{entry.version}:{pk}"
-    found = cache.get_many([key, entry.page_key])
-    codes = found.get(key)
-    if codes is None:
-        codes = sorted(
-            AuditEvent.objects.filter(process_id=pk)
-            .order_by()
-            .values_list("county_code", flat=True)
-            .distinct(),
-            key=str,
-        )
-        cache.set(key, codes, setting("PAGE_CACHE_SECONDS"))
-    # As `_scope_title`: none of its events at all, or none in the reader's counties.
-    if not codes or (counties is not None and not set(codes) & set(counties)):
+    readable, kept = selectors.process_readable(
+        pk, counties, version=entry.version, also=entry.page_key
+    )
+    if not readable:
         raise Http404
-    return True, found.get(entry.page_key)
+    return True, kept
 
 
 def _filter_query(request) -> str:
