@@ -22,7 +22,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import chain, exports_sql, registry
+from . import chain, registry
 from .checkpoints import published_head
 from .models import AuditEvent, Kind
 from .personal import Scrubber, expand, expand_value
@@ -205,47 +205,16 @@ def _streamed_rows(queryset) -> Iterator[tuple]:
         yield from values.iterator(chunk_size=CHUNK)
 
 
-def _python_lines(rows: list[tuple], *, delimiter: str) -> list[str]:
-    """The CSV line of each `_csv_values` tuple, one text per row (`csv_row`'s cells)."""
-    decode, cells = _csv_formatter()
-    block = list(map(decode, rows))
-    resolver = Resolver()
-    for row in block:
-        resolver.want(row[12], row[11])
-    resolver.fetch_all()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter)
-    lines = []
-    for row in block:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(cells(row, resolver))
-        lines.append(buffer.getvalue())
-    return lines
-
-
 def stream_csv(queryset, *, delimiter: str = ",") -> Iterator[str]:
     """UTF-8 with a BOM (Excel detects the encoding), one line per event, oldest first.
 
-    The same cells as `csv_row`, sent in blocks of `CHUNK` lines: on PostgreSQL written by the
-    database (`exports_sql`, a line it cannot write exactly by the path below), elsewhere from
-    plain tuples (`_streamed_rows`) by Python's csv writer.
+    The same cells as `csv_row`, from plain tuples (`_streamed_rows`), sent in blocks of
+    `CHUNK` lines.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter)
     writer.writerow(csv_header())
     yield BOM + buffer.getvalue()
-    if connections[queryset.db].vendor == "postgresql":
-        model = queryset.model
-
-        def fallback(ids: list[int]) -> list[str]:
-            rows = _csv_values(model._default_manager.using(queryset.db).filter(id__in=ids))
-            return _python_lines(list(rows), delimiter=delimiter)
-
-        yield from exports_sql.stream_lines(
-            queryset, delimiter=delimiter, block=CHUNK, fallback=fallback
-        )
-        return
     decode, cells = _csv_formatter()
     rows = _streamed_rows(queryset)
     try:

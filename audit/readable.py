@@ -103,11 +103,6 @@ class Resolver:
                     if isinstance(pk, int) and pk not in self._names.get(related, {}):
                         self._wanted[related].add(pk)
 
-    def want_ids(self, model, ids) -> None:
-        """Ask for the names of ``model``'s rows ``ids`` (fetched with the others)."""
-        known = self._names.get(model, {})
-        self._wanted[model].update(pk for pk in ids if pk not in known)
-
     def name(self, model, pk) -> str:
         if model in self._wanted:
             self._fetch(model)
@@ -286,29 +281,6 @@ def _model_plan(model_label: str, language: str) -> dict[str, _FieldPlan | None]
         hidden = field.name in internal or is_bookkeeping_field(field)
         plans[field.name] = None if hidden else _plan(field, order)
     return plans
-
-
-def model_plan(model_label: str, context: _Context) -> dict[str, _FieldPlan | None]:
-    """Each field of the model and how it reads (None: not shown), in ``context``'s language."""
-    return _model_plan(model_label, context.language)
-
-
-def datetime_text(value: str, context: _Context) -> str:
-    """A stored date and time (ISO text) as a reader reads it."""
-    return _datetime(value, context)
-
-
-def date_text(value: str, context: _Context) -> str:
-    """A stored date (ISO text) as a reader reads it."""
-    return _date(value, context.language)
-
-
-def field_value_text(
-    model_label: str, name: str, value: Any, resolver: Resolver, context: _Context
-) -> str:
-    """One stored value of the model's field ``name`` as the readable changes write it (a
-    field the model does not have: as stored)."""
-    return _value(_model_plan(model_label, context.language).get(name), value, resolver, context)
 
 
 def _plain(value) -> str:

@@ -158,44 +158,6 @@ def test_the_streamed_csv_is_byte_for_byte_what_the_per_event_path_writes(
     assert "Växjö" in bodies[0] and "Växjö" not in bodies[-1]
 
 
-def _exact_in_sql(changes) -> bool:
-    """Changes whose JSON PostgreSQL writes as `json.dumps(..., sort_keys=True)` does: no
-    object inside, no fraction, no person's placeholder to put back."""
-
-    def plain(value) -> bool:
-        if isinstance(value, list):
-            return all(map(plain, value))
-        return not isinstance(value, dict | float)
-
-    return "⟦" not in json.dumps(changes, ensure_ascii=False) and all(map(plain, changes.values()))
-
-
-def test_postgresql_writes_every_line_it_can_write_exactly_and_python_the_others(
-    vaxjo_story, admin_user, monkeypatch
-):
-    awkward_trail(vaxjo_story, admin_user)
-    by_python = []
-    python_lines = exports._python_lines
-
-    def counted(rows, *, delimiter):
-        by_python.extend(row[1] for row in rows)
-        return python_lines(rows, delimiter=delimiter)
-
-    monkeypatch.setattr(exports, "_python_lines", counted)
-    queryset = selectors.filtered_events()
-    events = list(queryset.order_by("id"))
-    for language in ("sv", "en"):
-        with translation.override(language):
-            for delimiter in (",", ";"):
-                by_python.clear()
-                body = "".join(exports.stream_csv(queryset, delimiter=delimiter))
-                assert body == written(events, delimiter=delimiter)
-                assert set(by_python) == {e.id for e in events if not _exact_in_sql(e.changes)}
-    # The awkward texts themselves (quotes, line breaks, people put back) written by SQL too.
-    by_sql = [e for e in events if e.model_label == "workflows.decision" and e.id not in by_python]
-    assert len(by_sql) > 10 and len(by_python) < len(events) / 3
-
-
 @pytest.mark.django_db(transaction=True)  # outside a transaction, as the export job reads
 def test_the_csv_streamed_outside_a_transaction_is_byte_for_byte_the_per_event_path(
     vaxjo_story, admin_user, monkeypatch
