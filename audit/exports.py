@@ -7,15 +7,12 @@ cursor), so any size streams in constant memory from the first row.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import hashlib
 import io
 import itertools
 import json
-import queue
 import tempfile
-import threading
 import zipfile
 from collections.abc import Iterator
 
@@ -25,7 +22,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import chain, exports_sql, registry
+from . import chain, registry
 from .checkpoints import published_head
 from .models import AuditEvent, Kind
 from .personal import Scrubber, expand, expand_value
@@ -138,10 +135,9 @@ def _csv_values(queryset):
 
 
 def _csv_formatter():
-    """(decode, cells, tail): `decode` turns one `_csv_values` tuple into one whose changes are
+    """(decode, cells): `decode` turns one `_csv_values` tuple into one whose changes are
     decoded and expanded; `cells` turns that into the cells of `csv_row`, the names behind the
-    changes' ids taken from a `Resolver` that was told about the whole block first; `tail`
-    makes the cells after the first eleven (PostgreSQL writes those, `exports_sql`)."""
+    changes' ids taken from a `Resolver` that was told about the whole block first."""
     labels = {value: str(label) for value, label in Kind.choices}
     stages: dict[str, str] = {}
     lines = ChangesLines()
@@ -168,23 +164,11 @@ def _csv_formatter():
             *(summary, reason, changes, model_label, object_id),
         )
 
-    def tail(written, changes, model_label, object_id, kind, stage, resolver: Resolver) -> tuple:
-        """The cells after the first eleven: the JSON of ``written`` (the changes as written
-        into the record, people put back), the record, the event's code, the stage's name and
-        the readable ``changes``."""
-        if stage not in stages:
-            stages[stage] = _stage_label(stage)
-        return (
-            dumps(written) if written else "",
-            f"{model_label}:{object_id}",
-            kind,
-            stages[stage],
-            lines.line(model_label, changes, resolver) if changes else "",
-        )
-
     def cells(row, resolver: Resolver) -> tuple:
         (seq, event_id, occurred_at, kind, actor, county, municipality, process_id, stage) = row[:9]
         summary, reason, changes, model_label, object_id = row[9:]
+        if stage not in stages:
+            stages[stage] = _stage_label(stage)
         return (
             seq,
             event_id,
@@ -197,10 +181,14 @@ def _csv_formatter():
             stage,
             summary,
             reason,
-            *tail(changes, changes, model_label, object_id, kind, stage, resolver),
+            dumps(changes) if changes else "",
+            f"{model_label}:{object_id}",
+            kind,
+            stages[stage],
+            lines.line(model_label, changes, resolver) if changes else "",
         )
 
-    return decode, cells, tail
+    return decode, cells
 
 
 def _streamed_rows(queryset) -> Iterator[tuple]:
@@ -220,18 +208,14 @@ def _streamed_rows(queryset) -> Iterator[tuple]:
 def stream_csv(queryset, *, delimiter: str = ",") -> Iterator[str]:
     """UTF-8 with a BOM (Excel detects the encoding), one line per event, oldest first.
 
-    The same cells as `csv_row`, sent in blocks of `CHUNK` lines: on PostgreSQL the first
-    eleven of each line written by the database (`_pg_blocks`), elsewhere every cell from
-    plain tuples (`_streamed_rows`) by Python's csv writer.
+    The same cells as `csv_row`, from plain tuples (`_streamed_rows`), sent in blocks of
+    `CHUNK` lines.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter)
     writer.writerow(csv_header())
     yield BOM + buffer.getvalue()
-    if connections[queryset.db].vendor == "postgresql":
-        yield from _pg_blocks(queryset, delimiter=delimiter)
-        return
-    decode, cells, _tail = _csv_formatter()
+    decode, cells = _csv_formatter()
     rows = _streamed_rows(queryset)
     try:
         while block := list(map(decode, itertools.islice(rows, CHUNK))):
@@ -246,146 +230,6 @@ def stream_csv(queryset, *, delimiter: str = ",") -> Iterator[str]:
             yield buffer.getvalue()
     finally:
         rows.close()  # a client that went away: stop the query now
-
-
-# --- PostgreSQL: the first eleven cells from the database ---------------------------------------
-
-
-def _head_values(queryset, delimiter: str):
-    """(head, id, changes as JSON text, model label, object id, kind, stage, changes' cell) in
-    id order: the head is the line's first eleven cells, joined and quoted by PostgreSQL, the
-    changes' cell their JSON as `csv_row` writes it where that is exact (`exports_sql`)."""
-    return (
-        queryset.order_by("id")
-        .annotate(
-            csv_head=exports_sql.head(delimiter),
-            csv_changes=Cast("changes", output_field=TextField()),
-            csv_changes_cell=exports_sql.changes_cell(delimiter),
-        )
-        .values_list(
-            "csv_head",
-            "id",
-            "csv_changes",
-            "model_label",
-            "object_id",
-            "kind",
-            "stage",
-            "csv_changes_cell",
-        )
-    )
-
-
-def _head_blocks(queryset, delimiter: str, size: int) -> Iterator[list]:
-    """`_head_values` in blocks of ``size``. Outside a transaction a thread of its own reads
-    them (its own connection, a server-side cursor in its own transaction) a block or two
-    ahead, so that PostgreSQL writes the next block while this one is finished here. Inside
-    the caller's transaction (whose rows another connection would not see) they are read on
-    its connection, between the blocks' name lookups."""
-    values = _head_values(queryset, delimiter)
-    using = queryset.db
-    if connections[using].in_atomic_block:
-        with transaction.atomic(using=using):
-            rows = values.iterator(chunk_size=size)
-            while block := list(itertools.islice(rows, size)):
-                yield block
-        return
-    blocks: queue.Queue = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def read() -> None:
-        try:
-            with transaction.atomic(using=using):  # a cursor without WITH HOLD
-                rows = values.iterator(chunk_size=size)
-                while not stop.is_set():
-                    block = list(itertools.islice(rows, size))
-                    blocks.put(block)
-                    if not block:
-                        break
-        except BaseException as error:  # noqa: BLE001 (raised again by the reader below)
-            blocks.put(error)
-        finally:
-            connections[using].close()
-
-    reader = threading.Thread(target=read, name="audit-csv-reader", daemon=True)
-    reader.start()
-    try:
-        while (block := blocks.get()) != []:
-            if isinstance(block, BaseException):
-                raise block
-            yield block
-    finally:
-        stop.set()  # a client that went away: the reader ends after the block it reads
-        while reader.is_alive():
-            with contextlib.suppress(queue.Empty):
-                blocks.get(timeout=0.05)
-        reader.join()
-
-
-def _pg_blocks(queryset, *, delimiter: str) -> Iterator[str]:
-    _decode, _cells, tail = _csv_formatter()
-    found = {"objects": 0, "fractions": 0}
-
-    def counted(name, convert):
-        def hook(value):
-            found[name] += 1
-            return convert(value)
-
-        return hook
-
-    loads = json.JSONDecoder(
-        object_hook=counted("objects", lambda value: value),
-        parse_float=counted("fractions", float),
-    ).decode
-    buffer = io.StringIO()
-    # Each line's last cells by the csv writer after an empty first cell (the head's end): one
-    # text for the block, cut into lines at the NUL after each "\r\n" (no text in the
-    # database holds a NUL, and the writer quotes a cell alike for "\r\n" and "\r\n\0").
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n\0")
-    model = queryset.model
-    for block in _head_blocks(queryset, delimiter, CHUNK):
-        heads, tails, by_python = [], [], []
-        resolver = Resolver()
-        for head, event_id, changes, model_label, object_id, kind, stage, cell in block:
-            if head is None or "⟦" in changes:  # the people put back by Python, as `csv_row`
-                by_python.append(event_id)
-                heads.append(None)
-                continue
-            found["objects"] = found["fractions"] = 0
-            changes = loads(changes) if changes != "{}" else None
-            resolver.want(model_label, changes)
-            if cell is not None and found["objects"] == 1 and not found["fractions"]:
-                heads.append(f"{head}{delimiter}{cell}")  # the JSON as PostgreSQL wrote it
-                tails.append((None, changes, model_label, object_id, kind, stage))
-            else:
-                heads.append(head)
-                tails.append((changes, changes, model_label, object_id, kind, stage))
-        resolver.fetch_all()
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows(
-            ("", *tail(*row, resolver))
-            if row[0] is not None
-            # without the changes' JSON, written already
-            else ("", *tail(*row, resolver)[1:])
-            for row in tails
-        )
-        ends = iter(buffer.getvalue().split("\0"))
-        whole = iter(_python_lines(model, queryset.db, by_python, delimiter) if by_python else [])
-        yield "".join(next(whole) if head is None else head + next(ends) for head in heads)
-
-
-def _python_lines(model, using: str, ids: list[int], delimiter: str) -> list[str]:
-    """The lines of the events ``ids`` (in id order) written by Python alone, as elsewhere."""
-    decode, cells, _tail = _csv_formatter()
-    rows = list(map(decode, _csv_values(model._default_manager.using(using).filter(id__in=ids))))
-    resolver = Resolver()
-    for row in rows:
-        resolver.want(row[12], row[11])
-    resolver.fetch_all()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n\0")
-    writer.writerows(cells(row, resolver) for row in rows)
-    return buffer.getvalue().split("\0")[:-1]
 
 
 # --- The archive ------------------------------------------------------------------------------
