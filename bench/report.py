@@ -124,10 +124,11 @@ NOTES = {
         "The job formats every row in Python: ~50-70 µs of CPU per row (about 15k rows per CPU "
         "second): decoding the changes' JSON ~12, the CSV writer ~10, the readable-changes "
         "column ~7 (short texts that come back kept), the rest reading, placeholders and the "
-        "JSON column; under load the process waits for a core too. Closing it: compute the "
-        "readable column in SQL (labels, choices, dates and names as audit.readable reads them) "
-        "and let PostgreSQL write the CSV (COPY … TO STDOUT), or split the job by id range over "
-        "several workers."
+        "JSON column; under load the process waits for a core too. Writing the lines in SQL "
+        "was measured and costs more CPU than it saves (~96 µs of PostgreSQL per row for whole "
+        "lines, ~41 for the first cells and the JSON: docs/decisions/export-in-sql.md). Closing "
+        "it: more cores (the job split by id range over several workers), or the changes' JSON "
+        "kept at write time."
     ),
     "export_peak_rss_mb": ("The export streams blocks of 2,000 rows; a smaller block lowers it."),
     "notifications_one_per_transaction_per_s": (

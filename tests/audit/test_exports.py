@@ -70,15 +70,39 @@ AWKWARD = 'Beslut: "återremiss", se § 4,\nrad två; åäö ÅÄÖ\r\nslut'
 
 def awkward_trail(story, admin_user) -> None:
     """The story, pseudonymised, plus an event of every kind about a decision whose changes are
-    hard to write: quotes, commas, line breaks, Swedish letters, a person's placeholders, the
-    same values again (and once as 0/1 instead of false/true), a related user, a date, a field
-    the model does not have (with nested values)."""
+    hard to write: quotes, commas, semicolons, line breaks, Swedish letters, a person's
+    placeholders (in the texts, in some changes too), the same values again (and once as 0/1
+    instead of false/true), a related user and one that is gone (#id), a date, times (with and
+    without their offset, and one that is no time), a choice the field does not have, empty
+    texts, a fraction, a field the model does not have (with nested values, sometimes an
+    object)."""
     services.pseudonymise_person(
         person=story.contact, user=admin_user, reason='Har slutat, "vid" årsskiftet'
     )
     municipality = story.process.municipality
     people = {"people": {"9": {"name": 'Åsa "Ö", Lind', "email": "asa@example.se"}}}
     for i, kind in enumerate(Kind.values):
+        changes = {
+            "body": [None, "kf"] if i % 3 else ["kf", "no-such-body"],
+            "is_voided": [False, True] if i % 2 else [0, 1],
+            "notes": [
+                "" if i % 3 == 1 else AWKWARD,
+                f"⟦p:9⟧ sa: {AWKWARD}" if i % 4 == 1 else "ok",
+            ],
+            "recorded_by": [None, 987654 if i % 6 == 1 else story.leader.pk],
+            "meeting_date": [None, f"2026-05-{1 + i % 28:02d}"],
+            "recorded_at": [
+                "not a time" if i % 5 == 2 else None,
+                f"2026-05-04T{i % 24:02d}:34:56.123456+00:00" if i % 2 else "2026-05-04T12:34:56",
+            ],
+            "paragraph": [None, True if i % 5 == 0 else i % 4],  # 1 and true read apart
+            "case_number": ["", 'KS "2026"; 39'],
+            "gone": [[1, "två"], {"ö": [None, True], "a": "b"}]
+            if i % 4 == 0
+            else [[1, "två", None], ["x;y", 2]],
+        }
+        if i % 7 == 3:
+            changes["share"] = [None, 0.5]
         services.append_event(
             kind=kind,
             model_label="workflows.decision",
@@ -90,17 +114,9 @@ def awkward_trail(story, admin_user) -> None:
             stage="decision",
             actor_label="⟦p:9⟧" if i % 3 == 0 else f"Pia, {i}",
             summary=f"{AWKWARD} (⟦p:9⟧)" if i % 2 else AWKWARD,
-            reason='Varför? "Så", sa ⟦p:9:email⟧',
+            reason='Varför? "Så", sa ⟦p:9:email⟧; ⟦p:8⟧',
             personal=people if i % 2 or i % 3 == 0 else {},
-            changes={
-                "body": [None, "kf"],
-                "is_voided": [False, True] if i % 2 else [0, 1],
-                "notes": [AWKWARD, f"⟦p:9⟧ sa: {AWKWARD}" if i % 2 else "ok"],
-                "recorded_by": [None, story.leader.pk],
-                "meeting_date": [None, f"2026-05-{1 + i % 28:02d}"],
-                "paragraph": [None, True if i % 5 == 0 else i % 4],  # 1 and true read apart
-                "gone": [[1, "två"], {"ö": [None, True], "a": "b"}],
-            },
+            changes=changes,
         )
 
 
@@ -140,6 +156,20 @@ def test_the_streamed_csv_is_byte_for_byte_what_the_per_event_path_writes(
     assert 'Åsa ""Ö"", Lind' in bodies[0] and "⟦" not in bodies[0]
     assert all(f",{kind}," in bodies[0] for kind in Kind.values)
     assert "Växjö" in bodies[0] and "Växjö" not in bodies[-1]
+
+
+@pytest.mark.django_db(transaction=True)  # outside a transaction, as the export job reads
+def test_the_csv_streamed_outside_a_transaction_is_byte_for_byte_the_per_event_path(
+    vaxjo_story, admin_user, monkeypatch
+):
+    awkward_trail(vaxjo_story, admin_user)
+    monkeypatch.setattr(exports, "CHUNK", 7)  # many blocks
+    queryset = selectors.filtered_events()
+    for language in ("sv", "en"):
+        with translation.override(language):
+            for delimiter in (",", ";"):
+                body = "".join(exports.stream_csv(queryset, delimiter=delimiter))
+                assert body == written(queryset.order_by("id"), delimiter=delimiter)
 
 
 def test_the_export_job_writes_the_file_the_per_event_path_writes_for_the_readers_counties(
