@@ -130,11 +130,15 @@ def enter_stage(
 # --- Each municipality's current process --------------------------------------------------------
 
 
+def _is_closed() -> Case:
+    return Case(When(stage__in=CLOSED_STAGES, then=True), default=False)
+
+
 def one_per_municipality(processes: QuerySet, process_model=None) -> QuerySet:
     """Each municipality's current process among ``processes``: the open one if there is one,
     else the latest closed one (DISTINCT ON in PostgreSQL: one row per municipality, whatever its
     history; SQLite, the quick-start database, picks each one with a subquery)."""
-    is_closed = Case(When(stage__in=CLOSED_STAGES, then=True), default=False)
+    is_closed = _is_closed()
     if connection.features.can_distinct_on_fields:
         return (
             processes.alias(is_closed=is_closed)
@@ -163,10 +167,9 @@ def _is_current(*, municipality_id: int, process_id: int) -> None:
 
 def _latest(municipality_id: int) -> QuerySet:
     """The municipality's current process (its id), as a subquery of one row."""
-    is_closed = Case(When(stage__in=CLOSED_STAGES, then=True), default=False)
     return (
         PolicyProcess.objects.filter(municipality_id=municipality_id)
-        .alias(is_closed=is_closed)
+        .alias(is_closed=_is_closed())
         .order_by("is_closed", "-created", "-pk")
         .values("pk")[:1]
     )
