@@ -662,3 +662,27 @@ class MunicipalityStageReached(models.Model):
 
     def __str__(self) -> str:
         return f"{self.municipality_id}: {self.stage}"
+
+
+class CurrentProcess(models.Model):
+    """Each municipality's current process: the open one, else the latest closed one (by when it
+    was created). The boards read these 290 rows (the process's stage through them) instead of
+    sorting every process of every municipality's history on each request
+    (``workflows.stage_summary`` keeps it with the process's history records, in the same
+    transaction: a statement when a process starts, closes or reopens, none when it moves on).
+
+    Not the record: derived from the processes, rebuilt with the stage summary
+    (``manage.py rebuild_stage_times``).
+    """
+
+    municipality = models.OneToOneField(
+        Municipality, on_delete=models.CASCADE, primary_key=True, related_name="current_process"
+    )
+    process = models.ForeignKey(PolicyProcess, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("current process of a municipality")
+        verbose_name_plural = _("current processes of municipalities")
+
+    def __str__(self) -> str:
+        return f"{self.municipality_id}: {self.process_id}"

@@ -67,16 +67,43 @@ def county_open_steps(*, user) -> QuerySet:
 
 
 def waiting_tasks(*, user) -> QuerySet:
-    """Drafts waiting for the municipality's answer, with who was asked (contact persons: only
-    in the counties whose personal data ``user`` may see)."""
-    tasks = (
-        _open_tasks()
-        .filter(flow_task=_flow_task_ref("approval"))
-        .prefetch_related("process__policyprocess__approvers")
-    )
+    """Drafts waiting for the municipality's answer (contact persons are named: only in the
+    counties whose personal data ``user`` may see), most urgent first, as tuples for
+    `waiting_rows`: the list shows a few plain values of each, so no task, process,
+    municipality or county object is built for it."""
+    tasks = Task.objects.filter(
+        status__in=OPEN,
+        process__flow_class=PolicyAdoptionFlow,
+        flow_task=_flow_task_ref("approval"),
+    ).annotate(due=due_expression("process__policyprocess__"))
     return most_urgent_first(
         scoping.scoped_with_personal_data(tasks, user, county_field=TASK_COUNTY)
-    )
+    ).values_list("process_id", "process__policyprocess__municipality__name", "due")
+
+
+@dataclass(frozen=True)
+class WaitingRow:
+    """A draft waiting for the municipality's answer, as the task list shows it."""
+
+    process_id: int
+    municipality: str
+    due: datetime.datetime | None
+    approvers: list[str]
+
+
+def waiting_rows(rows) -> list[WaitingRow]:
+    """``rows`` of `waiting_tasks` (a page of them) with the names of the contact persons each
+    draft waits for, by name (one query for the page)."""
+    rows = list(rows)
+    names: dict[int, list[str]] = {process_id: [] for process_id, _name, _due in rows}
+    if names:
+        approvers = PolicyProcess.approvers.through.objects.filter(policyprocess_id__in=names)
+        # The contacts' own order (Contact.Meta.ordering: municipality, then name).
+        for process_id, name in approvers.order_by(
+            "contact__municipality__name", "contact__name"
+        ).values_list("policyprocess_id", "contact__name"):
+            names[process_id].append(name)
+    return [WaitingRow(pk, municipality, due, names[pk]) for pk, municipality, due in rows]
 
 
 @dataclass(frozen=True)

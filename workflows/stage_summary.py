@@ -1,6 +1,7 @@
-"""The time each process spends in each stage (`ProcessStageTime`), kept up to date from the
-process history so that the county overview's figures read a small summary instead of the whole
-history on every request.
+"""The time each process spends in each stage (`ProcessStageTime`), and each municipality's
+current process (`CurrentProcess`), kept up to date from the process history so that the county
+overview's figures and boards read a small summary instead of the whole history on every
+request.
 
 One hook keeps it: every history record of a process (simple-history's
 ``post_create_historical_record``, sent inside the transaction that saves the process) brings the
@@ -15,9 +16,17 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Case, OuterRef, QuerySet, Subquery, When
 
-from .models import MunicipalityStageReached, PolicyProcess, ProcessStageTime, Stage
+from .models import (
+    CLOSED_STAGES,
+    CurrentProcess,
+    MunicipalityStageReached,
+    PolicyProcess,
+    ProcessStageTime,
+    Stage,
+)
 
 # The order a municipality passes the stages in; adopted and rejected are both the end. Two
 # entries of one process at the same moment are in this order.
@@ -58,16 +67,20 @@ def _upsert(rows: list[ProcessStageTime]) -> None:
     )
 
 
+UNCHANGED = "unchanged"
+
+
 def enter_stage(
     *, process_id: int, municipality_id: int, stage: str, entered_at: datetime.datetime
-) -> None:
+) -> str | None:
     """Bring one process's summary up to date with its (possibly new) stage: the current stay
     ends at ``entered_at`` and a stay in ``stage`` begins (2 queries, 3 on the process's first
-    entry into the stage; 1 when nothing changed)."""
+    entry into the stage; 1 when nothing changed). Returns the stage the process left (None for
+    a new process), or `UNCHANGED`."""
     rows = {row.stage: row for row in ProcessStageTime.objects.filter(process_id=process_id)}
     current = next((row for row in rows.values() if row.entered_at is not None), None)
     if current is not None and (current.stage, current.entered_at) == (stage, entered_at):
-        return  # saved without a stage change (a handover, new approvers)
+        return UNCHANGED  # saved without a stage change (a handover, new approvers)
     changed = {}
     if current is not None:
         current.spent += max(entered_at - current.entered_at, datetime.timedelta(0))
@@ -111,19 +124,104 @@ def enter_stage(
             for r in changed.values()
         ]
     )
+    return current.stage if current is not None else None
+
+
+# --- Each municipality's current process --------------------------------------------------------
+
+
+def _is_closed() -> Case:
+    return Case(When(stage__in=CLOSED_STAGES, then=True), default=False)
+
+
+def one_per_municipality(processes: QuerySet, process_model=None) -> QuerySet:
+    """Each municipality's current process among ``processes``: the open one if there is one,
+    else the latest closed one (DISTINCT ON in PostgreSQL: one row per municipality, whatever its
+    history; SQLite, the quick-start database, picks each one with a subquery)."""
+    is_closed = _is_closed()
+    if connection.features.can_distinct_on_fields:
+        return (
+            processes.alias(is_closed=is_closed)
+            .order_by("municipality_id", "is_closed", "-created", "-pk")
+            .distinct("municipality_id")
+        )
+    current = (
+        (process_model or PolicyProcess)
+        .objects.filter(municipality_id=OuterRef("municipality_id"))
+        .alias(is_closed=is_closed)
+        .order_by("is_closed", "-created", "-pk")
+        .values("pk")[:1]
+    )
+    return processes.filter(pk=Subquery(current)).order_by("municipality_id")
+
+
+def _is_current(*, municipality_id: int, process_id: int) -> None:
+    # One statement (INSERT … ON CONFLICT DO UPDATE, on SQLite and PostgreSQL alike).
+    CurrentProcess.objects.bulk_create(
+        [CurrentProcess(municipality_id=municipality_id, process_id=process_id)],
+        update_conflicts=True,
+        unique_fields=["municipality"],
+        update_fields=["process"],
+    )
+
+
+def _latest(municipality_id: int) -> QuerySet:
+    """The municipality's current process (its id), as a subquery of one row."""
+    return (
+        PolicyProcess.objects.filter(municipality_id=municipality_id)
+        .alias(is_closed=_is_closed())
+        .order_by("is_closed", "-created", "-pk")
+        .values("pk")[:1]
+    )
+
+
+def find_current(municipality_id: int) -> None:
+    """Find the municipality's current process again (after a process went away: 2 queries)."""
+    process_id = _latest(municipality_id).first()
+    if process_id is None:
+        CurrentProcess.objects.filter(municipality_id=municipality_id).delete()
+    else:
+        _is_current(municipality_id=municipality_id, process_id=process_id["pk"])
+
+
+def keep_current(*, municipality_id: int, process_id: int, stage: str, left: str | None) -> None:
+    """After a process entered ``stage`` from ``left`` (None: it has just started): a process
+    that starts or reopens is its municipality's current one (there is at most one open process
+    per municipality); one that closes leaves the latest one current, which may be a later closed
+    process (reopened, then closed again); moving on from an open stage to another changes
+    nothing. One statement, or none."""
+    if stage not in CLOSED_STAGES:
+        if left is None or left in CLOSED_STAGES:
+            _is_current(municipality_id=municipality_id, process_id=process_id)
+        return
+    updated = CurrentProcess.objects.filter(municipality_id=municipality_id).update(
+        process_id=Subquery(_latest(municipality_id))
+    )
+    if not updated:
+        find_current(municipality_id)  # none kept yet (a process that started closed)
 
 
 def on_history_record(sender, *, instance, history_instance, **kwargs) -> None:
     """simple-history's ``post_create_historical_record`` for a process (connected in
     ``WorkflowsConfig.ready``)."""
     if history_instance.history_type == "-":
-        return  # a deleted process takes its rows with it
-    enter_stage(
+        # A deleted process takes its summary rows with it; the municipality's current process
+        # is another one now, or none.
+        find_current(instance.municipality_id)
+        return
+    left = enter_stage(
         process_id=instance.pk,
         municipality_id=instance.municipality_id,
         stage=instance.stage,
         entered_at=instance.stage_entered_at,
     )
+    if left != UNCHANGED:
+        keep_current(
+            municipality_id=instance.municipality_id,
+            process_id=instance.pk,
+            stage=instance.stage,
+            left=left,
+        )
 
 
 # --- From the history -------------------------------------------------------------------------
@@ -172,11 +270,32 @@ def history_entries(history_model, process_model) -> Iterable[tuple]:
     ).iterator(chunk_size=10_000)
 
 
+def rebuild_current(*, process_model=None, current_model=None) -> int:
+    """Recompute every municipality's current process from the processes (the models: a
+    migration's historical ones; by default the live ones). Returns the number of rows."""
+    process_model = process_model or PolicyProcess
+    current_model = current_model or CurrentProcess
+    rows = one_per_municipality(process_model.objects.all(), process_model).values_list(
+        "municipality_id", "pk"
+    )
+    with transaction.atomic():
+        current_model.objects.all().delete()
+        current_model.objects.bulk_create(
+            (
+                current_model(municipality_id=municipality_id, process_id=process_id)
+                for municipality_id, process_id in rows.iterator()
+            ),
+            batch_size=5_000,
+        )
+    return current_model.objects.count()
+
+
 def rebuild(
     *, history_model=None, process_model=None, summary_model=None, reached_model=None
 ) -> int:
     """Recompute the whole summary from the history (the models: a migration's historical ones;
-    by default the live ones). Returns the number of rows of time per process and stage."""
+    by default the live ones). Returns the number of rows of time per process and stage.
+    (`rebuild_current` recomputes each municipality's current process.)"""
     history_model = history_model or PolicyProcess.history.model
     process_model = process_model or PolicyProcess
     summary_model = summary_model or ProcessStageTime

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -86,6 +86,15 @@ class HomeView(LoginRequiredMixin, View):
         return redirect("workflows:overview")
 
 
+def _page(rows, per_page: int, number) -> Page:
+    """Page ``number`` of ``rows`` (Django's paginator); an empty list runs its count only (its
+    empty slice would still be compiled into SQL)."""
+    page = Paginator(rows, per_page).get_page(number)
+    if not page.paginator.count:
+        page.object_list = []
+    return page
+
+
 class InboxView(ReadMixin, CachedPageMixin, TemplateView):
     template_name = "workflows/inbox.html"
     page_cache_name = "inbox"
@@ -115,11 +124,11 @@ class InboxView(ReadMixin, CachedPageMixin, TemplateView):
                 found[name] = selectors.by_municipality(
                     tasks, search, path="process__policyprocess__"
                 )
+            waiting = _page(found["waiting"], self.paginate_by, get("waiting_page"))
+            waiting.object_list = selectors.waiting_rows(waiting.object_list)
             return {
-                "page": Paginator(found["page"], self.paginate_by).get_page(get("page")),
-                "waiting": Paginator(found["waiting"], self.paginate_by).get_page(
-                    get("waiting_page")
-                ),
+                "page": _page(found["page"], self.paginate_by, get("page")),
+                "waiting": waiting,
                 "stranded": assignment.stranded_work(user=user),
             }
 

@@ -30,7 +30,12 @@ from audit.models import ActorKind, AuditEvent, Kind
 from municipalities.models import County, Municipality
 from municipalities.services import OFFICIAL_LIST
 from workflows import stage_summary
-from workflows.models import MunicipalityStageReached, PolicyProcess, ProcessStageTime
+from workflows.models import (
+    CurrentProcess,
+    MunicipalityStageReached,
+    PolicyProcess,
+    ProcessStageTime,
+)
 from workflows.seeding import PROJECT_LEADERS, STEERING_GROUP
 from workflows.seeding import seed as seed_roles
 
@@ -39,7 +44,11 @@ from .plan import STEERING_GROUP_SIZE, minimum_events_per_municipality, plan_cou
 from .rows import EventChain, Ids, Sink
 from .simulate import Actor, Place, ProcessSim, User, World, writing_order
 
-STAGE_SUMMARY_TABLES = (ProcessStageTime._meta.db_table, MunicipalityStageReached._meta.db_table)
+STAGE_SUMMARY_TABLES = (
+    ProcessStageTime._meta.db_table,
+    MunicipalityStageReached._meta.db_table,
+    CurrentProcess._meta.db_table,
+)
 
 LEADERS = 4
 MARKER_TABLE = "scale_data_run"
@@ -153,9 +162,11 @@ def generate(
         processes = _play(world, plans, progress)
         sink.flush(force=True)
         ids.reset_sequences()
-        # The overview's summary of the stage history is kept by a history signal, which COPY
-        # does not send: computed from the history just written, as `rebuild_stage_times` does.
+        # The overview's summary of the stage history and each municipality's current process
+        # are kept by a history signal, which COPY does not send: computed from the history and
+        # processes just written, as `rebuild_stage_times` does.
         stage_summary.rebuild()
+        stage_summary.rebuild_current()
         chain.write_heads()
         take_checkpoint()
         if chain.count != events:

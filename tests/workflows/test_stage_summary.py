@@ -11,10 +11,17 @@ from django.core.management import call_command
 from municipalities.models import County, Municipality
 from tests.factories import ContactFactory, member_of
 from workflows import services, stage_summary
-from workflows.models import MunicipalityStageReached, PolicyProcess, ProcessStageTime
+from workflows.models import (
+    CurrentProcess,
+    Decision,
+    MunicipalityStageReached,
+    PolicyProcess,
+    ProcessStageTime,
+)
 from workflows.overview import selectors
 from workflows.overview.figures import progress, stage_times, stage_visits
 from workflows.stage_limits import stage_limits
+from workflows.voiding import void_record
 
 from .helpers import decision_fields, english, open_task, walk_to  # noqa: F401
 
@@ -135,16 +142,61 @@ def first_entries() -> list[tuple]:
     )
 
 
+def current_rows() -> list[tuple]:
+    return sorted(
+        CurrentProcess.objects.values_list(
+            "municipality_id", "process_id", "process__stage", "process__stage_entered_at"
+        )
+    )
+
+
+def current_from_processes() -> list[tuple]:
+    """Each municipality's current process, read from every process (what the board did)."""
+    return sorted(
+        stage_summary.one_per_municipality(PolicyProcess.objects.all()).values_list(
+            "municipality_id", "pk", "stage", "stage_entered_at"
+        )
+    )
+
+
+def test_each_municipalitys_current_process_is_kept_on_each_write(winding_story, leader):
+    ljungby = Municipality.objects.get(code="0781")
+    adopted = PolicyProcess.objects.get(municipality=ljungby)
+    assert current_rows() == current_from_processes()
+    assert len(current_rows()) == 3  # Växjö, Alvesta and Ljungby have started
+
+    # Ljungby revises its adopted policy: the revision is its current process.
+    with time_machine.travel(at("2026-05-04"), tick=False):
+        revision = services.start_process(municipality=ljungby, user=leader)
+    assert (ljungby.pk, revision.pk, "contact", at("2026-05-04")) in current_rows()
+    assert current_rows() == current_from_processes()
+
+    # The revision deleted (an administrator's mistake undone): the adopted one is current again.
+    revision.delete()
+    assert (ljungby.pk, adopted.pk, "adopted") in [row[:3] for row in current_rows()]
+    assert current_rows() == current_from_processes()
+
+    # The adopting decision voided: the process waits for its decision again.
+    with time_machine.travel(at("2026-05-11"), tick=False):
+        void_record(
+            record=Decision.objects.get(process=adopted), user=leader, reason="Fel paragraf."
+        )
+    assert (ljungby.pk, adopted.pk, "awaiting_decision", at("2026-05-11")) in current_rows()
+    assert current_rows() == current_from_processes()
+
+
 def test_rebuilding_from_the_history_gives_the_summary_kept_on_each_write(winding_story):
-    kept, entries = summary_rows(), first_entries()
+    kept, entries, current = summary_rows(), first_entries(), current_rows()
     # As if it had drifted:
     ProcessStageTime.objects.filter(process=winding_story).delete()
     MunicipalityStageReached.objects.filter(stage="drafting").delete()
+    CurrentProcess.objects.filter(municipality=winding_story.municipality).delete()
 
     call_command("rebuild_stage_times", stdout=io.StringIO())
 
     assert summary_rows() == kept
     assert first_entries() == entries
+    assert current_rows() == current
     # Ljungby reached dialogue and drafting on 20 January, in the same minute.
     ljungby = Municipality.objects.get(code="0781").pk
     assert (ljungby, "dialogue", at("2026-01-20")) in entries

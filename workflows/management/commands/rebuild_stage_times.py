@@ -1,6 +1,7 @@
-"""Recompute the overview's summary of the process history (`ProcessStageTime`) from the history:
-after a data import that wrote history rows without saving processes, or to check nothing
-drifted (the history is the record; the summary is derived from it)."""
+"""Recompute the overview's summary of the process history (`ProcessStageTime`) from the history,
+and each municipality's current process (`CurrentProcess`) from the processes: after a data
+import that wrote history rows without saving processes, or to check nothing drifted (the history
+is the record; the summary is derived from it)."""
 
 from django.core.management.base import BaseCommand
 
@@ -12,4 +13,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         count = stage_summary.rebuild()
-        self.stdout.write(f"{count} rows of time per process and stage written.")
+        current = stage_summary.rebuild_current()
+        self.stdout.write(
+            f"{count} rows of time per process and stage, {current} current processes written."
+        )
