@@ -145,11 +145,13 @@ DRAFT_TEXT = ("competition_section", "customer_section", "other_text")
 
 def process_detail(*, pk: int) -> PolicyProcess:
     """The process with what its page lists (one query per related list; the drafts without
-    their text, and no one who recorded a row: the page does not name them)."""
+    their text, and no one who recorded a row: the page does not name them), and the day its
+    stage falls due (`due`, as `open_task_for` gives it on the open step). The approvers are
+    read only while the municipality is asked (`process_summary`)."""
     return (
         PolicyProcess.objects.select_related("municipality__county", "lead")
+        .annotate(due=due_expression())
         .prefetch_related(
-            "approvers",
             "first_contacts__contacts",
             # Newest first: the page lists what happened last at the top of each section.
             Prefetch("meetings", queryset=Meeting.objects.order_by("-held_on", "-recorded_at")),
@@ -188,6 +190,8 @@ class ProcessSummary:
     holder: str
     next_step: str | None  # the open step's node name (None when closed)
     flow: list[FlowStep]
+    # Who is asked to approve the draft, while the approval step is open.
+    approver_names: tuple[str, ...] = ()
 
 
 # The path a process takes when nothing goes back: the list of steps on the process page.
@@ -199,21 +203,24 @@ def _person(user) -> str:
 
 
 def process_summary(*, process: PolicyProcess, open_task: Task | None, now=None) -> ProcessSummary:
-    """The summary card of the process page, from the process and its open step (already
-    read: no query of its own)."""
+    """The summary card of the process page, from the process (`process_detail`) and its open
+    step (already read: no query of its own, but the approvers' while they are asked)."""
     from django.utils import timezone
 
     now = now or timezone.now()
     current = open_task.flow_task.name if open_task is not None else None
+    approvers: tuple[str, ...] = ()
     if open_task is None:
         holder = "–"
     elif current == "approval":
-        holder = ", ".join(contact.name for contact in process.approvers.all()) or "–"
+        approvers = tuple(contact.name for contact in process.approvers.all())
+        holder = ", ".join(approvers) or "–"
     elif open_task.owner_id is not None:
         holder = _person(open_task.owner)
     else:
         holder = _person(process.lead)
-    due = getattr(open_task, "due", None)
+    # The stage's due day is the process's (`process_detail`), shown while a step is open.
+    due = getattr(process, "due", None) if open_task is not None else None
     position = MAIN_PATH.index(current) if current in MAIN_PATH else len(MAIN_PATH) - 1
     flow = [
         FlowStep(
@@ -234,17 +241,15 @@ def process_summary(*, process: PolicyProcess, open_task: Task | None, now=None)
         holder=holder,
         next_step=current,
         flow=flow,
+        approver_names=approvers,
     )
 
 
 def process_steps(*, process: PolicyProcess) -> list[Task]:
-    """Every step of the process so far, oldest first, each with its due date (`due`, as
-    `open_task_for` gives it): the process page finds its open step among them (`open_step`)."""
+    """Every step of the process so far, oldest first, with who did it: the process page finds
+    its open step among them (`open_step`; its due day is the process's, `process_detail`)."""
     return list(
-        Task.objects.filter(process_id=process.pk)
-        .select_related("owner")
-        .annotate(due=due_expression("process__policyprocess__"))
-        .order_by("created", "pk")
+        Task.objects.filter(process_id=process.pk).select_related("owner").order_by("created", "pk")
     )
 
 
@@ -330,18 +335,30 @@ def flow_chart_svg(*, process: PolicyProcess | None = None) -> str:
     return chart.grid_to_svg(grid)
 
 
-def task_links_for(*, process: PolicyProcess) -> list:
-    """The process's task links with their status, newest first (one query)."""
+def task_links_for(*, process: PolicyProcess, steps: list[Task] | None = None) -> list:
+    """The process's task links with their status, newest first (one query). Each link's step
+    and draft are taken from ``steps`` (`process_steps`) and the drafts `process_detail`
+    read, when the caller has them, instead of joined again."""
     from .models import TaskLink, TaskLinkStatus
 
-    links = list(
-        TaskLink.objects.filter(process_id=process.pk)
-        .select_related("contact", "task", "draft")
-        .defer(*(f"draft__{name}" for name in DRAFT_TEXT))
-        .order_by("-created_at", "-pk")
-    )
+    links = TaskLink.objects.filter(process_id=process.pk).order_by("-created_at", "-pk")
+    if steps is None:
+        links = links.select_related("contact", "task", "draft").defer(
+            *(f"draft__{name}" for name in DRAFT_TEXT)
+        )
+        statuses, drafts = {}, {}
+    else:
+        links = links.select_related("contact")
+        statuses = {task.pk: task.status for task in steps}
+        drafts = {draft.pk: draft for draft in process.drafts.all()}
+    links = list(links)
     for link in links:
-        link.current_status = link.status(task_is_open=link.task.status in OPEN)
+        if link.draft_id in drafts:
+            link.draft = drafts[link.draft_id]
+        status = statuses.get(link.task_id)
+        if status is None:  # a step the caller did not give: read with the link
+            status = link.task.status
+        link.current_status = link.status(task_is_open=status in OPEN)
         link.can_revoke = link.current_status in TaskLinkStatus.live()
     return links
 

@@ -277,7 +277,7 @@ class ProcessDetailView(ReadMixin, CachedPageMixin, TemplateView):
             open_task=open_task,
             summary=selectors.process_summary(process=process, open_task=open_task),
             meeting_form=forms.MeetingForm(),
-            links=selectors.task_links_for(process=process),
+            links=selectors.task_links_for(process=process, steps=steps),
             approval_open=process.stage == Stage.AWAITING_APPROVAL,
         )
 
@@ -290,11 +290,10 @@ class ProcessDetailView(ReadMixin, CachedPageMixin, TemplateView):
 
     @staticmethod
     def notifications(process) -> dict:
-        topic = notify.topic_for(process)
-        return dict(
-            notifications=list(notification_selectors.delivery_log(topic=topic)[:10]),
-            notification_counts=notification_selectors.status_counts(topic=topic),
+        latest, counts = notification_selectors.latest_with_counts(
+            topic=notify.topic_for(process), limit=10
         )
+        return dict(notifications=latest, notification_counts=counts)
 
 
 class ProcessChartView(ReadMixin, View):
