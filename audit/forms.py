@@ -135,6 +135,15 @@ class TimelineFilterForm(forms.Form):
         )
         self.fields["kind"].choices = selectors.kind_choices
 
+    def with_choices(self) -> "TimelineFilterForm":
+        """The form with its choices read now, once, for a page that shows it: choices given
+        as a callable are read again at each use, and a shown form uses them several times
+        (each option written, the first one checked for a placeholder, the value validated)."""
+        for field in self.fields.values():
+            if isinstance(field, forms.ChoiceField):
+                field.choices = list(field.choices)
+        return self
+
     def clean(self):
         data = super().clean()
         since, until = data.get("since"), data.get("until")
