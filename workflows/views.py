@@ -236,6 +236,7 @@ class ProcessDetailView(ReadMixin, CachedPageMixin, TemplateView):
             **lazily(
                 data,
                 "process",
+                "records",
                 "steps",
                 "history",
                 "open_task",
@@ -268,16 +269,18 @@ class ProcessDetailView(ReadMixin, CachedPageMixin, TemplateView):
             process = selectors.process_detail(pk=pk)
         except selectors.PolicyProcess.DoesNotExist as exc:
             raise Http404 from exc
+        records = selectors.process_records(process=process)
         steps = selectors.process_steps(process=process)
         open_task = selectors.open_step(steps)
         return dict(
             process=process,
+            records=records,
             steps=steps,
             history=selectors.process_history(process=process),
             open_task=open_task,
             summary=selectors.process_summary(process=process, open_task=open_task),
             meeting_form=forms.MeetingForm(),
-            links=selectors.task_links_for(process=process, steps=steps),
+            links=selectors.task_links_for(process=process, steps=steps, drafts=records.drafts),
             approval_open=process.stage == Stage.AWAITING_APPROVAL,
         )
 
