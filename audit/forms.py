@@ -74,6 +74,12 @@ class _OptionsInPython:
         body = mark_safe("".join(options))  # noqa: S308 (each value escaped above)
         return format_html('<select name="{}"{}>{}</select>', name, flatatt(attrs), body)
 
+    def use_required_attribute(self, initial):
+        # Django asks whether the first option is a placeholder, which reads every choice
+        # (again for choices given as a callable), before it asks whether the field is required
+        # at all: an optional select (every filter) answers at once.
+        return self.is_required and super().use_required_attribute(initial)
+
 
 class QuickSelect(_OptionsInPython, forms.Select):
     pass
@@ -134,15 +140,6 @@ class TimelineFilterForm(forms.Form):
             )
         )
         self.fields["kind"].choices = selectors.kind_choices
-
-    def with_choices(self) -> "TimelineFilterForm":
-        """The form with its choices read now, once, for a page that shows it: choices given
-        as a callable are read again at each use, and a shown form uses them several times
-        (each option written, the first one checked for a placeholder, the value validated)."""
-        for field in self.fields.values():
-            if isinstance(field, forms.ChoiceField):
-                field.choices = list(field.choices)
-        return self
 
     def clean(self):
         data = super().clean()

@@ -121,9 +121,7 @@ class TimelineView(ReadMixin, CachedPageMixin, TemplateView):
         title = _scope_title(scope, pk, self.counties)
 
         def events() -> dict:
-            form = TimelineFilterForm(
-                self.request.GET or None, scope=scope, counties=self.counties
-            ).with_choices()
+            form = TimelineFilterForm(self.request.GET or None, scope=scope, counties=self.counties)
             filters = {**form.filters(), **fixed} if form.is_bound else dict(fixed)
             after = form.cleaned_data.get("after") if form.is_bound and form.is_valid() else None
             # A process's or municipality's page, once allowed (the title's check), shows all of

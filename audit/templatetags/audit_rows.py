@@ -46,7 +46,8 @@ def _row(event: dict, with_place: bool, heading: str) -> str:
     place = f"\n    <td>{_or_dash(event['municipality'])}</td>" if with_place else ""
     return (
         f'  <tr id="event-{event["id"]}">\n'
-        f'    <td><time datetime="{_text(formats.date_format(when, "c"))}">'
+        # Django's date format "c" is the ISO text itself (`DateFormat.c`).
+        f'    <td><time datetime="{_text(when.isoformat())}">'
         f"{_text(formats.date_format(when, 'SHORT_DATETIME_FORMAT'))}</time> "
         f'<span class="code">#{event["seq"]}</span></td>\n'
         f"    <td>{_text(event['actor'])}</td>{place}\n"
