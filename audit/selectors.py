@@ -119,8 +119,11 @@ def timeline(
     until=None,
     after_id: int | None = None,
     limit: int = 50,
+    fields: Iterable[str] | None = None,
 ) -> TimelinePage:
-    """One page of events, newest first; the next page starts after ``next_after_id``."""
+    """One page of events, newest first; the next page starts after ``next_after_id``.
+    ``fields``: only these columns (a reader of a few, e.g. the process page's history, which
+    would otherwise decode every event's changes, draft texts included)."""
     limit = max(1, min(int(limit), MAX_LIMIT))
     kinds = [k for k in (kinds or []) if k]
     qs = filtered_events(
@@ -140,6 +143,8 @@ def timeline(
         qs = qs.exclude(kind=Kind.RECORD_TOUCHED)
     if after_id is not None:
         qs = qs.filter(id__lt=after_id)
+    if fields is not None:
+        qs = qs.only(*fields)
     events = list(qs[: limit + 1])
     has_more = len(events) > limit
     events = events[:limit]

@@ -300,6 +300,8 @@ class ProcessHistory:
 
 # The process page shows the latest entries; the process's audit timeline pages through the rest.
 PROCESS_HISTORY_LIMIT = 20
+# What an entry reads of its event (not its changes: a draft's texts are in them).
+HISTORY_FIELDS = ("id", "occurred_at", "kind", "actor_label", "summary", "reason", "personal")
 
 
 def process_history(
@@ -314,7 +316,7 @@ def process_history(
     from audit import selectors as audit
     from audit.personal import expand
 
-    page = audit.timeline(process=process.pk, limit=limit)
+    page = audit.timeline(process=process.pk, limit=limit, fields=HISTORY_FIELDS)
     entries = [
         HistoryEntry(
             when=event.occurred_at,

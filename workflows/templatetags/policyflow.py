@@ -2,9 +2,11 @@
 
 from django import template
 from django.conf import settings
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
+from django.utils.translation import gettext
 
 from audit.html import escape_text
 
@@ -117,3 +119,26 @@ def notification_rows(notifications) -> str:
             _cells(_when(note.created_at), note.recipient_name, note.subject, last_html=status)
         )
     return mark_safe("".join(rows))  # noqa: S308 (each value escaped)
+
+
+@register.simple_tag
+def meeting_items(meetings, process_pk: int, can_lead: bool) -> str:
+    """The ``<li>`` of each dialogue meeting (newest first): the day, who took part, the notes,
+    and a voided meeting's reason or, to a leader, the link that voids it."""
+    voided, void = escape_text(gettext("voided")), escape_text(gettext("Void"))
+    items = []
+    for meeting in meetings:
+        held_on = escape_text(formats.date_format(meeting.held_on, "SHORT_DATE_FORMAT"))
+        item = f"<strong>{held_on}</strong> – {escape_text(meeting.participants)}"
+        if meeting.notes:
+            item += f": {escape_text(meeting.notes)}"
+        if meeting.is_voided:
+            item += f" <strong>({voided}: {escape_text(meeting.voided_reason)})</strong>"
+        elif can_lead:
+            url = reverse("workflows:void_record", args=[process_pk, "meeting", meeting.pk])
+            item += (
+                f' <a href="{escape_text(url)}">{void}'
+                f'<span class="visually-hidden"> {escape_text(meeting)}</span></a>'
+            )
+        items.append(f"<li>{item}</li>")
+    return mark_safe("".join(items))  # noqa: S308 (each value escaped)
