@@ -74,6 +74,12 @@ class _OptionsInPython:
         body = mark_safe("".join(options))  # noqa: S308 (each value escaped above)
         return format_html('<select name="{}"{}>{}</select>', name, flatatt(attrs), body)
 
+    def use_required_attribute(self, initial):
+        # Django asks whether the first option is a placeholder, which reads every choice
+        # (again for choices given as a callable), before it asks whether the field is required
+        # at all: an optional select (every filter) answers at once.
+        return self.is_required and super().use_required_attribute(initial)
+
 
 class QuickSelect(_OptionsInPython, forms.Select):
     pass

@@ -21,7 +21,7 @@ from . import registry
 from .conf import setting
 from .models import AuditCheckpoint, AuditEvent, AuditVerification, Kind
 from .personal import expand, expand_value
-from .readable import Resolver, readable_changes
+from .readable import Resolver, readable_changes, reading_context
 
 MAX_LIMIT = 500
 
@@ -119,8 +119,11 @@ def timeline(
     until=None,
     after_id: int | None = None,
     limit: int = 50,
+    fields: Iterable[str] | None = None,
 ) -> TimelinePage:
-    """One page of events, newest first; the next page starts after ``next_after_id``."""
+    """One page of events, newest first; the next page starts after ``next_after_id``.
+    ``fields``: only these columns (a reader of a few, e.g. the process page's history, which
+    would otherwise decode every event's changes, draft texts included)."""
     limit = max(1, min(int(limit), MAX_LIMIT))
     kinds = [k for k in (kinds or []) if k]
     qs = filtered_events(
@@ -140,6 +143,8 @@ def timeline(
         qs = qs.exclude(kind=Kind.RECORD_TOUCHED)
     if after_id is not None:
         qs = qs.filter(id__lt=after_id)
+    if fields is not None:
+        qs = qs.only(*fields)
     events = list(qs[: limit + 1])
     has_more = len(events) > limit
     events = events[:limit]
@@ -153,13 +158,16 @@ def _stage_label(code: str) -> str:
 
 def display_events(events: Iterable[AuditEvent]) -> list[dict]:
     """A page of events as people read them (`display`), the names behind the ids in its
-    changes looked up together: one query per related model for the whole page."""
+    changes looked up together: one query per related model for the whole page; the language
+    and time zone their values read in, and each stage's label, worked out once for the page."""
     events = list(events)
     resolver = Resolver()
     for event in events:
         resolver.want(event.model_label, event.changes)
     resolver.fetch_all()
-    return [display(event, resolver=resolver) for event in events]
+    context = reading_context()
+    stages: dict[str, str] = {}
+    return [display(event, resolver=resolver, context=context, stages=stages) for event in events]
 
 
 # What each kind reads as (lazy: translated when shown), looked up per event in a dict.
@@ -171,11 +179,24 @@ def kind_label(kind: str) -> str:
     return _KIND_LABELS.get(kind, kind)
 
 
-def display(event: AuditEvent, *, resolver: Resolver | None = None) -> dict:
+def display(
+    event: AuditEvent,
+    *,
+    resolver: Resolver | None = None,
+    context=None,
+    stages: dict[str, str] | None = None,
+) -> dict:
     """An event as people read it: placeholders replaced by the names they stand for, and
-    each change with its field's label and its values in words (`audit.readable`)."""
+    each change with its field's label and its values in words (`audit.readable`).
+
+    For many events (`display_events`): ``context``, the language and time zone
+    (`readable.reading_context`), and ``stages``, the stage labels worked out so far."""
     personal = event.personal
     changes = expand_value(event.changes, personal)
+    stages = {} if stages is None else stages
+    stage = stages.get(event.stage)
+    if stage is None:
+        stage = stages[event.stage] = _stage_label(event.stage)
     return {
         "id": event.id,
         "seq": event.seq,
@@ -186,12 +207,14 @@ def display(event: AuditEvent, *, resolver: Resolver | None = None) -> dict:
         "actor_kind": event.actor_kind,
         "municipality": event.municipality_name,
         "county_code": event.county_code,
-        "stage": _stage_label(event.stage),
+        "stage": stage,
         "process_id": event.process_id,
         "summary": expand(event.summary, personal),
         "reason": expand(event.reason, personal),
         "changes": changes,
-        "readable_changes": readable_changes(event.model_label, changes, resolver or Resolver()),
+        "readable_changes": readable_changes(
+            event.model_label, changes, resolver or Resolver(), context
+        ),
         "personal_changes": (personal or {}).get("changes", {}),
         "record": f"{event.model_label}:{event.object_id}",
         "is_pseudonymised": event.pseudonymised_at is not None,
@@ -276,12 +299,16 @@ def actor_choices(county_codes=None) -> list[tuple[int, str]]:
     (a reader of one county is not shown another county's staff)."""
     from django.contrib.auth import get_user_model
 
-    users = get_user_model()._default_manager.order_by("first_name", "last_name", "username")
+    model = get_user_model()
+    users = model._default_manager.order_by("first_name", "last_name", "username")
     users = users.filter(is_active=True)
     directory = registry.directory()
     if county_codes is not None and hasattr(directory, "user_ids_in_counties"):
         users = users.filter(pk__in=directory.user_ids_in_counties(list(county_codes)))
-    return [(u.pk, u.get_full_name() or u.get_username()) for u in users]
+    # Names as `readable.names_of` writes a user's (Django's get_full_name, else the username),
+    # without an object per user.
+    rows = users.values_list("pk", "first_name", "last_name", model.USERNAME_FIELD)
+    return [(pk, f"{first} {last}".strip() or username) for pk, first, last, username in rows]
 
 
 # --- Personal data ----------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Every read the delivery log needs, in a number of queries that does not grow with the rows."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Window
 
 from .models import DeliveryStatus, Notification
 
@@ -45,3 +45,19 @@ def status_counts(*, topic: str | None = None, scope: Q | None = None) -> dict[s
         qs = qs.filter(topic=topic)
     counts = dict(qs.order_by().values_list("status").annotate(n=Count("id")))
     return {status: counts.get(status, 0) for status in DeliveryStatus.values}
+
+
+def latest_with_counts(*, topic: str, limit: int = 10) -> tuple[list[Notification], dict[str, int]]:
+    """The ``limit`` newest notifications of ``topic`` (as `delivery_log`) and how many of the
+    topic's are queued, sent and failed (as `status_counts`), in one query: the counts are
+    window aggregates over every row of the topic, computed before the LIMIT."""
+    counted = {
+        f"count_{status}": Window(Count("id", filter=Q(status=status)))
+        for status in DeliveryStatus.values
+    }
+    rows = list(delivery_log(topic=topic).annotate(**counted)[:limit])
+    counts = {
+        status: getattr(rows[0], f"count_{status}") if rows else 0
+        for status in DeliveryStatus.values
+    }
+    return rows, counts

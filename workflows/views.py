@@ -245,6 +245,7 @@ class ProcessDetailView(ReadMixin, CachedPageMixin, TemplateView):
             **lazily(
                 data,
                 "process",
+                "records",
                 "steps",
                 "history",
                 "open_task",
@@ -277,16 +278,18 @@ class ProcessDetailView(ReadMixin, CachedPageMixin, TemplateView):
             process = selectors.process_detail(pk=pk)
         except selectors.PolicyProcess.DoesNotExist as exc:
             raise Http404 from exc
+        records = selectors.process_records(process=process)
         steps = selectors.process_steps(process=process)
         open_task = selectors.open_step(steps)
         return dict(
             process=process,
+            records=records,
             steps=steps,
             history=selectors.process_history(process=process),
             open_task=open_task,
             summary=selectors.process_summary(process=process, open_task=open_task),
             meeting_form=forms.MeetingForm(),
-            links=selectors.task_links_for(process=process),
+            links=selectors.task_links_for(process=process, steps=steps, drafts=records.drafts),
             approval_open=process.stage == Stage.AWAITING_APPROVAL,
         )
 
@@ -299,11 +302,10 @@ class ProcessDetailView(ReadMixin, CachedPageMixin, TemplateView):
 
     @staticmethod
     def notifications(process) -> dict:
-        topic = notify.topic_for(process)
-        return dict(
-            notifications=list(notification_selectors.delivery_log(topic=topic)[:10]),
-            notification_counts=notification_selectors.status_counts(topic=topic),
+        latest, counts = notification_selectors.latest_with_counts(
+            topic=notify.topic_for(process), limit=10
         )
+        return dict(notifications=latest, notification_counts=counts)
 
 
 class ProcessChartView(ReadMixin, View):

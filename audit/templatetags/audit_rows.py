@@ -27,32 +27,33 @@ def _or_dash(value) -> str:
     return escape_text(value) if value else DASH
 
 
-def _changes(changes) -> str:
+def _changes(changes, heading: str) -> str:
     if not changes:
         return ""
     pairs = "".join(
         f"<dt>{_text(c.label)}</dt><dd>{_text(c.old)} → {_text(c.new)}</dd>" for c in changes
     )
     return (
-        f"<details><summary>{_text(gettext('Changes'))}</summary>\n"
+        f"<details><summary>{heading}</summary>\n"
         f'        <dl class="changes">{pairs}</dl>\n      </details>'
     )
 
 
-def _row(event: dict, with_place: bool) -> str:
+def _row(event: dict, with_place: bool, heading: str) -> str:
     when = event["occurred_at"]
     if timezone.is_aware(when):
         when = timezone.localtime(when)
     place = f"\n    <td>{_or_dash(event['municipality'])}</td>" if with_place else ""
     return (
         f'  <tr id="event-{event["id"]}">\n'
-        f'    <td><time datetime="{_text(formats.date_format(when, "c"))}">'
+        # Django's date format "c" is the ISO text itself (`DateFormat.c`).
+        f'    <td><time datetime="{_text(when.isoformat())}">'
         f"{_text(formats.date_format(when, 'SHORT_DATETIME_FORMAT'))}</time> "
         f'<span class="code">#{event["seq"]}</span></td>\n'
         f"    <td>{_text(event['actor'])}</td>{place}\n"
         f"    <td>{_or_dash(event['stage'])}</td>\n"
         f"    <td><strong>{_text(event['kind_label'])}</strong>: {_text(event['summary'])}\n"
-        f"      {_changes(event['readable_changes'])}\n"
+        f"      {_changes(event['readable_changes'], heading)}\n"
         f"    </td>\n"
         f"    <td>{_or_dash(event['reason'])}</td>\n"
         f"  </tr>\n"
@@ -95,4 +96,7 @@ def event_rows(events, scope: str = "") -> str:
     """The ``<tr>`` of each event (`audit.selectors.display`); the municipality's column only
     where the page is not about one municipality or process."""
     with_place = scope not in ("process", "municipality")
-    return mark_safe("".join(_row(event, with_place) for event in events))  # noqa: S308
+    heading = _text(gettext("Changes"))  # the changes' summary, the same in every row
+    return mark_safe(  # noqa: S308 (each value escaped)
+        "".join(_row(event, with_place, heading) for event in events)
+    )

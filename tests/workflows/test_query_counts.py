@@ -14,7 +14,7 @@ from municipalities.models import Municipality
 from tests.factories import ContactFactory, member_of
 from workflows import services
 
-from .helpers import current_task, english, walk_to  # noqa: F401
+from .helpers import current_task, decision_fields, english, walk_to  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -126,6 +126,36 @@ def test_process_page_queries_do_not_grow_with_the_number_of_processes(
     large = queries(leader_client, url)
 
     assert_same(small, large, f"process page at {stop}")
+
+
+# The process page rendered afresh reads at most: the session, the user, the user's own and
+# group permissions, the process's county and the user's county roles (the tests' cache is each
+# process's own: no access entry), the data version (a miss of the page cache), the process,
+# its records (first contacts and their contact persons, meetings, drafts, answers, decisions),
+# its steps, latest history, task links and notifications (18); while a step is open the stage
+# limits (its due day), and while the municipality is asked the approvers and, for a leader's
+# forms, its contact persons.
+PROCESS_PAGE_QUERIES = {"contact": 18, "approval": 22, "decision": 19, "closed": 18}
+
+
+@pytest.mark.parametrize("stop", list(PROCESS_PAGE_QUERIES))
+def test_the_process_page_reads_a_bounded_number_of_statements(
+    leader_client, leader, vaxjo_process, vaxjo_contact, stop, django_assert_max_num_queries
+):
+    if stop == "closed":
+        task = walk_to(vaxjo_process, leader, vaxjo_contact, "decision")
+        services.record_decision(task=task, user=leader, **decision_fields())
+    else:
+        walk_to(vaxjo_process, leader, vaxjo_contact, stop)
+    url = reverse("workflows:process", args=[vaxjo_process.pk])
+    leader_client.get(url)  # warm-up: per-process caches (content types, templates)
+    cache.clear()  # and rendered afresh, not from the page cache
+
+    with django_assert_max_num_queries(PROCESS_PAGE_QUERIES[stop]):
+        response = leader_client.get(url)
+
+    assert response.status_code == 200
+    assert vaxjo_process.municipality.name in response.content.decode()
 
 
 def test_process_page_queries_do_not_grow_with_the_process_history(
