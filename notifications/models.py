@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from audit.history import OnceBuiltHistoryManager
 from municipalities.models import Language
 
 
@@ -74,6 +75,8 @@ class Notification(models.Model):
         # A version per attempt: no index on the id alone (the (id, history_date) index of
         # migration 0002 serves it).
         no_db_index=["id"],
+        # Read twice per delivery (the record written, its previous record for the event).
+        history_manager=OnceBuiltHistoryManager,
     )
 
     class Meta:
