@@ -151,6 +151,13 @@ def _relations(model_label: str) -> dict:
     return {f.name: _related_model(f) for f in fields if _related_model(f) is not None}
 
 
+def user_names(users) -> list[tuple[int, str]]:
+    """Each of the ``users`` (a queryset) with their name as people read it, as Django's
+    ``get_full_name`` writes it, else the username: without a model object per user."""
+    rows = users.values_list("pk", "first_name", "last_name", users.model.USERNAME_FIELD)
+    return [(pk, f"{first} {last}".strip() or username) for pk, first, last, username in rows]
+
+
 def names_of(model, ids) -> dict:
     """How the rows ``ids`` of ``model`` are named for people (one query)."""
     namer = registry.spec_for(model).names
@@ -158,8 +165,7 @@ def names_of(model, ids) -> dict:
         return namer(ids)
     manager = model._default_manager
     if model is get_user_model():
-        rows = manager.filter(pk__in=ids).values_list("pk", "first_name", "last_name", "username")
-        return {pk: f"{first} {last}".strip() or username for pk, first, last, username in rows}
+        return dict(user_names(manager.filter(pk__in=ids)))
     if any(f.name == "name" for f in model._meta.concrete_fields):
         return dict(manager.filter(pk__in=ids).values_list("pk", "name"))
     return {obj.pk: str(obj) for obj in manager.filter(pk__in=ids)}

@@ -21,7 +21,7 @@ from . import registry
 from .conf import setting
 from .models import AuditCheckpoint, AuditEvent, AuditVerification, Kind
 from .personal import expand, expand_value
-from .readable import Resolver, readable_changes, reading_context
+from .readable import Resolver, readable_changes, reading_context, user_names
 
 MAX_LIMIT = 500
 
@@ -299,16 +299,12 @@ def actor_choices(county_codes=None) -> list[tuple[int, str]]:
     (a reader of one county is not shown another county's staff)."""
     from django.contrib.auth import get_user_model
 
-    model = get_user_model()
-    users = model._default_manager.order_by("first_name", "last_name", "username")
+    users = get_user_model()._default_manager.order_by("first_name", "last_name", "username")
     users = users.filter(is_active=True)
     directory = registry.directory()
     if county_codes is not None and hasattr(directory, "user_ids_in_counties"):
         users = users.filter(pk__in=directory.user_ids_in_counties(list(county_codes)))
-    # Names as `readable.names_of` writes a user's (Django's get_full_name, else the username),
-    # without an object per user.
-    rows = users.values_list("pk", "first_name", "last_name", model.USERNAME_FIELD)
-    return [(pk, f"{first} {last}".strip() or username) for pk, first, last, username in rows]
+    return user_names(users)  # as the trail names them (`readable.names_of`)
 
 
 # --- Personal data ----------------------------------------------------------------------------

@@ -90,3 +90,26 @@ def test_in_swedish_the_history_says_what_happened_not_which_table_changed(
     assert "Processen avslutad: Policyn antagen" in rows
     assert "<td>Pia Projektledare</td>" in rows
     assert "(ändrad)" not in rows and "(skapad)" not in rows
+
+
+def test_a_failed_email_shows_as_failed_with_its_error_shortened_among_the_latest_notifications(
+    leader_client, leader, vaxjo, vaxjo_contact
+):
+    from notifications.models import DeliveryStatus, Notification
+
+    process = services.start_process(municipality=vaxjo, user=leader)
+    walk_to(process, leader, vaxjo_contact, "approval")  # the contact is emailed the draft
+    email = Notification.objects.filter(topic=f"process:{process.pk}").latest("pk")
+    refusal = "550 5.1.1 The email account that you tried to reach does not exist. " * 3
+    Notification.objects.filter(pk=email.pk).update(
+        status=DeliveryStatus.FAILED, last_error=refusal
+    )
+
+    page = leader_client.get(reverse("workflows:process", args=[process.pk])).content.decode()
+
+    table = re.search(r'id="notifications-caption".*?<tbody>(.*?)</tbody>', page, re.S).group(1)
+    row = next(r for r in re.findall(r"<tr>(.*?)</tr>", table, re.S) if "Failed" in r)
+    assert email.subject in row
+    assert "Failed (550 5.1.1 The email account that you tried to reach does not exist." in row
+    assert refusal not in row  # shortened to 80 characters
+    assert row.endswith("…)</td>")

@@ -9,6 +9,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext
 
 from audit.html import escape_text
+from notifications.models import DeliveryStatus
 
 register = template.Library()
 
@@ -199,7 +200,7 @@ def notification_rows(notifications) -> str:
     rows, labels = [], _status_labels(notifications)
     for note in notifications:
         status = escape_text(labels.get(note.status, note.status))
-        if note.status == "failed":
+        if note.status == DeliveryStatus.FAILED:
             status += f" ({escape_text(Truncator(note.last_error).chars(80))})"
         rows.append(
             _cells(_when(note.created_at), note.recipient_name, note.subject, last_html=status)
