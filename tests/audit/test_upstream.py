@@ -23,3 +23,28 @@ def test_audited_models_are_told_from_the_others():
     from audit.models import AuditEvent
 
     assert not upstream.is_audited(AuditEvent)
+
+
+def test_the_outbox_history_manager_class_is_built_once_and_still_reads_one_rows_history(db):
+    """`audit.history.OnceBuiltHistoryManager` relies on simple-history handing out
+    `Model.history` through `history_manager.from_queryset(...)` on each access (its
+    `HistoryDescriptor`): the day that changes, the saving is gone and this fails."""
+    from notifications.models import Event, Notification
+    from notifications.outbox import queue_notification
+
+    first, second = (
+        queue_notification(
+            event=Event.TASK_ASSIGNED,
+            recipient_email=f"person{n}@region.example",
+            recipient_name=f"Person {n}",
+            language="sv",
+            context={"municipality": "Växjö", "task_title": "Skriv utkastet", "task_url": "/"},
+            key=f"contract:{n}",
+            topic="contract",
+        )
+        for n in (1, 2)
+    )
+    assert type(first.history) is type(second.history)  # one class, not one per access
+    assert type(Notification.history) is type(first.history)
+    assert [record.id for record in first.history.all()] == [first.pk]
+    assert first.history.first().prev_record is None
