@@ -12,6 +12,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from municipalities import access, scoping
+from municipalities.models import Contact
 
 from . import stage_limits
 from .flows import PolicyAdoptionFlow
@@ -99,10 +100,14 @@ def waiting_rows(rows) -> list[WaitingRow]:
     names: dict[int, list[str]] = {process_id: [] for process_id, _name, _due in rows}
     if names:
         approvers = PolicyProcess.approvers.through.objects.filter(policyprocess_id__in=names)
-        # The contacts' own order (Contact.Meta.ordering: municipality, then name).
-        for process_id, name in approvers.order_by(
-            "contact__municipality__name", "contact__name"
-        ).values_list("policyprocess_id", "contact__name"):
+        # In the contacts' own order (`Contact.Meta.ordering`), as `process.approvers.all()`.
+        order = [
+            f"-contact__{field[1:]}" if field.startswith("-") else f"contact__{field}"
+            for field in Contact._meta.ordering
+        ]
+        for process_id, name in approvers.order_by(*order).values_list(
+            "policyprocess_id", "contact__name"
+        ):
             names[process_id].append(name)
     return [WaitingRow(pk, municipality, due, names[pk]) for pk, municipality, due in rows]
 
