@@ -8,7 +8,7 @@ MANAGE := $(VENV)/bin/python manage.py
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install system-packages services messages lint format migrations-check test run worker bench screenshots clean
+.PHONY: install system-packages services messages lint format migrations-check test run worker bench bench-before-after screenshots clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -49,6 +49,11 @@ run: install ## Migrate the SQLite default, seed Kronoberg with demo data, serve
 
 bench: install services ## Country-scale benchmark (not part of make test)
 	$(VENV)/bin/python -m bench $(BENCH_ARGS)
+
+# The code before the audit core's redesign (issue #14: the 2026-11-25 evening run's revision).
+BEFORE ?= a0ddd87
+bench-before-after: install services ## Benchmark an earlier revision (BEFORE) and today's, side by side
+	$(VENV)/bin/python -m bench.compare --before $(BEFORE) $(BENCH_ARGS)
 
 screenshots: install services ## Run the browser tests, then copy their screenshots into docs/screenshots (the README's)
 	rm -rf build/screenshots
