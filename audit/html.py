@@ -1,7 +1,11 @@
-"""Escaping for the HTML the timeline writes in Python (its rows, checkboxes and options)."""
+"""Escaping and dates for the HTML the timeline writes in Python (its rows, checkboxes and
+options); the process page's and the overview's tables written in Python use them too."""
 
+import datetime
+import functools
 import html
 
+from django.utils import formats, translation
 from django.utils.functional import Promise
 
 
@@ -15,3 +19,32 @@ def escape_text(value) -> str:
         value = str(value)
     as_html = getattr(value, "__html__", None)
     return as_html() if as_html is not None else html.escape(str(value))
+
+
+_ISO_DATE = "Y-m-d"
+_ISO_DATETIME = "Y-m-d H:i"
+
+
+@functools.lru_cache(maxsize=64)
+def _format(name: str | None, language: str | None) -> str:
+    """The format string ``name`` stands for in ``language`` (a format string stands for
+    itself, as in `formats.get_format`)."""
+    return formats.get_format(name or "DATE_FORMAT")
+
+
+def date_text(value, name: str | None = None) -> str:
+    """`django.utils.formats.date_format` of a date or datetime, written directly when the
+    active language's format is a short ISO one ("Y-m-d", "Y-m-d H:i"): the text Django's
+    "Y", "m", "d", "H" and "i" write (`django.utils.dateformat`), without building a
+    `DateFormat` and walking the format for each value (~30 µs; a process page shows about a
+    hundred dates, a timeline page fifty). Any other format goes to Django."""
+    form = _format(name, translation.get_language())
+    if isinstance(value, datetime.date):
+        if form == _ISO_DATE:
+            return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+        if form == _ISO_DATETIME and isinstance(value, datetime.datetime):
+            return (
+                f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+                f" {value.hour:02d}:{value.minute:02d}"
+            )
+    return formats.date_format(value, name)

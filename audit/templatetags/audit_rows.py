@@ -8,11 +8,11 @@ the page's time): ``choice_boxes`` writes the HTML Django's ``{{ choice.tag }}``
 """
 
 from django import template
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
-from audit.html import escape_text
+from audit.html import date_text, escape_text
 
 register = template.Library()
 
@@ -48,7 +48,7 @@ def _row(event: dict, with_place: bool, heading: str) -> str:
         f'  <tr id="event-{event["id"]}">\n'
         # Django's date format "c" is the ISO text itself (`DateFormat.c`).
         f'    <td><time datetime="{_text(when.isoformat())}">'
-        f"{_text(formats.date_format(when, 'SHORT_DATETIME_FORMAT'))}</time> "
+        f"{_text(date_text(when, 'SHORT_DATETIME_FORMAT'))}</time> "
         f'<span class="code">#{event["seq"]}</span></td>\n'
         f"    <td>{_text(event['actor'])}</td>{place}\n"
         f"    <td>{_or_dash(event['stage'])}</td>\n"

@@ -106,6 +106,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # Django's ``date`` filter, the short ISO dates written directly (policyflow.dates).
+            "builtins": ["policyflow.dates"],
         },
     },
 ]

@@ -3,12 +3,12 @@
 from django import template
 from django.conf import settings
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 
-from audit.html import escape_text
+from audit.html import date_text, escape_text
 from notifications.models import DeliveryStatus
 
 register = template.Library()
@@ -63,12 +63,12 @@ def board_rows(board) -> str:
     as the template escaped them."""
     from django.template.loader import render_to_string
     from django.urls import reverse
-    from django.utils import formats, timezone
+    from django.utils import timezone
     from django.utils.html import conditional_escape as escape
     from django.utils.translation import gettext, ngettext
 
     def short(day) -> str:
-        return formats.date_format(day, "SHORT_DATE_FORMAT")
+        return date_text(day, "SHORT_DATE_FORMAT")
 
     not_started = (
         f'<td class="current"><span class="cell-label">{gettext("Stage")}: </span>{MARKER} '
@@ -147,7 +147,7 @@ def _when(value) -> str:
         return ""
     if timezone.is_aware(value):
         value = timezone.localtime(value)
-    return formats.date_format(value, "SHORT_DATETIME_FORMAT")
+    return date_text(value, "SHORT_DATETIME_FORMAT")
 
 
 def _status_labels(rows) -> dict:
@@ -215,7 +215,7 @@ def meeting_items(meetings, process_pk: int, can_lead: bool) -> str:
     voided, void = escape_text(gettext("voided")), escape_text(gettext("Void"))
     items = []
     for meeting in meetings:
-        held_on = escape_text(formats.date_format(meeting.held_on, "SHORT_DATE_FORMAT"))
+        held_on = escape_text(date_text(meeting.held_on, "SHORT_DATE_FORMAT"))
         item = f"<strong>{held_on}</strong> – {escape_text(meeting.participants)}"
         if meeting.notes:
             item += f": {escape_text(meeting.notes)}"
