@@ -6,9 +6,12 @@ preferred language.
 """
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.contrib.auth import get_user_model
-from django.db.models import CharField, OuterRef, Q, Subquery, Value
+from django.db.models import CharField, F, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -35,16 +38,62 @@ def _name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
+class _Together:
+    """The staff messages of one step, queued when it ends (`staff_messages_together`)."""
+
+    def __init__(self):
+        self.pending: list[dict] = []
+        self.digest_choices: dict[int, bool] = {}
+
+    def wants_digest(self, user) -> bool:
+        if user.pk not in self.digest_choices:
+            self.digest_choices[user.pk] = digest.wants_digest(user)
+        return self.digest_choices[user.pk]
+
+    def queue(self) -> None:
+        pending, self.pending = self.pending, []
+        queue_notifications(pending)
+
+
+_together: ContextVar[_Together | None] = ContextVar("staff_messages_together", default=None)
+
+
+@contextmanager
+def staff_messages_together() -> Iterator[None]:
+    """Inside, in the caller's transaction: the messages to staff (`_tell_staff`) are queued
+    when the block ends, in the order they were told, in one savepoint (`queue_notifications`:
+    the same rows as one each), and each person's digest choice is read once. A news item kept
+    for a digest is kept in its turn (the messages told before it are queued first). Nothing is
+    queued when the block raises (its transaction rolls back)."""
+    together = _Together()
+    token = _together.set(together)
+    try:
+        yield
+    finally:
+        _together.reset(token)
+    together.queue()
+
+
 def _tell_staff(
     user, event: str, *, context: dict, key: str, topic: str, wants_digest: bool | None = None
 ) -> None:
     """Queue a message to a project leader or steering-group member (in Swedish), or keep it for
     their daily digest when they chose one (``wants_digest``: their choice, when already read
     with them: `digest.with_digest_choice`)."""
+    together = _together.get()
+    if together is not None and event != Event.STALLED_DIGEST:
+        if wants_digest is None:
+            wants_digest = together.wants_digest(user)
+        if wants_digest and user.email:
+            together.queue()  # the messages told before the item kept for the digest
     message = _staff_message(
         user, event, context=context, key=key, topic=topic, wants_digest=wants_digest
     )
-    if message is not None:
+    if message is None:
+        return
+    if together is not None:
+        together.pending.append(message)
+    else:
         queue_notification(**message)
 
 
@@ -125,10 +174,11 @@ _STEP_FIELDS = ("pk", "flow_task_type", "status", "owner_id")
 
 def _step_before(task: Task) -> dict | None:
     """``task``'s previous task (its fields above), and under "before_…" that task's own previous
-    one's, in one query: a step after a gateway (the answer's, the decision's) needs both."""
-    before = Task.objects.filter(leading=OuterRef("pk"))
-    annotations = {f"before_{f}": Subquery(before.values(f)[:1]) for f in _STEP_FIELDS}
-    return task.previous.annotate(**annotations).values(*_STEP_FIELDS, *annotations).first()
+    one's, in one query: a step after a gateway (the answer's, the decision's) needs both. That
+    one is joined, not read by a subquery per field: the same row, and the query takes about half
+    the CPU to build."""
+    joined = {f"before_{f}": F(f"previous__{f}") for f in _STEP_FIELDS}
+    return task.previous.values(*_STEP_FIELDS, **joined).first()
 
 
 def _opened_by(process: PolicyProcess, task: Task):

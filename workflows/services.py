@@ -124,11 +124,14 @@ def county_municipalities_without_open_process(county: County):
 
 
 @contextmanager
-def _human_step(*, task: Task, node, user, reason: str) -> Iterator:
-    """Lock the process, check the task is still open at ``node``, and complete it on exit."""
+def _human_step(*, task: Task, node, user, reason: str, savepoint: bool = True) -> Iterator:
+    """Lock the process, check the task is still open at ``node``, and complete it on exit.
+
+    ``savepoint=False``: the caller's own transaction holds the step and rolls back whole when
+    it fails (no savepoint of its own, two statements fewer)."""
     if user is None or not user.has_perm(LEAD):
         raise PermissionDenied(_("Only project leaders can do this."))
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         # The flow's lock, taken by the query that loads what the step uses: the process, its
         # municipality and county, its leader and its latest draft's version (viewflow would load
         # the process twice, as its base and as our subclass, and each related row on first use).
@@ -157,7 +160,9 @@ def _human_step(*, task: Task, node, user, reason: str) -> Iterator:
 _STEP_RELATED = ("municipality__county", "lead")
 
 
-def lock_process_of_step(process_id: int) -> PolicyProcess:
+def lock_process_of_step(process_id: int | Subquery) -> PolicyProcess:
+    """The step's process, locked and loaded with what the step uses (``process_id``: its id,
+    or a subquery of one row that finds it)."""
     latest_version = (
         PolicyDraft.objects.filter(process=OuterRef("pk")).order_by("-version").values("version")
     )
@@ -309,13 +314,15 @@ def request_approval(*, task: Task, user, approvers: Iterable[Contact]) -> list:
 
     approvers = list(approvers)
     # One transaction: the step's first query takes the flow's lock, held until the links below
-    # are issued and the transaction ends.
+    # are issued and the transaction ends (the step needs no savepoint inside it: whatever fails
+    # rolls the whole transaction back).
     with transaction.atomic():
         with _human_step(
             task=task,
             node=PolicyAdoptionFlow.request_approval,
             user=user,
             reason=gettext_lazy("Approval requested"),
+            savepoint=False,
         ) as activation:
             process = activation.process
             approvers = [c for c in approvers if c.is_active]
@@ -340,7 +347,10 @@ def request_approval(*, task: Task, user, approvers: Iterable[Contact]) -> list:
             flow_task=PolicyAdoptionFlow.approval,
             status__in=OPEN_TASK_STATUSES,
         )
-        issued = issue_links(task=approval_task, contacts=approvers, user=user)
+        # The process and its latest draft as the step read them, under the lock it still holds.
+        issued = issue_links(
+            task=approval_task, contacts=approvers, user=user, process=process, draft=latest
+        )
         notify.approval_requested(process, issued, sender=user)
         return issued
 
@@ -433,8 +443,11 @@ def answer_approval_locked(
     task.process = process
     activation = PolicyAdoptionFlow.approval.activation_class(task)
     activation.run(PolicyAdoptionFlow.instance.answered)
-    activation.execute()
-    notify.answer_received(record)
+    # The leader's two emails (the step the answer opened for them, the answer itself) go to the
+    # outbox together, in that order, as they were told.
+    with notify.staff_messages_together():
+        activation.execute()
+        notify.answer_received(record)
     return record
 
 

@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,7 +33,7 @@ from municipalities.models import Contact
 from . import notify
 from .audit import site_reason, stamp
 from .flows import PolicyAdoptionFlow
-from .models import ApprovalAnswer, PolicyProcess, TaskLink, TaskLinkStatus
+from .models import ApprovalAnswer, PolicyDraft, PolicyProcess, TaskLink, TaskLinkStatus
 from .services import (
     OPEN_TASK_STATUSES,
     StepAlreadyDone,
@@ -76,13 +77,24 @@ def _url_for(token: str) -> str:
     return f"{settings.SITE_URL}{reverse('workflows:link_open')}?{urlencode({'t': token})}"
 
 
-def issue_links(*, task: Task, contacts: Iterable[Contact], user) -> list[IssuedLink]:
+def issue_links(
+    *,
+    task: Task,
+    contacts: Iterable[Contact],
+    user,
+    process: PolicyProcess | None = None,
+    draft: PolicyDraft | None = None,
+) -> list[IssuedLink]:
     """Create one link per contact for an open approval task, revoking its older links.
 
-    The caller holds the process lock (the request-approval step does).
+    The caller holds the process lock (the request-approval step does). ``process`` and
+    ``draft`` (its latest draft): the caller's, when it read them under that lock; read here
+    otherwise.
     """
-    process = PolicyProcess.objects.get(pk=task.process_id)
-    draft = process.drafts.order_by("-version").first()
+    if process is None:
+        process = PolicyProcess.objects.get(pk=task.process_id)
+    if draft is None:
+        draft = process.drafts.order_by("-version").first()
     contacts = list(contacts)
     if any(c.municipality_id != process.municipality_id or not c.is_active for c in contacts):
         raise ValidationError(_("Links can only go to active contacts of this municipality."))
@@ -202,17 +214,19 @@ def _record_first(link: TaskLink, field: str, reason) -> None:
 
 def answer_via_link(*, token_hash: str, answer: str, comment: str = "") -> ApprovalAnswer:
     """The contact's confirmed answer (POST). Exactly one answer per link, whatever the races."""
-    link = find_link(token_hash)
-    if link is None:
-        raise DeadLink(UNKNOWN)
     with transaction.atomic():
-        # The flow's lock, taken by the query that loads the process for the answer; then the
-        # link row (only it: of=self), read with its task and contact in one query.
-        process = lock_process_of_step(link.process_id)
+        # The flow's lock, taken by the query that loads the process for the answer and finds
+        # it through the link (a link's process never changes); then the link row (only it:
+        # of=self), read with its task and contact in one query.
+        link_process = TaskLink.objects.filter(token_hash=token_hash).values("process_id")
+        try:
+            process = lock_process_of_step(Subquery(link_process[:1]))
+        except PolicyProcess.DoesNotExist:
+            raise DeadLink(UNKNOWN) from None
         link = (
             TaskLink.objects.select_related("task", "contact")
             .select_for_update(of=("self",))
-            .get(pk=link.pk)
+            .get(token_hash=token_hash)
         )
         check_alive(link)
         try:

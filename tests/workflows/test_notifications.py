@@ -11,7 +11,7 @@ from viewflow.workflow.models import Task
 from notifications.models import Event, Notification
 from notifications.rendering import build_message
 from tests.factories import ContactFactory, UserFactory, member_of
-from workflows import reminders, services
+from workflows import reminders, services, task_links
 from workflows.flows import PolicyAdoptionFlow
 from workflows.models import StageLimit, TaskLink
 
@@ -22,6 +22,10 @@ pytestmark = pytest.mark.django_db
 
 def outbox(event):
     return list(Notification.objects.filter(event=event).order_by("pk"))
+
+
+def outbox_of(process):
+    return list(Notification.objects.filter(topic=f"process:{process.pk}").order_by("pk"))
 
 
 @pytest.fixture
@@ -86,6 +90,23 @@ def test_an_answer_tells_the_project_leader_with_the_comment(leader, vaxjo, vaxj
         f"/tasks/{open_task(process, 'draft').pk}/" in m.body_text
         for m in outbox(Event.TASK_ASSIGNED)
     )
+
+
+def test_an_answer_through_its_link_emails_the_leader_the_opened_step_then_the_answer(
+    leader, vaxjo, vaxjo_contact
+):
+    process = services.start_process(municipality=vaxjo, user=leader)
+    task = walk_to(process, leader, vaxjo_contact, "request_approval")
+    (issued,) = services.request_approval(task=task, user=leader, approvers=[vaxjo_contact])
+    token = issued.url.split("t=", 1)[1]
+
+    task_links.answer_via_link(token_hash=task_links.hash_token(token), answer="approved")
+
+    # In the order they were told, once each (the step's two emails share one savepoint).
+    to_leader = [m for m in outbox_of(process) if m.recipient_email == leader.email]
+    assert [m.event for m in to_leader] == [Event.TASK_ASSIGNED, Event.ANSWER_RECEIVED]
+    assert f"/tasks/{open_task(process, 'decision').pk}/" in to_leader[0].body_text
+    assert all(m.history.count() == 1 for m in to_leader)
 
 
 def test_a_decision_tells_every_steering_group_member(leader, vaxjo, vaxjo_contact, member):
