@@ -12,9 +12,16 @@ class WorkflowsConfig(AppConfig):
         from simple_history import register
         from viewflow.workflow.models import Task
 
+        from audit.history import OnceBuiltHistoryManager
+
         # Viewflow's Task carries who completed which step and when: audit it too.
         if not hasattr(Task, "history"):
-            register(Task, app="workflows", table_name="workflows_historicaltask")
+            register(
+                Task,
+                app="workflows",
+                table_name="workflows_historicaltask",
+                history_manager=OnceBuiltHistoryManager,
+            )
 
         from . import audit_events
 

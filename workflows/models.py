@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from viewflow.workflow.models import Process, Task
 
+from audit.history import OnceBuiltHistoryManager
 from municipalities.models import Contact, Municipality
 
 from . import legal_dates
@@ -56,7 +57,7 @@ class PolicyProcess(Process):
         related_name="processes_to_approve",
         verbose_name=_("contact persons who approve"),
     )
-    history = HistoricalRecords(m2m_fields=[approvers])
+    history = HistoricalRecords(m2m_fields=[approvers], history_manager=OnceBuiltHistoryManager)
 
     class Meta:
         verbose_name = _("policy process")
@@ -141,7 +142,7 @@ class FirstContact(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
-    history = HistoricalRecords(m2m_fields=[contacts])
+    history = HistoricalRecords(m2m_fields=[contacts], history_manager=OnceBuiltHistoryManager)
 
     class Meta:
         ordering = ["recorded_at"]
@@ -163,7 +164,7 @@ class Meeting(Voidable):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=OnceBuiltHistoryManager)
 
     class Meta:
         ordering = ["held_on", "recorded_at"]
@@ -183,7 +184,7 @@ class PolicyTemplate(models.Model):
     customer_section = models.TextField(_("customer section"))
     other_text = models.TextField(_("other text"), blank=True)
     is_default = models.BooleanField(_("default template"), default=False)
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=OnceBuiltHistoryManager)
 
     class Meta:
         ordering = ["-is_default", "name"]
@@ -214,7 +215,7 @@ class PolicyDraft(Voidable):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=OnceBuiltHistoryManager)
 
     class Meta:
         ordering = ["process", "version"]
@@ -262,7 +263,7 @@ class ApprovalAnswer(models.Model):
         related_name="+",
         verbose_name=_("recorded by (answer received another way)"),
     )
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=OnceBuiltHistoryManager)
 
     class Meta:
         ordering = ["answered_at"]
@@ -356,7 +357,7 @@ class Decision(Voidable):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=OnceBuiltHistoryManager)
 
     class Meta:
         ordering = ["recorded_at"]
@@ -488,7 +489,9 @@ class TaskLink(models.Model):
     )
     revoke_reason = models.CharField(_("reason for revoking"), max_length=200, blank=True)
     # The token's hash is a credential too: it stays out of the history.
-    history = HistoricalRecords(excluded_fields=["token_hash"])
+    history = HistoricalRecords(
+        excluded_fields=["token_hash"], history_manager=OnceBuiltHistoryManager
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -532,7 +535,7 @@ class StageLimit(models.Model):
 
     stage = models.CharField(_("stage"), max_length=32, choices=Stage.choices, unique=True)
     days = models.PositiveIntegerField(_("days"))
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=OnceBuiltHistoryManager)
 
     class Meta:
         ordering = ["stage"]
@@ -585,7 +588,7 @@ class Handover(models.Model):
     # Text, not a UUIDField: the audit digest reads every field type alike on every database.
     batch = models.CharField(max_length=32, default=new_batch, db_index=True, editable=False)
     created_at = models.DateTimeField(_("when"), default=timezone.now)
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=OnceBuiltHistoryManager)
 
     class Meta:
         ordering = ["created_at", "pk"]
