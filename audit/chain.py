@@ -16,6 +16,7 @@ a rolled-back transaction or savepoint takes its events and the head's move back
 """
 
 import datetime
+import functools
 import hashlib
 import hmac
 import json
@@ -23,7 +24,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections, transaction
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 # Version 2 hashes the history row's digest too; version 3 the chain's name. Events keep the
@@ -143,17 +143,49 @@ def lock_head(key: str, using: str = "default"):
     chain's head may deadlock with one waiting for that head (PostgreSQL aborts one)."""
     from .models import ChainHead
 
-    heads = ChainHead.objects.using(using).select_for_update().filter(key=key)
-    if connections[using].vendor == "postgresql":
-        heads = heads.annotate(txid=RawSQL("pg_current_xact_id()::text", ()))
-    head = next(iter(heads), None)
+    head = _locked_head(key, using)
     if head is None:
         # A new chain: whoever inserts the row first wins; the others wait and find it.
         ChainHead.objects.using(using).bulk_create([ChainHead(key=key)], ignore_conflicts=True)
-        head = heads.get()
-    if not hasattr(head, "txid"):
-        head.txid = None
+        head = _locked_head(key, using)
     return head
+
+
+def _locked_head(key: str, using: str):
+    """The head row locked, or None if the chain has none yet. On PostgreSQL one plain
+    statement, the transaction id read with it; elsewhere the ORM's `select_for_update`."""
+    from .models import ChainHead
+
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        head = ChainHead.objects.using(using).select_for_update().filter(key=key).first()
+        if head is not None:
+            head.txid = None
+        return head
+    with connection.cursor() as cursor:
+        cursor.execute(_head_sql(using), [key])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    head = ChainHead.from_db(using, _HEAD_FIELDS, row[:-1])
+    head.txid = row[-1]
+    return head
+
+
+# The head row's fields, as `_head_sql` reads them and `_insert_sql` moves them (the key first).
+_HEAD_FIELDS = ("key", "seq", "hash", "occurred_at")
+
+
+@functools.cache
+def _head_sql(using: str) -> str:
+    from .models import ChainHead
+
+    quote, meta = connections[using].ops.quote_name, ChainHead._meta
+    columns = [quote(meta.get_field(name).column) for name in _HEAD_FIELDS]
+    return (
+        f"SELECT {', '.join(columns)}, pg_current_xact_id()::text "  # noqa: S608
+        f"FROM {quote(meta.db_table)} WHERE {columns[0]} = %s FOR UPDATE"
+    )
 
 
 def append_event(*, head=None, head_is_remembered: bool = False, using: str = "default", **fields):
@@ -162,11 +194,14 @@ def append_event(*, head=None, head_is_remembered: bool = False, using: str = "d
     (`lock_head`).
 
     ``head_is_remembered``: ``head`` is not read under the lock but as this transaction left it
-    after its own last append (`audit.recording`). The head then moves only if it is still that
-    one, in that transaction (``head.txid``): one compare-and-set UPDATE, which also takes the
-    row's lock again if a rolled-back savepoint released it. When it is not (a savepoint rolled
-    the head back, or the transaction is another one), nothing is written and None is returned:
-    the caller locks the head (`lock_head`) and tries again.
+    after its own last append (`audit.recording`; PostgreSQL only). The head then moves only if
+    it is still that one, in that transaction (``head.txid``): a compare-and-set UPDATE, which
+    also takes the row's lock again if a rolled-back savepoint released it. When it is not (a
+    savepoint rolled the head back, or the transaction is another one), nothing is written and
+    None is returned: the caller locks the head (`lock_head`) and tries again.
+
+    On PostgreSQL the head's move and the event's INSERT are one statement
+    (`_insert_moving_head`); elsewhere the event is saved, then the head updated.
 
     Texts must already have their people replaced by placeholders (see `audit.personal`). No
     savepoint: an event that cannot be written takes the history row that caused it down with it.
@@ -198,32 +233,85 @@ def append_event(*, head=None, head_is_remembered: bool = False, using: str = "d
         )
         event.hash = event_hash({name: getattr(event, name) for name in HASHED_FIELDS})
         moved = {"seq": event.seq, "hash": event.hash, "occurred_at": event.occurred_at}
-        if head_is_remembered:
-            # The head first: the event is written only once it is known to follow it.
-            if not _move_remembered_head(head, moved, using):
+        if connections[using].vendor == "postgresql":
+            # One statement: the head moved (compare-and-set when remembered) and the event
+            # inserted only if it did.
+            if not _insert_moving_head(event, head, moved, head_is_remembered, using):
                 return None
-            event.save(using=using, force_insert=True)
+        elif head_is_remembered:
+            # Heads are remembered by PostgreSQL's transaction id only: none here.
+            return None
         else:
+            # SQLite: no data-modifying WITH; two statements.
             event.save(using=using, force_insert=True)
             ChainHead.objects.using(using).filter(key=key).update(**moved)
         head.seq, head.hash, head.occurred_at = event.seq, event.hash, event.occurred_at
     return event
 
 
-def _move_remembered_head(head, moved: dict, using: str) -> bool:
-    """Move ``head`` to ``moved`` if the row still holds ``head.hash`` and this is the
-    transaction ``head.txid`` that left it there (PostgreSQL only: elsewhere no head is
-    remembered). READ COMMITTED re-checks the condition on the row's latest version once its
-    lock is had, so a head moved by anyone else meanwhile is never overwritten."""
-    from .models import ChainHead
-
-    if head.txid is None:
+def _insert_moving_head(event, head, moved: dict, head_is_remembered: bool, using: str) -> bool:
+    """PostgreSQL: move the head row to ``moved`` and insert ``event`` in one statement (a
+    data-modifying WITH; PostgreSQL runs it to the end whether or not the INSERT reads it): the
+    event is inserted only if the head moved. Unremembered, the head is locked by this
+    transaction and always moves. Remembered, it moves only if the row still holds ``head.hash``
+    and this is the transaction ``head.txid`` that left it there: READ COMMITTED re-checks the
+    condition on the row's latest version once its lock is had, so a head moved by anyone else
+    meanwhile is never overwritten. False: nothing was written."""
+    connection = connections[using]
+    fields = _inserted_fields()
+    params = [moved[name] for name in _HEAD_FIELDS[1:]] + [head.key]
+    if head_is_remembered:
+        if head.txid is None:
+            return False
+        params += [head.hash, head.txid]
+    params += [field.get_db_prep_save(field.pre_save(event, True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(head_is_remembered, using), params)
+        row = cursor.fetchone()
+    if row is None:
         return False
-    return bool(
-        ChainHead.objects.using(using)
-        .alias(txid=RawSQL("pg_current_xact_id()::text", ()))
-        .filter(key=head.key, hash=head.hash, txid=head.txid)
-        .update(**moved)
+    # What `Model.save()` leaves on a new instance: its primary key, and saved to ``using``.
+    event.pk = row[0]
+    event._state.adding = False
+    event._state.db = using
+    return True
+
+
+@functools.cache
+def _inserted_fields() -> tuple:
+    """`AuditEvent`'s columns an insert writes: every concrete field but the generated id."""
+    from .models import AuditEvent
+
+    return tuple(
+        field
+        for field in AuditEvent._meta.get_fields()
+        if field.concrete and not field.many_to_many and not field.primary_key
+    )
+
+
+@functools.cache
+def _insert_sql(head_is_remembered: bool, using: str) -> str:
+    from .models import AuditEvent, ChainHead
+
+    quote, head_meta, event_meta = (
+        connections[using].ops.quote_name,
+        ChainHead._meta,
+        AuditEvent._meta,
+    )
+    key, *moved = (quote(head_meta.get_field(name).column) for name in _HEAD_FIELDS)
+    condition = f"{key} = %s"
+    if head_is_remembered:
+        hash_column = quote(head_meta.get_field("hash").column)
+        condition += f" AND {hash_column} = %s AND pg_current_xact_id()::text = %s"
+    fields = _inserted_fields()
+    return (
+        f"WITH moved AS (UPDATE {quote(head_meta.db_table)}"  # noqa: S608
+        f" SET {', '.join(f'{column} = %s' for column in moved)}"
+        f" WHERE {condition} RETURNING 1)"
+        f" INSERT INTO {quote(event_meta.db_table)}"
+        f" ({', '.join(quote(field.column) for field in fields)})"
+        f" SELECT {', '.join(['%s'] * len(fields))} WHERE EXISTS (SELECT 1 FROM moved)"
+        f" RETURNING {quote(event_meta.pk.column)}"
     )
 
 

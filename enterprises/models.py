@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from audit.history import OnceBuiltHistoryManager
 from municipalities.models import County, Municipality
 
 from .validators import ORGNR_STORED, validate_orgnr
@@ -153,7 +154,9 @@ class Enterprise(models.Model):
         related_name="+",
         verbose_name=_("created by"),
     )
-    history = HistoricalRecords(m2m_fields=[municipalities])
+    history = HistoricalRecords(
+        m2m_fields=[municipalities], history_manager=OnceBuiltHistoryManager
+    )
 
     class Meta:
         ordering = ["name", "pk"]
@@ -228,7 +231,7 @@ class ImportBatch(models.Model):
         related_name="+",
         verbose_name=_("imported by"),
     )
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=OnceBuiltHistoryManager)
 
     class Meta:
         ordering = ["-imported_at", "-pk"]

@@ -5,6 +5,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from audit.history import OnceBuiltHistoryManager
+
 
 def exports_storage():
     """STORAGES["exports"]: MEDIA_ROOT/exports/ by default, never served by URL."""
@@ -56,7 +58,7 @@ class ExportJob(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=OnceBuiltHistoryManager)
 
     class Meta:
         ordering = ["-created_at"]

@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from audit.history import OnceBuiltHistoryManager
+
 
 def sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
@@ -54,7 +56,9 @@ class ApiToken(models.Model):
         verbose_name=_("revoked by"),
     )
     # The key's hash is a credential too: it stays out of the history.
-    history = HistoricalRecords(excluded_fields=["key_hash", "last_used_at"])
+    history = HistoricalRecords(
+        excluded_fields=["key_hash", "last_used_at"], history_manager=OnceBuiltHistoryManager
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -93,7 +97,9 @@ class CalendarFeed(models.Model):
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
-    history = HistoricalRecords(excluded_fields=["salt", "token_hash"])
+    history = HistoricalRecords(
+        excluded_fields=["salt", "token_hash"], history_manager=OnceBuiltHistoryManager
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -6,6 +6,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from audit.history import OnceBuiltHistoryManager
+
 
 class Language(models.TextChoices):
     SWEDISH = "sv", _("Swedish")
@@ -22,7 +24,7 @@ class County(models.Model):
         validators=[RegexValidator(r"^\d{2}$", _("A county code is two digits."))],
     )
     name = models.CharField(_("name"), max_length=100)
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=OnceBuiltHistoryManager)
 
     class Meta:
         ordering = ["code"]
@@ -47,7 +49,7 @@ class Municipality(models.Model):
     county = models.ForeignKey(
         County, on_delete=models.PROTECT, related_name="municipalities", verbose_name=_("county")
     )
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=OnceBuiltHistoryManager)
 
     class Meta:
         ordering = ["name"]
@@ -83,7 +85,7 @@ class Contact(models.Model):
     language = models.CharField(
         _("preferred language"), max_length=2, choices=Language.choices, default=Language.SWEDISH
     )
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=OnceBuiltHistoryManager)
 
     class Meta:
         ordering = ["municipality__name", "name"]
@@ -110,7 +112,7 @@ class CountyProject(models.Model):
         County, on_delete=models.PROTECT, related_name="project", verbose_name=_("county")
     )
     name = models.CharField(_("name"), max_length=200, help_text=_('E.g. "ASF i Kronoberg".'))
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=OnceBuiltHistoryManager)
 
     class Meta:
         ordering = ["county__code"]
@@ -147,7 +149,7 @@ class Membership(models.Model):
         verbose_name=_("county project"),
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=OnceBuiltHistoryManager)
 
     class Meta:
         ordering = ["project__county__code", "role", "user__username"]

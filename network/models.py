@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from audit.history import OnceBuiltHistoryManager
 from municipalities.models import County
 from workflows.models import MINUTES_EXTENSIONS
 
@@ -22,7 +23,7 @@ class Organisation(models.Model):
         County, on_delete=models.PROTECT, related_name="network", verbose_name=_("county")
     )
     name = models.CharField(_("name"), max_length=200)
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=OnceBuiltHistoryManager)
 
     class Meta:
         ordering = ["county__code"]
@@ -50,7 +51,7 @@ class Member(models.Model):
     )
     joined_on = models.DateField(_("joined on"))
     left_on = models.DateField(_("left on"), null=True, blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=OnceBuiltHistoryManager)
 
     class Meta:
         ordering = ["enterprise__name", "joined_on"]
@@ -111,7 +112,7 @@ class NetworkMeeting(models.Model):
         related_name="+",
         verbose_name=_("recorded by"),
     )
-    history = HistoricalRecords(m2m_fields=[attendees])
+    history = HistoricalRecords(m2m_fields=[attendees], history_manager=OnceBuiltHistoryManager)
 
     class Meta:
         ordering = ["-held_on", "-pk"]
@@ -152,7 +153,7 @@ class Milestone(models.Model):
         related_name="+",
         verbose_name=_("recorded by"),
     )
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=OnceBuiltHistoryManager)
 
     class Meta:
         ordering = ["reached_on", "pk"]

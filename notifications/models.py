@@ -136,7 +136,7 @@ class EmailPreference(models.Model):
         help_text=_("Collect the day's news in one email, sent every morning."),
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=OnceBuiltHistoryManager)
 
     class Meta:
         verbose_name = _("email preference")

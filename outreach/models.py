@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from audit.history import OnceBuiltHistoryManager
 from municipalities.models import County, Municipality
 
 
@@ -66,7 +67,9 @@ class Activity(models.Model):
         verbose_name=_("recorded by"),
     )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
-    history = HistoricalRecords(m2m_fields=[municipalities, enterprises])
+    history = HistoricalRecords(
+        m2m_fields=[municipalities, enterprises], history_manager=OnceBuiltHistoryManager
+    )
 
     class Meta:
         ordering = ["-held_on", "-pk"]
@@ -99,7 +102,7 @@ class Audience(models.Model):
     women = models.PositiveIntegerField(_("women"), null=True, blank=True)
     men = models.PositiveIntegerField(_("men"), null=True, blank=True)
     other = models.PositiveIntegerField(_("other gender or not stated"), null=True, blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_manager=OnceBuiltHistoryManager)
 
     class Meta:
         ordering = ["activity", "actor_type"]

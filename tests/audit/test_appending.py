@@ -2,6 +2,7 @@
 savepoint rolls back, when transactions follow each other and when others append between them;
 different municipalities' chains do not wait for each other."""
 
+import copy
 import threading
 from contextlib import suppress
 
@@ -10,7 +11,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from viewflow.workflow.models import Task
 
-from audit import services
+from audit import chain, services
 from audit.models import PROJECT_CHAIN, AuditEvent, ChainHead, Kind, chain_of
 from audit.verification import verify_chain
 from tests.support.locks import LOCK_WAIT_TIMEOUT, hold_then_wait, join_all
@@ -353,4 +354,65 @@ def test_an_event_without_a_user_does_not_take_the_actor_of_the_transaction_befo
     assert by_leader.actor_user_id == leader.pk
     assert by_nobody.actor_user_id is None
     assert by_nobody.prev_hash == by_leader.hash
+    assert verify_chain().is_ok
+
+
+@pytest.mark.django_db
+def test_an_appended_event_is_stored_field_for_field_as_built_and_its_head_follows_it(
+    seeded, leader, vaxjo
+):
+    # On PostgreSQL the head's move and the event's insert are one hand-built statement: every
+    # column must take its own field's value (a column list out of step would still verify
+    # nothing here; compare each field as read back).
+    with transaction.atomic():
+        head = chain.lock_head(chain_of(vaxjo.pk))
+        first = services.append_event(
+            head=head,
+            kind=Kind.PROCESS_CHANGED,
+            summary="Första",
+            model_label="tests.appending",
+            municipality_id=vaxjo.pk,
+            process_id=7,
+            actor_user=leader,
+            changes={"stage": ["drafting", "awaiting_approval"], "n": [1, 2.5]},
+            personal={"people": {"3": "Anna Andersson"}},
+            object_id="42",
+            county_code="07",
+            stage="drafting",
+            reason="Därför",
+        )
+        # The head as the first append left it: moved with a compare-and-set.
+        stale = copy.copy(head)
+        second = chain.append_event(
+            head=head,
+            head_is_remembered=True,
+            kind=Kind.PROCESS_CHANGED,
+            summary="Andra",
+            model_label="tests.appending",
+            municipality_id=vaxjo.pk,
+        )
+        # A head remembered before that move no longer matches: nothing is written.
+        assert (
+            chain.append_event(
+                head=stale,
+                head_is_remembered=True,
+                kind=Kind.PROCESS_CHANGED,
+                summary="Tredje",
+                model_label="tests.appending",
+                municipality_id=vaxjo.pk,
+            )
+            is None
+        )
+        assert not AuditEvent.objects.filter(summary="Tredje").exists()
+
+    for event in (first, second):
+        assert event.pk is not None and not event._state.adding and event._state.db == "default"
+        stored = AuditEvent.objects.get(pk=event.pk)
+        fields = [f.attname for f in AuditEvent._meta.concrete_fields]
+        assert [getattr(stored, name) for name in fields] == [
+            getattr(event, name) for name in fields
+        ]
+    head = ChainHead.objects.get(key=chain_of(vaxjo.pk))
+    assert (head.seq, head.hash, head.occurred_at) == (second.seq, second.hash, second.occurred_at)
+    assert second.prev_hash == first.hash and second.seq == first.seq + 1
     assert verify_chain().is_ok

@@ -48,3 +48,19 @@ def test_the_outbox_history_manager_class_is_built_once_and_still_reads_one_rows
     assert type(Notification.history) is type(first.history)
     assert [record.id for record in first.history.all()] == [first.pk]
     assert first.history.first().prev_record is None
+
+
+def test_every_audited_models_history_manager_class_is_built_once():
+    """Each audited save reads its model's history manager twice (the record written, its
+    `prev_record` for the event's change): every audited model, the flow's Task included, uses
+    `OnceBuiltHistoryManager`, or each read builds the manager's class anew."""
+    from django.apps import apps
+
+    from audit.history import OnceBuiltHistoryManager
+
+    audited = [model for model in apps.get_models() if upstream.is_audited(model)]
+    assert Task in audited and PolicyProcess in audited
+    for model in audited:
+        manager = getattr(model, model._meta.simple_history_manager_attribute)
+        assert isinstance(manager, OnceBuiltHistoryManager), model
+        assert type(manager) is type(getattr(model, model._meta.simple_history_manager_attribute))
