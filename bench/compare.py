@@ -115,7 +115,11 @@ def _number(value: float) -> str:
 
 def _git(*args: str, cwd: Path = ROOT) -> str:
     return subprocess.run(  # noqa: S603 (git, fixed arguments)
-        ["git", *args],  # noqa: S607 (the repository's own git), cwd=cwd, check=True, text=True, capture_output=True
+        ["git", *args],  # noqa: S607 (the repository's own git)
+        cwd=cwd,
+        check=True,
+        text=True,
+        capture_output=True,
     ).stdout.strip()
 
 
