@@ -27,7 +27,7 @@ import tempfile
 from pathlib import Path
 
 from . import database
-from .config import DEFAULT_DATABASE_URL, ROOT, with_database
+from .config import DEFAULT_DATABASE_URL, ROOT, add_stores, with_database
 
 DEFAULT_BEFORE_DATABASE_URL = with_database(DEFAULT_DATABASE_URL, "pf_bench_before")
 DEFAULT_PARTS = "step,notifications,verify"
@@ -181,12 +181,7 @@ def main(argv=None) -> int:
         default=os.environ.get("BENCH_BEFORE_DATABASE_URL", DEFAULT_BEFORE_DATABASE_URL),
         help="The earlier revision's pristine data (pf_bench_before by default).",
     )
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
-        help="Today's pristine data (as `python -m bench --database-url`).",
-    )
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
+    add_stores(parser)  # today's pristine data and the broker, as `python -m bench`'s
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "before-after.json")
     args = parser.parse_args(argv)
     results = run(args)

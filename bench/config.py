@@ -50,16 +50,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--size", choices=sorted(SIZES))
     parser.set_defaults(size="full")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
-        help="PostgreSQL database of the run (default $BENCH_DATABASE_URL or pf_bench).",
-    )
-    parser.add_argument(
-        "--redis-url",
-        default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
-        help="Celery broker of the run (a Redis database of its own).",
-    )
+    add_stores(parser)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument(
         "--fresh", action="store_true", help="Drop and generate the database even if it fits."
@@ -72,6 +63,20 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="Comma-separated parts to run (verify,export,pages,step,notifications).",
     )
     return parser.parse_args(argv)
+
+
+def add_stores(parser: argparse.ArgumentParser) -> None:
+    """The run's PostgreSQL database and Redis broker (`python -m bench`, `bench.compare`)."""
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
+        help="PostgreSQL database of the run (default $BENCH_DATABASE_URL or pf_bench).",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
+        help="Celery broker of the run (a Redis database of its own).",
+    )
 
 
 def database_name(url: str) -> str:
