@@ -6,9 +6,6 @@ preferred language.
 """
 
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 
 from django.contrib.auth import get_user_model
 from django.db.models import CharField, F, Q, Value
@@ -38,62 +35,16 @@ def _name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-class _Together:
-    """The staff messages of one step, queued when it ends (`staff_messages_together`)."""
-
-    def __init__(self):
-        self.pending: list[dict] = []
-        self.digest_choices: dict[int, bool] = {}
-
-    def wants_digest(self, user) -> bool:
-        if user.pk not in self.digest_choices:
-            self.digest_choices[user.pk] = digest.wants_digest(user)
-        return self.digest_choices[user.pk]
-
-    def queue(self) -> None:
-        pending, self.pending = self.pending, []
-        queue_notifications(pending)
-
-
-_together: ContextVar[_Together | None] = ContextVar("staff_messages_together", default=None)
-
-
-@contextmanager
-def staff_messages_together() -> Iterator[None]:
-    """Inside, in the caller's transaction: the messages to staff (`_tell_staff`) are queued
-    when the block ends, in the order they were told, in one savepoint (`queue_notifications`:
-    the same rows as one each), and each person's digest choice is read once. A news item kept
-    for a digest is kept in its turn (the messages told before it are queued first). Nothing is
-    queued when the block raises (its transaction rolls back)."""
-    together = _Together()
-    token = _together.set(together)
-    try:
-        yield
-    finally:
-        _together.reset(token)
-    together.queue()
-
-
 def _tell_staff(
     user, event: str, *, context: dict, key: str, topic: str, wants_digest: bool | None = None
 ) -> None:
     """Queue a message to a project leader or steering-group member (in Swedish), or keep it for
     their daily digest when they chose one (``wants_digest``: their choice, when already read
     with them: `digest.with_digest_choice`)."""
-    together = _together.get()
-    if together is not None and event != Event.STALLED_DIGEST:
-        if wants_digest is None:
-            wants_digest = together.wants_digest(user)
-        if wants_digest and user.email:
-            together.queue()  # the messages told before the item kept for the digest
     message = _staff_message(
         user, event, context=context, key=key, topic=topic, wants_digest=wants_digest
     )
-    if message is None:
-        return
-    if together is not None:
-        together.pending.append(message)
-    else:
+    if message is not None:
         queue_notification(**message)
 
 

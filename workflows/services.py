@@ -443,11 +443,8 @@ def answer_approval_locked(
     task.process = process
     activation = PolicyAdoptionFlow.approval.activation_class(task)
     activation.run(PolicyAdoptionFlow.instance.answered)
-    # The leader's two emails (the step the answer opened for them, the answer itself) go to the
-    # outbox together, in that order, as they were told.
-    with notify.staff_messages_together():
-        activation.execute()
-        notify.answer_received(record)
+    activation.execute()
+    notify.answer_received(record)
     return record
 
 
