@@ -168,15 +168,16 @@ TIME_FORMATS = {"SHORT_DATETIME_FORMAT", "DATETIME_FORMAT"}  # Django refuses th
 def test_dates_written_directly_read_as_djangos_format_writes_them(language, value, name):
     """The short ISO dates are written without Django's format engine (`audit.html.date_text`,
     and the templates' ``date`` filter, `policyflow.dates`): every text is Django's own."""
-    from django.template import Context, Template, defaultfilters
+    from django.template import Context, Template
     from django.utils import formats, translation
 
     from audit.html import date_text
+    from policyflow import dates
 
     with translation.override(language):
         expected = formats.date_format(value, name)
         assert date_text(value, name) == expected
-        assert defaultfilters.date(value, name) == expected
+        assert dates.date(value, name) == expected  # the templates' filter, called directly
         rendered = Template("{{ value|date:name }}").render(Context({"value": value, "name": name}))
         # An aware value is shown in the site's time zone (the filter expects local time).
         shown = formats.date_format(
@@ -186,3 +187,17 @@ def test_dates_written_directly_read_as_djangos_format_writes_them(language, val
             name,
         )
         assert rendered == shown
+
+
+def test_the_templates_date_filter_is_the_projects_own():
+    """Contract: `TEMPLATES` `builtins` load after Django's own, and a later library's filter
+    replaces an earlier one's of the same name (`django.template.base.Parser.add_library`). The
+    day Django changes that, templates silently fall back to Django's filter (the same text, the
+    format engine's cost again) and this fails."""
+    from django.template import engines
+
+    from policyflow import dates
+
+    template = engines["django"].from_string("{{ value|date:'Y-m-d' }}")
+    (node,) = template.template.nodelist
+    assert node.filter_expression.filters[0][0] is dates.date
