@@ -2,10 +2,9 @@
 options); the process page's and the overview's tables written in Python use them too."""
 
 import datetime
-import functools
 import html
 
-from django.utils import formats, translation
+from django.utils import formats
 from django.utils.functional import Promise
 
 
@@ -25,20 +24,14 @@ _ISO_DATE = "Y-m-d"
 _ISO_DATETIME = "Y-m-d H:i"
 
 
-@functools.lru_cache(maxsize=64)
-def _format(name: str | None, language: str | None) -> str:
-    """The format string ``name`` stands for in ``language`` (a format string stands for
-    itself, as in `formats.get_format`)."""
-    return formats.get_format(name or "DATE_FORMAT")
-
-
 def date_text(value, name: str | None = None) -> str:
     """`django.utils.formats.date_format` of a date or datetime, written directly when the
     active language's format is a short ISO one ("Y-m-d", "Y-m-d H:i"): the text Django's
     "Y", "m", "d", "H" and "i" write (`django.utils.dateformat`), without building a
     `DateFormat` and walking the format for each value (~30 µs; a process page shows about a
     hundred dates, a timeline page fifty). Any other format goes to Django."""
-    form = _format(name, translation.get_language())
+    # Django keeps each language's formats once read (`formats.get_format`).
+    form = formats.get_format(name or "DATE_FORMAT")
     if isinstance(value, datetime.date):
         if form == _ISO_DATE:
             return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
