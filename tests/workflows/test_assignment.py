@@ -16,7 +16,7 @@ from viewflow.workflow.status import STATUS
 from municipalities.models import CountyProject, Municipality
 from municipalities.services import end_membership
 from notifications.models import Notification
-from tests.factories import ContactFactory, leader_of
+from tests.factories import ContactFactory, leader_of, member_of
 from workflows import services
 from workflows.assignment import services as assignment
 
@@ -309,3 +309,16 @@ def test_inbox_tab_queries_do_not_grow_with_the_number_of_steps(leader, bo, bo_c
     large = queries(bo_client, f"{INBOX}?tab={tab}")
 
     assert small == large
+
+
+def test_work_is_stranded_only_in_the_county_its_holder_no_longer_leads(leader, bo, bo_client):
+    member_of(leader, "08", "leader")  # Pia leads Kalmar too
+    start("0780", leader)  # Växjö, Kronoberg
+    start("0880", leader)  # Kalmar
+    leave_county(leader)
+    both = member_of(leader_of("07", username="cleo", first_name="Cleo"), "08", "leader")
+
+    # Her step and her process in Växjö; what she holds in Kalmar, which she still leads, is
+    # not for Kronoberg's leaders, nor stranded for a leader of both.
+    assert "Pia Projektledare: 2 open items" in text(bo_client.get(INBOX))
+    assert "Pia Projektledare: 2 open items" in text(client_of(both).get(INBOX))

@@ -4,9 +4,10 @@ can no longer do it. Each is a bounded number of queries whatever the data size.
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
-from viewflow.workflow.models import Task
+from viewflow.workflow.models import Process, Task
 
 from municipalities import scoping
 
@@ -106,51 +107,88 @@ def colleagues_in_counties(*, counties) -> QuerySet:
 def stranded_work(*, user) -> list:
     """People who still hold open work in the counties ``user`` leads but can no longer do it
     (deactivated, or no longer a project leader of that county), with how much: the work to
-    reassign. Two queries, however many counties ``user`` leads."""
-    from municipalities.models import Membership
+    reassign. One statement (two when someone holds such work), however many counties ``user``
+    leads.
 
-    if not scoping.led_county_ids(user):
+    Written in SQL: the inbox asks it on every request, and the ORM spent about 5 ms of CPU
+    building this statement (two correlated subqueries in a UNION ALL), twice what PostgreSQL
+    takes to answer it. Its open steps find their county through the index
+    `process_municipality`, one lookup each, instead of hashing every process ever started."""
+    led = scoping.led_county_ids(user)
+    if not led:
         return []
-
-    def still_leads(person: str, county: str):
-        return Exists(
-            Membership.objects.filter(
-                user=OuterRef(person),
-                user__is_active=True,
-                project__county=OuterRef(county),
-                role=Membership.Role.LEADER,
-            )
-        )
-
-    steps = scoping.scoped_for_leading(
-        Task.objects.filter(
-            status__in=workflow_selectors.OPEN,
-            flow_task_type="HUMAN",
-            process__flow_class=PolicyAdoptionFlow,
-            owner__isnull=False,
-        ),
-        user,
-        county_field=COUNTY,
-    ).exclude(still_leads("owner", COUNTY))
-    processes = scoping.scoped_for_leading(
-        PolicyProcess.objects.exclude(stage__in=CLOSED_STAGES), user
-    ).exclude(still_leads("lead", "municipality__county"))
     held: dict[int, int] = {}
-    # Steps and processes counted in one statement (UNION ALL): a person may hold both.
-    counts = (
-        steps.values_list("owner")
-        .annotate(n=Count("pk"))
-        .order_by()
-        .union(processes.values_list("lead").annotate(n=Count("pk")).order_by(), all=True)
-    )
-    for person, n in counts:
-        held[person] = held.get(person, 0) + n
+    with connection.cursor() as cursor:
+        cursor.execute(*_stranded_sql(led))
+        # Steps and processes counted in one statement: a person may hold both.
+        for person, n in cursor.fetchall():
+            held[person] = held.get(person, 0) + n
     if not held:
         return []
     people = (
         get_user_model().objects.filter(pk__in=held).order_by("first_name", "last_name", "username")
     )
     return [(person, held[person.pk]) for person in people]
+
+
+# Open steps, then open processes, held by someone who is not an active project leader of
+# their county, counted per person. {names} are our models' tables, quoted (`_stranded_sql`).
+_STRANDED = """
+SELECT t.owner_id, COUNT(*) FROM {task} t
+  INNER JOIN {process} vp ON t.process_id = vp.id
+  INNER JOIN {policy_process} p ON t.process_id = p.process_ptr_id
+  INNER JOIN {municipality} m ON p.municipality_id = m.id
+  WHERE t.status IN (%s, %s, %s) AND t.flow_task_type = %s AND vp.flow_class = %s
+    AND t.owner_id IS NOT NULL AND m.county_id IN ({counties})
+    AND NOT EXISTS (
+      SELECT 1 FROM {membership} ms
+        INNER JOIN {project} cp ON ms.project_id = cp.id
+        INNER JOIN {user} u ON ms.user_id = u.id
+        WHERE ms.user_id = t.owner_id AND cp.county_id = m.county_id
+          AND ms.role = %s AND u.is_active)
+  GROUP BY t.owner_id
+UNION ALL
+SELECT p.lead_id, COUNT(*) FROM {policy_process} p
+  INNER JOIN {municipality} m ON p.municipality_id = m.id
+  WHERE p.stage NOT IN (%s, %s) AND m.county_id IN ({counties})
+    AND NOT EXISTS (
+      SELECT 1 FROM {membership} ms
+        INNER JOIN {project} cp ON ms.project_id = cp.id
+        INNER JOIN {user} u ON ms.user_id = u.id
+        WHERE ms.user_id = p.lead_id AND cp.county_id = m.county_id
+          AND ms.role = %s AND u.is_active)
+  GROUP BY p.lead_id
+"""
+
+
+def _stranded_sql(led: list[int]) -> tuple[str, list]:
+    from municipalities.models import CountyProject, Membership, Municipality
+
+    models = {
+        "task": Task,
+        "process": Process,
+        "policy_process": PolicyProcess,
+        "municipality": Municipality,
+        "membership": Membership,
+        "project": CountyProject,
+        "user": get_user_model(),
+    }
+    names = {name: connection.ops.quote_name(m._meta.db_table) for name, m in models.items()}
+    sql = _STRANDED.format(counties=", ".join(["%s"] * len(led)), **names)
+    # The value viewflow stores for the flow (its field's own conversion of the class).
+    flow_class = Process._meta.get_field("flow_class").get_prep_value(PolicyAdoptionFlow)
+    leader = str(Membership.Role.LEADER)
+    params = [
+        *(str(status) for status in workflow_selectors.OPEN),
+        "HUMAN",
+        flow_class,
+        *led,
+        leader,
+        *(str(stage) for stage in CLOSED_STAGES),
+        *led,
+        leader,
+    ]
+    return sql, params
 
 
 def can_see_work_of(*, viewer, person) -> bool:
