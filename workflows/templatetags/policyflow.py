@@ -6,6 +6,7 @@ from django import template
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext
@@ -200,6 +201,87 @@ def _cells(*values, last_html: str | None = None) -> str:
     cells = "".join(f"<td>{escape_text(value)}</td>" for value in values)
     last = "" if last_html is None else f"<td>{last_html}</td>"
     return f"<tr>{cells}{last}</tr>"
+
+
+def _on(value, name: str) -> str:
+    """``{{ value|date:name }}``: in the current time zone."""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return date_text(value, name)
+
+
+@register.simple_tag
+def waiting_items(rows) -> str:
+    """The inbox's drafts waiting for the municipality (`selectors.WaitingRow`): the
+    ``<li>`` of each, as the list's template loop wrote them (through the engine, its 25 rows
+    were a sixth of the page's time)."""
+    waiting, due = escape_text(gettext("waiting for approval by")), escape_text(gettext("due"))
+    items = []
+    for row in rows:
+        url = escape_text(reverse("workflows:process", args=[row.process_id]))
+        names = ", ".join(escape_text(name) for name in row.approvers)
+        when = ""
+        if row.due:
+            when = (
+                f'({due} <time datetime="{escape_text(_on(row.due, "Y-m-d"))}">'
+                f"{escape_text(_on(row.due, 'SHORT_DATE_FORMAT'))}</time>)"
+            )
+        items.append(
+            f'\n  <li><a href="{url}">{escape_text(row.municipality)}</a>:\n'
+            f"  {waiting} {names}\n  {when}</li>\n"
+        )
+    return mark_safe("".join(items))  # noqa: S308 (each value escaped)
+
+
+@register.simple_tag(takes_context=True)
+def task_rows(context, tasks, is_leading: bool, tab: str) -> str:
+    """The rows of the inbox's table of open steps (a page of `inbox_tab`): due, municipality
+    and stage, step, who holds it (a claim button on the unassigned tab), as the table's
+    template loop wrote them: through the engine, its 25 rows were a third of a leader's inbox.
+    """
+    claim, unassigned = escape_text(gettext("Claim")), escape_text(gettext("Unassigned"))
+    masked = context.get("csrf_token")  # what {% csrf_token %} writes
+    csrf = (
+        format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', masked)
+        if masked and masked != "NOTPROVIDED"
+        else ""
+    )
+    rows = []
+    for task in tasks:
+        process = task.process.policyprocess
+        municipality = escape_text(process.municipality)
+        title = escape_text(task.flow_task.task_title)
+        due = DASH
+        if task.due:
+            due = (
+                f'<time datetime="{escape_text(_on(task.due, "Y-m-d"))}">'
+                f"{escape_text(_on(task.due, 'SHORT_DATE_FORMAT'))}</time>"
+            )
+        process_url = escape_text(reverse("workflows:process", args=[task.process_id]))
+        step = title
+        if is_leading:
+            step = f'<a href="{escape_text(reverse("workflows:step", args=[task.pk]))}">{title}</a>'
+        if task.owner:
+            holder = escape_text(display_name(task.owner))
+        elif tab == "unassigned":
+            action = escape_text(reverse("workflows:claim", args=[task.pk]))
+            holder = (
+                f'<form class="inline" method="post" action="{action}">{csrf}'
+                f'<button type="submit" class="link-button">{claim}<span class="visually-hidden">'
+                f" {title}, {municipality}</span></button></form>"
+            )
+        else:
+            holder = unassigned
+        rows.append(
+            "\n  <tr>\n"
+            f"    <td>{due}</td>\n"
+            f'    <td><a href="{process_url}">{municipality}</a> <span class="badge badge-'
+            f'{escape_text(process.stage)}">{escape_text(process.get_stage_display())}</span></td>\n'
+            f"    <td>{step}</td>\n"
+            f"    <td>{holder}</td>\n"
+            "  </tr>\n  "
+        )
+    return mark_safe("".join(rows))  # noqa: S308 (each value escaped)
 
 
 @register.simple_tag
