@@ -390,8 +390,9 @@ def _pg_csv_blocks(queryset, delimiter: str) -> Iterator[str]:
         rows.close()  # a client that went away: stop the query now
 
 
-def stream_csv(queryset, *, delimiter: str = ",") -> Iterator[str]:
+def stream_csv(queryset, *, delimiter: str = ",", header: bool = True) -> Iterator[str]:
     """UTF-8 with a BOM (Excel detects the encoding), one line per event, oldest first.
+    (``header=False``: the lines only, a later part of a file made in parts.)
 
     The same cells as `csv_row`, sent in blocks of `CHUNK` lines: on PostgreSQL, the cells of
     plain columns written by PostgreSQL (`_pg_csv_blocks`); elsewhere from plain tuples
@@ -399,8 +400,9 @@ def stream_csv(queryset, *, delimiter: str = ",") -> Iterator[str]:
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter)
-    writer.writerow(csv_header())
-    yield BOM + buffer.getvalue()
+    if header:
+        writer.writerow(csv_header())
+        yield BOM + buffer.getvalue()
     if connections[queryset.db].vendor == "postgresql":
         yield from _pg_csv_blocks(queryset, delimiter)
         return
