@@ -350,13 +350,14 @@ def _pg_csv_blocks(queryset, delimiter: str) -> Iterator[str]:
     def decode(row) -> tuple:
         head, kind, actor, where, summary, reason, changes, record, stage, model_label = row[:10]
         personal = row[10]
+        named = personal is not None and "⟦" in changes  # names to put back in the changes
         changes = loads(changes) if changes != "{}" else None
         if personal is not None:  # a placeholder somewhere: the names put back
             personal = loads(personal)
             actor = expand(actor, personal)
             summary = expand(summary, personal)
             reason = expand(reason, personal)
-            changes = expand_value(changes, personal) if changes else changes
+            changes = expand_value(changes, personal) if changes and named else changes
         return (head, kind, actor, where, summary, reason, changes, record, stage, model_label)
 
     def line(row, resolver: Resolver) -> str:
