@@ -134,6 +134,8 @@ def _run(stream, queryset, processes, target, progress, context, files, workers)
             own += _lines(block)
             progress(own + sum(counter.value for *_x, counter in workers))
     for process, pipe, part_file, _c in workers:
+        while not pipe.poll(5):  # the job's progress (its heartbeat) goes on meanwhile
+            progress(own + sum(counter.value for *_x, counter in workers))
         _expect(process, pipe, "done")
         process.join()
         part_file.seek(0)

@@ -224,6 +224,31 @@ def test_the_export_job_made_in_parallel_parts_writes_the_file_of_the_per_event_
     assert "⟦" not in body and body.count("\ufeff") == 1
 
 
+@pytest.mark.django_db(transaction=True)  # the job's parts read what is committed
+def test_a_part_that_fails_fails_the_job_and_leaves_no_file(
+    vaxjo_story, admin_user, admin_client, settings, monkeypatch
+):
+    from exports import services as export_services
+    from exports.models import Status
+
+    settings.EXPORTS_CSV_PROCESSES, settings.EXPORTS_CSV_PART_ROWS = 2, 5
+    stream_csv = exports.stream_csv
+
+    def failing_later_parts(queryset, *, header=True, **kwargs):
+        if not header:
+            raise RuntimeError("the disk is full")
+        return stream_csv(queryset, header=header, **kwargs)
+
+    monkeypatch.setattr(exports, "stream_csv", failing_later_parts)
+    job = export_services.request_export(
+        user=admin_user, kind="audit_csv", params={"query": "", "delimiter": ","}
+    )
+    assert export_services.run_job(job.pk) == Status.FAILED
+    job.refresh_from_db()
+    assert "A part of the export failed" in job.error and "the disk is full" in job.error
+    assert not job.file
+
+
 @pytest.mark.django_db(transaction=True)  # a download runs outside any transaction
 def test_a_download_abandoned_halfway_stops_and_leaves_the_connection_usable(
     vaxjo_story, admin_client, monkeypatch
