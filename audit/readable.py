@@ -207,6 +207,42 @@ def _context() -> _Context:
     return _Context(language, timezone.get_current_timezone(), _shows_minutes_only(language))
 
 
+# Format characters that read only the time of day, and those that read only the date.
+_TIME_OF_DAY = set("aAfgGhHiP")
+_DATE_ONLY = set("bdDEFjlLmMnNStwWyYz")
+
+
+@functools.lru_cache(maxsize=64)
+def _date_and_time_apart(language: str) -> str | None:
+    """The text between the date and the time when the language's DATETIME_FORMAT is its
+    DATE_FORMAT, that text and its TIME_FORMAT, each of date or time-of-day characters only
+    ("j F Y H:i" is "j F Y", " " and "H:i"): a time then reads as its day's text and its
+    minute's, each worked out once (a million events hold some thousand days, but tens of
+    thousands of distinct minutes). None: the format read whole."""
+    whole = formats.get_format("DATETIME_FORMAT")
+    date, time = formats.get_format("DATE_FORMAT"), formats.get_format("TIME_FORMAT")
+    between = whole[len(date) : len(whole) - len(time)]
+    if len(date) + len(time) > len(whole) or f"{date}{between}{time}" != whole:
+        return None
+    if "\\" in whole or _letters(between) or not _letters(date) <= _DATE_ONLY:
+        return None
+    return between if _letters(time) <= _TIME_OF_DAY else None
+
+
+def _letters(format_string: str) -> set[str]:
+    return {c for c in format_string if c.isalpha()}
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_text(day: datetime.date, language: str) -> str:
+    return formats.date_format(day, "DATE_FORMAT")
+
+
+@functools.lru_cache(maxsize=2048)
+def _time_of_day_text(hour: int, minute: int, language: str) -> str:
+    return formats.time_format(datetime.time(hour, minute), "TIME_FORMAT")
+
+
 @functools.lru_cache(maxsize=16384)
 def _datetime_text(key: str, zone, language: str) -> str:
     try:
@@ -215,6 +251,12 @@ def _datetime_text(key: str, zone, language: str) -> str:
         return key
     if timezone.is_aware(parsed):
         parsed = parsed.astimezone(zone)
+    between = _date_and_time_apart(language) if _shows_minutes_only(language) else None
+    if between is not None:
+        return (
+            f"{_day_text(parsed.date(), language)}{between}"
+            f"{_time_of_day_text(parsed.hour, parsed.minute, language)}"
+        )
     return formats.date_format(parsed, "DATETIME_FORMAT")
 
 

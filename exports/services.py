@@ -10,6 +10,7 @@ there, and the sweep (or the job's page) enqueues it again.
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 import tempfile
 
@@ -238,19 +239,34 @@ def _audit_queryset(job: ExportJob):
 def _write_csv(job: ExportJob, target, progress: _Progress) -> None:
     from audit import exports
 
+    from . import parts
+
     queryset, _filters = _audit_queryset(job)
     total = queryset.count()
     progress.set(total=total)
-    done = 0
     every = int(setting("EXPORTS_PROGRESS_ROWS"))
     reported = 0
-    for i, block in enumerate(exports.stream_csv(queryset, delimiter=job.params["delimiter"])):
-        target.write(block.encode())
-        if i:  # the first block is the header
-            done = min(done + exports.CHUNK, total)
-            if done - reported >= every:
-                progress.set(done=done)
-                reported = done
+
+    def report(done: int) -> None:
+        nonlocal reported
+        if done - reported >= every:
+            progress.set(done=min(done, total))
+            reported = done
+
+    stream = functools.partial(exports.stream_csv, delimiter=job.params["delimiter"])
+    processes = min(
+        int(setting("EXPORTS_CSV_PROCESSES")), total // int(setting("EXPORTS_CSV_PART_ROWS"))
+    )
+    if processes > 1 and parts.possible(queryset.db):
+        logger.info("Export %s: %s events in %s parts", job.pk, total, processes)
+        parts.write(stream, queryset, processes=processes, target=target, progress=report)
+    else:
+        done = 0
+        for i, block in enumerate(stream(queryset)):
+            target.write(block.encode())
+            if i:  # the first block is the header
+                done = min(done + exports.CHUNK, total)
+                report(done)
     progress.set(done=total)
 
 

@@ -188,6 +188,67 @@ def test_the_export_job_writes_the_file_the_per_event_path_writes_for_the_reader
     assert 'Åsa ""Ö"", Lind sa: Beslut: ""återremiss""' in body
 
 
+@pytest.mark.django_db(transaction=True)  # the job's parts read what is committed
+@pytest.mark.parametrize(("language", "delimiter"), [("sv", ";"), ("en", ",")])
+def test_the_export_job_made_in_parallel_parts_writes_the_file_of_the_per_event_path(
+    vaxjo_story, admin_user, admin_client, settings, monkeypatch, language, delimiter
+):
+    """The whole trail, in three processes over three id ranges (a few blocks each), is the
+    file `csv_row` writes: the parts in order, one header, every kind of event, the people put
+    back (pseudonymised ones as pseudonymised), both languages and delimiters."""
+    from exports import parts
+
+    awkward_trail(vaxjo_story, admin_user)
+    settings.EXPORTS_CSV_PROCESSES, settings.EXPORTS_CSV_PART_ROWS = 3, 5
+    monkeypatch.setattr(exports, "CHUNK", 4)
+    made_in_parts = []
+    write = parts.write
+    monkeypatch.setattr(
+        parts,
+        "write",
+        lambda *args, **kw: made_in_parts.append(kw["processes"]) or write(*args, **kw),
+    )
+    admin_client.cookies[settings.LANGUAGE_COOKIE_NAME] = language  # the job's language
+    response = download_trail(
+        admin_client, "audit_csv", {"delimiter": "semicolon" if delimiter == ";" else ","}
+    )
+    body = b"".join(response.streaming_content).decode()
+    job = ExportJob.objects.get()
+    assert made_in_parts == [3] and job.language == language
+    last_id = int(csv_rows_of(body, delimiter)[-1][1])
+    events = selectors.filtered_events().filter(id__lte=last_id).order_by("id")
+    assert events.count() > 3 * 4 * 2  # every part has more than one block
+    with translation.override(language):
+        assert body == written(events, delimiter=delimiter)
+    assert all(f"{delimiter}{kind}{delimiter}" in body for kind in Kind.values)
+    assert "⟦" not in body and body.count("\ufeff") == 1
+
+
+@pytest.mark.django_db(transaction=True)  # the job's parts read what is committed
+def test_a_part_that_fails_fails_the_job_and_leaves_no_file(
+    vaxjo_story, admin_user, admin_client, settings, monkeypatch
+):
+    from exports import services as export_services
+    from exports.models import Status
+
+    settings.EXPORTS_CSV_PROCESSES, settings.EXPORTS_CSV_PART_ROWS = 2, 5
+    stream_csv = exports.stream_csv
+
+    def failing_later_parts(queryset, *, header=True, **kwargs):
+        if not header:
+            raise RuntimeError("the disk is full")
+        return stream_csv(queryset, header=header, **kwargs)
+
+    monkeypatch.setattr(exports, "stream_csv", failing_later_parts)
+    job = export_services.request_export(
+        user=admin_user, kind="audit_csv", params={"query": "", "delimiter": ","}
+    )
+    assert export_services.run_job(job.pk) == Status.FAILED
+    job.refresh_from_db()
+    assert "A part of the export failed" in job.error and "the disk is full" in job.error
+    assert not job.file
+
+
 @pytest.mark.django_db(transaction=True)  # a download runs outside any transaction
 def test_a_download_abandoned_halfway_stops_and_leaves_the_connection_usable(
     vaxjo_story, admin_client, monkeypatch

@@ -2,6 +2,7 @@
 reads them (choice labels, names instead of ids, Ja/Nej, dates), in Swedish and in English."""
 
 import csv
+import datetime
 import io
 import json
 import re
@@ -144,3 +145,24 @@ def test_a_record_saved_without_a_visible_change_is_not_an_event_of_its_own(
     url = reverse("audit:process", args=[vaxjo_story.process.pk])
     asked = steering_client.get(url, {"kind": Kind.RECORD_TOUCHED}).content.decode()
     assert "Sparat igen" in asked
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_a_changed_time_reads_as_djangos_format_writes_it_whole(language):
+    """The readable changes write a time as its day's text and its minute's (each kept), which
+    must be what the language's DATETIME_FORMAT writes for the whole time: every minute of a
+    day around a change of daylight saving time, noon and midnight in English's 12-hour words
+    (`P`), every day of a year."""
+    from audit.models import AuditEvent as Model
+    from audit.readable import Resolver, value_text
+
+    field = Model._meta.get_field("occurred_at")  # a DateTimeField
+    zone = timezone.get_current_timezone()
+    start = datetime.datetime(2026, 10, 24, 22, 0, tzinfo=datetime.UTC)
+    times = [start + datetime.timedelta(minutes=m) for m in range(0, 36 * 60, 7)]
+    times += [start + datetime.timedelta(days=d, hours=d % 24) for d in range(366)]
+    with translation.override(language):
+        for moment in times:
+            stored = moment.isoformat()  # as the trail stores a time: with its offset
+            expected = date_format(moment.astimezone(zone), "DATETIME_FORMAT")
+            assert value_text(field, stored, Resolver()) == expected, stored

@@ -4,7 +4,11 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 
 from exports import tasks as export_tasks
-from tests.support.workers import celery_app_with_own_queue
+from tests.support.smtp import smtp_sink  # noqa: F401 (a fixture: a worker process's SMTP)
+from tests.support.workers import (  # noqa: F401 (worker_processes is a fixture)
+    celery_app_with_own_queue,
+    worker_processes,
+)
 
 # Register the shared tasks before any test app is finalized (a worker reads them at start).
 assert export_tasks.run_export_job.name == "exports.run_export_job"

@@ -6,8 +6,10 @@ import csv
 import io
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from audit import selectors as audit_selectors
 from audit.models import AuditEvent
@@ -87,6 +89,39 @@ def test_the_trail_export_is_a_job_the_worker_makes_and_the_page_then_offers(
         .values_list("summary", flat=True)
     )
     assert any("begärd" in s for s in summaries) and any("hämtad" in s for s in summaries)
+
+
+def test_a_prefork_worker_makes_the_trail_in_parallel_parts_byte_for_byte(
+    two_counties, steering, celery_app, smtp_sink, worker_processes, monkeypatch
+):
+    """As in production: `celery worker --pool prefork`, whose pool processes (daemons) fork
+    the parts' processes (`exports.parts`). The file is the one `csv_row` writes."""
+    from audit import exports
+    from tests.audit.test_exports import written
+
+    monkeypatch.setenv("TEST_WORKER_EXPORTS_CSV_PART_ROWS", "3")  # parts of three events up
+    worker = worker_processes(
+        broker_url=settings.CELERY_BROKER_URL,
+        queue=celery_app.test_queue,
+        smtp_port=smtp_sink.port,
+        pool="prefork",
+        concurrency=2,
+    )
+    client = client_of(steering)
+    job_url = request_csv(client)
+    wait_until(finished(job_url), timeout=120, why=worker.output)
+    job = ExportJob.objects.get()
+    assert job.status == Status.DONE, job.error
+    assert job.total >= 6, job.total  # two parts at least
+
+    download = client.get(reverse("exports:download", args=[job.pk]))
+    body = b"".join(download.streaming_content).decode()
+    last_id = int(list(csv.reader(io.StringIO(body[1:])))[-1][1])
+    events = audit_selectors.filtered_events(counties=["07"]).filter(id__lte=last_id)
+    with translation.override(job.language):
+        assert body == written(events.order_by("id"), delimiter=",")
+    assert f"in {min(2, job.total // 3)} parts" in worker.output()
+    assert exports.csv_header()[0] in body
 
 
 def test_another_countys_reader_finds_neither_the_job_nor_its_file(

@@ -13,3 +13,5 @@ EMAIL_HOST_PASSWORD = ""
 EMAIL_USE_TLS = False
 EMAIL_USE_SSL = False
 CELERY_TASK_DEFAULT_QUEUE = os.environ["TEST_WORKER_QUEUE"]
+# A test's small trail made in parts (`exports.parts`), as the country's trail is.
+EXPORTS_CSV_PART_ROWS = int(os.environ.get("TEST_WORKER_EXPORTS_CSV_PART_ROWS", "50000"))
