@@ -159,16 +159,17 @@ def user_names(users) -> list[tuple[int, str]]:
 
 
 def names_of(model, ids) -> dict:
-    """How the rows ``ids`` of ``model`` are named for people (one query)."""
+    """How the rows ``ids`` of ``model`` are named for people (one query, in no order: a model's
+    default ordering would join the tables it orders by for names read into a dict)."""
     namer = registry.spec_for(model).names
     if namer is not None:
         return namer(ids)
-    manager = model._default_manager
+    rows = model._default_manager.filter(pk__in=ids).order_by()
     if model is get_user_model():
-        return dict(user_names(manager.filter(pk__in=ids)))
+        return dict(user_names(rows))
     if any(f.name == "name" for f in model._meta.concrete_fields):
-        return dict(manager.filter(pk__in=ids).values_list("pk", "name"))
-    return {obj.pk: str(obj) for obj in manager.filter(pk__in=ids)}
+        return dict(rows.values_list("pk", "name"))
+    return {obj.pk: str(obj) for obj in rows}
 
 
 # Formatting a date is the costly part of an export's row: the same texts come back often

@@ -350,17 +350,21 @@ def describe_membership(change: Change) -> Description:
 
 
 # --- Names of rows that changes point at (one query per model and page) ----------------------
+# Read into dicts in no order (``order_by()``): the models' default orderings joined the tables
+# they order by (a process's and a draft's viewflow row, a contact's municipality) for nothing.
 
 
 def process_names(ids) -> dict:
-    rows = PolicyProcess.objects.filter(pk__in=ids).values_list("pk", "municipality__name")
+    rows = (
+        PolicyProcess.objects.filter(pk__in=ids).order_by().values_list("pk", "municipality__name")
+    )
     return {pk: _("ASF policy – %(municipality)s") % {"municipality": name} for pk, name in rows}
 
 
 def task_names(ids) -> dict:
     """A step by its title in the flow ("Record the decision"), as the process page names it."""
     names = {}
-    for pk, node in Task.objects.filter(pk__in=ids).values_list("pk", "flow_task"):
+    for pk, node in Task.objects.filter(pk__in=ids).order_by().values_list("pk", "flow_task"):
         title = getattr(node, "task_title", "") or getattr(node, "name", "") or node
         names[pk] = str(title or pk)
     return names
@@ -368,17 +372,21 @@ def task_names(ids) -> dict:
 
 def draft_names(ids) -> dict:
     """A draft by its version ("Draft v2"), as its own name reads, without reading its text."""
-    rows = PolicyDraft.objects.filter(pk__in=ids).values_list("pk", "version")
+    rows = PolicyDraft.objects.filter(pk__in=ids).order_by().values_list("pk", "version")
     return {pk: str(_("Draft v%(version)s") % {"version": version}) for pk, version in rows}
 
 
 def task_link_names(ids) -> dict:
-    rows = TaskLink.objects.filter(pk__in=ids).values_list("pk", "contact__name")
+    rows = TaskLink.objects.filter(pk__in=ids).order_by().values_list("pk", "contact__name")
     return {pk: _("Task link for %(contact)s") % {"contact": name} for pk, name in rows}
 
 
 def answer_names(ids) -> dict:
-    rows = ApprovalAnswer.objects.filter(pk__in=ids).values_list("pk", "answer", "contact__name")
+    rows = (
+        ApprovalAnswer.objects.filter(pk__in=ids)
+        .order_by()
+        .values_list("pk", "answer", "contact__name")
+    )
     return {pk: f"{_label(AnswerKind, answer)} ({name})" for pk, answer, name in rows}
 
 
