@@ -199,7 +199,8 @@ def _current_processes(*, personal: bool = True, **filters) -> list[PolicyProces
         PolicyProcess.objects.filter(pk__in=current)
         .order_by("municipality_id")
         .annotate(legal_force_due=Exists(due), adopted_before=_adopted_before())
-        .select_related("municipality__county", "lead")
+        # Its municipality is the board's own (`county_board`): not read a second time.
+        .select_related("lead")
     )
     steps = (
         Task.objects.filter(
@@ -300,7 +301,7 @@ def county_board(
     personal: bool = True,
 ) -> Board:
     """Every municipality of ``county`` (None: of all counties, or of the ``within`` ids) in its
-    current stage (5 queries).
+    current stage (5 queries; 4 when no process waits for its approvers or none may be named).
 
     Reads one process per municipality, whatever the length of its history.
     """
@@ -315,6 +316,9 @@ def county_board(
         personal=personal, **_in_county(county, "municipality__", within)
     )
     current = {process.municipality_id: process for process in processes}
+    for municipality in municipalities:
+        if municipality.pk in current:
+            current[municipality.pk].municipality = municipality
     rows = [_row(m, current.get(m.pk), limits, now, personal) for m in municipalities]
     counts = defaultdict(int)
     for row in rows:
