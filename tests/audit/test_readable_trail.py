@@ -144,3 +144,44 @@ def test_a_record_saved_without_a_visible_change_is_not_an_event_of_its_own(
     url = reverse("audit:process", args=[vaxjo_story.process.pk])
     asked = steering_client.get(url, {"kind": Kind.RECORD_TOUCHED}).content.decode()
     assert "Sparat igen" in asked
+
+
+def test_the_names_a_pages_changes_point_at_are_read_in_one_query(
+    vaxjo_story, django_assert_num_queries
+):
+    """The people, municipality, process, drafts, contact, task links and answers the story's
+    changes point at are named as a reader reads them, all in one query (a query per model
+    before); only steps, named by their node's title in the flow, take one of their own."""
+    from django.contrib.auth import get_user_model
+
+    from audit.readable import Resolver
+    from municipalities.models import Contact, Municipality
+    from workflows.models import ApprovalAnswer, PolicyDraft, PolicyProcess, TaskLink
+
+    process = vaxjo_story.process
+    drafts = list(PolicyDraft.objects.filter(process=process).order_by("version"))
+    link = TaskLink.objects.filter(contact=vaxjo_story.contact).order_by("pk").first()
+    answer = ApprovalAnswer.objects.filter(contact=vaxjo_story.contact).order_by("pk").first()
+    resolver = Resolver()
+    resolver.want("workflows.decision", {"recorded_by": [None, vaxjo_story.leader.pk]})
+    resolver.want("workflows.decision", {"process": [None, process.pk]})
+    resolver.want("workflows.approvalanswer", {"draft": [drafts[0].pk, drafts[1].pk]})
+    resolver.want("workflows.approvalanswer", {"contact": [None, vaxjo_story.contact.pk]})
+    resolver.want("workflows.approvalanswer", {"via_link": [None, link.pk]})
+    resolver.want("workflows.policyprocess", {"municipality": [None, process.municipality_id]})
+    resolver.want("workflows.approvalanswer", {"via_link": [None, 999_999]})  # gone: its id
+
+    with django_assert_num_queries(1):
+        resolver.fetch_all()
+
+    user = get_user_model()
+    with django_assert_num_queries(0):
+        assert resolver.name(user, vaxjo_story.leader.pk) == "Pia Projektledare"
+        assert resolver.name(PolicyProcess, process.pk) == "ASF-policy – Växjö"
+        assert resolver.name(PolicyDraft, drafts[1].pk) == "Utkast v2"
+        assert resolver.name(Contact, vaxjo_story.contact.pk) == vaxjo_story.contact.name
+        assert resolver.name(TaskLink, link.pk) == f"Uppgiftslänk till {vaxjo_story.contact.name}"
+        assert resolver.name(Municipality, process.municipality_id) == "Växjö"
+        assert resolver.name(TaskLink, 999_999) == "#999999"
+    # An answer, asked for afterwards, in a query of its own.
+    assert resolver.name(ApprovalAnswer, answer.pk).endswith(f"({vaxjo_story.contact.name})")
