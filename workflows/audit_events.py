@@ -353,7 +353,7 @@ def describe_membership(change: Change) -> Description:
 
 # --- Names of rows that changes point at (read together: one query per page) -----------------
 # Each as `registry.NameRows`, which the trail reads with the other models' names in one
-# statement; a step's name is its node's title, which only the flow knows (a query of its own).
+# statement.
 
 process_names = registry.NameRows(
     rows=lambda ids: PolicyProcess.objects.filter(pk__in=ids),
@@ -362,13 +362,24 @@ process_names = registry.NameRows(
 )
 
 
-def task_names(ids) -> dict:
-    """A step by its title in the flow ("Record the decision"), as the process page names it."""
-    names = {}
-    for pk, node in Task.objects.filter(pk__in=ids).order_by().values_list("pk", "flow_task"):
-        title = getattr(node, "task_title", "") or getattr(node, "name", "") or node
-        names[pk] = str(title or pk)
-    return names
+def _step_name(reference: str, pk: str) -> str:
+    """A step by its title in the flow ("Record the decision"), as the process page names it:
+    its node found from the stored reference as the field reads it (a node the flow no longer
+    has: the step's id)."""
+    try:
+        node = Task._meta.get_field("flow_task").to_python(reference)
+    except ImportError:
+        node = None
+    title = getattr(node, "task_title", "") or getattr(node, "name", "") or node
+    return str(title or pk)
+
+
+task_names = registry.NameRows(
+    rows=lambda ids: Task.objects.filter(pk__in=ids),
+    # The stored reference as text (the field would read it into the flow's node).
+    texts=(Cast("flow_task", models.CharField()), Cast("pk", models.CharField())),
+    name=_step_name,
+)
 
 
 # A draft by its version ("Draft v2"), as its own name reads, without reading its text.

@@ -149,13 +149,15 @@ def test_a_record_saved_without_a_visible_change_is_not_an_event_of_its_own(
 def test_the_names_a_pages_changes_point_at_are_read_in_one_query(
     vaxjo_story, django_assert_num_queries
 ):
-    """The people, municipality, process, drafts, contact, task links and answers the story's
+    """The people, municipality, process, drafts, contact, task link and step the story's
     changes point at are named as a reader reads them, all in one query (a query per model
-    before); only steps, named by their node's title in the flow, take one of their own."""
+    before)."""
     from django.contrib.auth import get_user_model
+    from viewflow.workflow.models import Task
 
     from audit.readable import Resolver
     from municipalities.models import Contact, Municipality
+    from workflows.flows import PolicyAdoptionFlow
     from workflows.models import ApprovalAnswer, PolicyDraft, PolicyProcess, TaskLink
 
     process = vaxjo_story.process
@@ -170,6 +172,8 @@ def test_the_names_a_pages_changes_point_at_are_read_in_one_query(
     resolver.want("workflows.approvalanswer", {"via_link": [None, link.pk]})
     resolver.want("workflows.policyprocess", {"municipality": [None, process.municipality_id]})
     resolver.want("workflows.approvalanswer", {"via_link": [None, 999_999]})  # gone: its id
+    step = Task.objects.filter(process=process, flow_task=PolicyAdoptionFlow.decision).first()
+    resolver.want("workflows.tasklink", {"task": [None, step.pk]})
 
     with django_assert_num_queries(1):
         resolver.fetch_all()
@@ -183,5 +187,6 @@ def test_the_names_a_pages_changes_point_at_are_read_in_one_query(
         assert resolver.name(TaskLink, link.pk) == f"Uppgiftslänk till {vaxjo_story.contact.name}"
         assert resolver.name(Municipality, process.municipality_id) == "Växjö"
         assert resolver.name(TaskLink, 999_999) == "#999999"
+        assert resolver.name(Task, step.pk) == "Registrera beslutet"
     # An answer, asked for afterwards, in a query of its own.
     assert resolver.name(ApprovalAnswer, answer.pk).endswith(f"({vaxjo_story.contact.name})")
