@@ -84,6 +84,18 @@ Describe = Callable[[Change], Description | None]
 
 
 @dataclass(frozen=True)
+class NameRows:
+    """How rows of a model are named, as a query the trail reads together with the other
+    models' names (a page's names in one statement, a UNION ALL, not one query per model):
+    ``rows(ids)``, the rows ``ids`` (a queryset); ``texts``, one to three of their columns (names
+    or expressions) as text; ``name(*texts)``, the name people read."""
+
+    rows: Callable[[Iterable], Any]
+    texts: tuple
+    name: Callable[..., str]
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     describe: Describe | None = None
     # Fields holding personal data: their old → new values go to the event's personal part.
@@ -92,9 +104,10 @@ class ModelSpec:
     hidden_fields: frozenset[str] = frozenset()
     # Whether its texts may name contact persons (their names are then looked up and kept apart).
     mentions_people: bool = True
-    # How rows of the model are named where a change points at them (ids → names, one query):
-    # the timeline shows "Pia Projektledare", not "recorded_by 1". Default: `audit.readable`.
-    names: Callable[[Iterable], dict] | None = None
+    # How rows of the model are named where a change points at them (ids → names, one query;
+    # or `NameRows`, read with the other models' names in one statement): the timeline shows
+    # "Pia Projektledare", not "recorded_by 1". Default: `audit.readable`.
+    names: Callable[[Iterable], dict] | NameRows | None = None
     # Fields that are the software's bookkeeping (a workflow engine's token, its node type):
     # recorded and exported as machine values, not listed among the changes people read.
     internal_fields: frozenset[str] = frozenset()
@@ -151,7 +164,7 @@ def register(
     personal_fields: Iterable[str] = (),
     hidden_fields: Iterable[str] = (),
     mentions_people: bool = True,
-    names: Callable[[Iterable], dict] | None = None,
+    names: Callable[[Iterable], dict] | NameRows | None = None,
     internal_fields: Iterable[str] = (),
     shared: bool = True,
 ) -> None:

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import PurePath
 
 from django.contrib.auth import get_user_model
+from django.db import models
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import STATUS
@@ -349,37 +351,55 @@ def describe_membership(change: Change) -> Description:
     return Description(summary=summary, county_code=place[1])
 
 
-# --- Names of rows that changes point at (one query per model and page) ----------------------
+# --- Names of rows that changes point at (read together: one query per page) -----------------
+# Each as `registry.NameRows`, which the trail reads with the other models' names in one
+# statement.
+
+process_names = registry.NameRows(
+    rows=lambda ids: PolicyProcess.objects.filter(pk__in=ids),
+    texts=("municipality__name",),
+    name=lambda municipality: _("ASF policy – %(municipality)s") % {"municipality": municipality},
+)
 
 
-def process_names(ids) -> dict:
-    rows = PolicyProcess.objects.filter(pk__in=ids).values_list("pk", "municipality__name")
-    return {pk: _("ASF policy – %(municipality)s") % {"municipality": name} for pk, name in rows}
+def _step_name(reference: str, pk: str) -> str:
+    """A step by its title in the flow ("Record the decision"), as the process page names it:
+    its node found from the stored reference as the field reads it (a node the flow no longer
+    has: the step's id)."""
+    try:
+        node = Task._meta.get_field("flow_task").to_python(reference)
+    except ImportError:
+        node = None
+    title = getattr(node, "task_title", "") or getattr(node, "name", "") or node
+    return str(title or pk)
 
 
-def task_names(ids) -> dict:
-    """A step by its title in the flow ("Record the decision"), as the process page names it."""
-    names = {}
-    for pk, node in Task.objects.filter(pk__in=ids).values_list("pk", "flow_task"):
-        title = getattr(node, "task_title", "") or getattr(node, "name", "") or node
-        names[pk] = str(title or pk)
-    return names
+task_names = registry.NameRows(
+    rows=lambda ids: Task.objects.filter(pk__in=ids),
+    # The stored reference as text (the field would read it into the flow's node).
+    texts=(Cast("flow_task", models.CharField()), Cast("pk", models.CharField())),
+    name=_step_name,
+)
 
 
-def draft_names(ids) -> dict:
-    """A draft by its version ("Draft v2"), as its own name reads, without reading its text."""
-    rows = PolicyDraft.objects.filter(pk__in=ids).values_list("pk", "version")
-    return {pk: str(_("Draft v%(version)s") % {"version": version}) for pk, version in rows}
+# A draft by its version ("Draft v2"), as its own name reads, without reading its text.
+draft_names = registry.NameRows(
+    rows=lambda ids: PolicyDraft.objects.filter(pk__in=ids),
+    texts=(Cast("version", models.CharField()),),
+    name=lambda version: str(_("Draft v%(version)s") % {"version": version}),
+)
 
+task_link_names = registry.NameRows(
+    rows=lambda ids: TaskLink.objects.filter(pk__in=ids),
+    texts=("contact__name",),
+    name=lambda contact: _("Task link for %(contact)s") % {"contact": contact},
+)
 
-def task_link_names(ids) -> dict:
-    rows = TaskLink.objects.filter(pk__in=ids).values_list("pk", "contact__name")
-    return {pk: _("Task link for %(contact)s") % {"contact": name} for pk, name in rows}
-
-
-def answer_names(ids) -> dict:
-    rows = ApprovalAnswer.objects.filter(pk__in=ids).values_list("pk", "answer", "contact__name")
-    return {pk: f"{_label(AnswerKind, answer)} ({name})" for pk, answer, name in rows}
+answer_names = registry.NameRows(
+    rows=lambda ids: ApprovalAnswer.objects.filter(pk__in=ids),
+    texts=("answer", "contact__name"),
+    name=lambda answer, contact: f"{_label(AnswerKind, answer)} ({contact})",
+)
 
 
 # --- The directory of places and people -------------------------------------------------------

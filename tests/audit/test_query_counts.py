@@ -70,10 +70,11 @@ def test_timeline_query_counts_do_not_grow_with_the_municipalities(steering_clie
     large = measure(steering_client, first)
 
     assert small == large
-    # 14, + the reader's county roles, + the names of the county projects and users that the
-    # membership events on the page point at (one query per model, whatever the events), + the
-    # groups' permissions (Django's ModelBackend reads the user's and the groups' apart).
-    assert max(large) <= 18
+    # 12, + the reader's county roles, + the names of the county projects and users that the
+    # membership events on the page point at (one query for the names of every model, whatever
+    # the events; 17 with one query per model), + the groups' permissions (Django's
+    # ModelBackend reads the user's and the groups' apart).
+    assert max(large) <= 15
     # The page names the county of each change (Kronobergs län), not its id.
     page = steering_client.get(reverse("audit:municipality", args=[first.pk])).content.decode()
     assert "<dt>County</dt><dd>– → Kronobergs län</dd>" in page

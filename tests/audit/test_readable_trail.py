@@ -166,3 +166,49 @@ def test_a_changed_time_reads_as_djangos_format_writes_it_whole(language):
             stored = moment.isoformat()  # as the trail stores a time: with its offset
             expected = date_format(moment.astimezone(zone), "DATETIME_FORMAT")
             assert value_text(field, stored, Resolver()) == expected, stored
+
+
+def test_the_names_a_pages_changes_point_at_are_read_in_one_query(
+    vaxjo_story, django_assert_num_queries
+):
+    """The people, municipality, process, drafts, contact, task link and step the story's
+    changes point at are named as a reader reads them, all in one query (a query per model
+    before)."""
+    from django.contrib.auth import get_user_model
+    from viewflow.workflow.models import Task
+
+    from audit.readable import Resolver
+    from municipalities.models import Contact, Municipality
+    from workflows.flows import PolicyAdoptionFlow
+    from workflows.models import ApprovalAnswer, PolicyDraft, PolicyProcess, TaskLink
+
+    process = vaxjo_story.process
+    drafts = list(PolicyDraft.objects.filter(process=process).order_by("version"))
+    link = TaskLink.objects.filter(contact=vaxjo_story.contact).order_by("pk").first()
+    answer = ApprovalAnswer.objects.filter(contact=vaxjo_story.contact).order_by("pk").first()
+    resolver = Resolver()
+    resolver.want("workflows.decision", {"recorded_by": [None, vaxjo_story.leader.pk]})
+    resolver.want("workflows.decision", {"process": [None, process.pk]})
+    resolver.want("workflows.approvalanswer", {"draft": [drafts[0].pk, drafts[1].pk]})
+    resolver.want("workflows.approvalanswer", {"contact": [None, vaxjo_story.contact.pk]})
+    resolver.want("workflows.approvalanswer", {"via_link": [None, link.pk]})
+    resolver.want("workflows.policyprocess", {"municipality": [None, process.municipality_id]})
+    resolver.want("workflows.approvalanswer", {"via_link": [None, 999_999]})  # gone: its id
+    step = Task.objects.filter(process=process, flow_task=PolicyAdoptionFlow.decision).first()
+    resolver.want("workflows.tasklink", {"task": [None, step.pk]})
+
+    with django_assert_num_queries(1):
+        resolver.fetch_all()
+
+    user = get_user_model()
+    with django_assert_num_queries(0):
+        assert resolver.name(user, vaxjo_story.leader.pk) == "Pia Projektledare"
+        assert resolver.name(PolicyProcess, process.pk) == "ASF-policy – Växjö"
+        assert resolver.name(PolicyDraft, drafts[1].pk) == "Utkast v2"
+        assert resolver.name(Contact, vaxjo_story.contact.pk) == vaxjo_story.contact.name
+        assert resolver.name(TaskLink, link.pk) == f"Uppgiftslänk till {vaxjo_story.contact.name}"
+        assert resolver.name(Municipality, process.municipality_id) == "Växjö"
+        assert resolver.name(TaskLink, 999_999) == "#999999"
+        assert resolver.name(Task, step.pk) == "Registrera beslutet"
+    # An answer, asked for afterwards, in a query of its own.
+    assert resolver.name(ApprovalAnswer, answer.pk).endswith(f"({vaxjo_story.contact.name})")

@@ -593,6 +593,48 @@ def test_board_rows_are_the_rows_the_template_loop_wrote(language, whole_country
     assert "O&#x27;Brien &amp; Söner" in ours and "Write &lt;draft&gt;" in ours
 
 
+# The country board's rows as its template wrote them before `country_rows`.
+COUNTRY_LOOP = (
+    "{% for row in board.rows %}\n"
+    '  <tr id="county-{{ row.county.code }}">\n'
+    '    <th scope="row"><a href="?county={{ row.county.code }}">{{ row.county.name }}</a></th>\n'
+    "    <td>{{ row.municipalities }}</td>\n"
+    "    <td>{{ row.not_started }}</td>\n"
+    "    {% for count in row.counts %}<td>{{ count }}</td>{% endfor %}\n"
+    "    <td>{{ row.stalled }}</td>\n"
+    "  </tr>\n"
+    "  {% endfor %}"
+)
+
+
+def test_country_rows_are_the_rows_the_template_loop_wrote():
+    """The country board's rows are written in Python (`country_rows`): the same HTML as the
+    template loop they replace, for a county with every count and a name that needs escaping."""
+    from django.template import Context, Template
+
+    from municipalities.models import County
+    from workflows.overview.selectors import CountryBoard, CountyRow
+
+    counties = [County(code="07", name="Kronobergs län"), County(code="99", name="Ö & <Län>")]
+    rows = [
+        CountyRow(counties[0], 8, 1, [2, 1, 1, 1, 1, 1, 0], 3),
+        CountyRow(counties[1], 0, 0, [0] * 7, 0),
+    ]
+    board = CountryBoard(
+        rows=rows,
+        columns=[],
+        municipalities=8,
+        not_started=1,
+        stalled=3,
+        now=datetime.datetime.now(datetime.UTC),
+    )
+    context = Context({"board": board})
+    ours = Template("{% load policyflow %}{% country_rows board %}").render(context)
+
+    assert ours == Template(COUNTRY_LOOP).render(context)
+    assert ">Ö &amp; &lt;Län&gt;</a>" in ours and "<td>3</td>" in ours
+
+
 def test_stage_time_table_gives_median_and_slowest_days_per_stage(steering_client, months_story):
     with time_machine.travel(at("2026-05-15", 12), tick=False):
         response = steering_client.get(OVERVIEW)
