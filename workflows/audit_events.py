@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import STATUS
 
-from audit import registry
+from audit import readable, registry
 from audit.models import Kind
 from audit.registry import Change, Description, Person, Place
 from municipalities.models import Contact, County, CountyProject, Membership, Municipality
@@ -143,7 +143,7 @@ def describe_handover(change: Change) -> Description:
         "to": names.get(record.to_user_id, "–"),
     }
     if record.task_id is not None:
-        words["step"] = task_names([record.task_id]).get(record.task_id, "–")
+        words["step"] = readable.names_of(Task, [record.task_id]).get(record.task_id, "–")
     if record.kind == HandoverKind.CLAIMED:
         summary = _("%(by)s claimed the step “%(step)s”") % words
     elif record.kind == HandoverKind.PROCESS:
