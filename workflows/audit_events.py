@@ -19,7 +19,7 @@ from audit import readable, registry
 from audit.models import Kind
 from audit.registry import Change, Description, Person, Place
 from municipalities.models import Contact, County, CountyProject, Membership, Municipality
-from notifications.models import DeliveryStatus, Notification
+from notifications.models import DeliveryStatus, Event, Notification
 
 from .flows import PolicyAdoptionFlow
 from .models import (
@@ -296,9 +296,13 @@ def _process_from_topic(topic: str) -> int | None:
     return int(value) if kind == "process" and value.isdigit() else None
 
 
+# Each email's event names its kind (`get_event_display` would build this dict per record).
+_EVENT_LABELS = dict(Event.choices)
+
+
 def describe_notification(change: Change) -> Description:
     record = change.record
-    what = {"event": record.get_event_display()}
+    what = {"event": _EVENT_LABELS.get(record.event, record.event)}
     process_id = _process_from_topic(record.topic)
     if change.is_created:
         kind, summary = Kind.NOTIFICATION_QUEUED, _("Email queued: %(event)s")
