@@ -1,6 +1,7 @@
 """What an email says: the three templates rendered in the recipient's language when it is
 queued, and the email message built from the stored row when it is sent."""
 
+import functools
 import hashlib
 import secrets
 from email.headerregistry import Address
@@ -49,11 +50,17 @@ def render_notification(
     return subject, body_text, body_html
 
 
+@functools.lru_cache(maxsize=8)
+def _address_of(value: str) -> str:
+    """The bare address of a "Name <address>" setting, parsed once per value."""
+    return parseaddr(value)[1]
+
+
 def message_id(notification: Notification) -> str:
     """A Message-ID derived from the idempotency key: every attempt carries the same one, so a
     duplicate that slips through the crash window (see docs/decisions/notifications-outbox.md)
     can be recognised by mail systems."""
-    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "policyflow.localhost"
+    domain = _address_of(settings.DEFAULT_FROM_EMAIL).rpartition("@")[2] or "policyflow.localhost"
     digest = hashlib.sha256(notification.idempotency_key.encode()).hexdigest()[:40]
     return f"<notification.{digest}@{domain}>"
 
@@ -79,10 +86,16 @@ def build_message(notification: Notification, connection=None) -> mail.EmailMult
     message = _OutboxMessage(
         subject=notification.subject,
         body=body_text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[recipient],
+        # The envelope's addresses bare, the headers' with the names (Django takes From and To
+        # from headers when given, tickets #9214 and #17444): its SMTP backend parses each
+        # envelope address of every message (sanitize_address), which with the names was 3.6 %
+        # of the worker's instructions per email.
+        from_email=_address_of(settings.DEFAULT_FROM_EMAIL) or settings.DEFAULT_FROM_EMAIL,
+        to=[notification.recipient_email],
         connection=connection,
         headers={
+            "From": settings.DEFAULT_FROM_EMAIL,
+            "To": recipient,
             "Message-ID": message_id(notification),
             "Content-Language": notification.language,
             # RFC 3834: tells auto-responders not to answer.

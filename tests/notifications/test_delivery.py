@@ -41,7 +41,9 @@ def test_each_queued_notification_arrives_once_in_the_recipients_language(
     assert sv.message["Subject"] == swedish.subject
     assert "Växjö" in sv.message["Subject"]
     assert sv.message["Content-Language"] == "sv"
+    # The names in the headers, the bare addresses on the envelope (rcpt_tos above).
     assert sv.message["To"] == "Vera Växjö <vera@vaxjo.example>"
+    assert sv.message["From"] == settings.DEFAULT_FROM_EMAIL  # "PolicyFlow <…>"
     assert sv.message_id == rendering.message_id(swedish)
     assert "24 december 2026" in sv.text
     assert "http://127.0.0.1:8000/link/token1/" in sv.text
