@@ -697,3 +697,27 @@ class CurrentProcess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.municipality_id}: {self.process_id}"
+
+
+class SummaryVersion(models.Model):
+    """How many times the summary of a municipality's processes (`ProcessStageTime`,
+    `MunicipalityStageReached`, `CurrentProcess`) has changed: counted up in the same
+    transaction as each change (``workflows.stage_summary``), so that the county overview knows
+    whether its cached figures are current by reading a county's few rows
+    (``overview.selectors.figures_version``) instead of scanning every process.
+
+    Not the record: a counter, which only ever grows (a row locked while it is counted up, so
+    no change is lost to another transaction's).
+    """
+
+    municipality = models.OneToOneField(
+        Municipality, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    version = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("version of a municipality's process summary")
+        verbose_name_plural = _("versions of municipalities' process summaries")
+
+    def __str__(self) -> str:
+        return f"{self.municipality_id}: {self.version}"

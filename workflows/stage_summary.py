@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import connection, transaction
-from django.db.models import Case, OuterRef, QuerySet, Subquery, When
+from django.db.models import Case, F, OuterRef, QuerySet, Subquery, When
 
 from .models import (
     CLOSED_STAGES,
@@ -26,6 +26,7 @@ from .models import (
     PolicyProcess,
     ProcessStageTime,
     Stage,
+    SummaryVersion,
 )
 
 # The order a municipality passes the stages in; adopted and rejected are both the end. Two
@@ -201,6 +202,36 @@ def keep_current(*, municipality_id: int, process_id: int, stage: str, left: str
         find_current(municipality_id)  # none kept yet (a process that started closed)
 
 
+def summary_changed(municipality_id: int) -> None:
+    """Count up the municipality's `SummaryVersion` (1 statement; 3 the first time). The row
+    stays locked until the transaction ends: a change committed after another is counted after
+    it, whatever the order the two began in."""
+    counted = SummaryVersion.objects.filter(municipality_id=municipality_id)
+    if counted.update(version=F("version") + 1):
+        return
+    # No row yet: made (or, made meanwhile by another transaction, waited for and left as it
+    # is), then counted up under its lock.
+    SummaryVersion.objects.bulk_create(
+        [SummaryVersion(municipality_id=municipality_id)], ignore_conflicts=True
+    )
+    counted.update(version=F("version") + 1)
+
+
+def all_summaries_changed() -> None:
+    """Count up every municipality's `SummaryVersion`, after the summary was rebuilt from the
+    history (`rebuild`, `rebuild_current`): 2 statements."""
+    from municipalities.models import Municipality
+
+    SummaryVersion.objects.bulk_create(
+        [
+            SummaryVersion(municipality_id=pk)
+            for pk in Municipality.objects.values_list("pk", flat=True)
+        ],
+        ignore_conflicts=True,
+    )
+    SummaryVersion.objects.update(version=F("version") + 1)
+
+
 def on_history_record(sender, *, instance, history_instance, **kwargs) -> None:
     """simple-history's ``post_create_historical_record`` for a process (connected in
     ``WorkflowsConfig.ready``)."""
@@ -208,6 +239,7 @@ def on_history_record(sender, *, instance, history_instance, **kwargs) -> None:
         # A deleted process takes its summary rows with it; the municipality's current process
         # is another one now, or none.
         find_current(instance.municipality_id)
+        summary_changed(instance.municipality_id)
         return
     left = enter_stage(
         process_id=instance.pk,
@@ -222,6 +254,7 @@ def on_history_record(sender, *, instance, history_instance, **kwargs) -> None:
             stage=instance.stage,
             left=left,
         )
+        summary_changed(instance.municipality_id)
 
 
 # --- From the history -------------------------------------------------------------------------

@@ -167,6 +167,7 @@ def generate(
         # processes just written, as `rebuild_stage_times` does.
         stage_summary.rebuild()
         stage_summary.rebuild_current()
+        stage_summary.all_summaries_changed()
         chain.write_heads()
         take_checkpoint()
         if chain.count != events:

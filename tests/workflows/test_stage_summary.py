@@ -226,3 +226,41 @@ def test_the_figures_read_the_same_four_queries_however_long_the_history(
             figures = selectors.county_figures(county=scope, limits=limits, now=at("2026-06-01"))
         awaiting = next(t for t in figures.stage_times if t.stage == "awaiting_approval")
         assert awaiting.slowest_municipality == "Växjö"
+
+
+def test_the_figures_version_is_new_with_each_change_of_the_summary_and_one_query(
+    winding_story, leader, django_assert_num_queries
+):
+    """The overview's cached figures are current while their version stays: it moves with each
+    process that starts, changes stage or goes away, and with a rebuilt summary; a county's own
+    version stays while another county changes."""
+    kronoberg, limits = County.objects.get(code="07"), stage_limits()
+
+    def versions() -> tuple[str, str]:
+        with django_assert_num_queries(2):
+            return tuple(
+                selectors.figures_version(county=scope, limits=limits)
+                for scope in (kronoberg, None)
+            )
+
+    seen = [versions()]
+    ljungby = Municipality.objects.get(code="0781")
+    with time_machine.travel(at("2026-05-04"), tick=False):
+        revision = services.start_process(municipality=ljungby, user=leader)
+    seen.append(versions())
+    with time_machine.travel(at("2026-05-11"), tick=False):
+        walk_to(winding_story, leader, winding_story.municipality.contacts.get(), "approval")
+    seen.append(versions())
+    revision.delete()
+    seen.append(versions())
+    call_command("rebuild_stage_times", stdout=io.StringIO())
+    seen.append(versions())
+    assert len({county for county, _ in seen}) == len({country for _, country in seen}) == 5
+
+    # Another county's new process: the country's figures change, Kronoberg's stay.
+    member_of(leader, "06", "leader")
+    elsewhere = Municipality.objects.filter(county__code="06").first()
+    with time_machine.travel(at("2026-05-18"), tick=False):
+        services.start_process(municipality=elsewhere, user=leader)
+    now = versions()
+    assert now[0] == seen[-1][0] and now[1] != seen[-1][1]

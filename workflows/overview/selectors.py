@@ -18,6 +18,7 @@ from django.db.models import (
     Min,
     OuterRef,
     Subquery,
+    Sum,
 )
 from django.db.models.functions import TruncMonth
 from django.http import Http404
@@ -38,6 +39,7 @@ from ..models import (
     PolicyProcess,
     ProcessStageTime,
     Stage,
+    SummaryVersion,
     legal_force_due,
 )
 from ..selectors import OPEN
@@ -489,14 +491,15 @@ def county_figures(
 
 def figures_version(*, county: County | None, limits: dict[str, int], within=None) -> str:
     """What the county's figures are computed from, in one cheap query: a new version whenever
-    a process starts, changes stage or goes away, or a stage limit changes. (Every stage change
-    sets ``stage_entered_at`` to the moment it happens, and history is append-only.)"""
-    latest = PolicyProcess.objects.filter(**_in_county(county, "municipality__", within)).aggregate(
-        entered=Max("stage_entered_at"), count=Count("pk"), last=Max("pk")
-    )
-    entered = latest["entered"].isoformat() if latest["entered"] else "-"
+    the summary of a municipality's processes changes (a process starts, changes stage or goes
+    away: `SummaryVersion`, counted up in the same transaction; a county's few rows, not every
+    process), or a stage limit changes. The counters only grow: their sum is new with each
+    change; with their number and the newest municipality's, a municipality gone or added too."""
+    latest = SummaryVersion.objects.filter(
+        **_in_county(county, "municipality__", within)
+    ).aggregate(total=Sum("version"), count=Count("pk"), last=Max("pk"))
     limit_list = ",".join(f"{stage}={days}" for stage, days in sorted(limits.items()))
-    return f"{entered}:{latest['count']}:{latest['last']}:{limit_list}"
+    return f"{latest['total'] or 0}:{latest['count']}:{latest['last']}:{limit_list}"
 
 
 def county_decisions(*, county: County | None, within=None) -> list[Decision]:

@@ -14,6 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         count = stage_summary.rebuild()
         current = stage_summary.rebuild_current()
+        stage_summary.all_summaries_changed()  # the overview's cached figures are stale
         self.stdout.write(
             f"{count} rows of time per process and stage, {current} current processes written."
         )
