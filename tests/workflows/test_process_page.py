@@ -1,12 +1,15 @@
 """The process page shows the latest history entries; the process's audit trail has the rest."""
 
+import datetime
 import re
 
 import pytest
 from django.conf import settings
 from django.urls import reverse
 
+from tests.factories import ContactFactory
 from workflows import services
+from workflows.models import FirstContact
 
 from .helpers import decision_fields, english, walk_to  # noqa: F401
 
@@ -113,3 +116,41 @@ def test_a_failed_email_shows_as_failed_with_its_error_shortened_among_the_lates
     assert "Failed (550 5.1.1 The email account that you tried to reach does not exist." in row
     assert refusal not in row  # shortened to 80 characters
     assert row.endswith("…)</td>")
+
+
+def first_contact_lines(page: str) -> list[str]:
+    section = re.search(r"<h3>First contact</h3>(.*?)<h3>", page, re.S).group(1)
+    return re.findall(r"<p>(.*?)</p>", section, re.S)
+
+
+def test_the_first_contact_names_its_contact_persons_in_name_order_each_escaped(
+    leader_client, leader, vaxjo, vaxjo_contact
+):
+    process = services.start_process(municipality=vaxjo, user=leader)
+    other = ContactFactory(municipality=vaxjo, name="Anders <Ahl>")
+    services.record_first_contact(
+        task=walk_to(process, leader, vaxjo_contact, "contact"),
+        user=leader,
+        contacted_on=datetime.date(2026, 1, 10),
+        channel="email",
+        contacts=[vaxjo_contact, other],
+        approvers=[vaxjo_contact],
+    )
+
+    page = leader_client.get(reverse("workflows:process", args=[process.pk])).content.decode()
+
+    assert first_contact_lines(page) == ["2026-01-10, Email: Anders &lt;Ahl&gt;, Vera Växjö"]
+
+
+def test_a_first_contact_without_contact_persons_names_nobody(leader_client, leader, vaxjo):
+    process = services.start_process(municipality=vaxjo, user=leader)
+    FirstContact.objects.create(
+        process=process,
+        contacted_on=datetime.date(2026, 1, 10),
+        channel="phone",
+        recorded_by=leader,
+    )
+
+    page = leader_client.get(reverse("workflows:process", args=[process.pk])).content.decode()
+
+    assert first_contact_lines(page) == ["2026-01-10, Phone: "]
