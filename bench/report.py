@@ -121,30 +121,29 @@ NOTES = {
         "for --jobs."
     ),
     "export_rows_per_s": (
-        "The job formats every row in Python: ~50-70 µs of CPU per row (about 15k rows per CPU "
-        "second): decoding the changes' JSON ~12, the CSV writer ~10, the readable-changes "
-        "column ~7 (short texts that come back kept), the rest reading, placeholders and the "
-        "JSON column; under load the process waits for a core too. Writing the lines in SQL "
-        "was measured and costs more CPU than it saves (~96 µs of PostgreSQL per row for whole "
-        "lines, ~41 for the first cells and the JSON: docs/decisions/export-in-sql.md). Closing "
-        "it: more cores (the job split by id range over several workers), or the changes' JSON "
-        "kept at write time."
+        "On PostgreSQL the job is two parts over one snapshot (`exports.parts`), PostgreSQL "
+        "writes the plain cells and Python the rest: ~55 µs of Python per row (the changes' "
+        "JSON decoded ~9 and written again ~5, the readable line ~12, reading, names and the "
+        "line) and ~10 µs of PostgreSQL, so two cores give at most ~30,000 rows/s; whole lines "
+        "in SQL cost PostgreSQL more than they save (docs/decisions/export-in-sql.md). Closing "
+        "it: the changes kept as text beside the event at write time (~14 µs), more cores."
     ),
     "export_peak_rss_mb": ("The export streams blocks of 2,000 rows; a smaller block lowers it."),
     "notifications_one_per_transaction_per_s": (
         "A task message per email: Celery's per-task cost (~4 ms of worker CPU: the message "
-        "fetched, acknowledged, traced) on top of the delivery's ~9 ms (the row locked, sent, "
+        "fetched, acknowledged, traced) on top of the delivery's ~6-7 ms (the row locked, sent, "
         "marked sent with its history row and audit event, committed; the MIME message built), "
-        "and PostgreSQL, the sink and the queueing side on the same 2 cores. Closing it: a "
-        "delivery that writes its audit event without simple-history's extra queries (a "
-        "previous-record SELECT and a manager class built per access), a cheaper MIME build, "
-        "or the worker on cores of its own."
+        "and PostgreSQL, the sink and the queueing side on the same 2 cores. Closing it: fewer "
+        "task messages than emails, or the worker on cores of its own."
     ),
     "notifications_per_s": (
         "Each email is locked, sent, marked sent and committed on its own (a killed worker must "
-        "send nothing twice), with its history row and audit event: ~9 ms of worker CPU per "
-        "email, plus PostgreSQL's and the sink's on the same 2 cores. Closing it: SMTP server "
-        "and database on other hosts, or a shorter audit append for delivery changes."
+        "send nothing twice), with its history row and audit event: ~7 ms of worker CPU per "
+        "email (the email package's header encoding and folding ~2, the audit event ~1.5, the "
+        "update and history ~1, the lock), plus PostgreSQL's and the sink's on the same 2 "
+        "cores; 300 msg/s needs ~3.3 ms of machine time an email. Closing it: SMTP server and "
+        "database on other hosts; a batch-wide previous record (-16 % of the worker's "
+        "instructions) was measured and not taken (a caller's lock rule, issue #14)."
     ),
     "notifications_p95_ms": (
         "Latency is the queue wait plus one delivery; above the worker's rate the queue grows."
@@ -152,35 +151,31 @@ NOTES = {
     # The pages' notes: the uncached and after-a-write figures first (their names end as the
     # cached ones do, and the first note that fits is used).
     "_uncached_p95_ms": (
-        "With the page cache off every request computes its page: 11–19 statements (about a "
-        "millisecond of Django's ORM each, in Python) and its whole template, 15–35 ms of Python "
-        "per page on the quick database (the minimal page: 2), while a step every 200 ms takes "
-        "its share of the two cores and moves the overview's figures (recomputed on the next "
-        "read). With 8 clients on 3 sync workers a request waits for the others: p95 ≤ 150 ms "
-        "needs a page costing ≲ 35 ms of machine time. The overview's board no longer runs its "
-        "subqueries over every process of the history (50 → 4 ms of SQL at full size), and the "
-        "timeline writes its checkboxes in Python (a fifth less CPU); what is left is spread over "
-        "the statements and templates. Closing it: pages that show less per request, and the "
-        "country's current processes kept in a table on the writes instead of sorted per request "
-        "(10,000 processes, 25–35 ms of SQL for ?county=all)."
+        "With the page cache off every request computes its page: 8-12 statements (~0.7 ms of "
+        "Django's ORM each, in Python) and its whole template, 13-24 ms of Python per page at "
+        "full size (the minimal page: 2), while a step every 200 ms takes its share of the two "
+        "cores. With 8 clients on 3 sync workers a request waits for two or three others: p95 "
+        "<= 150 ms needs a page costing <= 20 ms of machine time. Expensive figures are kept on "
+        "the writes already (each municipality's current process, its stage times, a counter "
+        "per municipality for the figures' currency); what is left is spread over the statements "
+        "and templates. Closing it: pages that show less per request (the overview's board and "
+        "figures as fragments of their own), or more cores."
     ),
     "_uncached_rps_vs_minimal": (
-        "Uncached, a page runs 11–19 statements and renders its whole template (15–35 ms of "
+        "Uncached, a page runs 8-12 statements and renders its whole template (13-24 ms of "
         "Python) where the minimal page runs two queries and a small template (2 ms), both "
-        "measured under the same writes: 0.5× would need a page of about 4 ms. Closing it: as "
+        "measured under the same writes: 0.5x would need a page of about 4 ms. Closing it: as "
         "for the p95, a page's own cost; the page cache is what meets it."
     ),
     "_after_write_p95_ms": (
         "Right after a step the data version has moved: the page is computed and stored (a miss) "
         "and, when the step changed a process, the overview recomputes its figures and charts "
-        "(the country's for `?county=all`: its 50,000 finished stays aggregated in SQL, 17–25 ms "
-        "at full size, and the country's current processes sorted, 25–35 ms; the progress "
-        "table's rows are written in Python now, 7 → 0.4 ms). Closing it: figures and current "
-        "processes kept up to date on the writes, not recomputed on the next read."
+        "(the country's for `?county=all`: its 50,000 finished stays aggregated in SQL, 14-20 ms "
+        "at full size). Closing it: the figures themselves kept up to date on the writes."
     ),
     "_p95_ms": (
-        "With 8 clients on 3 sync workers and 2 cores a request waits for the others: p95 ≤ "
-        "150 ms needs a page costing ≲ 35 ms of machine time."
+        "With 8 clients on 3 sync workers and 2 cores a request waits for the others: p95 <= "
+        "150 ms needs a page costing <= 20 ms of machine time."
     ),
     "_rps_vs_minimal": (
         "Served from the page cache, a page runs 3 queries (the session, the user, the data "
