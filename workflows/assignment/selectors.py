@@ -140,25 +140,23 @@ SELECT t.owner_id, COUNT(*) FROM {task} t
   INNER JOIN {municipality} m ON p.municipality_id = m.id
   WHERE t.status IN (%s, %s, %s) AND t.flow_task_type = %s AND vp.flow_class = %s
     AND t.owner_id IS NOT NULL AND m.county_id IN ({counties})
-    AND NOT EXISTS (
-      SELECT 1 FROM {membership} ms
-        INNER JOIN {project} cp ON ms.project_id = cp.id
-        INNER JOIN {user} u ON ms.user_id = u.id
-        WHERE ms.user_id = t.owner_id AND cp.county_id = m.county_id
-          AND ms.role = %s AND u.is_active)
+    AND NOT {owner_still_leads}
   GROUP BY t.owner_id
 UNION ALL
 SELECT p.lead_id, COUNT(*) FROM {policy_process} p
   INNER JOIN {municipality} m ON p.municipality_id = m.id
   WHERE p.stage NOT IN (%s, %s) AND m.county_id IN ({counties})
-    AND NOT EXISTS (
+    AND NOT {lead_still_leads}
+  GROUP BY p.lead_id
+"""
+
+# Whether {person} is still an active project leader of the county of municipality m.
+_STILL_LEADS = """EXISTS (
       SELECT 1 FROM {membership} ms
         INNER JOIN {project} cp ON ms.project_id = cp.id
         INNER JOIN {user} u ON ms.user_id = u.id
-        WHERE ms.user_id = p.lead_id AND cp.county_id = m.county_id
-          AND ms.role = %s AND u.is_active)
-  GROUP BY p.lead_id
-"""
+        WHERE ms.user_id = {person} AND cp.county_id = m.county_id
+          AND ms.role = %s AND u.is_active)"""
 
 
 def _stranded_sql(led: list[int]) -> tuple[str, list]:
@@ -174,7 +172,12 @@ def _stranded_sql(led: list[int]) -> tuple[str, list]:
         "user": get_user_model(),
     }
     names = {name: connection.ops.quote_name(m._meta.db_table) for name, m in models.items()}
-    sql = _STRANDED.format(counties=", ".join(["%s"] * len(led)), **names)
+    sql = _STRANDED.format(
+        counties=", ".join(["%s"] * len(led)),
+        owner_still_leads=_STILL_LEADS.format(person="t.owner_id", **names),
+        lead_still_leads=_STILL_LEADS.format(person="p.lead_id", **names),
+        **names,
+    )
     # The value viewflow stores for the flow (its field's own conversion of the class).
     flow_class = Process._meta.get_field("flow_class").get_prep_value(PolicyAdoptionFlow)
     leader = str(Membership.Role.LEADER)
