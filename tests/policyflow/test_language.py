@@ -125,3 +125,20 @@ def test_steps_a_leader_completes_in_english_are_recorded_with_swedish_reasons(
     } <= reasons
     for english in ("First contact recorded", "Dialogue completed", "Draft version 1 written"):
         assert english not in timeline
+
+
+def test_the_menu_links_follow_the_address_the_site_is_served_under(leader_client):
+    """The layout's links are worked out once per process, for each sub-path the site may be
+    served under (a proxy's SCRIPT_NAME): under /policyflow every link starts there; the next
+    request at the root gets the root's links again."""
+    from django.test.utils import override_script_prefix
+
+    inbox = reverse("workflows:inbox")
+    with override_script_prefix("/policyflow/"):  # as the WSGI handler sets it per request
+        under = leader_client.get(inbox).content.decode()
+    at_root = leader_client.get(inbox).content.decode()
+
+    assert 'href="/policyflow/overview/"' in under
+    assert 'action="/policyflow/accounts/logout/"' in under
+    assert 'href="/overview/"' in at_root and 'action="/accounts/logout/"' in at_root
+    assert 'href="/policyflow/overview/"' not in at_root

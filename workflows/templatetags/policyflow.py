@@ -5,8 +5,7 @@ import functools
 from django import template
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils import timezone
-from django.utils.html import format_html
+from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext
@@ -61,13 +60,17 @@ LAYOUT_URLS = {
 def layout_urls() -> dict[str, str]:
     """The addresses of the layout's menu and footer, as ``{% url %}`` writes them: reversed
     once per process (for its URL prefix and URLconf), not on every page, where their 16
-    ``{% url %}`` tags took half a millisecond of each."""
-    return _layout_urls(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+    ``{% url %}`` tags took half a millisecond of each. Keyed on everything ``reverse`` reads:
+    the URL prefix (a site served under a sub-path), the URLconf and the language (which
+    language-prefixed URLs would depend on)."""
+    return _layout_urls(
+        get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF, translation.get_language()
+    )
 
 
-@functools.lru_cache(maxsize=8)
-def _layout_urls(prefix: str, urlconf: str) -> dict[str, str]:
-    # ``prefix`` is the one ``reverse`` reads (the request's script name): a key, not an input.
+@functools.lru_cache(maxsize=16)
+def _layout_urls(prefix: str, urlconf: str, language: str | None) -> dict[str, str]:
+    # ``prefix`` and ``language`` are what ``reverse`` reads from the request: keys, not inputs.
     return {key: reverse(name, urlconf=urlconf) for key, name in LAYOUT_URLS.items()}
 
 
@@ -255,6 +258,11 @@ def waiting_items(rows) -> str:
     return mark_safe("".join(items))  # noqa: S308 (each value escaped)
 
 
+@functools.cache
+def _csrf_token_tag() -> template.Template:
+    return template.Template("{% csrf_token %}")
+
+
 @register.simple_tag(takes_context=True)
 def task_rows(context, tasks, is_leading: bool, tab: str) -> str:
     """The rows of the inbox's table of open steps (a page of `inbox_tab`): due, municipality
@@ -262,12 +270,8 @@ def task_rows(context, tasks, is_leading: bool, tab: str) -> str:
     template loop wrote them: through the engine, its 25 rows were a third of a leader's inbox.
     """
     claim, unassigned = escape_text(gettext("Claim")), escape_text(gettext("Unassigned"))
-    masked = context.get("csrf_token")  # what {% csrf_token %} writes
-    csrf = (
-        format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', masked)
-        if masked and masked != "NOTPROVIDED"
-        else ""
-    )
+    # Django's own {% csrf_token %}, rendered once for every claim form of the table.
+    csrf = _csrf_token_tag().render(context) if tab == "unassigned" else ""
     rows = []
     for task in tasks:
         process = task.process.policyprocess
