@@ -380,13 +380,20 @@ def _pg_csv_blocks(queryset, delimiter: str) -> Iterator[str]:
         )
 
     rows = _streamed_rows(queryset, _pg_csv_values(queryset, delimiter))
+    for block, resolver in _resolved_blocks(rows, decode, label_at=9, changes_at=6):
+        yield "".join([line(row, resolver) for row in block])
+
+
+def _resolved_blocks(rows, decode, *, label_at: int, changes_at: int):
+    """``rows`` decoded, `CHUNK` at a time, each block with a `Resolver` that has read the names
+    behind the block's ids (one statement a block); the query stops when the caller does."""
     try:
         while block := list(map(decode, itertools.islice(rows, CHUNK))):
             resolver = Resolver()
             for row in block:
-                resolver.want(row[9], row[6])
+                resolver.want(row[label_at], row[changes_at])
             resolver.fetch_all()
-            yield "".join([line(row, resolver) for row in block])
+            yield block, resolver
     finally:
         rows.close()  # a client that went away: stop the query now
 
@@ -409,19 +416,11 @@ def stream_csv(queryset, *, delimiter: str = ",", header: bool = True) -> Iterat
         return
     decode, cells = _csv_formatter()
     rows = _streamed_rows(queryset)
-    try:
-        while block := list(map(decode, itertools.islice(rows, CHUNK))):
-            # The names behind the block's ids: one query per related model for the block.
-            resolver = Resolver()
-            for row in block:
-                resolver.want(row[12], row[11])
-            resolver.fetch_all()
-            buffer.seek(0)
-            buffer.truncate()
-            writer.writerows(cells(row, resolver) for row in block)
-            yield buffer.getvalue()
-    finally:
-        rows.close()  # a client that went away: stop the query now
+    for block, resolver in _resolved_blocks(rows, decode, label_at=12, changes_at=11):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows(cells(row, resolver) for row in block)
+        yield buffer.getvalue()
 
 
 # --- The archive ------------------------------------------------------------------------------
