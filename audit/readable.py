@@ -16,6 +16,7 @@ import datetime
 import functools
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,12 +97,18 @@ class Resolver:
         relations = _relations(model_label)
         for name, pair in changes.items():
             related = relations.get(name)
-            if related is None or not isinstance(pair, list | tuple):
-                continue
-            for value in pair:
-                for pk in value if isinstance(value, list) else [value]:
-                    if isinstance(pk, int) and pk not in self._names.get(related, {}):
-                        self._wanted[related].add(pk)
+            if related is not None:
+                self.want_ids(related, pair)
+
+    def want_ids(self, related, pair) -> None:
+        """The ids in one change (``[old, new]``) of a relation to the model ``related``."""
+        if not isinstance(pair, list | tuple):
+            return
+        known = self._names.get(related, {})
+        for value in pair:
+            for pk in value if isinstance(value, list) else [value]:
+                if isinstance(pk, int) and pk not in known:
+                    self._wanted[related].add(pk)
 
     def name(self, model, pk) -> str:
         if model in self._wanted:
@@ -124,6 +131,10 @@ class Resolver:
             known = self._names.setdefault(model, {})
             known.update(names)
             known.update({pk: "" for pk in ids if pk not in known})
+
+    def known(self) -> int:
+        """How many names it holds (a caller that keeps it for many blocks bounds its memory)."""
+        return sum(map(len, self._names.values()))
 
     def fetch_all(self) -> None:
         # A parent model and its child (viewflow's Process and the PolicyProcess on the same
@@ -341,31 +352,71 @@ class _FieldPlan:
     field: Any
     label: str
     order: int
+    # How a value that is not empty reads: one of the `_read_*` functions below, chosen once
+    # here rather than by tests per value (an export reads some five million values).
+    read: Callable[[_FieldPlan, Any, Resolver, _Context], str]
+    yes_no: tuple[str, str]  # a true and a false value, in the plan's language
     related: Any = None
     choices: dict | None = None
-    kind: str = "text"  # text, bool, date, datetime, custom
+
+
+def _read_related(plan: _FieldPlan, value: Any, resolver: Resolver, context: _Context) -> str:
+    values = value if isinstance(value, list) else [value]
+    return ", ".join(resolver.name(plan.related, pk) for pk in values) or EMPTY
+
+
+def _read_choice(plan: _FieldPlan, value: Any, resolver: Resolver, context: _Context) -> str:
+    text = plan.choices.get(str(value))
+    return _plain(value) if text is None else text
+
+
+def _read_bool(plan: _FieldPlan, value: Any, resolver: Resolver, context: _Context) -> str:
+    return plan.yes_no[0] if value else plan.yes_no[1]
+
+
+def _read_datetime(plan: _FieldPlan, value: Any, resolver: Resolver, context: _Context) -> str:
+    if isinstance(value, bool):
+        return _read_bool(plan, value, resolver, context)
+    return _datetime(value, context)
+
+
+def _read_date(plan: _FieldPlan, value: Any, resolver: Resolver, context: _Context) -> str:
+    if isinstance(value, bool):
+        return _read_bool(plan, value, resolver, context)
+    return _date(value, context.language)
+
+
+def _read_custom(plan: _FieldPlan, value: Any, resolver: Resolver, context: _Context) -> str:
+    if isinstance(value, bool):
+        return _read_bool(plan, value, resolver, context)
+    return _custom_value(plan.field, value) or _plain(value)
+
+
+def _read_text(plan: _FieldPlan, value: Any, resolver: Resolver, context: _Context) -> str:
+    if isinstance(value, bool):
+        return _read_bool(plan, value, resolver, context)
+    return _plain(value)
 
 
 def _plan(field, order: int) -> _FieldPlan:
     label = _(str(field.verbose_name))
     label = label[:1].upper() + label[1:]
+    plan = functools.partial(_FieldPlan, field, label, order, yes_no=(_("Yes"), _("No")))
     related = _related_model(field)
     if related is not None:
-        return _FieldPlan(field, label, order, related=related)
+        return plan(read=_read_related, related=related)
     if getattr(field, "flatchoices", None):
         choices = {str(key): str(text) for key, text in field.flatchoices}
-        return _FieldPlan(field, label, order, choices=choices)
+        return plan(read=_read_choice, choices=choices)
     if isinstance(field, models.BooleanField):
-        kind = "bool"
-    elif isinstance(field, models.DateTimeField):
-        kind = "datetime"
-    elif isinstance(field, models.DateField):
-        kind = "date"
-    elif not type(field).__module__.startswith("django."):
-        kind = "custom"
-    else:
-        kind = "text"
-    return _FieldPlan(field, label, order, kind=kind)
+        return plan(read=_read_bool)
+    if isinstance(field, models.DateTimeField):
+        return plan(read=_read_datetime)
+    if isinstance(field, models.DateField):
+        return plan(read=_read_date)
+    if not type(field).__module__.startswith("django."):
+        return plan(read=_read_custom)
+    return plan(read=_read_text)
 
 
 @functools.lru_cache(maxsize=256)
@@ -383,7 +434,11 @@ def _model_plan(model_label: str, language: str) -> dict[str, _FieldPlan | None]
 
 
 def _plain(value) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str):
+        return value
+    if type(value) is int:  # as json writes an integer (not a bool: its type is not int)
+        return int.__repr__(value)
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _value(plan: _FieldPlan | None, value: Any, resolver: Resolver, context: _Context) -> str:
@@ -391,20 +446,7 @@ def _value(plan: _FieldPlan | None, value: Any, resolver: Resolver, context: _Co
         return EMPTY
     if plan is None:
         return _plain(value)
-    if plan.related is not None:
-        values = value if isinstance(value, list) else [value]
-        return ", ".join(resolver.name(plan.related, pk) for pk in values) or EMPTY
-    if plan.choices is not None:
-        return plan.choices.get(str(value), _plain(value))
-    if plan.kind == "bool" or isinstance(value, bool):
-        return _("Yes") if value else _("No")
-    if plan.kind == "datetime":
-        return _datetime(value, context)
-    if plan.kind == "date":
-        return _date(value, context.language)
-    if plan.kind == "custom":
-        return _custom_value(plan.field, value) or _plain(value)
-    return _plain(value)
+    return plan.read(plan, value, resolver, context)
 
 
 def value_text(field, value: Any, resolver: Resolver) -> str:
@@ -470,58 +512,94 @@ _KEPT_TYPES = frozenset({str, int, bool, type(None)})
 
 class ChangesLines:
     """`changes_text(readable_changes(...))` of many events in one language and time zone (an
-    export): the same text, built without the per-change objects, and each field's
-    ``Label: old → new`` kept once worked out for a pair of plain values that comes back (a
-    status "queued" → "sent", an attempt 0 → 1). Names behind ids are never kept: they come
-    from the caller's `Resolver`, as in `readable_changes`."""
+    export): the same text, built without the per-change objects. Worked out once and kept:
+    each *shape* of changes (the model and the names of the fields changed, in their order:
+    an export of a million events meets a few dozen), as the shown fields in reading order
+    with their labels and plans; and each field's ``Label: old → new`` for a pair of plain
+    values that comes back (a status "queued" → "sent", an attempt 0 → 1). Names behind ids
+    are never kept: they come from the caller's `Resolver`, as in `readable_changes`."""
 
     # Distinct pairs kept at most (times to the microsecond are all distinct), and only short
     # ones (a draft's text seldom comes back): memory stays bounded over a million events.
     LIMIT = 5_000
     LONGEST = 160
+    SHAPES = 1_000  # shapes kept at most (a trail's fields come and go with its models)
 
     def __init__(self, context: _Context | None = None) -> None:
         self.context = context or _context()
-        self.segments: dict[tuple, str] = {}
+        # (model label, *names) → `_shape`
+        self.shapes: dict[tuple, tuple[list[tuple], list[tuple]]] = {}
+        # (model label, name) → {(type(old), old, type(new), new): segment}
+        self.fields: dict[tuple[str, str], dict[tuple, str]] = {}
+        self.kept = 0
+
+    def _shape(self, model_label: str, changes: dict) -> tuple[list[tuple], list[tuple]]:
+        """The shown fields of ``changes`` in reading order, each as (name, label, plan, its
+        kept segments or None), and the relations among them as (name, related model)."""
+        key = (model_label, *changes)
+        shape = self.shapes.get(key)
+        if shape is not None:
+            return shape
+        plans = _model_plan(model_label, self.context.language)
+        shown = _shown(dict.fromkeys(changes), plans)
+        shown.sort(key=_order_and_name)
+        fields, relations = [], []
+        for _order, name, plan, _pair in shown:
+            # Names behind ids are the resolver's: a relation's segments are never kept. Nor a
+            # time's: to the microsecond, each comes once (its minute's text is kept instead).
+            keeps = plan is None or plan.read not in (_read_related, _read_datetime)
+            segments = self.fields.setdefault((model_label, name), {}) if keeps else None
+            fields.append((name, plan.label if plan is not None else name, plan, segments))
+            if plan is not None and plan.related is not None:
+                relations.append((name, plan.related))
+        if len(self.shapes) >= self.SHAPES:
+            self.shapes.clear()
+        shape = self.shapes[key] = (fields, relations)
+        return shape
+
+    def want(self, resolver: Resolver, model_label: str, changes: dict) -> None:
+        """Tell ``resolver`` the ids whose names `line` will read for ``changes`` (the shown
+        relations only: `Resolver.want` without a look at each field)."""
+        if changes:
+            for name, related in self._shape(model_label, changes)[1]:
+                resolver.want_ids(related, changes[name])
 
     def line(self, model_label: str, changes: dict, resolver: Resolver) -> str:
         if not changes:
             return ""
-        context = self.context
-        plans = _model_plan(model_label, context.language)
-        shown = _shown(changes, plans)
-        if len(shown) > 1:
-            shown.sort(key=_order_and_name)
-        segments, kept = self.segments, _KEPT_TYPES
+        context, kept_types = self.context, _KEPT_TYPES
         parts = []
-        for _order, name, plan, pair in shown:
+        for name, label, plan, segments in self._shape(model_label, changes)[0]:
+            pair = changes[name]
             if isinstance(pair, (list, tuple)) and len(pair) == 2:  # noqa: UP038 (no union per row)
                 old, new = pair
             else:
                 old, new = None, pair
-            keep = (plan is None or plan.related is None) and (
-                type(old) in kept and type(new) in kept
-            )
-            if keep:
-                key = (model_label, name, type(old), old, type(new), new)
-                segment = segments.get(key)
-                if segment is not None:
-                    parts.append(segment)
-                    continue
-            label = plan.label if plan is not None else name
-            segment = (
-                f"{label}: {_value(plan, old, resolver, context)} → "
-                f"{_value(plan, new, resolver, context)}"
-            )
-            if keep and len(segment) <= self.LONGEST:
-                if len(segments) >= self.LIMIT:
-                    segments.clear()
-                segments[key] = segment
+            pair_key = segment = None
+            if segments is not None and type(old) in kept_types and type(new) in kept_types:
+                pair_key = (type(old), old, type(new), new)
+                segment = segments.get(pair_key)
+            if segment is None:
+                # None, the most common old value (a record created), without a call.
+                segment = (
+                    f"{label}: {EMPTY if old is None else _value(plan, old, resolver, context)}"
+                    f" → {EMPTY if new is None else _value(plan, new, resolver, context)}"
+                )
+                if pair_key is not None and len(segment) <= self.LONGEST:
+                    self._keep(segments, pair_key, segment)
             parts.append(segment)
         text = "; ".join(parts)
         if "\n" in text or "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " ↵ ")
         return text
+
+    def _keep(self, segments: dict, pair_key: tuple, segment: str) -> None:
+        if self.kept >= self.LIMIT:
+            for kept in self.fields.values():
+                kept.clear()
+            self.kept = 0
+        segments[pair_key] = segment
+        self.kept += 1
 
 
 def _order_and_name(item: tuple) -> tuple:
