@@ -296,6 +296,12 @@ NOTIFICATIONS_SMTP_KEEPALIVE_SECONDS = env.float(
     "NOTIFICATIONS_SMTP_KEEPALIVE_SECONDS", default=30.0
 )
 
+# The audit trail's CSV export job (exports.parts): made in this many processes at once, each
+# over about as many events, when each gets at least EXPORTS_CSV_PART_ROWS of them (1: every
+# export in the job's own process; the file is the same).
+EXPORTS_CSV_PROCESSES = env.int("EXPORTS_CSV_PROCESSES", default=2)
+EXPORTS_CSV_PART_ROWS = env.int("EXPORTS_CSV_PART_ROWS", default=50_000)
+
 # Content Security Policy (django-csp 4): only our own resources, no inline script.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
