@@ -159,11 +159,13 @@ def test_the_streamed_csv_is_byte_for_byte_what_the_per_event_path_writes(
 
 
 @pytest.mark.django_db(transaction=True)  # outside a transaction, as the export job reads
+@pytest.mark.parametrize("names_kept", [exports.NAMES_KEPT, 1])  # names kept, or read again
 def test_the_csv_streamed_outside_a_transaction_is_byte_for_byte_the_per_event_path(
-    vaxjo_story, admin_user, monkeypatch
+    vaxjo_story, admin_user, monkeypatch, names_kept
 ):
     awkward_trail(vaxjo_story, admin_user)
     monkeypatch.setattr(exports, "CHUNK", 7)  # many blocks
+    monkeypatch.setattr(exports, "NAMES_KEPT", names_kept)
     queryset = selectors.filtered_events()
     for language in ("sv", "en"):
         with translation.override(language):
