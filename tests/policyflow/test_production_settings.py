@@ -83,3 +83,16 @@ def test_production_collects_static_files_as_the_image_build_does(production_env
     assert (tmp_path / "css" / "policyflow.css").exists()
     # WhiteNoise serves the compressed copies it made at build time.
     assert (tmp_path / "css" / "policyflow.css.gz").exists()
+
+
+def test_the_csv_exports_processes_and_part_size_are_read_from_the_environment(production_env):
+    production_env.update(EXPORTS_CSV_PROCESSES="1", EXPORTS_CSV_PART_ROWS="120000")
+    shown = (
+        "import django; django.setup(); from exports.conf import setting; "
+        "print(setting('EXPORTS_CSV_PROCESSES'), setting('EXPORTS_CSV_PART_ROWS'))"
+    )
+
+    result = run(["-c", shown], production_env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1", "120000"]
