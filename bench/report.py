@@ -122,11 +122,12 @@ NOTES = {
     ),
     "export_rows_per_s": (
         "On PostgreSQL the job is two parts over one snapshot (`exports.parts`), PostgreSQL "
-        "writes the plain cells and Python the rest: ~55 µs of Python per row (the changes' "
-        "JSON decoded ~9 and written again ~5, the readable line ~12, reading, names and the "
-        "line) and ~10 µs of PostgreSQL, so two cores give at most ~30,000 rows/s; whole lines "
-        "in SQL cost PostgreSQL more than they save (docs/decisions/export-in-sql.md). Closing "
-        "it: the changes kept as text beside the event at write time (~14 µs), more cores."
+        "writes the plain cells and Python the rest, without the cyclic garbage collector: "
+        "~37 µs of Python per row (the changes' JSON decoded ~4 and written again ~4, the "
+        "readable line ~7, reading the row ~2, names and the line's cells) and ~8 µs of "
+        "PostgreSQL, so two free cores give at most ~44,000 rows/s; whole lines in SQL cost "
+        "PostgreSQL more than they save (docs/decisions/export-in-sql.md). Closing it: more "
+        "cores (EXPORTS_CSV_PROCESSES), or the JSON's ~8 µs out of Python."
     ),
     "export_peak_rss_mb": ("The export streams blocks of 2,000 rows; a smaller block lowers it."),
     "notifications_one_per_transaction_per_s": (
