@@ -96,10 +96,11 @@ def _worker_cpu(worker: subprocess.Popen) -> float:
 
 
 def _worker(env: dict, log: Path) -> subprocess.Popen:
+    # The pool, concurrency and log level docker-compose.yml's and Procfile.dev's worker runs with.
     return subprocess.Popen(
         [
             sys.executable, "-m", "celery", "-A", "policyflow", "worker",
-            "--pool=prefork", "--concurrency=2", "--loglevel=WARNING",
+            "--pool=prefork", "--concurrency=2", "--loglevel=INFO",
             "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", "bench@%h",
         ],
         cwd=ROOT, env=env, stdout=log.open("a"), stderr=subprocess.STDOUT,
@@ -213,7 +214,7 @@ def measure(env: dict, *, smtp_port: int, drain: int, latency: int, rate: float,
         stop(sink)
     lines = received.read_text().splitlines()
     return {
-        "worker": "celery prefork, concurrency 2 (one worker)",
+        "worker": "celery prefork, concurrency 2, log level INFO (one worker)",
         "one_per_transaction": single,
         "drain": batched,
         "latency": paced,

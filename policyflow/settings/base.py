@@ -408,11 +408,24 @@ PGTRIGGER_MIGRATIONS = False
 PGTRIGGER_INSTALL_ON_MIGRATE = not IS_SQLITE
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
+_worker_task_log_level = "INFO" if CELERY_BROKER_URL.startswith("filesystem") else "WARNING"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    # django-axes logs every sign-in at INFO; a lockout is a WARNING.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # django-axes logs every sign-in at INFO; a lockout is a WARNING.
+        "axes": {"level": "WARNING"},
+        # Celery logs each task's arrival and success at INFO: two lines per task message, for
+        # mail one per step, ~0.3 ms of the worker's CPU a message (formatted and written, against
+        # ~10 ms the email costs). The delivery log records every email; a failed task is still
+        # logged (ERROR), and our own modules' INFO lines (retries, sweeps) are not these.
+        # The local worker on the embedded broker (`make run`) keeps them: there they show each
+        # task as it runs, and cost nothing that counts.
+        **{
+            name: {"level": env("WORKER_TASK_LOG_LEVEL", default=_worker_task_log_level)}
+            for name in ("celery.worker.strategy", "celery.app.trace")
+        },
+    },
 }
