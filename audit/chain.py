@@ -20,11 +20,15 @@ import functools
 import hashlib
 import hmac
 import json
+import operator
+import re
 from typing import Any
 
 from django.conf import settings
 from django.db import connections, transaction
 from django.utils import timezone
+
+from . import upstream
 
 # Version 2 hashes the history row's digest too; version 3 the chain's name. Events keep the
 # version they were written with.
@@ -64,15 +68,29 @@ def hmac_key() -> bytes:
     return key.encode()
 
 
-# What `json.dumps` would build for each call with these options, built once (the verifier
-# encodes a million payloads).
-_CANONICAL = json.JSONEncoder(
+# What `json.dumps` writes with these options, its encoder built once (the verifier encodes
+# millions of values: `upstream.canonical_encoder`).
+_CANONICAL = upstream.canonical_encoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-).encode
+)
 
 
 def canonical(value: Any) -> bytes:
     return _CANONICAL(value).encode()
+
+
+_DECODER = json.JSONDecoder()
+
+
+def decode(text: str) -> Any:
+    """`json.loads` of a JSON text as the database returns it: one document, nothing around it,
+    so `raw_decode` alone reads it (without two whitespace searches); anything else goes through
+    `json.loads`, which reads it or refuses it as before."""
+    try:
+        value, end = _DECODER.raw_decode(text)
+    except ValueError:
+        return _DECODER.decode(text)
+    return value if end == len(text) else _DECODER.decode(text)
 
 
 def timestamp(value: datetime.datetime) -> str:
@@ -117,17 +135,89 @@ def event_hash(values: dict, key: bytes | None = None, version: int = PAYLOAD_VE
 
 def stored_event_hash(values: dict, state: hmac.HMAC, version: int = PAYLOAD_VERSION) -> str:
     """`event_hash` of values as the verifier reads them: exactly HASHED_FIELDS, the time
-    already formatted; ``state``: ``keyed(key, "event")``. ``values`` gets the payload version
-    added (and loses the fields its version did not hash: the chain before 3, record_digest
-    before 2)."""
-    if version < 3:
-        del values["chain"]
-        if version == 1:
-            del values["record_digest"]
-    values["v"] = version
+    already formatted; ``state``: ``keyed(key, "event")``."""
+    return stored_row_hash(tuple(values[name] for name in HASHED_FIELDS), state, version)
+
+
+def stored_row_hash(values: tuple, state: hmac.HMAC, version: int = PAYLOAD_VERSION) -> str:
+    """`stored_event_hash` of the values of HASHED_FIELDS in their order (a row as the verifier
+    reads it), through `StoredPayload`."""
+    payload = _stored_payload(version)(values)
     state = state.copy()
-    state.update(_CANONICAL(values).encode())
+    state.update(payload)
     return state.hexdigest()
+
+
+# Characters JSON escapes (ensure_ascii=False): a text without them is written as it is, quoted.
+_ESCAPED = re.compile(r'["\\\x00-\x1f]')
+# The hashed fields that hold integers or None; `changes` holds JSON; every other one text.
+_INTEGER_FIELDS = frozenset({"seq", "actor_user_id", "history_id", "process_id", "municipality_id"})
+_JSON_FIELD = "changes"
+
+
+class StoredPayload:
+    """The canonical JSON of a stored event's payload (``version``), from the values of
+    HASHED_FIELDS in their order: the same bytes as ``canonical(payload(...))``, a million times
+    over without building and sorting a dict and encoding every value through the encoder.
+
+    The keys' order and the text between the values are fixed per version, so the payload is a
+    %-template: a text value goes in between quotes as it is when it has nothing JSON escapes
+    (the encoder, ensure_ascii=False, writes exactly that), an integer as its repr (as the
+    encoder does), None as null, and `changes` through the encoder. A row with anything else (a
+    text to escape, a value of another type) is encoded as a whole by the encoder instead."""
+
+    def __init__(self, version: int) -> None:
+        self.version = version
+        # What a version hashed: not the chain before 3, nor record_digest before 2.
+        left_out = {"chain"} if version < 3 else set()
+        if version == 1:
+            left_out.add("record_digest")
+        names = [name for name in HASHED_FIELDS if name not in left_out]
+        position = {name: HASHED_FIELDS.index(name) for name in names}
+        keys = sorted([*names, "v"])  # the encoder's order (sort_keys)
+        slots, parts = [name for name in keys if name != "v"], []
+        for name in keys:
+            if name == "v":
+                parts.append(f'"v":{version}')
+            elif name in _INTEGER_FIELDS or name == _JSON_FIELD:
+                parts.append(f'"{name}":%s')
+            else:
+                parts.append(f'"{name}":"%s"')
+        self.template = "{" + ",".join(parts) + "}"
+        self.pick = operator.itemgetter(*(position[name] for name in slots))
+        texts = [name for name in slots if name not in _INTEGER_FIELDS and name != _JSON_FIELD]
+        self.pick_texts = operator.itemgetter(*(position[name] for name in texts))
+        self.integer_slots = tuple(i for i, name in enumerate(slots) if name in _INTEGER_FIELDS)
+        self.json_slot = slots.index(_JSON_FIELD)
+        self.positions = tuple(position.items())
+
+    def __call__(self, values: tuple) -> bytes:
+        try:
+            texts = "".join(self.pick_texts(values))  # TypeError unless every one is text
+        except TypeError:
+            return self.encoded(values)
+        if _ESCAPED.search(texts) is not None:
+            return self.encoded(values)
+        args = list(self.pick(values))
+        for slot in self.integer_slots:
+            value = args[slot]
+            if value is None:
+                args[slot] = "null"
+            elif type(value) is not int:  # a bool is an int to isinstance, not to JSON
+                return self.encoded(values)
+        args[self.json_slot] = _CANONICAL(args[self.json_slot])
+        return (self.template % tuple(args)).encode()
+
+    def encoded(self, values: tuple) -> bytes:
+        """The payload through the encoder: a dict of the version's fields, sorted."""
+        data = {name: values[index] for name, index in self.positions}
+        data["v"] = self.version
+        return _CANONICAL(data).encode()
+
+
+@functools.cache
+def _stored_payload(version: int) -> StoredPayload:
+    return StoredPayload(version)
 
 
 # --- Appending ---------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ snapshot shared by the verifying processes. Part of `audit.verification`."""
 
 from __future__ import annotations
 
-import json
 import re
 from contextlib import contextmanager
 
@@ -49,24 +48,24 @@ def event_rows(
     if chain_name is not None:
         where, params = "WHERE chain = %s AND seq >= %s", [chain_name, from_seq]
     # The personal part stays text: most are empty, and an empty one has a constant digest.
-    json_columns = [columns.index("changes")]
-    loads = json.loads
+    changes = columns.index("changes")
+    decode = chain.decode
     connection.ensure_connection()
-    # A server-side cursor of psycopg: rows arrive in chunks as plain tuples.
+    # A server-side cursor of psycopg: rows arrive in chunks as plain tuples, a chunk at a time
+    # (not through the cursor's own iterator, a generator step per row).
     raw = connection.connection
     with raw.transaction(), raw.cursor(name="audit_verify") as cursor:
-        cursor.itersize = chunk_size
         cursor.execute(
             f"SELECT {selected} FROM audit_auditevent {where} ORDER BY id",  # noqa: S608
             params,
         )
-        for row in cursor:
-            # Django's psycopg setup loads jsonb as text (its JSONField decodes it).
-            if isinstance(row[json_columns[0]], str):
-                row = list(row)
-                for i in json_columns:
-                    row[i] = loads(row[i])
-            yield row
+        while rows := cursor.fetchmany(chunk_size):
+            for row in rows:
+                # Django's psycopg setup loads jsonb as text (its JSONField decodes it).
+                if isinstance(row[changes], str):
+                    row = list(row)
+                    row[changes] = decode(row[changes])
+                yield row
 
 
 _SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+-[0-9A-Fa-f]+(-[0-9A-Fa-f]+)?")

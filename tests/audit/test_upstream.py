@@ -2,6 +2,9 @@
 the day an upgrade changes them, before the audit trail silently loses many-to-many changes or
 the pseudonymisation misses a table."""
 
+import json
+
+import pytest
 from viewflow.workflow.models import Task
 
 from audit import upstream
@@ -64,3 +67,36 @@ def test_every_audited_models_history_manager_class_is_built_once():
         manager = getattr(model, model._meta.simple_history_manager_attribute)
         assert isinstance(manager, OnceBuiltHistoryManager), model
         assert type(manager) is type(getattr(model, model._meta.simple_history_manager_attribute))
+
+
+# Every kind of value the audit trail can hold (decoded JSON, rows' texts and numbers), and the
+# ones the encoder spells in its own way (floats, escapes, non-ASCII keys, big integers).
+_JSON_VALUES = [
+    {},
+    [],
+    (),
+    "",
+    {"b": [1, "två"], "a": {"ö": None, "o": True, "ä": False}, "A": ("x", [])},
+    [0.1, 1.5, -0.0, 0.0, 1e16, 1e15, 123456789.123, 1e-7, 1e-4, 5e-324, 1.7976931348623157e308],
+    [10**30, -(2**63), 2**64, 0, -1],
+    "".join(chr(c) for c in range(0x20)) + '"\\/\x7f\u2028\u2029é⟦p:1⟧😀',
+    {"\n": 1, "é": 2, "e": 3, "😀": 4, "": 5},
+    [[["deep", [{"k": [1.25, None]}]]]],
+]
+
+
+@pytest.mark.parametrize("value", _JSON_VALUES)
+def test_the_canonical_encoder_writes_what_jsons_own_encoder_writes(value):
+    options = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
+    built = upstream.canonical_encoder(allow_nan=False, **options)
+    assert built(value) == json.JSONEncoder(allow_nan=False, **options).encode(value)
+    assert built({"v": value}) == json.dumps({"v": value}, **options)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), [float("-inf")]])
+def test_the_canonical_encoder_refuses_what_jsons_own_encoder_refuses(value):
+    built = upstream.canonical_encoder(sort_keys=True, separators=(",", ":"), allow_nan=False)
+    with pytest.raises(ValueError):
+        json.JSONEncoder(allow_nan=False).encode(value)
+    with pytest.raises(ValueError):
+        built(value)

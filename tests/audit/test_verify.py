@@ -558,3 +558,85 @@ def test_the_verifiers_keyed_hmacs_give_the_writers_digests_row_after_row(vaxjo_
         assert chain.keyed_personal_digest(event.personal, personal_state) == (
             chain.personal_digest(event.personal, key)
         )
+
+
+def _stored_values(**changed):
+    """HASHED_FIELDS of an event as the verifier reads them (the time formatted)."""
+    values = {
+        "seq": 1669,
+        "occurred_at": "2017-07-22T17:22:26.638661Z",
+        "kind": "link_opened",
+        "actor_kind": "contact",
+        "actor_user_id": None,
+        "actor_label": "⟦p:414⟧ (via uppgiftslänk)",
+        "model_label": "workflows.tasklink",
+        "object_id": "17100",
+        "history_id": 56026,
+        "process_id": 4903,
+        "municipality_id": 157,
+        "municipality_name": "Lilla Edet",
+        "county_code": "14",
+        "stage": "awaiting_approval",
+        "summary": "Uppgiftslänk till ⟦p:414⟧ visad",
+        "reason": "",
+        "changes": {"first_opened_at": [None, "2017-07-22T17:22:26.638661+00:00"], "n": 1.5},
+        "personal_digest": "c6" * 32,
+        "prev_hash": "e8" * 32,
+        "record_digest": "85" * 32,
+        "chain": "municipality:157",
+    }
+    values.update(changed)
+    return values
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {},
+        {"actor_user_id": 4, "history_id": None, "changes": {}},
+        {"reason": 'Citat: "nej"\nny rad\\', "summary": "tab\there"},  # escaped texts
+        {"actor_user_id": True},  # not an integer to JSON
+        {"county_code": None, "seq": 2.0},  # not the column's type
+    ],
+)
+@pytest.mark.parametrize("version", [1, 2, 3])
+def test_the_verifiers_payload_is_the_writers_byte_for_byte(changed, version, monkeypatch):
+    values = _stored_values(**changed)
+    row = tuple(values[name] for name in chain.HASHED_FIELDS)
+    written = chain.canonical(chain.payload(values, version))
+    assert chain.StoredPayload(version)(row) == written
+    state = chain.keyed(b"key", "event")
+    assert chain.stored_row_hash(row, state, version) == chain.event_hash(values, b"key", version)
+
+
+def test_a_plain_stored_row_is_written_from_the_template_without_the_dict():
+    payload = chain.StoredPayload(3)
+    row = tuple(_stored_values()[name] for name in chain.HASHED_FIELDS)
+
+    def refuse(values):
+        raise AssertionError("encoded as a whole")
+
+    payload.encoded = refuse
+    assert payload(row) == chain.canonical(chain.payload(_stored_values()))
+
+
+def test_a_history_rows_values_are_left_out_when_empty_exactly_as_the_portable_path_does():
+    from audit import binding
+
+    values = (0, 0.0, -0.0, False, True, "", "x", [], {}, [0], {"a": 0}, None, 1, 2.5)
+    names = tuple(f"c{i:02}" for i in range(len(values)))
+    lay = binding.Layout(
+        model=None,
+        table="t",
+        pk_column="c00",
+        columns=names,
+        names=names,
+        fields=(None,) * len(names),
+        kinds=(binding._INT,) * len(names),
+    )
+    expected = [
+        [n, v] for n, v in zip(names, values, strict=True) if v not in binding._EMPTY_VALUES
+    ]
+    assert chain.canonical(binding._read_pairs(lay, values, fast=True)) == (
+        chain.canonical(expected)
+    )
