@@ -5,13 +5,14 @@ See docs/decisions/notifications-outbox.md for the one duplicate window no SMTP 
 """
 
 import enum
+import functools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -73,16 +74,9 @@ def deliver_many(*, notification_ids: Iterable[int]) -> dict[int, Delivery]:
 
 
 def _deliver_one(notification_id: int, session: SmtpSession) -> Delivery:
-    with transaction.atomic():
-        # No .first(): its ORDER BY (the model's ordering) costs compiling, for one row by pk.
-        notification = next(
-            iter(
-                Notification.objects.select_for_update(skip_locked=True)
-                .filter(pk=notification_id)
-                .order_by()
-            ),
-            None,
-        )
+    using = router.db_for_write(Notification)
+    with transaction.atomic(using=using):
+        notification = _locked(notification_id, using)
         if notification is None or notification.status != DeliveryStatus.QUEUED:
             return Delivery(Outcome.SKIPPED)
         now = timezone.now()
@@ -114,6 +108,37 @@ def _deliver_one(notification_id: int, session: SmtpSession) -> Delivery:
             update_fields=["status", "sent_at", "last_error", "attempts", "sealed_context"]
         )
         return Delivery(Outcome.SENT)
+
+
+def _locked(notification_id: int, using: str) -> Notification | None:
+    """The row, locked until the transaction ends; None if it is missing or another worker holds
+    it (SKIP LOCKED: that worker is sending it). On PostgreSQL one plain statement: the ORM's
+    building of the same SELECT cost the worker ~0.4 ms an email. Elsewhere the ORM's
+    `select_for_update` (SQLite ignores it: its write lock, taken at BEGIN, is the lock)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        locking = Notification.objects.using(using).select_for_update(skip_locked=True)
+        # No .first(): its ORDER BY (the model's ordering) costs compiling, for one row by pk.
+        return next(iter(locking.filter(pk=notification_id).order_by()), None)
+    sql, field_names = _lock_sql(using)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [notification_id])
+        row = cursor.fetchone()
+    return None if row is None else Notification.from_db(using, field_names, row)
+
+
+@functools.cache
+def _lock_sql(using: str) -> tuple[str, tuple[str, ...]]:
+    """The locking SELECT of every column of one row by id, and the fields it reads in order
+    (their values as PostgreSQL returns them are the model's: no field converts them)."""
+    quote, meta = connections[using].ops.quote_name, Notification._meta
+    fields = meta.concrete_fields
+    sql = (
+        f"SELECT {', '.join(quote(field.column) for field in fields)}"  # noqa: S608
+        f" FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = %s"
+        " FOR UPDATE SKIP LOCKED"
+    )
+    return sql, tuple(field.attname for field in fields)
 
 
 def _record_failure(notification: Notification, error: Exception, *, now) -> Delivery:

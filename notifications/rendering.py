@@ -5,11 +5,13 @@ import functools
 import hashlib
 import secrets
 from email.headerregistry import Address
+from email.policy import Compat32, compat32
 from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings
 from django.core import mail
+from django.core.mail.message import BadHeaderError, forbid_multi_line_headers
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -65,6 +67,29 @@ def message_id(notification: Notification) -> str:
     return f"<notification.{digest}@{domain}>"
 
 
+@functools.lru_cache(maxsize=512)
+def _folded(name: str, value: str, linesep: str, max_line_length, cte_type: str) -> bytes:
+    """A header line as compat32 writes it: a pure function of the header and the three
+    settings of the policy its folding reads."""
+    policy = compat32.clone(linesep=linesep, max_line_length=max_line_length, cte_type=cte_type)
+    return policy.fold_binary(name, value)
+
+
+class _FoldedOnce(Compat32):
+    """compat32, the policy of Django's messages, writing each distinct header line once per
+    process: the email package folds every header of every message anew (a `Header` object,
+    its splitting and line lengths), most of them the same in each email (From, the parts'
+    Content-Type, MIME-Version, Auto-Submitted, a recipient's To, an event's Subject)."""
+
+    def fold_binary(self, name, value):
+        if not isinstance(value, str):
+            return super().fold_binary(name, value)
+        return _folded(name, value, self.linesep, self.max_line_length, self.cte_type)
+
+
+FOLDED_ONCE = _FoldedOnce()
+
+
 class _OutboxMessage(mail.EmailMultiAlternatives):
     def message(self):
         msg = super().message()
@@ -72,14 +97,35 @@ class _OutboxMessage(mail.EmailMultiAlternatives):
         # new regular expression for every message (a sixth of building it). 128 random bits
         # can't be guessed by whoever wrote the body, nor occur in it by chance.
         msg.set_boundary(f"=={secrets.token_hex(16)}==")
+        # The generator writes the message (and its parts) with the message's policy.
+        msg.policy = FOLDED_ONCE
         return msg
+
+
+@functools.lru_cache(maxsize=512)
+def _address_header(name: str, value: str, charset: str) -> str:
+    """An address header's value as Django would store it, when that is one line of ASCII (a
+    name outside ASCII encoded, e.g. "=?utf-8?b?w4VzYSDDlmJlcmc=?= <asa@example.se>"): Django
+    then stores it as given instead of parsing and encoding the name in every message.
+    Otherwise (a long name its encoding folds), the value itself, for Django to encode."""
+    try:
+        encoded = forbid_multi_line_headers(name, value, charset)[1]
+    except (BadHeaderError, ValueError):
+        return value  # Django raises it where it always did
+    return encoded if encoded.isascii() and "\n" not in encoded else value
+
+
+@functools.lru_cache(maxsize=512)
+def _recipient(display_name: str, addr_spec: str, charset: str) -> str:
+    """The To header of a recipient: its name and address formatted and encoded once."""
+    value = str(Address(display_name=display_name, addr_spec=addr_spec))
+    return _address_header("To", value, charset)
 
 
 def build_message(notification: Notification, connection=None) -> mail.EmailMultiAlternatives:
     """The email of a stored notification, its sealed secrets filled in."""
-    recipient = str(
-        Address(display_name=notification.recipient_name, addr_spec=notification.recipient_email)
-    )
+    charset = settings.DEFAULT_CHARSET
+    recipient = _recipient(notification.recipient_name, notification.recipient_email, charset)
     body_text, body_html = sealing.fill(
         notification.sealed_context, text=notification.body_text, html=notification.body_html
     )
@@ -94,7 +140,7 @@ def build_message(notification: Notification, connection=None) -> mail.EmailMult
         to=[notification.recipient_email],
         connection=connection,
         headers={
-            "From": settings.DEFAULT_FROM_EMAIL,
+            "From": _address_header("From", settings.DEFAULT_FROM_EMAIL, charset),
             "To": recipient,
             "Message-ID": message_id(notification),
             "Content-Language": notification.language,

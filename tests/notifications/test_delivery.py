@@ -1,12 +1,13 @@
 """Delivery through a real Celery worker, the real Redis and a real SMTP server (aiosmtpd)."""
 
 import itertools
+import threading
 from collections import Counter
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Permission
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 
 from notifications import broker, delivery, rendering, sweep
@@ -14,6 +15,7 @@ from notifications.models import DeliveryStatus, Notification
 from tests.factories import UserFactory
 from tests.notifications.conftest import free_port, wait_until
 from tests.notifications.helpers import queue_approval_request
+from tests.support.locks import LOCK_WAIT_TIMEOUT
 
 pytestmark = [pytest.mark.xdist_group("celery"), pytest.mark.django_db(transaction=True)]
 
@@ -181,6 +183,38 @@ def test_a_notification_is_sent_once_however_many_messages_ask_for_it(smtp_setti
     outcomes = Counter(delivery.deliver(notification_id=notification.pk).outcome for _ in range(3))
 
     assert outcomes == {delivery.Outcome.SENT: 1, delivery.Outcome.SKIPPED: 2}
+    assert len(sink.received) == 1
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite's lock is its write lock, taken at BEGIN"
+)
+def test_a_notification_another_worker_is_sending_is_skipped_not_waited_for(smtp_settings):
+    sink = smtp_settings
+    with transaction.atomic():
+        notification = queue_approval_request(9)
+    holding, release = threading.Event(), threading.Event()
+
+    def other_worker():
+        with transaction.atomic():
+            Notification.objects.select_for_update().get(pk=notification.pk)
+            holding.set()
+            release.wait(timeout=LOCK_WAIT_TIMEOUT)
+        connection.close()
+
+    holder = threading.Thread(target=other_worker)
+    holder.start()
+    try:
+        assert holding.wait(timeout=LOCK_WAIT_TIMEOUT)
+        # Waiting for the lock would end only once the holder gave up, and then send.
+        assert delivery.deliver(notification_id=notification.pk).outcome is (
+            delivery.Outcome.SKIPPED
+        )
+        assert sink.received == []
+    finally:
+        release.set()
+        holder.join(timeout=LOCK_WAIT_TIMEOUT)
+    assert delivery.deliver(notification_id=notification.pk).outcome is delivery.Outcome.SENT
     assert len(sink.received) == 1
 
 
