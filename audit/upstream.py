@@ -1,4 +1,7 @@
-"""The two attributes of django-simple-history (3.13) that the audit app reads and that the
+"""Every undocumented upstream name the project uses, each with the code it relies on and a test
+that fails the day it changes.
+
+The two attributes of django-simple-history (3.13) that the audit app reads and that the
 library does not document; nothing else of its internals is used (the rest: its signals,
 `prev_record`, `HistoricalChanges`, `history_user`, `history_change_reason`).
 
@@ -22,6 +25,15 @@ And one of Python's `json` module (3.11), for the verifier's speed:
   encoding of a small value. The test checks that it writes what `JSONEncoder.encode` writes,
   byte for byte, for every kind of value the trail holds; without it (another Python), the
   encoder's own `encode` is used.
+
+And one of Django's (5.2), for the mail worker's speed:
+
+- `django/core/mail/message.py`, `forbid_multi_line_headers`: what `EmailMessage.message()`
+  does to each header value (refuses a newline, encodes a name outside ASCII); `encoded_header`
+  calls it once per distinct address so that the worker hands Django the encoded value
+  (`notifications.rendering`). Django 6.0 rewrites its email building: re-check it then.
+  `tests/notifications/test_message_bytes.py` fails the day it writes other bytes than Django's
+  own `EmailMultiAlternatives` for Swedish, CJK, quoted and long names.
 """
 
 from __future__ import annotations
@@ -29,6 +41,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any
+
+from django.core.mail.message import BadHeaderError, forbid_multi_line_headers
 
 
 def recorded_m2m_fields(record) -> list:
@@ -69,3 +83,13 @@ def canonical_encoder(**options) -> Callable[[Any], str]:
         return "".join(built(value, 0))
 
     return encode
+
+
+def encoded_header(name: str, value: str, charset: str) -> str | None:
+    """The header value as Django's `EmailMessage.message()` would store it, or None where
+    Django would refuse it (a newline) or cannot encode it: the caller then hands Django the
+    value itself, for it to raise or encode as it always does."""
+    try:
+        return forbid_multi_line_headers(name, value, charset)[1]
+    except (BadHeaderError, ValueError):
+        return None

@@ -11,9 +11,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core import mail
-from django.core.mail.message import BadHeaderError, forbid_multi_line_headers
 from django.template.loader import render_to_string
 from django.utils import translation
+
+from audit import upstream
 
 from . import sealing
 from .models import Notification
@@ -108,9 +109,8 @@ def _address_header(name: str, value: str, charset: str) -> str:
     name outside ASCII encoded, e.g. "=?utf-8?b?w4VzYSDDlmJlcmc=?= <asa@example.se>"): Django
     then stores it as given instead of parsing and encoding the name in every message.
     Otherwise (a long name its encoding folds), the value itself, for Django to encode."""
-    try:
-        encoded = forbid_multi_line_headers(name, value, charset)[1]
-    except (BadHeaderError, ValueError):
+    encoded = upstream.encoded_header(name, value, charset)
+    if encoded is None:
         return value  # Django raises it where it always did
     return encoded if encoded.isascii() and "\n" not in encoded else value
 
