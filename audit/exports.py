@@ -351,7 +351,9 @@ def _pg_csv_blocks(queryset, delimiter: str) -> Iterator[str]:
     kinds: dict[str, str] = {}  # kind → its label's cell and the delimiter
     stages: dict[str, str] = {}  # stage → its label's cell and the delimiter
     lines = ChangesLines()
-    loads = json.JSONDecoder().decode
+    # PostgreSQL's JSON text starts with its value and ends with it: `raw_decode` reads it
+    # without looking for white space around it (as `decode` does, twice a row).
+    raw_decode = json.JSONDecoder().raw_decode
     # As `csv_row`'s; decoded JSON holds no cycles to look for (~1 µs a row).
     dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, check_circular=False).encode
     end = "\r\n"
@@ -359,11 +361,11 @@ def _pg_csv_blocks(queryset, delimiter: str) -> Iterator[str]:
     def decode(row) -> tuple:
         head, kind, actor, where, summary, reason, changes, record, stage, model_label = row[:10]
         named = "⟦" in changes  # names to put back in the changes
-        changes = loads(changes) if changes != "{}" else None
+        changes = raw_decode(changes)[0] if changes != "{}" else None
         if not (named or "⟦" in actor or "⟦" in summary or "⟦" in reason):
             return (head, kind, actor, where, summary, reason, changes, record, stage, model_label)
         # A placeholder somewhere: the names put back (none when the personal part is empty).
-        personal = loads(row[10]) if row[10] is not None else {}
+        personal = raw_decode(row[10])[0] if row[10] is not None else {}
         actor = expand(actor, personal)
         summary = expand(summary, personal)
         reason = expand(reason, personal)

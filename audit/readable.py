@@ -538,7 +538,8 @@ class ChangesLines:
 
     def _shape(self, model_label: str, changes: dict) -> tuple[list[tuple], list[tuple]]:
         """The shown fields of ``changes`` in reading order, each as (name, label, plan, its
-        kept segments or None), and the relations among them as (name, related model)."""
+        kept segments or None, its own reader of a value or None: `_value`), and the relations
+        among them as (name, related model)."""
         key = (model_label, *changes)
         shape = self.shapes.get(key)
         if shape is not None:
@@ -552,8 +553,12 @@ class ChangesLines:
             # time's: to the microsecond, each comes once (its minute's text is kept instead).
             keeps = plan is None or plan.read not in (_read_related, _read_datetime)
             segments = self.fields.setdefault((model_label, name), {}) if keeps else None
-            minutes = self.minutes is not None and plan is not None and plan.read is _read_datetime
-            fields.append((name, plan.label if plan is not None else name, plan, segments, minutes))
+            read = None
+            if plan is not None and plan.read is _read_related:
+                read = self._name
+            elif plan is not None and plan.read is _read_datetime and self.minutes is not None:
+                read = self._time
+            fields.append((name, plan.label if plan is not None else name, plan, segments, read))
             if plan is not None and plan.related is not None:
                 relations.append((name, plan.related))
         if len(self.shapes) >= self.SHAPES:
@@ -577,9 +582,9 @@ class ChangesLines:
 
     def text(self, fields: list, changes: dict, resolver: Resolver) -> str:
         """`line` of ``changes`` (not empty) with their shown fields as `want` returned them."""
-        context, kept_types, time = self.context, _KEPT_TYPES, self._time
+        context, kept_types = self.context, _KEPT_TYPES
         parts = []
-        for name, label, plan, segments, minutes in fields:
+        for name, label, plan, segments, read in fields:
             pair = changes[name]
             if isinstance(pair, (list, tuple)) and len(pair) == 2:  # noqa: UP038 (no union per row)
                 old, new = pair
@@ -589,8 +594,11 @@ class ChangesLines:
             if segments is not None and type(old) in kept_types and type(new) in kept_types:
                 pair_key = (type(old), old, type(new), new)
                 segment = segments.get(pair_key)
-            if minutes:
-                segment = f"{label}: {time(plan, old, resolver)} → {time(plan, new, resolver)}"
+            if read is not None:
+                segment = (
+                    f"{label}: {EMPTY if old is None else read(plan, old, resolver)}"
+                    f" → {EMPTY if new is None else read(plan, new, resolver)}"
+                )
             elif segment is None:
                 # None, the most common old value (a record created), without a call.
                 segment = (
@@ -606,6 +614,13 @@ class ChangesLines:
         return text
 
     MINUTES = 20_000  # minutes' texts kept at most
+
+    def _name(self, plan: _FieldPlan, value: Any, resolver: Resolver) -> str:
+        """`_value` of a relation's value: one id's name without the list `_read_related`
+        makes of it (an id's name is never empty: at least ``#id``)."""
+        if type(value) is int:
+            return resolver.name(plan.related, value)
+        return _value(plan, value, resolver, self.context)
 
     def _time(self, plan: _FieldPlan, value: Any, resolver: Resolver) -> str:
         """`_value` of a time field's value when the format shows minutes only: a stored ISO
