@@ -165,7 +165,7 @@ def _csv_formatter():
             *(summary, reason, changes, model_label, object_id),
         )
 
-    def cells(row, resolver: Resolver) -> tuple:
+    def cells(row, fields: list | None, resolver: Resolver) -> tuple:
         (seq, event_id, occurred_at, kind, actor, county, municipality, process_id, stage) = row[:9]
         summary, reason, changes, model_label, object_id = row[9:]
         if stage not in stages:
@@ -186,7 +186,7 @@ def _csv_formatter():
             f"{model_label}:{object_id}",
             kind,
             stages[stage],
-            lines.line(model_label, changes, resolver) if changes else "",
+            lines.text(fields, changes, resolver) if changes else "",
         )
 
     return decode, cells, lines
@@ -232,21 +232,35 @@ class _CsvCells(Func):
         self.delimiter, self.lead = delimiter, lead
 
     def as_sql(self, compiler, connection, **extra_context):
-        sql_parts, params = [], []
+        values, params = [], []
         delimiter = f"'{self.delimiter}'"
         # As `_cell`: quoted when it holds the delimiter, a quote, a line feed or a return.
+        needs_quotes = (
+            f"strpos({{value}}, {delimiter}) > 0 OR strpos({{value}}, '\"') > 0 "
+            "OR strpos({value}, E'\\n') > 0 OR strpos({value}, E'\\r') > 0"
+        )
         quoted = (
-            f"CASE WHEN strpos({{value}}, {delimiter}) > 0 OR strpos({{value}}, '\"') > 0 "
-            "OR strpos({value}, E'\\n') > 0 OR strpos({value}, E'\\r') > 0 "
+            f"CASE WHEN {needs_quotes} "
             "THEN '\"' || replace({value}, '\"', '\"\"') || '\"' ELSE {value} END"
         )
         for expression in self.get_source_expressions():
             sql, cell_params = compiler.compile(expression)
-            sql_parts.append(quoted.format(value=f"COALESCE(({sql})::text, '')"))
-            params.extend(cell_params * quoted.count("{value}"))
-        joined = f" || {delimiter} || ".join(sql_parts)
+            values.append((f"COALESCE(({sql})::text, '')", cell_params))
         lead = f"{delimiter} || " if self.lead else ""
-        return f"({lead}{joined} || {delimiter})", params
+        # The cells asked together first (they seldom hold any of those), each only then.
+        together = " || ".join(value for value, _params in values)
+        sql = (
+            f"(CASE WHEN {needs_quotes.format(value=f'({together})')} "
+            f"THEN {lead}{f' || {delimiter} || '.join(quoted.format(value=v) for v, _p in values)}"
+            f" || {delimiter} "
+            f"ELSE {lead}{f' || {delimiter} || '.join(v for v, _p in values)} || {delimiter} END)"
+        )
+        each = [param for _value, cell_params in values for param in cell_params]
+        params.extend(each * needs_quotes.count("{value}"))
+        uses = quoted.count("{value}")
+        params.extend(param for _value, cell_params in values for param in cell_params * uses)
+        params.extend(each)
+        return sql, params
 
 
 class _PgPlain(Func):
@@ -337,7 +351,9 @@ def _pg_csv_blocks(queryset, delimiter: str) -> Iterator[str]:
     kinds: dict[str, str] = {}  # kind → its label's cell and the delimiter
     stages: dict[str, str] = {}  # stage → its label's cell and the delimiter
     lines = ChangesLines()
-    loads = json.JSONDecoder().decode
+    # PostgreSQL's JSON text starts with its value and ends with it: `raw_decode` reads it
+    # without looking for white space around it (as `decode` does, twice a row).
+    raw_decode = json.JSONDecoder().raw_decode
     # As `csv_row`'s; decoded JSON holds no cycles to look for (~1 µs a row).
     dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, check_circular=False).encode
     end = "\r\n"
@@ -345,18 +361,18 @@ def _pg_csv_blocks(queryset, delimiter: str) -> Iterator[str]:
     def decode(row) -> tuple:
         head, kind, actor, where, summary, reason, changes, record, stage, model_label = row[:10]
         named = "⟦" in changes  # names to put back in the changes
-        changes = loads(changes) if changes != "{}" else None
+        changes = raw_decode(changes)[0] if changes != "{}" else None
         if not (named or "⟦" in actor or "⟦" in summary or "⟦" in reason):
             return (head, kind, actor, where, summary, reason, changes, record, stage, model_label)
         # A placeholder somewhere: the names put back (none when the personal part is empty).
-        personal = loads(row[10]) if row[10] is not None else {}
+        personal = raw_decode(row[10])[0] if row[10] is not None else {}
         actor = expand(actor, personal)
         summary = expand(summary, personal)
         reason = expand(reason, personal)
         changes = expand_value(changes, personal) if changes and named else changes
         return (head, kind, actor, where, summary, reason, changes, record, stage, model_label)
 
-    def line(row, resolver: Resolver) -> str:
+    def line(row, fields: list | None, resolver: Resolver) -> str:
         head, kind, actor, where, summary, reason, changes, record, stage, model_label = row
         kind_cell = kinds.get(kind)
         if kind_cell is None:
@@ -367,18 +383,23 @@ def _pg_csv_blocks(queryset, delimiter: str) -> Iterator[str]:
         if changes:
             # An object's JSON holds quotes: always quoted.
             json_cell = '"' + dumps(changes).replace('"', '""') + '"'
-            readable = _cell(lines.line(model_label, changes, resolver), delimiter)
+            readable = _cell(text(fields, changes, resolver), delimiter)
         else:
             json_cell = readable = ""
+        texts = f"{actor}{summary}{reason}"  # most hold nothing to quote: asked once
+        if delimiter in texts or '"' in texts or "\n" in texts or "\r" in texts:
+            actor, summary, reason = (_cell(value, delimiter) for value in (actor, summary, reason))
         return (
-            f"{head}{kind_cell}{_cell(actor, delimiter)}{where}{_cell(summary, delimiter)}"
-            f"{delimiter}{_cell(reason, delimiter)}{delimiter}{json_cell}{record}"
-            f"{stage_cell}{readable}{end}"
+            f"{head}{kind_cell}{actor}{where}{summary}{delimiter}{reason}{delimiter}"
+            f"{json_cell}{record}{stage_cell}{readable}{end}"
         )
 
     rows = _streamed_rows(queryset, _pg_csv_values(queryset, delimiter))
-    for block, resolver in _resolved_blocks(rows, decode, lines, label_at=9, changes_at=6):
-        yield "".join([line(row, resolver) for row in block])
+    text = lines.text
+    for block, shown, resolver in _resolved_blocks(rows, decode, lines, label_at=9, changes_at=6):
+        yield "".join(
+            [line(row, fields, resolver) for row, fields in zip(block, shown, strict=True)]
+        )
 
 
 # Names a stream keeps from block to block at most: each block then reads only the names it
@@ -387,19 +408,19 @@ NAMES_KEPT = 20_000
 
 
 def _resolved_blocks(rows, decode, lines: ChangesLines, *, label_at: int, changes_at: int):
-    """``rows`` decoded, `CHUNK` at a time, each block with a `Resolver` that has read the names
-    behind the block's ids (one statement a block, for the ids no earlier block read); the
-    query stops when the caller does."""
+    """``rows`` decoded, `CHUNK` at a time, each block with its rows' shown fields (for
+    `ChangesLines.text`) and a `Resolver` that has read the names behind the block's ids (one
+    statement a block, for the ids no earlier block read); the query stops when the caller
+    does."""
     resolver = Resolver()
     try:
         while block := list(map(decode, itertools.islice(rows, CHUNK))):
             if resolver.known() > NAMES_KEPT:
                 resolver = Resolver()
             want = lines.want
-            for row in block:
-                want(resolver, row[label_at], row[changes_at])
+            shown = [want(resolver, row[label_at], row[changes_at]) for row in block]
             resolver.fetch_all()
-            yield block, resolver
+            yield block, shown, resolver
     finally:
         rows.close()  # a client that went away: stop the query now
 
@@ -422,10 +443,12 @@ def stream_csv(queryset, *, delimiter: str = ",", header: bool = True) -> Iterat
         return
     decode, cells, lines = _csv_formatter()
     rows = _streamed_rows(queryset)
-    for block, resolver in _resolved_blocks(rows, decode, lines, label_at=12, changes_at=11):
+    for block, shown, resolver in _resolved_blocks(rows, decode, lines, label_at=12, changes_at=11):
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows(cells(row, resolver) for row in block)
+        writer.writerows(
+            cells(row, fields, resolver) for row, fields in zip(block, shown, strict=True)
+        )
         yield buffer.getvalue()
 
 

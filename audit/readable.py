@@ -532,10 +532,14 @@ class ChangesLines:
         # (model label, name) → {(type(old), old, type(new), new): segment}
         self.fields: dict[tuple[str, str], dict[tuple, str]] = {}
         self.kept = 0
+        # A time's text to the minute, by its minute's ISO text (`_datetime`'s key): the
+        # export's times come back minute after minute (None: the format shows seconds).
+        self.minutes: dict[str, str] | None = {} if self.context.minutes_only else None
 
     def _shape(self, model_label: str, changes: dict) -> tuple[list[tuple], list[tuple]]:
         """The shown fields of ``changes`` in reading order, each as (name, label, plan, its
-        kept segments or None), and the relations among them as (name, related model)."""
+        kept segments or None, its own reader of a value or None: `_value`), and the relations
+        among them as (name, related model)."""
         key = (model_label, *changes)
         shape = self.shapes.get(key)
         if shape is not None:
@@ -549,7 +553,12 @@ class ChangesLines:
             # time's: to the microsecond, each comes once (its minute's text is kept instead).
             keeps = plan is None or plan.read not in (_read_related, _read_datetime)
             segments = self.fields.setdefault((model_label, name), {}) if keeps else None
-            fields.append((name, plan.label if plan is not None else name, plan, segments))
+            read = None
+            if plan is not None and plan.read is _read_related:
+                read = self._name
+            elif plan is not None and plan.read is _read_datetime and self.minutes is not None:
+                read = self._time
+            fields.append((name, plan.label if plan is not None else name, plan, segments, read))
             if plan is not None and plan.related is not None:
                 relations.append((name, plan.related))
         if len(self.shapes) >= self.SHAPES:
@@ -557,19 +566,25 @@ class ChangesLines:
         shape = self.shapes[key] = (fields, relations)
         return shape
 
-    def want(self, resolver: Resolver, model_label: str, changes: dict) -> None:
+    def want(self, resolver: Resolver, model_label: str, changes: dict) -> list | None:
         """Tell ``resolver`` the ids whose names `line` will read for ``changes`` (the shown
-        relations only: `Resolver.want` without a look at each field)."""
-        if changes:
-            for name, related in self._shape(model_label, changes)[1]:
-                resolver.want_ids(related, changes[name])
+        relations only: `Resolver.want` without a look at each field). Returns the changes'
+        shown fields, for `text` (None: no changes)."""
+        if not changes:
+            return None
+        fields, relations = self._shape(model_label, changes)
+        for name, related in relations:
+            resolver.want_ids(related, changes[name])
+        return fields
 
     def line(self, model_label: str, changes: dict, resolver: Resolver) -> str:
-        if not changes:
-            return ""
+        return self.text(self._shape(model_label, changes)[0], changes, resolver) if changes else ""
+
+    def text(self, fields: list, changes: dict, resolver: Resolver) -> str:
+        """`line` of ``changes`` (not empty) with their shown fields as `want` returned them."""
         context, kept_types = self.context, _KEPT_TYPES
         parts = []
-        for name, label, plan, segments in self._shape(model_label, changes)[0]:
+        for name, label, plan, segments, read in fields:
             pair = changes[name]
             if isinstance(pair, (list, tuple)) and len(pair) == 2:  # noqa: UP038 (no union per row)
                 old, new = pair
@@ -579,7 +594,12 @@ class ChangesLines:
             if segments is not None and type(old) in kept_types and type(new) in kept_types:
                 pair_key = (type(old), old, type(new), new)
                 segment = segments.get(pair_key)
-            if segment is None:
+            if read is not None:
+                segment = (
+                    f"{label}: {EMPTY if old is None else read(plan, old, resolver)}"
+                    f" → {EMPTY if new is None else read(plan, new, resolver)}"
+                )
+            elif segment is None:
                 # None, the most common old value (a record created), without a call.
                 segment = (
                     f"{label}: {EMPTY if old is None else _value(plan, old, resolver, context)}"
@@ -592,6 +612,29 @@ class ChangesLines:
         if "\n" in text or "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " ↵ ")
         return text
+
+    MINUTES = 20_000  # minutes' texts kept at most
+
+    def _name(self, plan: _FieldPlan, value: Any, resolver: Resolver) -> str:
+        """`_value` of a relation's value: one id's name without the list `_read_related`
+        makes of it (an id's name is never empty: at least ``#id``)."""
+        if type(value) is int:
+            return resolver.name(plan.related, value)
+        return _value(plan, value, resolver, self.context)
+
+    def _time(self, plan: _FieldPlan, value: Any, resolver: Resolver) -> str:
+        """`_value` of a time field's value when the format shows minutes only: a stored ISO
+        time's text looked up by its minute (as `_datetime` keys it), worked out once."""
+        if type(value) is str and len(value) >= 22 and value[16:17] == ":":
+            key = value[:16] + value[-6:] if value[-6:-5] in "+-" else value[:16]
+            text = self.minutes.get(key)
+            if text is None:
+                if len(self.minutes) >= self.MINUTES:
+                    self.minutes.clear()
+                context = self.context
+                text = self.minutes[key] = _datetime_text(key, context.zone, context.language)
+            return text
+        return _value(plan, value, resolver, self.context)
 
     def _keep(self, segments: dict, pair_key: tuple, segment: str) -> None:
         if self.kept >= self.LIMIT:

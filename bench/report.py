@@ -125,9 +125,9 @@ NOTES = {
     "export_rows_per_s": (
         "On PostgreSQL the job is two parts over one snapshot (`exports.parts`), PostgreSQL "
         "writes the plain cells and Python the rest, without the cyclic garbage collector: "
-        "~37 µs of Python per row (the changes' JSON decoded ~4 and written again ~4, the "
-        "readable line ~7, reading the row ~2, names and the line's cells) and ~8 µs of "
-        "PostgreSQL, so two free cores give at most ~44,000 rows/s; whole lines in SQL cost "
+        "~33 µs of Python per row (the changes' JSON decoded ~3.5 and written again ~4, the "
+        "readable line, reading the row ~2, names and the line's cells) and ~7.6 µs of "
+        "PostgreSQL, so two free cores give at most ~49,000 rows/s; whole lines in SQL cost "
         "PostgreSQL more than they save (docs/decisions/export-in-sql.md). Closing it: more "
         "cores (EXPORTS_CSV_PROCESSES), or the JSON's ~8 µs out of Python."
     ),
