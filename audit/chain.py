@@ -69,8 +69,8 @@ def hmac_key() -> bytes:
 
 
 # What `json.dumps` writes with these options, its encoder built once (the verifier encodes
-# millions of values: `upstream.canonical_encoder`).
-_CANONICAL = upstream.canonical_encoder(
+# millions of values: `upstream.json_encoder`).
+_CANONICAL = upstream.json_encoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 )
 

@@ -22,7 +22,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import chain, registry
+from . import chain, registry, upstream
 from .checkpoints import published_head
 from .models import AuditEvent, Kind
 from .personal import Scrubber, expand, expand_value
@@ -143,7 +143,7 @@ def _csv_formatter():
     lines = ChangesLines()
     loads, timestamp = json.JSONDecoder().decode, chain.timestamp
     # As `csv_row`'s; decoded JSON holds no cycles to look for (~1 µs a row).
-    dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, check_circular=False).encode
+    dumps = upstream.json_encoder(ensure_ascii=False, sort_keys=True)
 
     def decode(row) -> tuple:
         (seq, event_id, occurred_at, kind, actor, county, municipality, process_id, stage) = row[:9]
@@ -355,7 +355,7 @@ def _pg_csv_blocks(queryset, delimiter: str) -> Iterator[str]:
     # without looking for white space around it (as `decode` does, twice a row).
     raw_decode = json.JSONDecoder().raw_decode
     # As `csv_row`'s; decoded JSON holds no cycles to look for (~1 µs a row).
-    dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, check_circular=False).encode
+    dumps = upstream.json_encoder(ensure_ascii=False, sort_keys=True)
     end = "\r\n"
 
     def decode(row) -> tuple:

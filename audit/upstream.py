@@ -16,14 +16,15 @@ library does not document; nothing else of its internals is used (the rest: its 
 `tests/audit/test_upstream.py` fails the day either changes: re-read the code named above when
 upgrading django-simple-history.
 
-And one of Python's `json` module (3.11), for the verifier's speed:
+And one of Python's `json` module (3.11), for the verifier's and the CSV export's speed:
 
 - `Lib/json/encoder.py`, `JSONEncoder.iterencode`: `c_make_encoder` (the `_json` module's C
   encoder) is what `JSONEncoder.encode` builds on every call, with the encoder's options, and
-  then calls; `canonical_encoder` builds it once. The verifier encodes ~3 million values (each
+  then calls; `json_encoder` builds it once. The verifier encodes ~3 million values (each
   event's changes and personal part, each history row), and the building cost as much as the
   encoding of a small value. The test checks that it writes what `JSONEncoder.encode` writes,
-  byte for byte, for every kind of value the trail holds; without it (another Python), the
+  byte for byte, for every kind of value the trail holds and both option sets used (the
+  chain's canonical form, the export's changes cell); without it (another Python), the
   encoder's own `encode` is used.
 
 And one of Django's (5.2), for the mail worker's speed:
@@ -55,7 +56,7 @@ def is_audited(model) -> bool:
     return hasattr(model._meta, "simple_history_manager_attribute")
 
 
-def canonical_encoder(**options) -> Callable[[Any], str]:
+def json_encoder(**options) -> Callable[[Any], str]:
     """``json.JSONEncoder(**options).encode`` (without the check for circular references: decoded
     JSON and database rows have none), its C encoder built once."""
     encoder = json.JSONEncoder(check_circular=False, **options)
