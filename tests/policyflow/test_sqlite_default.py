@@ -439,6 +439,9 @@ SQLITE_CRITICAL_PATHS = [
     "test_an_appended_event_is_stored_field_for_field_as_built_and_its_head_follows_it",
     "tests/audit/test_appending.py::"
     "test_a_remembered_head_moves_only_while_it_is_still_its_chains_in_its_transaction",
+    # The delivery's row lock and load (one plain statement through Manager.raw on both).
+    "tests/notifications/test_delivery.py::"
+    "test_a_notification_is_sent_once_however_many_messages_ask_for_it",
     # The CSV export's portable path (tuples decoded by Django) against the per-event one.
     "tests/audit/test_exports.py::"
     "test_the_streamed_csv_is_byte_for_byte_what_the_per_event_path_writes",
