@@ -133,15 +133,10 @@ def event_hash(values: dict, key: bytes | None = None, version: int = PAYLOAD_VE
     return hmac.digest(key or hmac_key(), b"event:" + data, "sha256").hex()
 
 
-def stored_event_hash(values: dict, state: hmac.HMAC, version: int = PAYLOAD_VERSION) -> str:
-    """`event_hash` of values as the verifier reads them: exactly HASHED_FIELDS, the time
-    already formatted; ``state``: ``keyed(key, "event")``."""
-    return stored_row_hash(tuple(values[name] for name in HASHED_FIELDS), state, version)
-
-
 def stored_row_hash(values: tuple, state: hmac.HMAC, version: int = PAYLOAD_VERSION) -> str:
-    """`stored_event_hash` of the values of HASHED_FIELDS in their order (a row as the verifier
-    reads it), through `StoredPayload`."""
+    """`event_hash` of a row as the verifier reads it: the values of HASHED_FIELDS in their
+    order, the time already formatted, through `StoredPayload`; ``state``:
+    ``keyed(key, "event")``."""
     payload = _stored_payload(version)(values)
     state = state.copy()
     state.update(payload)

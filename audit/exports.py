@@ -351,9 +351,8 @@ def _pg_csv_blocks(queryset, delimiter: str) -> Iterator[str]:
     kinds: dict[str, str] = {}  # kind → its label's cell and the delimiter
     stages: dict[str, str] = {}  # stage → its label's cell and the delimiter
     lines = ChangesLines()
-    # PostgreSQL's JSON text starts with its value and ends with it: `raw_decode` reads it
-    # without looking for white space around it (as `decode` does, twice a row).
-    raw_decode = json.JSONDecoder().raw_decode
+    # PostgreSQL's JSON text read without looking for white space around it (`chain.decode`).
+    decode_json = chain.decode
     # As `csv_row`'s; decoded JSON holds no cycles to look for (~1 µs a row).
     dumps = upstream.json_encoder(ensure_ascii=False, sort_keys=True)
     end = "\r\n"
@@ -361,11 +360,11 @@ def _pg_csv_blocks(queryset, delimiter: str) -> Iterator[str]:
     def decode(row) -> tuple:
         head, kind, actor, where, summary, reason, changes, record, stage, model_label = row[:10]
         named = "⟦" in changes  # names to put back in the changes
-        changes = raw_decode(changes)[0] if changes != "{}" else None
+        changes = decode_json(changes) if changes != "{}" else None
         if not (named or "⟦" in actor or "⟦" in summary or "⟦" in reason):
             return (head, kind, actor, where, summary, reason, changes, record, stage, model_label)
         # A placeholder somewhere: the names put back (none when the personal part is empty).
-        personal = raw_decode(row[10])[0] if row[10] is not None else {}
+        personal = decode_json(row[10]) if row[10] is not None else {}
         actor = expand(actor, personal)
         summary = expand(summary, personal)
         reason = expand(reason, personal)

@@ -322,12 +322,19 @@ def _datetime_text(key: str, zone, language: str) -> str:
     return formats.date_format(parsed, "DATETIME_FORMAT")
 
 
+def _minute_key(value: str) -> str | None:
+    """A stored ISO time's text to the minute, with its UTC offset (one text per minute), or
+    None for a text that is not such a time."""
+    if len(value) >= 22 and value[16:17] == ":":
+        return value[:16] + value[-6:] if value[-6:-5] in "+-" else value[:16]
+    return None
+
+
 def _datetime(value: str, context: _Context) -> str:
     if not isinstance(value, str):
         return str(value)
-    if context.minutes_only and len(value) >= 22 and value[16:17] == ":":
-        # The stored ISO text to the minute, with its UTC offset: one text per minute.
-        value = value[:16] + value[-6:] if value[-6:-5] in "+-" else value[:16]
+    if context.minutes_only:
+        value = _minute_key(value) or value
     return _datetime_text(value, context.zone, context.language)
 
 
@@ -625,8 +632,8 @@ class ChangesLines:
     def _time(self, plan: _FieldPlan, value: Any, resolver: Resolver) -> str:
         """`_value` of a time field's value when the format shows minutes only: a stored ISO
         time's text looked up by its minute (as `_datetime` keys it), worked out once."""
-        if type(value) is str and len(value) >= 22 and value[16:17] == ":":
-            key = value[:16] + value[-6:] if value[-6:-5] in "+-" else value[:16]
+        key = _minute_key(value) if type(value) is str else None
+        if key is not None:
             text = self.minutes.get(key)
             if text is None:
                 if len(self.minutes) >= self.MINUTES:
