@@ -7,7 +7,6 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-import pgtrigger
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections, transaction
 from django.utils import timezone
@@ -141,7 +140,7 @@ def pseudonymise_person(*, person, user, reason: str) -> PseudonymisationResult:
         replacements += [(html.escape(old), html.escape(new)) for old, new in replacements]
         # Longest first, so that a name inside an email or a longer name is replaced whole.
         replacements = sorted(set(replacements), key=lambda r: -len(r[0]))
-        with pgtrigger.ignore(*_history_trigger_uris(), "audit.AuditEvent:append_only"):
+        with upstream.ignoring_triggers(*_history_trigger_uris(), "audit.AuditEvent:append_only"):
             # The history rows about to change, with their digests as they are: the event lists
             # each one rewritten with its old and new digest, so its events still bind them.
             naming = _history_rows_naming(person, replacements)

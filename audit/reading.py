@@ -98,16 +98,22 @@ def snapshot(using: str):
         yield None
 
 
-def enter_snapshot(using: str, snapshot: str) -> None:
-    """In a worker process: a transaction that sees the parent's snapshot."""
+def set_snapshot(cursor, snapshot: str) -> None:
+    """``SET TRANSACTION SNAPSHOT``: the transaction sees what ``snapshot`` (an id from
+    ``pg_export_snapshot()``) saw. Not a parameter: SET takes no placeholders (a statement bound
+    on the server is refused); the id's form is checked instead."""
     if not _SNAPSHOT_ID.fullmatch(snapshot):
         raise ValueError(f"not a snapshot id: {snapshot!r}")
+    cursor.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+
+
+def enter_snapshot(using: str, snapshot: str) -> None:
+    """In a worker process: a transaction that sees the parent's snapshot."""
     connection = connections[using]
     connection.set_autocommit(False)
     with connection.cursor() as cursor:
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        # Not a parameter: SET takes no placeholders; the id's form is checked above.
-        cursor.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+        set_snapshot(cursor, snapshot)
 
 
 # A forked worker must neither use nor close the connection it inherited (the parent's, which

@@ -35,15 +35,31 @@ And one of Django's (5.2), for the mail worker's speed:
   (`notifications.rendering`). Django 6.0 rewrites its email building: re-check it then.
   `tests/notifications/test_message_bytes.py` fails the day it writes other bytes than Django's
   own `EmailMultiAlternatives` for Swedish, CJK, quoted and long names.
+
+And one of django-pgtrigger's (4.x), for PostgreSQL's prepared statements:
+
+- `pgtrigger/runtime.py`, `_inject_pgtrigger_ignore`: inside `pgtrigger.ignore()` every statement
+  is sent as `SELECT set_config('pgtrigger.ignore', %s, true); <statement>`, two statements in
+  one, which PostgreSQL's extended protocol refuses ("cannot insert multiple commands into a
+  prepared statement") when statements are bound on the server (`DATABASE_PREPARE_THRESHOLD`,
+  `policyflow.settings.base.for_postgresql`). `ignoring_triggers` binds the connection's
+  statements on the client for the block's length (psycopg's documented `cursor_factory` and
+  `ClientCursor`, on the connection Django keeps as `connection.connection`).
+  `tests/audit/test_upstream.py` fails the day pgtrigger stops sending two statements (the
+  switch is then no longer needed) or Django stops choosing its cursors through the psycopg
+  connection's `cursor_factory`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import pgtrigger
 from django.core.mail.message import BadHeaderError, forbid_multi_line_headers
+from django.db import DEFAULT_DB_ALIAS, connections
 
 
 def recorded_m2m_fields(record) -> list:
@@ -94,3 +110,28 @@ def encoded_header(name: str, value: str, charset: str) -> str | None:
         return forbid_multi_line_headers(name, value, charset)[1]
     except (BadHeaderError, ValueError):
         return None
+
+
+@contextlib.contextmanager
+def ignoring_triggers(*uris: str, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """`pgtrigger.ignore(*uris)`, with the connection's statements bound on the client meanwhile
+    (on PostgreSQL with server-side binding; elsewhere `pgtrigger.ignore` itself)."""
+    connection = connections[using]
+    raw = None
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        connection.ensure_connection()
+        if not issubclass(connection.connection.cursor_factory, psycopg.ClientCursor):
+            raw = connection.connection
+    if raw is None:
+        with pgtrigger.ignore(*uris):
+            yield
+        return
+    factory = raw.cursor_factory
+    raw.cursor_factory = psycopg.ClientCursor
+    try:
+        with pgtrigger.ignore(*uris):
+            yield
+    finally:
+        raw.cursor_factory = factory

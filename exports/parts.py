@@ -20,6 +20,8 @@ import traceback
 import billiard
 from django.db import connections, transaction
 
+from audit import reading
+
 # How long a part's process may take to start reading the snapshot.
 START_SECONDS = 120
 _MAX_ID = 2**63 - 1  # the last part's upper bound (a bigint id)
@@ -39,7 +41,7 @@ def possible(using: str) -> bool:
 def _begin(cursor, snapshot: str | None = None) -> None:
     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
     if snapshot is not None:
-        cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
+        reading.set_snapshot(cursor, snapshot)
 
 
 def _lines(block: str) -> int:

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.urls import get_resolver
 from django.utils import translation
 
+from audit import upstream
 from policyflow.cache import cache_config
 from tests.factories import (
     ContactFactory,
@@ -89,7 +90,7 @@ def _flush_past_truncate_triggers():
     execute_sql_flush = operations.execute_sql_flush
 
     def flush_ignoring_truncate_triggers(self, sql_list):
-        with pgtrigger.ignore(*uris):
+        with upstream.ignoring_triggers(*uris, using=self.connection.alias):
             execute_sql_flush(self, sql_list)
         if _SEEDED_ROWS and self.connection.vendor == "postgresql":
             _copy_in_seeded_rows(self.connection)

@@ -9,14 +9,13 @@ change to those older rows or a row added or removed behind the application's ba
 protected by the key (only the key forges one), not by their hash. See docs/audit.md.
 """
 
-import pgtrigger
 from django.db import migrations, models
 
 BATCH = 5000
 
 
 def bind_existing_rows(apps, schema_editor):
-    from audit import binding
+    from audit import binding, upstream
 
     AuditEvent = apps.get_model("audit", "AuditEvent")
     if not AuditEvent.objects.filter(history_id__isnull=False).exists():
@@ -39,7 +38,11 @@ def bind_existing_rows(apps, schema_editor):
             _insert(cursor, batch)
     # The one statement that changes events: their triggers refuse it otherwise.
     with (
-        pgtrigger.ignore("audit.AuditEvent:append_only", "audit.AuditEvent:chain_immutable"),
+        upstream.ignoring_triggers(
+            "audit.AuditEvent:append_only",
+            "audit.AuditEvent:chain_immutable",
+            using=connection.alias,
+        ),
         connection.cursor() as cursor,
     ):
         cursor.execute(

@@ -135,9 +135,29 @@ def for_sqlite(database: dict) -> dict:
     return database
 
 
+def for_postgresql(database: dict) -> dict:
+    """``database`` with its statements prepared on the server (PostgreSQL; others unchanged).
+
+    Django binds parameters on the client and prepares nothing by default, so PostgreSQL plans
+    every statement of every request again: about a third of its CPU on a page (0.2-0.6 ms a
+    statement, 8-12 statements a page). With server-side binding, psycopg prepares a statement
+    once a connection has run it `DATABASE_PREPARE_THRESHOLD` times and reuses its plan; the
+    workers' connections are persistent (CONN_MAX_AGE), so the pages, the steps and the mail
+    worker repeat prepared statements. An empty value turns both off (Django's default), as a
+    transaction-mode pooler such as PgBouncer needs.
+    """
+    if database.get("ENGINE") == "django.db.backends.postgresql":
+        threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5").strip()
+        if threshold:
+            database.setdefault("OPTIONS", {}).update(
+                {"server_side_binding": True, "prepare_threshold": int(threshold)}
+            )
+    return database
+
+
 DATABASES = {
-    "default": for_sqlite(
-        env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'policyflow.sqlite3'}")
+    "default": for_postgresql(
+        for_sqlite(env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'policyflow.sqlite3'}"))
     ),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, env, for_sqlite
+from .base import BASE_DIR, env, for_postgresql, for_sqlite
 
 # An empty value counts as missing: Compose passes an unset `${VAR}` as an empty string.
 # SITE_URL and EMAIL_URL too: base's defaults (a loopback URL in task links, emails written to
@@ -14,7 +14,7 @@ for _required in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "SITE_URL", "EM
 
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
-DATABASES = {"default": for_sqlite(env.db("DATABASE_URL"))}
+DATABASES = {"default": for_postgresql(for_sqlite(env.db("DATABASE_URL")))}
 IS_SQLITE = DATABASES["default"].get("ENGINE") == "django.db.backends.sqlite3"
 PGTRIGGER_INSTALL_ON_MIGRATE = not IS_SQLITE
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)

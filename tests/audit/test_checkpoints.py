@@ -1,11 +1,10 @@
 """Country-wide checkpoints: every chain's head, HMAC-chained checkpoint to checkpoint, so that a
 checkpoint edited or removed is caught, as a chain cut short after one is."""
 
-import pgtrigger
 import pytest
 from django.db import connection
 
-from audit import services
+from audit import services, upstream
 from audit.checkpoints import take_checkpoint
 from audit.models import PROJECT_CHAIN, AuditCheckpoint, AuditEvent, ChainHead, Kind, chain_of
 from audit.tasks import take_audit_checkpoint
@@ -24,7 +23,10 @@ def append(summary: str, municipality_id=None) -> AuditEvent:
 
 
 def tamper_checkpoints(sql: str, params=()) -> None:
-    with pgtrigger.ignore("audit.AuditCheckpoint:append_only"), connection.cursor() as cursor:
+    with (
+        upstream.ignoring_triggers("audit.AuditCheckpoint:append_only"),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(sql, params)
 
 

@@ -4,10 +4,14 @@ the pseudonymisation misses a table."""
 
 import json
 
+import pgtrigger
+import psycopg
 import pytest
+from django.db import DatabaseError, ProgrammingError, connection, transaction
 from viewflow.workflow.models import Task
 
-from audit import upstream
+from audit import services, upstream
+from audit.models import AuditEvent, Kind
 from municipalities.models import Contact, Municipality
 from workflows.models import FirstContact, PolicyProcess
 
@@ -107,3 +111,68 @@ def test_the_json_encoder_refuses_what_jsons_own_encoder_refuses(value):
         json.JSONEncoder(allow_nan=False).encode(value)
     with pytest.raises(ValueError):
         built(value)
+
+
+# --- django-pgtrigger's ignore with statements prepared on the server ----------------------------
+
+_ON_POSTGRESQL = pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="statements are prepared on PostgreSQL only"
+)
+_EVENT_TRIGGERS = ("audit.AuditEvent:append_only", "audit.AuditEvent:chain_immutable")
+
+
+def _an_event(summary: str) -> AuditEvent:
+    return services.append_event(
+        kind=Kind.PROCESS_CHANGED, summary=summary, model_label="tests.upstream"
+    )
+
+
+@_ON_POSTGRESQL
+def test_postgresql_prepares_the_statements_a_connection_repeats(db):
+    """The settings bind statements on the server (`DATABASE_PREPARE_THRESHOLD`): a statement
+    run a few times on a connection is prepared and planned once."""
+    repeated = Municipality.objects.filter(code="0780", name__startswith="Väx")
+    for _ in range(6):
+        assert list(repeated.values_list("name", flat=True)) == ["Växjö"]
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s",
+            ['%"municipalities_municipality"."code" = $1 AND%LIKE%'],
+        )
+        assert [row[0] for row in cursor.fetchall()]
+
+
+@_ON_POSTGRESQL
+def test_pgtrigger_ignore_alone_sends_two_statements_in_one_which_postgresql_refuses(db):
+    """What `upstream.ignoring_triggers` works around: the day this fails, pgtrigger no longer
+    prefixes each statement, and the switch of cursors can go."""
+    event = _an_event("Före")
+    with (
+        pytest.raises(DatabaseError) as raised,
+        transaction.atomic(),
+        pgtrigger.ignore(*_EVENT_TRIGGERS),
+    ):
+        AuditEvent.objects.filter(pk=event.pk).update(summary="Efter")
+
+    # The refusal comes first; pgtrigger's own clean-up then fails in the aborted transaction.
+    errors, error = [], raised.value
+    while error is not None:
+        errors.append(str(error))
+        error = error.__context__
+    assert any("cannot insert multiple commands" in text for text in errors)
+    assert AuditEvent.objects.get(pk=event.pk).summary == "Före"
+
+
+@_ON_POSTGRESQL
+def test_ignoring_triggers_lifts_them_for_the_block_only(db):
+    event = _an_event("Före")
+
+    with transaction.atomic(), upstream.ignoring_triggers(*_EVENT_TRIGGERS):
+        AuditEvent.objects.filter(pk=event.pk).update(summary="Efter")
+
+    assert AuditEvent.objects.get(pk=event.pk).summary == "Efter"
+    # Outside the block the triggers refuse again, and statements are bound on the server again.
+    with pytest.raises(ProgrammingError, match="pgtrigger"), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).update(summary="Igen")
+    assert not issubclass(connection.connection.cursor_factory, psycopg.ClientCursor)

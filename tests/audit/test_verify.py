@@ -11,7 +11,7 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from audit import chain
+from audit import chain, upstream
 from audit.checkpoints import take_checkpoint
 from audit.models import AuditCheckpoint, AuditEvent, AuditVerification, Kind
 from audit.selectors import chain_status
@@ -26,7 +26,7 @@ UNLOCKED = ("audit.AuditEvent:append_only", "audit.AuditEvent:chain_immutable")
 
 def tamper(sql: str, params=()) -> None:
     """Change the audit table behind the application's back, with its triggers lifted."""
-    with pgtrigger.ignore(*UNLOCKED), connection.cursor() as cursor:
+    with upstream.ignoring_triggers(*UNLOCKED), connection.cursor() as cursor:
         cursor.execute(sql, params)
 
 
@@ -284,7 +284,7 @@ def test_the_nightly_email_publishes_the_head_and_a_wiped_record_fails_against_i
     tables = ["audit_auditverification", "audit_auditevent", "audit_auditcheckpoint"]
     tables += ["audit_chainhead"]
     tables += [model._meta.db_table for model in history_models().values()]
-    with pgtrigger.ignore(), connection.cursor() as cursor:
+    with upstream.ignoring_triggers(), connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
     assert "Checked 0 events" in run_command()
@@ -329,7 +329,7 @@ HISTORY_UNLOCKED = ("workflows.HistoricalApprovalAnswer:append_only",)
 
 def tamper_history(sql: str, params=()) -> None:
     """Change a history table behind the application's back, its trigger lifted."""
-    with pgtrigger.ignore(*HISTORY_UNLOCKED), connection.cursor() as cursor:
+    with upstream.ignoring_triggers(*HISTORY_UNLOCKED), connection.cursor() as cursor:
         cursor.execute(sql, params)
 
 
@@ -413,7 +413,10 @@ def test_a_removed_many_to_many_history_row_is_named_at_its_parents_event(vaxjo_
     event = AuditEvent.objects.get(
         model_label="workflows.policyprocess", history_id=link.history_id
     )
-    with pgtrigger.ignore(f"{m2m._meta.label}:append_only"), connection.cursor() as cursor:
+    with (
+        upstream.ignoring_triggers(f"{m2m._meta.label}:append_only"),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(
             f"DELETE FROM {table} WHERE m2m_history_id = %s",  # noqa: S608
             [link.m2m_history_id],
