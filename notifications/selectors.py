@@ -47,6 +47,10 @@ def status_counts(*, topic: str | None = None, scope: Q | None = None) -> dict[s
     return {status: counts.get(status, 0) for status in DeliveryStatus.values}
 
 
+# What a process page's table shows of each: created, to, subject, status (a failure's error).
+LATEST_FIELDS = ("created_at", "recipient_name", "subject", "status", "last_error")
+
+
 def latest_with_counts(*, topic: str, limit: int = 10) -> tuple[list[Notification], dict[str, int]]:
     """The ``limit`` newest notifications of ``topic`` (as `delivery_log`) and how many of the
     topic's are queued, sent and failed (as `status_counts`), in one query: the counts are
@@ -55,7 +59,7 @@ def latest_with_counts(*, topic: str, limit: int = 10) -> tuple[list[Notificatio
         f"count_{status}": Window(Count("id", filter=Q(status=status)))
         for status in DeliveryStatus.values
     }
-    rows = list(delivery_log(topic=topic).annotate(**counted)[:limit])
+    rows = list(delivery_log(topic=topic).only(*LATEST_FIELDS).annotate(**counted)[:limit])
     counts = {
         status: getattr(rows[0], f"count_{status}") if rows else 0
         for status in DeliveryStatus.values
