@@ -135,7 +135,7 @@ class Directory(Protocol):
         self, county_code: str | None = None, *, within: Iterable[str] | None = None
     ) -> list[tuple[int, str]]:
         """(id, name) of the municipalities, of one county or of all (of the counties
-        ``within`` when given), in one query."""
+        ``within`` when given), in one query at most."""
 
     def stage_label(self, code: str) -> str:
         """How a stage code reads (translated)."""
