@@ -145,21 +145,18 @@ class TimelineFilterForm(forms.Form):
         if scope == "county":
             county = (self.data.get("county") or "").strip() or None
             allowed = None if counties is None else set(counties)
+            places = functools.cache(lambda: selectors.place_choices(county, within=allowed))
             self._plain_choices(
                 "county",
                 lambda: [
                     ("", _("All counties")),
-                    *(c for c in selectors.county_choices() if allowed is None or c[0] in allowed),
+                    *(c for c in places()[0] if allowed is None or c[0] in allowed),
                 ],
             )
             self._plain_choices(
                 "municipality",
                 lambda: (
-                    [("", _("All municipalities"))]
-                    + [
-                        (str(pk), name)
-                        for pk, name in selectors.municipality_choices(county, within=allowed)
-                    ]
+                    [("", _("All municipalities"))] + [(str(pk), name) for pk, name in places()[1]]
                 ),
             )
         else:

@@ -128,14 +128,9 @@ class Directory(Protocol):
     def people(self, municipality_id: int, memo: dict) -> dict[int, Person]:
         """Every contact person of the municipality, by primary key."""
 
-    def counties(self) -> list[tuple[str, str]]:
-        """(code, name) of every county, for the timeline filters."""
-
-    def municipalities(
-        self, county_code: str | None = None, *, within: Iterable[str] | None = None
-    ) -> list[tuple[int, str]]:
-        """(id, name) of the municipalities, of one county or of all (of the counties
-        ``within`` when given), in one query at most."""
+    def places(self) -> tuple[list[tuple[str, str]], list[tuple[int, str, str]]]:
+        """For the timeline filters: (code, name) of every county, by code, and (id, name,
+        county code) of every municipality, by name."""
 
     def stage_label(self, code: str) -> str:
         """How a stage code reads (translated)."""

@@ -431,29 +431,20 @@ class ContactDirectory:
             ).values_list("pk", "name", "email")
         }
 
-    # The timeline's filters list every county and municipality on every page: the county
-    # structure, which only an administrator changes, is read once and then kept under
-    # everyone's access version (`access.county_fact`; a saved county or municipality replaces
-    # it), instead of two statements a page.
-
-    def counties(self):
+    def places(self):
+        # The timeline's filters list the counties and municipalities on every page: the county
+        # structure, which only an administrator changes, is read once and then kept under
+        # everyone's access version (`access.county_fact`; a saved county or municipality
+        # replaces it), instead of two statements a page.
         return access.county_fact(
-            "counties", lambda: list(County.objects.order_by("code").values_list("code", "name"))
-        )
-
-    def municipalities(self, county_code=None, *, within=None):
-        rows = access.county_fact(
-            "municipalities",
-            lambda: list(
-                Municipality.objects.order_by("name").values_list("pk", "name", "county__code")
+            "places",
+            lambda: (
+                list(County.objects.order_by("code").values_list("code", "name")),
+                list(
+                    Municipality.objects.order_by("name").values_list("pk", "name", "county__code")
+                ),
             ),
         )
-        within = None if within is None else set(within)
-        return [
-            (pk, name)
-            for pk, name, code in rows
-            if (not county_code or code == county_code) and (within is None or code in within)
-        ]
 
     def user_ids_in_counties(self, county_codes):
         """Users with a role in any of the counties (the audit's actor filter offers them)."""
