@@ -87,10 +87,11 @@ Describe = Callable[[Change], Description | None]
 class NameRows:
     """How rows of a model are named, as a query the trail reads together with the other
     models' names (a page's names in one statement, a UNION ALL, not one query per model):
-    ``rows(ids)``, the rows ``ids`` (a queryset); ``texts``, one to three of their columns (names
-    or expressions) as text; ``name(*texts)``, the name people read."""
+    ``rows``, the model's rows (a manager or queryset: the trail keeps to the ids it needs);
+    ``texts``, one to three of their columns (names or expressions) as text; ``name(*texts)``,
+    the name people read."""
 
-    rows: Callable[[Iterable], Any]
+    rows: Any
     texts: tuple
     name: Callable[..., str]
 

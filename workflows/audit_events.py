@@ -361,7 +361,7 @@ def describe_membership(change: Change) -> Description:
 # statement.
 
 process_names = registry.NameRows(
-    rows=lambda ids: PolicyProcess.objects.filter(pk__in=ids),
+    rows=PolicyProcess.objects,
     texts=("municipality__name",),
     name=lambda municipality: _("ASF policy – %(municipality)s") % {"municipality": municipality},
 )
@@ -380,7 +380,7 @@ def _step_name(reference: str, pk: str) -> str:
 
 
 task_names = registry.NameRows(
-    rows=lambda ids: Task.objects.filter(pk__in=ids),
+    rows=Task.objects,
     # The stored reference as text (the field would read it into the flow's node).
     texts=(Cast("flow_task", models.CharField()), Cast("pk", models.CharField())),
     name=_step_name,
@@ -389,19 +389,19 @@ task_names = registry.NameRows(
 
 # A draft by its version ("Draft v2"), as its own name reads, without reading its text.
 draft_names = registry.NameRows(
-    rows=lambda ids: PolicyDraft.objects.filter(pk__in=ids),
+    rows=PolicyDraft.objects,
     texts=(Cast("version", models.CharField()),),
     name=lambda version: str(_("Draft v%(version)s") % {"version": version}),
 )
 
 task_link_names = registry.NameRows(
-    rows=lambda ids: TaskLink.objects.filter(pk__in=ids),
+    rows=TaskLink.objects,
     texts=("contact__name",),
     name=lambda contact: _("Task link for %(contact)s") % {"contact": contact},
 )
 
 answer_names = registry.NameRows(
-    rows=lambda ids: ApprovalAnswer.objects.filter(pk__in=ids),
+    rows=ApprovalAnswer.objects,
     texts=("answer", "contact__name"),
     name=lambda answer, contact: f"{_label(AnswerKind, answer)} ({contact})",
 )
