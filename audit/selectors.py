@@ -274,20 +274,21 @@ def chain_status() -> ChainStatus:
 def place_choices(
     county_code: str | None = None, *, within: Iterable[str] | None = None
 ) -> tuple[list[tuple[str, str]], list[tuple[int, str]]]:
-    """(code, name) of every county, and (id, name) of the municipalities of one county or of
+    """(code, name) of every county, and (id, name) of the municipalities of one county, or of
     all (of the ``within`` codes), by name: the timeline filter's places, in one read."""
     directory = registry.directory()
     if directory is None:
         return [], []
     counties, municipalities = directory.places()
-    within = None if within is None else set(within)
-    rows = [
-        (pk, name)
-        for pk, name, code in municipalities
-        if (not county_code or code == county_code) and (within is None or code in within)
-    ]
-    if county_code is None and within is not None:
-        rows.sort(key=lambda row: row[1])  # all of the reader's counties, as Python orders them
+    if county_code:
+        return counties, [(pk, name) for pk, name, code in municipalities if code == county_code]
+    if within is None:
+        return counties, [(pk, name) for pk, name, _code in municipalities]
+    within = set(within)
+    # All of the reader's counties, as Python orders their names.
+    rows = sorted(
+        ((pk, name) for pk, name, code in municipalities if code in within), key=lambda row: row[1]
+    )
     return counties, rows
 
 
