@@ -83,7 +83,9 @@ class Description:
 Describe = Callable[[Change], Description | None]
 
 
-@dataclass(frozen=True)
+# Compared by identity (a model's manager equals another model's plain manager): the trail
+# keeps each one's query (`readable._name_query`).
+@dataclass(frozen=True, eq=False)
 class NameRows:
     """How rows of a model are named, as a query the trail reads together with the other
     models' names (a page's names in one statement, a UNION ALL, not one query per model):
