@@ -13,7 +13,32 @@ from .html import escape_text
 
 
 class DateInput(forms.DateInput):
+    """``<input type="date">``, written in Python: the HTML of Django's ``input.html`` and
+    ``attrs.html`` templates (two templates a field, each through the template engine, for the
+    timeline's two dates on every page)."""
+
     input_type = "date"
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        value = widget["value"]
+        shown = "" if value is None else f' value="{_formatted(value)}"'
+        attributes = "".join(
+            _attribute(key, given) for key, given in widget["attrs"].items() if given is not False
+        )
+        return mark_safe(  # noqa: S308 (each value escaped)
+            f'<input type="{self.input_type}" name="{escape_text(name)}"{shown}{attributes}>'
+        )
+
+
+def _attribute(key: str, value) -> str:
+    """`` key="value"`` as Django's ``attrs.html`` writes it, True as the name alone."""
+    return f" {escape_text(key)}" if value is True else f' {escape_text(key)}="{_formatted(value)}"'
+
+
+def _formatted(value) -> str:
+    """``{{ value|stringformat:'s' }}``: the value's plain text (never a safe string), escaped."""
+    return escape_text(f"{value}")
 
 
 # Dates a person types for the record or a filter. Python's dates end in year 9999, and a date
@@ -120,21 +145,18 @@ class TimelineFilterForm(forms.Form):
         if scope == "county":
             county = (self.data.get("county") or "").strip() or None
             allowed = None if counties is None else set(counties)
+            places = functools.cache(lambda: selectors.place_choices(county, within=allowed))
             self._plain_choices(
                 "county",
                 lambda: [
                     ("", _("All counties")),
-                    *(c for c in selectors.county_choices() if allowed is None or c[0] in allowed),
+                    *(c for c in places()[0] if allowed is None or c[0] in allowed),
                 ],
             )
             self._plain_choices(
                 "municipality",
                 lambda: (
-                    [("", _("All municipalities"))]
-                    + [
-                        (str(pk), name)
-                        for pk, name in selectors.municipality_choices(county, within=allowed)
-                    ]
+                    [("", _("All municipalities"))] + [(str(pk), name) for pk, name in places()[1]]
                 ),
             )
         else:

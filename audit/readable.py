@@ -189,16 +189,21 @@ def _name_rows(model) -> registry.NameRows | None:
     namer = registry.spec_for(model).names
     if namer is not None:
         return namer if isinstance(namer, registry.NameRows) else None
-    manager = model._default_manager
+    return _default_name_rows(model)
+
+
+@functools.cache
+def _default_name_rows(model) -> registry.NameRows | None:
+    # One per model: `_name_query` keeps each one's query.
     if model is get_user_model():
         return registry.NameRows(
-            rows=lambda ids: manager.filter(pk__in=ids),
+            rows=model._default_manager,
             texts=("first_name", "last_name", model.USERNAME_FIELD),
             name=lambda first, last, username: f"{first} {last}".strip() or username,
         )
     if any(f.name == "name" for f in model._meta.concrete_fields):
         return registry.NameRows(
-            rows=lambda ids: manager.filter(pk__in=ids), texts=("name",), name=lambda name: name
+            rows=model._default_manager, texts=("name",), name=lambda name: name
         )
     return None
 
@@ -206,14 +211,22 @@ def _name_rows(model) -> registry.NameRows | None:
 TEXTS = 3  # the columns of text a name is made of, at most (a user's: first, last, username)
 
 
+@functools.lru_cache(maxsize=128)
+def _name_query(how: registry.NameRows, which: int):
+    """The rows of ``how`` as (``which``, pk, text, text, text): the ``which``-th part of
+    `read_names`' statement, built once (a queryset is reused by filtering it, which clones
+    it): building each part's values query again cost the ORM as much as the rest of a page's
+    names. In no order: a model's default ordering would join the tables it orders by."""
+    texts = [*how.texts, *[how.texts[-1]] * (TEXTS - len(how.texts))]
+    return how.rows.order_by().values_list(models.Value(which), "pk", *texts)
+
+
 def read_names(wanted: list[tuple[registry.NameRows, set]]) -> list[dict]:
     """The names of each ``(how, ids)`` pair, all read in one statement (UNION ALL of each
-    model's rows, tagged by their place in ``wanted``, in no order: a model's default ordering
-    would join the tables it orders by for names read into a dict)."""
-    queries = []
-    for which, (how, ids) in enumerate(wanted):
-        texts = [*how.texts, *[how.texts[-1]] * (TEXTS - len(how.texts))]
-        queries.append(how.rows(ids).order_by().values_list(models.Value(which), "pk", *texts))
+    model's rows, tagged by their place in ``wanted``)."""
+    queries = [
+        _name_query(how, which).filter(pk__in=ids) for which, (how, ids) in enumerate(wanted)
+    ]
     rows = queries[0].union(*queries[1:], all=True) if len(queries) > 1 else queries[0]
     names: list[dict] = [{} for _ in wanted]
     for which, pk, *texts in rows:

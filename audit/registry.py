@@ -83,14 +83,17 @@ class Description:
 Describe = Callable[[Change], Description | None]
 
 
-@dataclass(frozen=True)
+# Compared by identity (a model's manager equals another model's plain manager): the trail
+# keeps each one's query (`readable._name_query`).
+@dataclass(frozen=True, eq=False)
 class NameRows:
     """How rows of a model are named, as a query the trail reads together with the other
     models' names (a page's names in one statement, a UNION ALL, not one query per model):
-    ``rows(ids)``, the rows ``ids`` (a queryset); ``texts``, one to three of their columns (names
-    or expressions) as text; ``name(*texts)``, the name people read."""
+    ``rows``, the model's rows (a manager or queryset: the trail keeps to the ids it needs);
+    ``texts``, one to three of their columns (names or expressions) as text; ``name(*texts)``,
+    the name people read."""
 
-    rows: Callable[[Iterable], Any]
+    rows: Any
     texts: tuple
     name: Callable[..., str]
 
@@ -128,14 +131,9 @@ class Directory(Protocol):
     def people(self, municipality_id: int, memo: dict) -> dict[int, Person]:
         """Every contact person of the municipality, by primary key."""
 
-    def counties(self) -> list[tuple[str, str]]:
-        """(code, name) of every county, for the timeline filters."""
-
-    def municipalities(
-        self, county_code: str | None = None, *, within: Iterable[str] | None = None
-    ) -> list[tuple[int, str]]:
-        """(id, name) of the municipalities, of one county or of all (of the counties
-        ``within`` when given), in one query."""
+    def places(self) -> tuple[list[tuple[str, str]], list[tuple[int, str, str]]]:
+        """For the timeline filters: (code, name) of every county, by code, and (id, name,
+        county code) of every municipality, by name."""
 
     def stage_label(self, code: str) -> str:
         """How a stage code reads (translated)."""

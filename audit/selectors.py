@@ -271,22 +271,25 @@ def chain_status() -> ChainStatus:
 # --- Filter choices ---------------------------------------------------------------------------
 
 
-def county_choices() -> list[tuple[str, str]]:
-    directory = registry.directory()
-    return directory.counties() if directory else []
-
-
-def municipality_choices(
+def place_choices(
     county_code: str | None = None, *, within: Iterable[str] | None = None
-) -> list[tuple[int, str]]:
-    """(id, name) of the municipalities of one county, or of all (of the ``within`` codes)."""
+) -> tuple[list[tuple[str, str]], list[tuple[int, str]]]:
+    """(code, name) of every county, and (id, name) of the municipalities of one county, or of
+    all (of the ``within`` codes), by name: the timeline filter's places, in one read."""
     directory = registry.directory()
     if directory is None:
-        return []
-    if county_code is None and within is not None:
-        # One query for all of the reader's counties (a leader of every county: 21 before).
-        return sorted(directory.municipalities(within=within), key=lambda row: row[1])
-    return directory.municipalities(county_code)
+        return [], []
+    counties, municipalities = directory.places()
+    if county_code:
+        return counties, [(pk, name) for pk, name, code in municipalities if code == county_code]
+    if within is None:
+        return counties, [(pk, name) for pk, name, _code in municipalities]
+    within = set(within)
+    # All of the reader's counties, as Python orders their names.
+    rows = sorted(
+        ((pk, name) for pk, name, code in municipalities if code in within), key=lambda row: row[1]
+    )
+    return counties, rows
 
 
 def kind_choices() -> list[tuple[str, str]]:

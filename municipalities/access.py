@@ -27,6 +27,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -62,6 +63,10 @@ class Access:
 # not load): (format, versions, identity, user permissions, group permissions, roles, codes). The
 # identity says whose it is: a user id alone could name another person in a restored database.
 _FORMAT = "access-1"
+
+
+# What `county_fact` keeps: built-in types only (ids, codes, names, lists and tuples of them).
+Fact = TypeVar("Fact")
 
 
 def _user_key(user_id) -> str:
@@ -134,14 +139,15 @@ def _cached_or_read(user) -> Access:
     return access
 
 
-def county_fact(name: str, read: Callable[[], int | None]) -> int | None:
+def county_fact(name: str, read: Callable[[], Fact | None]) -> Fact | None:
     """A fact of the county structure that only an administrator changes, e.g. the county of a
     process (its municipality is set when it starts and never changes; a municipality's county
-    only by an administrator): ``read()`` once, then kept in the cache under everyone's version,
-    which a change of a county, its project or a municipality replaces when it commits. The same
-    rules as a user's access: a missing version is a miss, nothing is kept inside a transaction
-    or in a cache of each process's own, and nothing is kept for None (what does not exist yet
-    may exist at the next request)."""
+    only by an administrator), or the counties and municipalities with their names:
+    ``read()`` once, then kept in the cache under everyone's version, which a change of a
+    county, its project or a municipality replaces when it commits. The same rules as a user's
+    access: a missing version is a miss, nothing is kept inside a transaction or in a cache of
+    each process's own, and nothing is kept for None (what does not exist yet may exist at the
+    next request). A fact is of built-in types, as an entry is."""
     if connection.in_atomic_block or not _is_shared(caches["default"]):
         return read()
     key = f"access:fact:{name}"

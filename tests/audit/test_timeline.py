@@ -266,6 +266,35 @@ def test_event_kind_checkboxes_are_written_as_djangos_own_loop_writes_them(data,
         assert ours.count(" checked>") == 2
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        {"since": "2026-03-01", "until": "2026-02-01"},
+        {"since": '"><b>', "until": "1800-01-01"},
+    ],
+    ids=["unbound", "dates", "invalid"],
+)
+def test_the_date_inputs_are_written_as_djangos_own_widget_writes_them(data, seeded):
+    """The timeline writes its two date inputs in Python: the same HTML as Django's date
+    widget, the typed value kept and escaped, a field with an error marked aria-invalid."""
+    from django import forms
+
+    from audit.forms import TimelineFilterForm
+
+    form = TimelineFilterForm(data, scope="county")
+    form.is_valid()
+    for name in ("since", "until"):
+        field = form[name]
+        djangos = forms.DateInput(attrs=field.field.widget.attrs)  # the field's min and max
+        djangos.input_type = "date"
+        ours = str(field)
+        assert ours == field.as_widget(widget=djangos)
+        assert ours.startswith(f'<input type="date" name="{name}"')
+    if data and data["since"].startswith('"'):
+        assert "&quot;&gt;&lt;b&gt;" in str(form["since"]) and 'aria-invalid="true"' in ours
+
+
 def test_chosen_event_kinds_stay_checked_on_the_filtered_timeline(vaxjo_story, steering_client):
     page = steering_client.get(reverse("audit:timeline"), {"kind": ["stage_changed"]})
     html = page.content.decode()

@@ -88,6 +88,33 @@ def test_a_municipality_moved_to_another_county_moves_its_process_pages_at_the_n
     assert kalmar_browser.get(page).status_code == 200
 
 
+def test_the_timeline_filter_reads_the_counties_and_municipalities_once(reader, settings):
+    settings.PAGE_CACHE_SECONDS = 0  # every request renders the page
+    browser = signed_in(reader)
+    browser.get(OVERVIEW)  # the reader's access, kept
+    with CaptureQueriesContext(connection) as filled:
+        browser.get(TIMELINE)
+    with CaptureQueriesContext(connection) as kept:
+        page = browser.get(TIMELINE, {"county": "07"}).content.decode()
+    # The county structure comes from the cache, with everyone's access version.
+    assert len(kept) == len(filled) - 2
+    assert ">Kronoberg" in page and ">Växjö</option>" in page
+
+
+def test_a_renamed_municipality_reads_in_the_timeline_filter_at_the_next_request(
+    reader, vaxjo, settings
+):
+    settings.PAGE_CACHE_SECONDS = 0
+    browser = signed_in(reader)
+    assert ">Växjö</option>" in browser.get(TIMELINE).content.decode()
+
+    vaxjo.name = "Växjö stad"  # an administrator's change, committed
+    vaxjo.save()
+
+    page = browser.get(TIMELINE).content.decode()
+    assert ">Växjö stad</option>" in page and ">Växjö</option>" not in page
+
+
 def test_roles_and_permissions_are_read_once_and_then_come_from_the_cache(reader):
     kronoberg = County.objects.get(code="07")
     assert scoping.can_read(fresh(reader), kronoberg)
