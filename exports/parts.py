@@ -95,7 +95,8 @@ def write(stream, queryset, *, processes: int, target, progress) -> None:
         finally:
             for process, pipe, _file, _counter in workers:
                 if process.is_alive():
-                    process.kill()
+                    # billiard's processes have no kill(): SIGTERM ends a part's reading.
+                    process.terminate()
                 process.join()
                 pipe.close()
 
