@@ -76,9 +76,13 @@ class PartFailed(RuntimeError):
     pass
 
 
-def write(stream, queryset, *, processes: int, target, progress) -> None:
+def write(stream, queryset, *, processes: int, total: int, target, progress) -> None:
     """Write ``stream(queryset, header=...)``'s blocks to the binary file ``target``, the events
     split into ``processes`` id ranges of about the same size, read in parallel.
+
+    ``total``: the number of events as the caller counted them. The parts' bounds are taken at
+    its fractions in the snapshot, without counting them again (~0.4 s for a million events,
+    while the parts wait): events written meanwhile only make the last part a little longer.
 
     ``progress(done)`` is called after each block of the job's own part, with the lines done
     by every part so far."""
@@ -91,7 +95,7 @@ def write(stream, queryset, *, processes: int, target, progress) -> None:
     workers = []
     with contextlib.ExitStack() as files:
         try:
-            _run(stream, queryset, processes, target, progress, context, files, workers)
+            _run(stream, queryset, processes, total, target, progress, context, files, workers)
         finally:
             for process, pipe, _file, _counter in workers:
                 if process.is_alive():
@@ -101,7 +105,7 @@ def write(stream, queryset, *, processes: int, target, progress) -> None:
                 pipe.close()
 
 
-def _run(stream, queryset, processes, target, progress, context, files, workers) -> None:
+def _run(stream, queryset, processes, total, target, progress, context, files, workers) -> None:
     using = queryset.db
     for _ in range(processes - 1):
         ours, theirs = context.Pipe()
@@ -119,7 +123,6 @@ def _run(stream, queryset, processes, target, progress, context, files, workers)
             cursor.execute("SELECT pg_export_snapshot()")
             snapshot = cursor.fetchone()[0]
         # The parts' bounds, in the snapshot: the ids at every 1/processes of the events.
-        total = queryset.count()
         ids = queryset.order_by("id").values_list("id", flat=True)
         if total >= processes:
             bounds = [ids[total * k // processes - 1] for k in range(1, processes)]

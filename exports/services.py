@@ -202,9 +202,16 @@ class _Progress:
         self.job_id = job_id
         self.connection = connections.create_connection("default")
         self.table = ExportJob._meta.db_table
+        self.is_set_up = False
 
     def set(self, *, done: int | None = None, total: int | None = None) -> None:
         with self.connection.cursor() as cursor:
+            if not self.is_set_up and self.connection.vendor == "postgresql":
+                # Updates that do not wait for their commit to reach the disk (~4 ms each, ~90
+                # of a million-row job, all on its own part's time): a crash of PostgreSQL may
+                # lose the last ones, harmless for a progress figure and a heartbeat.
+                cursor.execute("SET synchronous_commit TO OFF")
+            self.is_set_up = True
             cursor.execute(
                 f"UPDATE {self.table} SET done = COALESCE(%s, done), "  # noqa: S608
                 "total = COALESCE(%s, total), heartbeat_at = %s WHERE id = %s",
@@ -267,7 +274,9 @@ def _write_csv_rows(job: ExportJob, target, progress: _Progress) -> None:
     )
     if processes > 1 and parts.possible(queryset.db):
         logger.info("Export %s: %s events in %s parts", job.pk, total, processes)
-        parts.write(stream, queryset, processes=processes, target=target, progress=report)
+        parts.write(
+            stream, queryset, processes=processes, total=total, target=target, progress=report
+        )
     else:
         done = 0
         for i, block in enumerate(stream(queryset)):
