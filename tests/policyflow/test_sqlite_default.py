@@ -256,7 +256,8 @@ print("RESULT" + json.dumps(found))
 
 def test_a_pseudonymisation_lifts_the_sqlite_triggers_and_the_trail_still_verifies(quick_start):
     """`pgtrigger.ignore` lifts the SQLite triggers (audit.sqlite reads pgtrigger's own ignore
-    state): the history rows naming the person are rewritten, and the chain still holds."""
+    state), through the same `audit.upstream.ignoring_triggers` PostgreSQL's prepared statements
+    need: the history rows naming the person are rewritten, and the chain still holds."""
     found = quick_start.shell(PSEUDONYMISE_SCRIPT)
 
     assert found["history"] >= 1 and found["rows"] >= found["history"]
