@@ -187,6 +187,32 @@ def test_a_notification_is_sent_once_however_many_messages_ask_for_it(smtp_setti
 
 
 @pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="statements are prepared on PostgreSQL only"
+)
+def test_a_worker_keeps_sending_after_a_migration_adds_a_column_to_the_outbox(smtp_settings):
+    """The worker's connection keeps its prepared statements across deliveries (the row's lock
+    reads `SELECT *`); a migration that adds a column to the outbox while it runs must not stop
+    its next email: PostgreSQL plans the statement again."""
+    sink = smtp_settings
+    with transaction.atomic():
+        first = queue_approval_request(10)
+    for _ in range(6):  # the row's lock is prepared after five runs on a connection
+        delivery.deliver(notification_id=first.pk)
+    table = Notification._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {table} ADD COLUMN added_by_a_migration integer")
+    try:
+        with transaction.atomic():
+            second = queue_approval_request(11)
+
+        assert delivery.deliver(notification_id=second.pk).outcome is delivery.Outcome.SENT
+        assert len(sink.received) == 2
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {table} DROP COLUMN added_by_a_migration")
+
+
+@pytest.mark.skipif(
     connection.vendor != "postgresql", reason="SQLite's lock is its write lock, taken at BEGIN"
 )
 def test_a_notification_another_worker_is_sending_is_skipped_not_waited_for(smtp_settings):
