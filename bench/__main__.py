@@ -13,13 +13,14 @@ import time
 import traceback
 from pathlib import Path
 
-from . import config, database, report
+from . import config, database, report, yardstick
 
 
 def _part(details: dict, name: str, only: set[str], run) -> None:
     if only and name not in only:
         details[name] = {"error": "not run (--only)"}
         return
+    speed_before = yardstick.template_ms()
     started = time.monotonic()
     load_before = os.getloadavg()[0]
     print(f"· {name} …", flush=True)
@@ -31,6 +32,14 @@ def _part(details: dict, name: str, only: set[str], run) -> None:
     details[name]["part_seconds"] = round(time.monotonic() - started, 1)
     # Anything else running on the machine skews the figures: the load says how much.
     details[name]["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+    # And the machine's own speed before and after (it can halve for seconds on a shared host,
+    # with no other load on it): a part measured in a slow phase says so.
+    details[name]["template_ms"] = [speed_before, yardstick.template_ms()]
+    print(
+        f"  {name}: {details[name]['part_seconds']} s; the yardstick "
+        f"{speed_before} -> {details[name]['template_ms'][1]} ms",
+        flush=True,
+    )
 
 
 def _ensure_wrk() -> None:
@@ -99,6 +108,8 @@ def _run(args, env, size, only, smtp_port, generation_seconds, generated, clone_
         cursor.execute("SELECT version()")
         postgresql = cursor.fetchone()[0].split(" on ")[0]
     user = pages.bench_user()
+    template_ms = yardstick.template_ms()
+    print(f"· the machine: {template_ms} ms a rendering of the yardstick template", flush=True)
     details: dict = {}
     # Read-only parts first, on exactly the generated data; then the parts that write.
     _part(details, "verify", only, lambda: verify.measure(env))
@@ -147,7 +158,7 @@ def _run(args, env, size, only, smtp_port, generation_seconds, generated, clone_
     results = {
         "run_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "size": size.__dict__,
-        "machine": report.machine(postgresql),
+        "machine": {**report.machine(postgresql), "template_ms": template_ms},
         "data": {
             "database": config.database_name(env["DATABASE_URL"]),
             "copy_of": config.database_name(args.database_url),
@@ -163,6 +174,11 @@ def _run(args, env, size, only, smtp_port, generation_seconds, generated, clone_
     report.write(args.output, results)
     print()
     print(report.table(assessed))
+    machine = results["machine"]
+    print(
+        f"\nMachine: {machine['cpu']}, {machine['cores']} cores; the yardstick template "
+        f"{template_ms} ms a rendering (bench/yardstick.py: compare runs on other machines by it)"
+    )
     print(f"\nResults written to {args.output}", flush=True)
     return 0
 

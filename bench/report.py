@@ -154,21 +154,26 @@ NOTES = {
     # The pages' notes: the uncached and after-a-write figures first (their names end as the
     # cached ones do, and the first note that fits is used).
     "_uncached_p95_ms": (
-        "With the page cache off every request computes its page: 8-12 statements (~0.7 ms of "
-        "Django's ORM each, in Python) and its whole template, 13-24 ms of Python per page at "
-        "full size (the minimal page: 2), while a step every 200 ms takes its share of the two "
-        "cores. With 8 clients on 3 sync workers a request waits for two or three others: p95 "
-        "<= 150 ms needs a page costing <= 20 ms of machine time. Expensive figures are kept on "
-        "the writes already (each municipality's current process, its stage times, a counter "
-        "per municipality for the figures' currency); what is left is spread over the statements "
-        "and templates. Closing it: pages that show less per request (the overview's board and "
-        "figures as fragments of their own), or more cores."
+        "With the page cache off every request computes its page: 7-12 statements (Django's ORM "
+        "builds each in Python) and its whole template, 6-16 times the minimal page's Python (9-17 "
+        "ms a page where the minimal page takes 1.6 on the machine of the 2026-12-07 forenoon run; "
+        "25-42 against 2.7 on one 1.7 times slower, the bench's yardstick 4.4 ms), while a step "
+        "every 200 ms takes its share of the two cores. With 8 clients, each waiting for its "
+        "answer before asking again, p95 <= 150 ms needs about 53 pages a second: a page costing "
+        "at most ~35 ms of the two cores' time, all processes included. Expensive figures are "
+        "kept on the writes already (each municipality's current process, its stage times, a "
+        "counter per municipality for the figures' currency); what is left is spread over the "
+        "statements and templates. Closing it: a faster machine (met on the forenoon's), pages "
+        "that show less per request, or more cores."
     ),
     "_uncached_rps_vs_minimal": (
-        "Uncached, a page runs 8-12 statements and renders its whole template (13-24 ms of "
-        "Python) where the minimal page runs two queries and a small template (2 ms), both "
-        "measured under the same writes: 0.5x would need a page of about 4 ms. Closing it: as "
-        "for the p95, a page's own cost; the page cache is what meets it."
+        "Uncached, a page runs 7-12 statements and renders its whole template, 6-16 times the "
+        "Python of the minimal page (two queries, a small template and no layout), both measured "
+        "under the same writes: 0.5x would need a page costing about twice the minimal page, "
+        "and the layout around a page of static text (the accessibility statement) already "
+        "costs 1.9-2.9 times it. Closing it: hand-written SQL and templates rendered "
+        "outside Django's engine, or pre-rendered fragments kept on the writes (both against the "
+        "core's simplicity, issue #14); the page cache is what meets it."
     ),
     "_after_write_p95_ms": (
         "Right after a step the data version has moved: the page is computed and stored (a miss) "

@@ -68,6 +68,13 @@ def test_results_file_has_every_figure_measured_or_explained(tiny_run):
         value = entry["value"]
         assert isinstance(value, int | float) or value.startswith("not available: "), name
     assert results["machine"]["cores"] and results["machine"]["postgresql"]
+    # The machine's own speed (to compare runs on other machines by), and before and after each
+    # part (a part run in a slow phase of a shared host says so).
+    assert results["machine"]["template_ms"] > 0
+    for part in ("verify", "export", "pages", "step", "writers", "notifications"):
+        before, after = results["details"][part]["template_ms"]
+        assert before > 0 and after > 0, part
+    assert "the yardstick template" in stdout
     assert "step_ratio_p95" in stdout  # the table is printed
     # The pages side by side: a miss (uncached), a hit (cached) and one right after a write.
     assert "uncached (miss)" in stdout and "cached (hit)" in stdout and "after a write" in stdout
@@ -103,6 +110,11 @@ def test_parts_ran_on_the_generated_data(tiny_run):
     assert details["export"]["rows"] == details["export"]["job_total"] == 5001
     assert details["notifications"]["one_per_transaction"]["sent"] == 40
     assert details["notifications"]["drain"]["sent"] == 40
+    # The paced messages' wait early and late in the run: whether the rate saturated the machine.
+    latency = details["notifications"]["latency"]
+    assert latency["sent"] == 10
+    assert 0 < latency["first_third_p50_ms"] <= latency["max_ms"]
+    assert 0 < latency["last_third_p50_ms"] <= latency["max_ms"]
     rows = details["step"]["rows_written"]
     # The baseline writes into the same tables as the service step.
     assert set(rows["baseline"]) <= set(rows["service"])
