@@ -4,7 +4,7 @@ a page's p95 on one machine and missed it by half on one 1.7 times slower), and 
 speed can halve for seconds on a shared host with nothing else running on it.
 
 A fixed template (a table of 200 rows: variables, a filter, translated text, an `if`, a loop)
-is rendered with no database and no request: after a second of rendering to warm up, the best
+is rendered with no database and no request: after half a second of rendering to warm up, the best
 of seven rounds, in milliseconds a rendering (lower is faster). `python -m bench` measures it
 at the start and before and after each part."""
 
@@ -14,8 +14,8 @@ import time
 
 ROWS = 200
 ROUNDS = 7
-RENDERINGS = 20
-WARM_UP_SECONDS = 1.0
+RENDERINGS = 10
+WARM_UP_SECONDS = 0.5
 
 SOURCE = (
     "{% load i18n %}<table><caption>{% translate 'Tasks' %}</caption>"
@@ -37,7 +37,7 @@ def template_ms() -> float:
     context = Context({"rows": rows})
     best = float("inf")
     with translation.override("sv"):
-        # Rendering for a second first: what is loaded lazily, and a core coming out of idle
+        # Rendering for half a second first: what is loaded lazily, and a core coming out of idle
         # (the first round alone was up to 1.7 times slower).
         warm_until = time.perf_counter() + WARM_UP_SECONDS
         while time.perf_counter() < warm_until:
