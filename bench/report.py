@@ -107,7 +107,7 @@ NOTES = {
         "previous ids, each email a savepoint and a read of the recipient's digest choice (the "
         "decision's emails share one savepoint and one read); on a loaded machine every "
         "statement waits for the CPU, so the answers, the decision and the first "
-        "contact (55-93 statements against 30-58) come closest. Closing it: take a row's "
+        "contact (50-81 statements against 30-58) come closest. Closing it: take a row's "
         "previous record from the step's own history row when the step wrote it; or measure on "
         "a quiet machine."
     ),
@@ -115,38 +115,42 @@ NOTES = {
         "`verify_audit --full` with its default --jobs (the CPUs, at most 4): per event, Python "
         "decodes the changes' JSON and dumps it canonically (the stored jsonb text is never the "
         "canonical form; making it in SQL costs more), writes the rest of the payload from a "
-        "template, hashes it and the personal part, and digests the event's history row: ~50 s "
-        "of the verifier's CPU for 1M events and their history rows (74 s before the template, "
-        "the encoder built once, no cyclic GC in the workers), and ~12 s of PostgreSQL's (half "
-        "of it writing the jsonb columns as text), shared by two cores. Under load the full pass "
-        "(weekly) can pass 30 s at 1M; the nightly run reads only what came since the last "
-        "verified checkpoint. Closing it: more cores for --jobs."
+        "template, hashes it and the personal part, and digests the event's history row. The "
+        "verifier's CPU for 1M events and their history rows was 33.9 s on the machine of the "
+        "2026-12-07 forenoon run (20.5 s, met) and 59.3 s on one 1.7 times slower (35.8 s), plus "
+        "PostgreSQL's, all shared by two cores: 30 s needs both cores' worth of at most ~60 s in "
+        "all. The nightly run reads only what came since the last verified checkpoint; the full "
+        "pass is the weekly one. Closing it: more cores for --jobs, or a faster machine."
     ),
     "export_rows_per_s": (
         "On PostgreSQL the job is two parts over one snapshot (`exports.parts`), PostgreSQL "
-        "writes the plain cells and Python the rest, without the cyclic garbage collector: "
-        "~33 µs of Python per row (the changes' JSON decoded ~3.5 and written again ~4, the "
-        "readable line, reading the row ~2, names and the line's cells) and ~7.6 µs of "
-        "PostgreSQL, so two free cores give at most ~49,000 rows/s; whole lines in SQL cost "
-        "PostgreSQL more than they save (docs/decisions/export-in-sql.md). Closing it: more "
-        "cores (EXPORTS_CSV_PROCESSES), or the JSON's ~8 µs out of Python."
+        "writes the plain cells and Python the rest, without the cyclic garbage collector. Its "
+        "processes took 23.9 s of CPU for the million rows on the machine of the 2026-12-07 "
+        "forenoon run (41,855 rows per CPU second: 60,318 rows/s, met) and 38.2 s on one 1.7 "
+        "times slower (26,202: 38,164 rows/s), plus PostgreSQL's on the same two cores; whole "
+        "lines in SQL cost PostgreSQL more than they save (docs/decisions/export-in-sql.md). "
+        "Closing it: more cores (EXPORTS_CSV_PROCESSES), a faster machine, or the changes' JSON "
+        "(decoded and written again, about a quarter of the Python per row) out of Python."
     ),
     "export_peak_rss_mb": ("The export streams blocks of 2,000 rows; a smaller block lowers it."),
     "notifications_one_per_transaction_per_s": (
-        "A task message per email: Celery's per-task cost (~4 ms of worker CPU: the message "
-        "fetched, acknowledged, traced) on top of the delivery's ~6-7 ms (the row locked, sent, "
-        "marked sent with its history row and audit event, committed; the MIME message built), "
-        "and PostgreSQL, the sink and the queueing side on the same 2 cores. Closing it: fewer "
-        "task messages than emails, or the worker on cores of its own."
+        "A task message per email: Celery's per-task cost (the message fetched, its delivery "
+        "recorded in Redis and acknowledged after the task, as the outbox's guarantee needs; "
+        "the task traced), the one-per-transaction CPU per email less the batched one: 1.9 ms on "
+        "the machine of the 2026-12-07 forenoon run, 3.8 ms on one 1.7 times slower, on top of "
+        "the delivery's, and PostgreSQL, the sink and the queueing side on the same 2 cores. "
+        "Closing it: fewer task messages than emails, the worker on cores of its own, or a "
+        "faster machine."
     ),
     "notifications_per_s": (
         "Each email is locked, sent, marked sent and committed on its own (a killed worker must "
-        "send nothing twice), with its history row and audit event: ~7 ms of worker CPU per "
-        "email (the email package's header encoding and folding ~2, the audit event ~1.5, the "
-        "update and history ~1, the lock), plus PostgreSQL's and the sink's on the same 2 "
-        "cores; 300 msg/s needs ~3.3 ms of machine time an email. Closing it: SMTP server and "
-        "database on other hosts; a batch-wide previous record (-16 % of the worker's "
-        "instructions) was measured and not taken (a caller's lock rule, issue #14)."
+        "send nothing twice), with its history row (and its previous record read) and audit "
+        "event, about half the pool process's time, the SMTP exchange a fifth: 4.22 ms of worker "
+        "CPU per email on the machine of the 2026-12-07 forenoon run (302 msg/s, met), 6.66 ms "
+        "on one 1.7 times slower (202 msg/s), plus PostgreSQL's and the sink's on the same 2 "
+        "cores. Closing it: SMTP server and database on other hosts, or a faster machine; a "
+        "batch-wide previous record (-16 % of the worker's instructions) was measured and not "
+        "taken (a caller's lock rule, issue #14)."
     ),
     "notifications_p95_ms": (
         "Latency is the queue wait plus one delivery; above the worker's rate the queue grows."
@@ -182,8 +186,8 @@ NOTES = {
         "at full size). Closing it: the figures themselves kept up to date on the writes."
     ),
     "_p95_ms": (
-        "With 8 clients on 3 sync workers and 2 cores a request waits for the others: p95 <= "
-        "150 ms needs a page costing <= 20 ms of machine time."
+        "With 8 clients, each waiting for its answer before asking again, p95 <= 150 ms needs "
+        "about 53 pages a second: a page costing at most ~35 ms of the two cores' time."
     ),
     "_rps_vs_minimal": (
         "Served from the page cache, a page runs 3 queries (the session, the user, the data "
