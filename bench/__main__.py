@@ -16,11 +16,11 @@ from pathlib import Path
 from . import config, database, report, yardstick
 
 
-def _part(details: dict, name: str, only: set[str], run) -> None:
+def _part(details: dict, name: str, only: set[str], run, *, rounds: int) -> None:
     if only and name not in only:
         details[name] = {"error": "not run (--only)"}
         return
-    speed_before = yardstick.template_ms()
+    speed_before = yardstick.template_ms(rounds)
     started = time.monotonic()
     load_before = os.getloadavg()[0]
     print(f"· {name} …", flush=True)
@@ -34,7 +34,7 @@ def _part(details: dict, name: str, only: set[str], run) -> None:
     details[name]["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     # And the machine's own speed before and after (it can halve for seconds on a shared host,
     # with no other load on it): a part measured in a slow phase says so.
-    details[name]["template_ms"] = [speed_before, yardstick.template_ms()]
+    details[name]["template_ms"] = [speed_before, yardstick.template_ms(rounds)]
     print(
         f"  {name}: {details[name]['part_seconds']} s; the yardstick "
         f"{speed_before} -> {details[name]['template_ms'][1]} ms",
@@ -108,16 +108,18 @@ def _run(args, env, size, only, smtp_port, generation_seconds, generated, clone_
         cursor.execute("SELECT version()")
         postgresql = cursor.fetchone()[0].split(" on ")[0]
     user = pages.bench_user()
-    template_ms = yardstick.template_ms()
+    template_ms = yardstick.template_ms(size.yardstick_rounds)
     print(f"· the machine: {template_ms} ms a rendering of the yardstick template", flush=True)
     details: dict = {}
+    rounds = size.yardstick_rounds
     # Read-only parts first, on exactly the generated data; then the parts that write.
-    _part(details, "verify", only, lambda: verify.measure(env))
+    _part(details, "verify", only, lambda: verify.measure(env), rounds=rounds)
     _part(
         details,
         "export",
         only,
         lambda: export.measure(env, user_id=user.pk),
+        rounds=rounds,
     )
     _part(
         details,
@@ -126,18 +128,21 @@ def _run(args, env, size, only, smtp_port, generation_seconds, generated, clone_
         lambda: pages.measure(
             env, workers=args.workers, connections=args.connections, seconds=size.page_seconds
         ),
+        rounds=rounds,
     )
     _part(
         details,
         "step",
         only,
         lambda: steps.measure(steps=size.steps, leader_username=pages.BENCH_USERNAME),
+        rounds=rounds,
     )
     _part(
         details,
         "writers",
         only,
         lambda: writers.measure(leader_username=pages.BENCH_USERNAME, seconds=size.writer_seconds),
+        rounds=rounds,
     )
     with tempfile.TemporaryDirectory(prefix="pf-bench-") as workdir:
         _part(
@@ -152,6 +157,7 @@ def _run(args, env, size, only, smtp_port, generation_seconds, generated, clone_
                 rate=size.latency_rate,
                 workdir=Path(workdir),
             ),
+            rounds=rounds,
         )
     figures = report.figures_from(details)
     assessed = report.assess(figures)
