@@ -200,6 +200,12 @@ def test_a_worker_keeps_sending_after_a_migration_adds_a_column_to_the_outbox(sm
         delivery.deliver(notification_id=first.pk)
     table = Notification._meta.db_table
     with connection.cursor() as cursor:
+        # The worker's lock is a prepared statement now: what the migration must not break.
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            [f'%"{table}"%FOR UPDATE SKIP LOCKED'],
+        )
+        assert cursor.fetchone()[0] == 1
         cursor.execute(f"ALTER TABLE {table} ADD COLUMN added_by_a_migration integer")
     try:
         with transaction.atomic():
