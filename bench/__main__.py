@@ -164,7 +164,7 @@ def _run(args, env, size, only, smtp_port, generation_seconds, generated, clone_
     results = {
         "run_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "size": size.__dict__,
-        "machine": {**report.machine(postgresql), "template_ms": template_ms},
+        "machine": report.machine(postgresql, template_ms=template_ms),
         "data": {
             "database": config.database_name(env["DATABASE_URL"]),
             "copy_of": config.database_name(args.database_url),
@@ -180,11 +180,7 @@ def _run(args, env, size, only, smtp_port, generation_seconds, generated, clone_
     report.write(args.output, results)
     print()
     print(report.table(assessed))
-    machine = results["machine"]
-    print(
-        f"\nMachine: {machine['cpu']}, {machine['cores']} cores; the yardstick template "
-        f"{template_ms} ms a rendering (bench/yardstick.py: compare runs on other machines by it)"
-    )
+    print(f"\n{report.machine_line(results['machine'])}")
     print(f"\nResults written to {args.output}", flush=True)
     return 0
 

@@ -434,7 +434,20 @@ def _pages_block(assessed: dict, *, markdown: bool) -> tuple[list[str], set[str]
     return lines, shown, [f"{where}: {why}" for where, why in reasons.items()]
 
 
-def machine(database_version: str) -> dict:
+def machine_line(machine: dict) -> str:
+    """What the run's machine was and how fast (`bench/yardstick.py`), under the table: figures in
+    absolute time compare across runs only on machines of about the same yardstick."""
+    speed = machine.get("template_ms")
+    line = f"Machine: {machine.get('cpu') or 'unknown CPU'}, {machine.get('cores')} cores"
+    if speed is None:  # results files from before the yardstick
+        return line + "; no yardstick measured"
+    return (
+        f"{line}; the yardstick template {speed} ms a rendering (bench/yardstick.py: compare "
+        "runs on other machines by it)"
+    )
+
+
+def machine(database_version: str, *, template_ms: float | None = None) -> dict:
     cpu = ""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -458,6 +471,7 @@ def machine(database_version: str) -> dict:
         "postgresql": database_version,
         "python": platform.python_version(),
         "load_tool": wrk_version or "python threads (wrk not installed)",
+        "template_ms": template_ms,
     }
 
 
@@ -521,4 +535,6 @@ def markdown(assessed: dict) -> str:
 if __name__ == "__main__":  # python -m bench.report bench/results.json: the Markdown table
     import sys
 
-    print(markdown(json.loads(Path(sys.argv[1]).read_text())["figures"]))
+    results = json.loads(Path(sys.argv[1]).read_text())
+    print(markdown(results["figures"]))
+    print(f"\n{machine_line(results.get('machine', {}))}")

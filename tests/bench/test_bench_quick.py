@@ -70,11 +70,16 @@ def test_results_file_has_every_figure_measured_or_explained(tiny_run):
     assert results["machine"]["cores"] and results["machine"]["postgresql"]
     # The machine's own speed (to compare runs on other machines by), and before and after each
     # part (a part run in a slow phase of a shared host says so).
-    assert results["machine"]["template_ms"] > 0
+    speed = results["machine"]["template_ms"]
+    assert speed > 0
+    assert f"the yardstick template {speed} ms a rendering" in stdout  # under the table
     for part in ("verify", "export", "pages", "step", "writers", "notifications"):
         before, after = results["details"][part]["template_ms"]
         assert before > 0 and after > 0, part
-    assert "the yardstick template" in stdout
+        assert f"; the yardstick {before} -> {after} ms" in stdout, part  # as the part ends
+    # And the report of a results file names the machine it was measured on, with its speed.
+    printed = run("-m", "bench.report", str(output))
+    assert f"the yardstick template {speed} ms a rendering" in printed.stdout
     assert "step_ratio_p95" in stdout  # the table is printed
     # The pages side by side: a miss (uncached), a hit (cached) and one right after a write.
     assert "uncached (miss)" in stdout and "cached (hit)" in stdout and "after a write" in stdout
