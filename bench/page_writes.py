@@ -23,26 +23,8 @@ from workflows import services
 from workflows.flows import PolicyAdoptionFlow
 from workflows.models import PolicyProcess
 
-from .steps import waiting_at_draft
-
 TEXT_A = "Kommunen kan reservera upphandlingar för ASF (sidmätning {n})."
 TEXT_B = "Kommunen köper arbetsträning av ASF och delar upp kontrakt (sidmätning {n})."
-
-
-def processes_at_draft(count: int) -> list[int]:
-    """Up to ``count`` processes waiting at the draft step, each of another municipality."""
-    chosen, seen = [], set()
-    for pk, municipality_id in (
-        waiting_at_draft().order_by("municipality_id", "pk").values_list("pk", "municipality_id")
-    ):
-        if municipality_id not in seen:
-            seen.add(municipality_id)
-            chosen.append(pk)
-        if len(chosen) == count:
-            break
-    if not chosen:
-        raise RuntimeError("no process waits at the draft step")
-    return chosen
 
 
 class Steps:

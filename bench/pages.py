@@ -37,7 +37,7 @@ from municipalities import access
 from municipalities.models import CountyProject, Membership
 from workflows.models import PolicyProcess, Stage
 
-from . import load, page_writes
+from . import load, page_writes, steps
 from .server import Server, get
 
 BENCH_USERNAME = "bench-leader"
@@ -346,7 +346,7 @@ def measure(
     pages = targets()
     process_events = int(pages.pop("_process_events")[0])
     repeats = repeats or (5 if seconds < 1 else 20)
-    writing = page_writes.processes_at_draft(WRITE_PROCESSES)
+    writing = steps.processes_at_draft(WRITE_PROCESSES, user)
 
     uncached = _serve(
         env, page_cache=False, workers=workers, pages=pages, cookies=cookies, seconds=seconds,

@@ -20,7 +20,7 @@ from viewflow.workflow.models import Task
 from municipalities.models import Contact
 from workflows import services, task_links
 from workflows.flows import PolicyAdoptionFlow
-from workflows.models import PolicyProcess
+from workflows.models import CLOSED_STAGES, PolicyProcess
 
 # The steps of a round, in order (both answers of the contact are measured apart).
 ROUND = [
@@ -122,10 +122,12 @@ class ServiceDriver:
         return lambda: services.record_decision(task=task, user=self.leader, **fields)
 
     def _record_first_contact(self, slot: Slot):
-        # The adopted process ended: the municipality's next one starts (not measured).
-        slot.process = services.start_process(
-            municipality=slot.process.municipality, user=self.leader
-        )
+        slot.process.refresh_from_db(fields=["stage"])
+        if slot.process.stage in CLOSED_STAGES:
+            # The adopted process ended: the municipality's next one starts (not measured).
+            slot.process = services.start_process(
+                municipality=slot.process.municipality, user=self.leader
+            )
         task = open_task(slot.process.pk, PolicyAdoptionFlow.contact)
         contacts = list(
             Contact.objects.filter(

@@ -22,20 +22,7 @@ from django.db import connections
 from notifications.models import DeliveryStatus, Notification
 from workflows.models import PolicyProcess
 
-from .steps import StepLoop, waiting_at_draft
-
-
-def _drafting_processes(count: int) -> list[int]:
-    """Processes waiting at the draft step, each of another municipality."""
-    waiting = waiting_at_draft().order_by("municipality_id", "pk")
-    chosen, seen = [], set()
-    for process in waiting:
-        if process.municipality_id not in seen:
-            seen.add(process.municipality_id)
-            chosen.append(process.pk)
-    if len(chosen) < count:
-        raise RuntimeError(f"{count} writers need {count} municipalities at the draft step")
-    return chosen[:count]
+from .steps import StepLoop, processes_at_draft
 
 
 def _writer(args) -> int:
@@ -107,7 +94,10 @@ def _run(leader_username: str, processes: list[int], seconds: float) -> dict:
 
 def measure(*, leader_username: str, seconds: float, writers: int | None = None) -> dict:
     writers = writers or max(os.cpu_count() or 1, 2)
-    processes = _drafting_processes(writers)
+    leader = get_user_model().objects.get(username=leader_username)
+    processes = processes_at_draft(writers, leader)
+    if len(processes) < writers:
+        raise RuntimeError(f"{writers} writers need {writers} municipalities at the draft step")
     single = _run(leader_username, processes[:1], seconds)
     parallel = _run(leader_username, processes, seconds)
     return {

@@ -59,14 +59,22 @@ def tiny_run(tmp_path_factory):
         conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
-def test_results_file_has_every_figure_measured_or_explained(tiny_run):
+def test_results_file_has_every_figure_measured(tiny_run):
     _url, output, stdout = tiny_run
     results = json.loads(output.read_text())
     figures = results["figures"]
     assert set(figures) == set(report.FIGURES)
-    for name, entry in figures.items():
-        value = entry["value"]
-        assert isinstance(value, int | float) or value.startswith("not available: "), name
+    # Every part runs at the tiny size too, the parallel writers included (their processes
+    # brought to the draft step where the tiny data has too few waiting there): a part that
+    # raised reports "not available: <why>" and fails here.
+    unmeasured = {
+        name: entry["value"]
+        for name, entry in figures.items()
+        if not isinstance(entry["value"], int | float)
+    }
+    assert unmeasured == {}
+    writers = results["details"]["writers"]
+    assert writers["single"]["writers"] == 1 and writers["parallel"]["writers"] >= 2
     assert results["machine"]["cores"] and results["machine"]["postgresql"]
     # The machine's own speed (to compare runs on other machines by), and before and after each
     # part (a part run in a slow phase of a shared host says so).
