@@ -37,8 +37,9 @@ from municipalities import access
 from municipalities.models import CountyProject, Membership
 from workflows.models import PolicyProcess, Stage
 
-from . import load, page_writes, steps
+from . import load, page_writes
 from .server import Server, get
+from .step_service import processes_at_draft
 
 BENCH_USERNAME = "bench-leader"
 # A step every 200 ms (5 a second, in turn over a few municipalities) during the uncached load.
@@ -346,7 +347,7 @@ def measure(
     pages = targets()
     process_events = int(pages.pop("_process_events")[0])
     repeats = repeats or (5 if seconds < 1 else 20)
-    writing = steps.processes_at_draft(WRITE_PROCESSES, user)
+    writing = processes_at_draft(WRITE_PROCESSES, user)
 
     uncached = _serve(
         env, page_cache=False, workers=workers, pages=pages, cookies=cookies, seconds=seconds,

@@ -14,13 +14,14 @@ from __future__ import annotations
 import datetime
 from urllib.parse import parse_qs, urlsplit
 
+from django.db.models import Count
 from django.utils import timezone
 from viewflow.workflow.models import Task
 
 from municipalities.models import Contact
 from workflows import services, task_links
 from workflows.flows import PolicyAdoptionFlow
-from workflows.models import CLOSED_STAGES, PolicyProcess
+from workflows.models import CLOSED_STAGES, PolicyProcess, Stage
 
 # The steps of a round, in order (both answers of the contact are measured apart).
 ROUND = [
@@ -153,3 +154,51 @@ class ServiceDriver:
         )
         task = open_task(slot.process.pk, PolicyAdoptionFlow.dialogue)
         return lambda: services.complete_dialogue(task=task, user=self.leader)
+
+
+def waiting_at_draft():
+    """Processes waiting at the draft step with someone to approve: where the loop can run."""
+    return (
+        PolicyProcess.objects.filter(stage=Stage.DRAFTING)
+        .filter(
+            pk__in=Task.objects.filter(
+                flow_task=PolicyAdoptionFlow.draft, status__in=services.OPEN_TASK_STATUSES
+            ).values("process_id")
+        )
+        .annotate(approver_count=Count("approvers"))
+        .filter(approver_count__gte=1)
+    )
+
+
+def processes_at_draft(count: int, leader) -> list[int]:
+    """``count`` processes waiting at the draft step, each of another municipality. Where fewer
+    municipalities have one (the tiny data set), open processes of other municipalities at the
+    contact or dialogue step are brought to the draft step first, through the services, by
+    ``leader``; fewer than ``count`` only when the data has no more."""
+    chosen: dict[int, int] = {}  # municipality → its process
+    waiting = waiting_at_draft().order_by("municipality_id", "pk")
+    for pk, municipality_id in waiting.values_list("pk", "municipality_id"):
+        chosen.setdefault(municipality_id, pk)
+    if len(chosen) < count:
+        earlier = PolicyProcess.objects.filter(stage__in=(Stage.CONTACT, Stage.DIALOGUE))
+        for process in earlier.exclude(municipality_id__in=list(chosen)).order_by(
+            "municipality_id", "pk"
+        ):
+            if len(chosen) == count:
+                break
+            if process.municipality_id not in chosen:
+                _bring_to_draft(process, leader)
+                chosen[process.municipality_id] = process.pk
+    if not chosen:
+        raise RuntimeError("no process waits at the draft step")
+    return list(chosen.values())[:count]
+
+
+def _bring_to_draft(process: PolicyProcess, leader) -> None:
+    """A process at the contact or dialogue step to the draft step, as a leader takes it there:
+    the first contact (its municipality's contact to approve), a meeting, the dialogue done."""
+    driver = ServiceDriver(leader, [process])
+    slot = driver.slot(0)
+    if process.stage == Stage.CONTACT:
+        driver.prepare("record_first_contact", slot)()
+    driver.prepare("complete_dialogue", slot)()

@@ -27,18 +27,14 @@ import time
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
-from viewflow.workflow.models import Task
 
-from workflows import services
-from workflows.flows import PolicyAdoptionFlow
-from workflows.models import PolicyProcess, Stage
+from workflows.models import PolicyProcess
 
 from .load import percentile
 from .peer import PeerDriver
 from .step_baseline import Baseline, baseline_process
-from .step_service import ROUND, STEPS, ServiceDriver
+from .step_service import ROUND, STEPS, ServiceDriver, processes_at_draft
 
 SIDES = ("service", "baseline", "viewflow")
 
@@ -91,54 +87,6 @@ def _ratio(over: dict, under: dict, key: str):
     return round(over[key] / under[key], 2) if over[key] and under[key] else None
 
 
-def waiting_at_draft():
-    """Processes waiting at the draft step with someone to approve: where the loop can run."""
-    return (
-        PolicyProcess.objects.filter(stage=Stage.DRAFTING)
-        .filter(
-            pk__in=Task.objects.filter(
-                flow_task=PolicyAdoptionFlow.draft, status__in=services.OPEN_TASK_STATUSES
-            ).values("process_id")
-        )
-        .annotate(approver_count=Count("approvers"))
-        .filter(approver_count__gte=1)
-    )
-
-
-def processes_at_draft(count: int, leader) -> list[int]:
-    """``count`` processes waiting at the draft step, each of another municipality. Where fewer
-    municipalities have one (the tiny data set), open processes of other municipalities at the
-    contact or dialogue step are brought to the draft step first, through the services, by
-    ``leader``; fewer than ``count`` only when the data has no more."""
-    chosen: dict[int, int] = {}  # municipality → its process
-    waiting = waiting_at_draft().order_by("municipality_id", "pk")
-    for pk, municipality_id in waiting.values_list("pk", "municipality_id"):
-        chosen.setdefault(municipality_id, pk)
-    if len(chosen) < count:
-        earlier = PolicyProcess.objects.filter(stage__in=(Stage.CONTACT, Stage.DIALOGUE))
-        for process in earlier.exclude(municipality_id__in=list(chosen)).order_by(
-            "municipality_id", "pk"
-        ):
-            if len(chosen) == count:
-                break
-            if process.municipality_id not in chosen:
-                _bring_to_draft(process, leader)
-                chosen[process.municipality_id] = process.pk
-    if not chosen:
-        raise RuntimeError("no process waits at the draft step")
-    return list(chosen.values())[:count]
-
-
-def _bring_to_draft(process: PolicyProcess, leader) -> None:
-    """A process at the contact or dialogue step to the draft step, as a leader takes it there:
-    the first contact (its municipality's contact to approve), a meeting, the dialogue done."""
-    driver = ServiceDriver(leader, [process])
-    slot = driver.slot(0)
-    if process.stage == Stage.CONTACT:
-        driver.prepare("record_first_contact", slot)()
-    driver.prepare("complete_dialogue", slot)()
-
-
 class StepLoop:
     """One leader's process round the draft → request approval → answer loop (the parallel
     writers' part: three steps a call, each through the services)."""
@@ -164,9 +112,10 @@ def _timed(step) -> tuple[float, float]:
 
 def measure(*, steps: int, leader_username: str, slots: int = 1) -> dict:
     leader = get_user_model().objects.get(username=leader_username)
-    processes = list(waiting_at_draft().order_by("pk")[:slots])
-    if not processes:
-        raise RuntimeError("no process waits at the draft step")
+    # As the writers and the pages' background writes choose theirs (taken to the draft step
+    # first where none waits there).
+    chosen = processes_at_draft(slots, leader)
+    processes = list(PolicyProcess.objects.filter(pk__in=chosen).order_by("pk"))
     drivers = {
         "service": ServiceDriver(leader, processes),
         "baseline": Baseline(leader, baseline_process()),

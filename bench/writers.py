@@ -22,7 +22,8 @@ from django.db import connections
 from notifications.models import DeliveryStatus, Notification
 from workflows.models import PolicyProcess
 
-from .steps import StepLoop, processes_at_draft
+from .step_service import processes_at_draft
+from .steps import StepLoop
 
 
 def _writer(args) -> int:

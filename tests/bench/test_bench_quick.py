@@ -75,6 +75,9 @@ def test_results_file_has_every_figure_measured(tiny_run):
     assert unmeasured == {}
     writers = results["details"]["writers"]
     assert writers["single"]["writers"] == 1 and writers["parallel"]["writers"] >= 2
+    # Each run's leaders completed steps, and the mail worker beside them sent their emails.
+    for run_of in (writers["single"], writers["parallel"]):
+        assert run_of["steps"] > 0 and run_of["emails_delivered"] > 0
     assert results["machine"]["cores"] and results["machine"]["postgresql"]
     # The machine's own speed (to compare runs on other machines by), and before and after each
     # part (a part run in a slow phase of a shared host says so).
