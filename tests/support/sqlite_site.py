@@ -8,10 +8,12 @@ it share the xdist group "sqlite") and copied for each test. Tests read the file
 Python's sqlite3 module, as any reader may (WAL: readers never block the writer).
 """
 
+import contextlib
 import json
 import os
 import shlex
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -203,15 +205,22 @@ class QuickStartSite:
         raise AssertionError("The server reset the connection ten times.")
 
     def stop(self) -> None:
+        """SIGTERM to each process the test started, not to its process group: the Celery
+        worker stops its pool's processes itself. Signalled too, a pool process could die holding
+        the pool's queue lock, and the worker then hung at exit (billiard's
+        `Pool._help_stuff_finish`) until it was killed, 20 s later. What is left of a group
+        afterwards (runserver's autoreloaded child) is killed."""
         for process, _log in self.processes:
             if process.poll() is None:
-                os.killpg(process.pid, 15)
+                process.send_signal(signal.SIGTERM)
         for process, _log in self.processes:
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, 9)
+                process.kill()
                 process.wait(timeout=10)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -171,9 +171,12 @@ class WorkerProcess:
         self.process.wait(timeout=10)
 
     def stop(self) -> None:
+        """A warm shutdown: SIGTERM to the worker's main process, which stops its pool itself
+        (a pool process signalled too can die holding the pool's queue lock, and the main
+        process then hangs at exit); killed if it has not stopped within 15 s."""
         if self.process is None or self.process.poll() is not None:
             return
-        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
