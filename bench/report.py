@@ -88,6 +88,9 @@ TARGETS.update(
         # 100 per transaction (a task message per 50 emails), for comparison.
         "notifications_per_s": ("msg/s", ">=", 300),
         "notifications_p95_ms": ("ms", "<", 1000.0),
+        # The pace that p95 was measured at: the first of 70, 50, 35 % of the one-per-transaction
+        # rate that the machine kept steady (`bench.notifications.steady`).
+        "notifications_latency_rate_per_s": ("msg/s", None, None),
         "verify_seconds": ("s", "<", 30.0),
         # Leaders of different municipalities at once (one per core) against one alone.
         "parallel_writers_ratio": ("×", ">=", 1.6),
@@ -153,7 +156,10 @@ NOTES = {
         "taken (a caller's lock rule, issue #14)."
     ),
     "notifications_p95_ms": (
-        "Latency is the queue wait plus one delivery; above the worker's rate the queue grows."
+        "Latency is the queue wait plus one delivery, measured at the first pace (70, 50, 35 % "
+        "of the one-per-transaction rate) the machine kept steady with the queueing side on the "
+        "same cores (details.notifications.latency.attempts); above the worker's rate the queue "
+        "grows and the wait with it."
     ),
     # The pages' notes: the uncached and after-a-write figures first (their names end as the
     # cached ones do, and the first note that fits is used).
@@ -288,6 +294,7 @@ def figures_from(details: dict) -> dict:
                 "notifications_one_per_transaction_per_s",
                 "notifications_per_s",
                 "notifications_p95_ms",
+                "notifications_latency_rate_per_s",
             ],
             notes.get("error", "not run"),
         )
@@ -297,6 +304,7 @@ def figures_from(details: dict) -> dict:
         ]
         figures["notifications_per_s"] = notes["drain"]["messages_per_s"]
         figures["notifications_p95_ms"] = notes["latency"]["p95_ms"]
+        figures["notifications_latency_rate_per_s"] = notes["latency"]["rate_per_s"]
     writers = details.get("writers", {})
     if "error" in writers or not writers:
         unavailable(["parallel_writers_ratio"], writers.get("error", "not run"))

@@ -131,6 +131,16 @@ def test_parts_ran_on_the_generated_data(tiny_run):
     assert latency["sent"] == 10
     assert 0 < latency["first_third_p50_ms"] <= latency["max_ms"]
     assert 0 < latency["last_third_p50_ms"] <= latency["max_ms"]
+    # Measured again at a slower pace only after a pace the machine did not keep steady; the
+    # figure names the pace its p95 is from.
+    attempts = latency["attempts"]
+    assert all(not attempt["steady"] for attempt in attempts[:-1])
+    assert [a["rate_per_s"] for a in attempts] == sorted(
+        (a["rate_per_s"] for a in attempts), reverse=True
+    )
+    figures = results["figures"]
+    assert figures["notifications_latency_rate_per_s"]["value"] == attempts[-1]["rate_per_s"]
+    assert figures["notifications_p95_ms"]["value"] == attempts[-1]["p95_ms"]
     rows = details["step"]["rows_written"]
     # The baseline writes into the same tables as the service step.
     assert set(rows["baseline"]) <= set(rows["service"])
