@@ -176,7 +176,7 @@ def steady(paced: dict) -> bool:
     first, last = paced["first_third_p50_ms"], paced["last_third_p50_ms"]
     achieved = paced["achieved_rate_per_s"]
     if first is None or last is None or achieved is None:
-        return True  # too few messages to tell (the tiny size's thirds of three)
+        return True  # fewer than three messages: nothing to compare
     return achieved >= 0.9 * paced["rate_per_s"] and last <= 2 * first + 50
 
 

@@ -35,5 +35,5 @@ def test_a_few_milliseconds_more_at_the_end_are_noise_not_a_queue():
 
 
 def test_too_few_messages_to_tell_count_as_steady():
-    # The tiny size's ten messages make thirds of three; with none, there is nothing to compare.
+    # Fewer than three messages have no thirds to compare: the part keeps its one attempt.
     assert steady(paced(20.0, 20.0, None, None))
