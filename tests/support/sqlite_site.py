@@ -8,12 +8,10 @@ it share the xdist group "sqlite") and copied for each test. Tests read the file
 Python's sqlite3 module, as any reader may (WAL: readers never block the writer).
 """
 
-import contextlib
 import json
 import os
 import shlex
 import shutil
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -25,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.workers import wait_until
+from tests.support.workers import stop_processes, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE = "policyflow.sqlite3"
@@ -205,22 +203,8 @@ class QuickStartSite:
         raise AssertionError("The server reset the connection ten times.")
 
     def stop(self) -> None:
-        """SIGTERM to each process the test started, not to its process group: the Celery
-        worker stops its pool's processes itself. Signalled too, a pool process could die holding
-        the pool's queue lock, and the worker then hung at exit (billiard's
-        `Pool._help_stuff_finish`) until it was killed, 20 s later. What is left of a group
-        afterwards (runserver's autoreloaded child) is killed."""
-        for process, _log in self.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process, _log in self.processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
+        """Each process the test started: a warm shutdown (`stop_processes`), killed after 20 s."""
+        stop_processes([process for process, _log in self.processes], timeout=20)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

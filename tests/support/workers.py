@@ -5,6 +5,7 @@ A queue per test means workers of other tests (other xdist processes share the R
 never take this test's messages, nor it theirs.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -28,6 +29,25 @@ from notifications import tasks as notification_tasks
 assert notification_tasks.deliver_notification.name == "notifications.deliver_notification"
 
 BASE_DIR = Path(settings.BASE_DIR)
+
+
+def stop_processes(processes: list[subprocess.Popen], *, timeout: float) -> None:
+    """A warm shutdown of processes a test started, each the leader of a process group of its
+    own: SIGTERM to each leader (a Celery worker stops its pool's processes itself; signalled
+    too, a pool process can die holding the pool's queue lock, and the worker then hangs at exit
+    in billiard's `Pool._help_stuff_finish`), SIGKILL to a leader still running ``timeout``
+    seconds later, then to whatever is left of its group (runserver's autoreloaded child)."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def wait_until(
@@ -171,16 +191,10 @@ class WorkerProcess:
         self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        """A warm shutdown: SIGTERM to the worker's main process, which stops its pool itself
-        (a pool process signalled too can die holding the pool's queue lock, and the main
-        process then hangs at exit); killed if it has not stopped within 15 s."""
+        """A warm shutdown (`stop_processes`), killed if not stopped within 15 s."""
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        stop_processes([self.process], timeout=15)
         self.log.close()
 
     def output(self) -> str:
