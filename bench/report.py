@@ -483,6 +483,30 @@ def machine(database_version: str, *, template_ms: float | None = None) -> dict:
     }
 
 
+def paced_mail_line(details: dict) -> str | None:
+    """The paced mail's attempts in one line, under the table: `notifications_p95_ms` is the
+    last one's, and a pace the machine did not keep steady is shown, not only left out."""
+    latency = details.get("notifications", {}).get("latency", {})
+    attempts = latency.get("attempts") or ([latency] if "rate_per_s" in latency else [])
+    if not attempts:
+        return None
+    shown = []
+    for attempt in attempts:
+        # Files from before the steady-pace rule have one attempt and no verdict on it.
+        verdict = {True: " steady", False: " not steady"}.get(attempt.get("steady"), "")
+        said = []
+        if attempt.get("achieved_rate_per_s") is not None:
+            said.append(f"{attempt['achieved_rate_per_s']:g} kept")
+        if attempt.get("first_third_p50_ms") is not None:
+            said.append(
+                f"the wait {attempt['first_third_p50_ms']:g} → {attempt['last_third_p50_ms']:g} "
+                "ms at the median from the first third to the last"
+            )
+        how = f" ({', '.join(said)})" if said else ""
+        shown.append(f"{attempt['rate_per_s']:g} msg/s{verdict}{how}, p95 {attempt['p95_ms']:g} ms")
+    return "Paced mail: " + "; then ".join(shown)
+
+
 def table(assessed: dict) -> str:
     block, in_block, reasons = _pages_block(assessed, markdown=False)
     width = max([34, *(len(name) for name in assessed if name not in in_block)])
@@ -545,4 +569,6 @@ if __name__ == "__main__":  # python -m bench.report bench/results.json: the Mar
 
     results = json.loads(Path(sys.argv[1]).read_text())
     print(markdown(results["figures"]))
+    if paced := paced_mail_line(results.get("details", {})):
+        print(f"\n{paced}")
     print(f"\n{machine_line(results.get('machine', {}))}")

@@ -1,6 +1,6 @@
 """The benchmark's parts that write (the steps, the parallel writers, the pages' background
 writes) need processes waiting at the draft step, each of another municipality. Where the data
-has too few (the tiny size), `bench.steps.processes_at_draft` takes open processes of other
+has too few (the tiny size), `bench.step_service.processes_at_draft` takes open processes of other
 municipalities there through the services, as a leader would (the step part's `ServiceDriver`)."""
 
 import pytest
