@@ -12,6 +12,7 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 PAGES = [
@@ -447,6 +448,12 @@ def machine_line(machine: dict) -> str:
     absolute time compare across runs only on machines of about the same yardstick."""
     speed = machine.get("template_ms")
     line = f"Machine: {machine.get('cpu') or 'unknown CPU'}, {machine.get('cores')} cores"
+    # The interpreter is part of the speed: one build ran Django a fifth slower than another
+    # of the same version on the same machine (README, "Which Python").
+    if machine.get("python"):
+        line += f", Python {machine['python']}"
+        if machine.get("python_executable"):
+            line += f" ({machine['python_executable']})"
     if speed is None:  # results files from before the yardstick
         return line + "; no yardstick measured"
     return (
@@ -478,6 +485,7 @@ def machine(database_version: str, *, template_ms: float | None = None) -> dict:
         "memory_gib": round(memory_kib / 1024 / 1024, 1),
         "postgresql": database_version,
         "python": platform.python_version(),
+        "python_executable": os.path.realpath(sys.executable),
         "load_tool": wrk_version or "python threads (wrk not installed)",
         "template_ms": template_ms,
     }

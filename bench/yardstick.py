@@ -1,7 +1,8 @@
-"""The machine's own speed at what a page spends its time on: Python running Django's template
-engine. Figures from two machines compare only through something like it (the same code met
-a page's p95 on one machine and missed it by half on one 1.7 times slower), and one machine's
-speed can halve for seconds on a shared host with nothing else running on it.
+"""The machine's own speed, and its Python's, at what a page spends its time on: Python running
+Django's template engine. Figures from two machines compare only through something like it (the
+same code met a page's p95 on one machine and missed it by half on one 1.7 times slower; one
+build of Python 3.11 rendered it a fifth slower than another on the same machine), and one
+machine's speed can halve for seconds on a shared host with nothing else running on it.
 
 A fixed template (a table of 200 rows: variables, a filter, translated text, an `if`, a loop)
 is rendered with no database and no request: after half a second of rendering to warm up, the best

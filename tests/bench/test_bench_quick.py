@@ -7,6 +7,7 @@ measured or says why it was not.
 
 import json
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -88,9 +89,12 @@ def test_results_file_has_every_figure_measured(tiny_run):
         before, after = results["details"][part]["template_ms"]
         assert before > 0 and after > 0, part
         assert f"; the yardstick {before} -> {after} ms" in stdout, part  # as the part ends
-    # And the report of a results file names the machine it was measured on, with its speed.
+    # And the report of a results file names the machine it was measured on, with its speed and
+    # the interpreter that ran it (the one of this virtualenv: a build of its own is part of the
+    # speed).
+    python = f"Python {platform.python_version()} ({os.path.realpath(sys.executable)})"
     printed = run("-m", "bench.report", str(output))
-    assert f"the yardstick template {speed} ms a rendering" in printed.stdout
+    assert f", {python}; the yardstick template {speed} ms a rendering" in printed.stdout
     assert "step_ratio_p95" in stdout  # the table is printed
     # The pages side by side: a miss (uncached), a hit (cached) and one right after a write.
     assert "uncached (miss)" in stdout and "cached (hit)" in stdout and "after a write" in stdout
