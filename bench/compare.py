@@ -124,22 +124,24 @@ def _git(*args: str, cwd: Path = ROOT) -> str:
 
 
 def install(tree: Path) -> Path:
-    """The earlier revision's own dependencies, from its own lock file (its Makefile's install
-    target), in a virtualenv of today's interpreter: its Makefile may choose another one (before
-    2026-12-07 evening, the first python3.11 on PATH), and an interpreter alone moves every
-    figure by a fifth (README, "Which Python"). Returns the virtualenv's python."""
+    """The earlier revision's own dependencies, from its own lock file, by its own Makefile, in a
+    virtualenv of today's interpreter: an interpreter alone moves every figure by a fifth
+    (README, "Which Python"). A Makefile that knows ``APP_PYTHON`` (from 2026-12-07 evening)
+    syncs with it at once; an older one syncs with ``PYTHON``, which also bootstraps its uv (with
+    ``-m venv``, which Debian's interpreter lacks), so it is given today's interpreter only once
+    that uv exists. Returns the virtualenv's python, checked to be today's interpreter."""
     interpreter = os.path.realpath(sys.executable)
-    # A Makefile that knows APP_PYTHON uses it; an older one syncs with its own choice first.
-    subprocess.run(["make", "install", f"APP_PYTHON={interpreter}"], cwd=tree, check=True)  # noqa: S603, S607
-    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": ".venv", "UV_PYTHON_DOWNLOADS": "never"}
-    env.pop("VIRTUAL_ENV", None)
-    subprocess.run(  # noqa: S603 (the tree's own uv, fixed arguments)
-        [str(tree / ".uv" / "bin" / "uv"), "sync", "--locked", "--quiet", "--python", interpreter],
-        cwd=tree,
-        env=env,
-        check=True,
+    make = ["make", "--no-print-directory", "install"]
+    subprocess.run([*make, f"APP_PYTHON={interpreter}"], cwd=tree, check=True)  # noqa: S603, S607
+    subprocess.run(  # noqa: S603, S607 (the tree's own Makefile, fixed arguments)
+        [*make, f"APP_PYTHON={interpreter}", f"PYTHON={interpreter}"], cwd=tree, check=True
     )
-    return tree / ".venv" / "bin" / "python"
+    python = tree / ".venv" / "bin" / "python"
+    if os.path.realpath(python) != interpreter:
+        raise RuntimeError(
+            f"{tree}: its virtualenv runs {os.path.realpath(python)}, not {interpreter}"
+        )
+    return python
 
 
 def _bench(python: Path, cwd: Path, *args: str) -> None:

@@ -4,6 +4,9 @@ The two results files are real runs kept in docs/bench/: one by the bench of the
 audit core's redesign (2026-11-25), one by today's."""
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from bench import compare
@@ -49,3 +52,25 @@ def test_the_table_shows_each_figure_before_and_after_with_its_change():
 
     assert "| figure | before (38eca21) | after (9722e2d) | after / before |" in table
     assert "| `notifications_per_s` | 241.5 msg/s | 221.8 msg/s | 0.92 |" in table
+
+
+# The last revision whose Makefile synced .venv with the first python3.11 on PATH.
+BEFORE_APP_PYTHON = "0f39d82"
+
+
+def test_an_earlier_revision_is_benchmarked_on_todays_interpreter(tmp_path):
+    """Its Makefile chose another interpreter (pyenv's here, a fifth slower than Debian's): the
+    comparison would have measured the interpreters as much as the code."""
+    tree = tmp_path / "tree"
+    compare._git("worktree", "add", "--detach", str(tree), BEFORE_APP_PYTHON)
+    try:
+        python = compare.install(tree)
+        ran = subprocess.run(
+            [str(python), "-c", "import os, sys; print(os.path.realpath(sys.executable))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        compare._git("worktree", "remove", "--force", str(tree))
+    assert ran.stdout.strip() == os.path.realpath(sys.executable)
