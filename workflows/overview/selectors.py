@@ -464,7 +464,8 @@ def county_figures(
     finished = list(
         timed.filter(entered_at__isnull=True)
         .values_list("stage", "spent_days")
-        .annotate(count=Count("pk"), first=Min("process_id"))
+        # COUNT(*): what the index of ended stays covers (COUNT(id) would read every row).
+        .annotate(count=Count("*"), first=Min("process_id"))
     )
     ongoing = [
         OngoingStay(*row)
