@@ -183,6 +183,8 @@ def _run(args, env, size, only, smtp_port, generation_seconds, generated, clone_
     if paced := report.paced_mail_line(details):
         print(f"\n{paced}")
     print(f"\n{report.machine_line(results['machine'])}")
+    if slow := report.slow_phase_line(details, results["machine"]):
+        print(f"\n{slow}")
     print(f"\nResults written to {args.output}", flush=True)
     return 0
 

@@ -491,6 +491,36 @@ def machine(database_version: str, *, template_ms: float | None = None) -> dict:
     }
 
 
+# A part ran in a slow phase when the yardstick, read right before or right after it, took this
+# many times its reading at the run's start.
+SLOW_PHASE = 1.2
+
+
+def slow_phase_line(details: dict, machine: dict) -> str | None:
+    """The parts measured while the machine ran slower than at the run's start, with the
+    yardstick before and after each, under the table (None when none was): on a shared host the
+    same code's figures moved by a fifth to a third with such phases, so a miss measured in one
+    says so beside its verdict rather than only in the run's log."""
+    start = machine.get("template_ms")
+    if not start:
+        return None
+    slow = []
+    for name, part in details.items():
+        readings = part.get("template_ms") if isinstance(part, dict) else None
+        if not readings or len(readings) != 2:
+            continue
+        worst = max(readings)
+        if worst >= SLOW_PHASE * start:
+            slow.append(f"{name} {readings[0]} -> {readings[1]} ms ({worst / start:.2f}×)")
+    if not slow:
+        return None
+    return (
+        f"Slow phases (the yardstick before -> after a part, against {start} ms at the run's "
+        f"start): {', '.join(slow)}. These parts' figures were measured on a machine up to that "
+        "much slower; a ratio whose two sides ran minutes apart may have one side in it."
+    )
+
+
 def paced_mail_line(details: dict) -> str | None:
     """The paced mail's attempts in one line, under the table: `notifications_p95_ms` is the
     last one's, and a pace the machine did not keep steady is shown, not only left out."""
@@ -580,3 +610,5 @@ if __name__ == "__main__":  # python -m bench.report bench/results.json: the Mar
     if paced := paced_mail_line(results.get("details", {})):
         print(f"\n{paced}")
     print(f"\n{machine_line(results.get('machine', {}))}")
+    if slow := slow_phase_line(results.get("details", {}), results.get("machine", {})):
+        print(f"\n{slow}")
