@@ -170,28 +170,41 @@ def waiting_at_draft():
     )
 
 
-def processes_at_draft(count: int, leader) -> list[int]:
+def processes_at_draft(count: int, leader, *, county=None) -> list[int]:
     """``count`` processes waiting at the draft step, each of another municipality. Where fewer
     municipalities have one (the tiny data set), open processes of other municipalities at the
     contact or dialogue step are brought to the draft step first, through the services, by
-    ``leader``; fewer than ``count`` only when the data has no more."""
-    chosen: dict[int, int] = {}  # municipality → its process
-    waiting = waiting_at_draft().order_by("municipality_id", "pk")
-    for pk, municipality_id in waiting.values_list("pk", "municipality_id"):
-        chosen.setdefault(municipality_id, pk)
-    if len(chosen) < count:
-        earlier = PolicyProcess.objects.filter(stage__in=(Stage.CONTACT, Stage.DIALOGUE))
-        for process in earlier.exclude(municipality_id__in=list(chosen)).order_by(
-            "municipality_id", "pk"
-        ):
-            if len(chosen) == count:
-                break
-            if process.municipality_id not in chosen:
-                _bring_to_draft(process, leader)
-                chosen[process.municipality_id] = process.pk
+    ``leader``; fewer than ``count`` only when the data has no more. With ``county``, its
+    municipalities' processes come first, brought to the draft step before another county's
+    waiting one is taken (the pages' writes: a page of that county then lives them)."""
+    chosen: dict[int, int] = {}  # municipality → its process, in the order chosen
+    scopes = [{"municipality__county": county}] if county is not None else []
+    for scope in [*scopes, {}]:
+        _choose(chosen, count, leader, scope)
+        if len(chosen) >= count:
+            break
     if not chosen:
         raise RuntimeError("no process waits at the draft step")
     return list(chosen.values())[:count]
+
+
+def _choose(chosen: dict[int, int], count: int, leader, scope: dict) -> None:
+    """Adds the processes of ``scope`` (filters of `PolicyProcess`) waiting at the draft step to
+    ``chosen``, then brings others of ``scope`` there while fewer than ``count`` are chosen."""
+    waiting = waiting_at_draft().filter(**scope).order_by("municipality_id", "pk")
+    for pk, municipality_id in waiting.values_list("pk", "municipality_id"):
+        chosen.setdefault(municipality_id, pk)
+    if len(chosen) >= count:
+        return
+    earlier = PolicyProcess.objects.filter(stage__in=(Stage.CONTACT, Stage.DIALOGUE), **scope)
+    for process in earlier.exclude(municipality_id__in=list(chosen)).order_by(
+        "municipality_id", "pk"
+    ):
+        if len(chosen) == count:
+            break
+        if process.municipality_id not in chosen:
+            _bring_to_draft(process, leader)
+            chosen[process.municipality_id] = process.pk
 
 
 def _bring_to_draft(process: PolicyProcess, leader) -> None:

@@ -39,3 +39,26 @@ def test_too_few_at_the_draft_step_others_are_taken_there_each_of_another_munici
 
     # More than the data holds: every municipality's open process, and no more.
     assert sorted(processes_at_draft(6, leader)) == sorted(process.pk for process in started)
+
+
+def test_with_a_county_its_processes_are_taken_to_the_draft_step_before_anothers_waiting_one(
+    leader, kalmar_leader
+):
+    """The pages' writes run in the county the overview opens on, so that its figures are
+    computed again as after a step there."""
+    vaxjo = Municipality.objects.get(code="0780")
+    waiting = services.start_process(municipality=vaxjo, user=leader)
+    walk_to(waiting, leader, ContactFactory(municipality=vaxjo), "draft")
+    kalmar = list(Municipality.objects.filter(county__code="08").order_by("code")[:2])
+    for place in kalmar:
+        ContactFactory(municipality=place)
+    started = [services.start_process(municipality=place, user=kalmar_leader) for place in kalmar]
+
+    chosen = processes_at_draft(2, kalmar_leader, county=kalmar[0].county)
+
+    # Kalmar's two, both brought to the draft step from the first contact; Växjö's waiting
+    # process (Kronoberg's, of a lower municipality) is left for the other parts.
+    assert sorted(chosen) == sorted(process.pk for process in started)
+    assert set(waiting_at_draft().values_list("pk", flat=True)) == {*chosen, waiting.pk}
+    # Without a county, as before: the lowest municipality first.
+    assert processes_at_draft(1, kalmar_leader) == [waiting.pk]
