@@ -153,7 +153,10 @@ def progress_svg(progress: Progress, *, chart_id: str = "progress-chart") -> Saf
     stages = len(progress.stages)
     for s in range(stages):
         colour = COLOURS[s % len(COLOURS)]
-        points = " ".join(f"{_n(x_of(i))},{_n(y_of(m.counts[s]))}" for i, m in enumerate(months))
+        points = " ".join(
+            f"{_n(x_of(i))},{_n(y_of(months[i].counts[s]))}"
+            for i in _turns([m.counts[s] for m in months])
+        )
         parts.append(
             f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"'
             f"{_dash(s)}/>"
@@ -179,6 +182,19 @@ def progress_svg(progress: Progress, *, chart_id: str = "progress-chart") -> Saf
         )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 (every text in it is escaped above)
+
+
+def _turns(values: list) -> list[int]:
+    """The indexes of a line's points that are not inside a level stretch: the first, the last,
+    and each one whose value differs from the one before or after it. The stretch's ends draw
+    the same line; the counts of municipalities that reached a stage stay level for months at a
+    time, so years of months draw in a fraction of the points and bytes."""
+    last = len(values) - 1
+    return [
+        i
+        for i, value in enumerate(values)
+        if i in (0, last) or not (values[i - 1] == value == values[i + 1])
+    ]
 
 
 def _short(label: str, limit: int) -> str:
