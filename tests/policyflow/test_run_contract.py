@@ -133,3 +133,22 @@ def test_ci_fails_when_make_test_fails(tmp_path):
 
     assert result.returncode != 0
     assert calls == [f"{ROOT} test"]
+
+
+def test_the_quick_starts_migrate_on_sqlite_reports_no_system_check_issues(tmp_path):
+    """`make run` migrates the embedded SQLite default: the database checks it runs first (those
+    of `check --database`) print nothing for the user to wonder about."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--database", "default"],
+        cwd=ROOT,
+        env=clean_env(
+            DJANGO_SETTINGS_MODULE="policyflow.settings.base",
+            DATABASE_URL=f"sqlite:///{tmp_path / 'quick.sqlite3'}",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout, result.stderr
