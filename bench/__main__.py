@@ -180,6 +180,8 @@ def _run(args, env, size, only, smtp_port, generation_seconds, generated, clone_
     report.write(args.output, results)
     print()
     print(report.table(assessed))
+    if layout := report.layout_line(assessed):
+        print(f"\n{layout}")
     if paced := report.paced_mail_line(details):
         print(f"\n{paced}")
     print(f"\n{report.machine_line(results['machine'])}")

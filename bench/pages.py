@@ -12,6 +12,10 @@ gunicorn (measured before and after the pages; their mean is the reference):
 - **after a write**: with the cache on, a step through the services and then one timed request,
   repeated: the page a user lands on after their own step (always a miss).
 
+Uncached, the minimal page's content inside the site's layout (`bench.views.LayoutView`) is
+measured too, right after the minimal page: the least any page of the app costs, so its ratio to
+the minimal page is the ceiling of every page's.
+
 A failed request is counted (`failed`) and the page keeps its figures; a page that cannot be
 served at all says "not available: <why>" and the others still run.
 """
@@ -295,10 +299,12 @@ def _after_write(server: Server, path: str, kind: str, *, cookies, steps, repeat
 
 
 def _serve(env, *, page_cache: bool, workers: int, pages: dict, cookies, seconds, during=None,
-           then=None) -> dict:  # fmt: skip
+           then=None, layout=False) -> dict:  # fmt: skip
     """The minimal page and every page under load on a gunicorn of its own (``during``: a
-    context manager around the load; ``then(server)``: what to measure after it)."""
+    context manager around the load; ``then(server)``: what to measure after it; ``layout``:
+    the layout reference page too, after the minimal page)."""
     results: dict = {}
+    references: dict = {}
     with contextlib.ExitStack() as stack:
         try:
             server = stack.enter_context(Server(env, workers=workers, page_cache=page_cache))
@@ -308,6 +314,11 @@ def _serve(env, *, page_cache: bool, workers: int, pages: dict, cookies, seconds
             return {"minimal": {"not_available": why}, "pages": unserved}
         with during() if during else contextlib.nullcontext() as background:
             before = _minimal(server, cookies=cookies, seconds=seconds, cached=page_cache)
+            if layout:
+                references["layout"] = _load(
+                    server, reverse("bench_layout"), "page",
+                    cookies=cookies, seconds=seconds, cached=page_cache,
+                )  # fmt: skip
             for name, (path, kind) in pages.items():
                 if path.startswith("not available"):
                     results[name] = {"not_available": path}
@@ -330,10 +341,10 @@ def _serve(env, *, page_cache: bool, workers: int, pages: dict, cookies, seconds
             why = f"not available: {type(error).__name__}: {error}"
             later = {name: {"not_available": why} for name in pages}
     minimal = _reference(before, after)
-    for result in results.values():
+    for result in [*results.values(), *references.values()]:
         if "rps" in result and "rps" in minimal:
             result["rps_vs_minimal"] = round(result["rps"] / minimal["rps"], 3)
-    served = {"minimal": minimal, "pages": results, "after": later}
+    served = {"minimal": minimal, "pages": results, "after": later, **references}
     if background is not None:
         served["background_writes"] = background.outcome
     return served
@@ -358,6 +369,7 @@ def measure(
     uncached = _serve(
         env, page_cache=False, workers=workers, pages=pages, cookies=cookies, seconds=seconds,
         during=lambda: page_writes.Background(user, writing, interval=WRITE_INTERVAL),
+        layout=True,
     )  # fmt: skip
 
     def after_writes(server: Server) -> dict:
@@ -392,6 +404,9 @@ def measure(
     return {
         "minimal": cached["minimal"],
         "minimal_uncached": uncached["minimal"],
+        # The minimal page's content in the site's layout, uncached: the ceiling of a page's
+        # rate against the minimal page's (every page has the layout around it).
+        "layout_uncached": uncached.get("layout", {"not_available": "not available: not served"}),
         "pages": results,
         "background_writes": uncached.get("background_writes", {}),
         "process_page_events": process_events,

@@ -25,6 +25,9 @@ PAGES = [
     "audit_csv_first_byte",
 ]
 
+# The pages the others are compared with (`bench.views`), shown first in the table.
+REFERENCES = ["minimal", "layout"]
+
 # The measured steps, in the order of a round of the flow (`bench.step_service.ROUND`).
 STEPS = [
     "write_draft",
@@ -63,6 +66,12 @@ TARGETS["minimal_rps"] = ("req/s", None, None)
 # The minimal page on the page-cache-off gunicorn, under the same background writes.
 TARGETS["minimal_uncached_p95_ms"] = ("ms", None, None)
 TARGETS["minimal_uncached_rps"] = ("req/s", None, None)
+# The minimal page's content in the site's layout on the same gunicorn, right after it: what any
+# page costs before it shows anything, so its ratio is the ceiling of the pages' uncached ones.
+TARGETS["layout_uncached_p50_ms"] = ("ms", None, None)
+TARGETS["layout_uncached_p95_ms"] = ("ms", None, None)
+TARGETS["layout_uncached_rps"] = ("req/s", None, None)
+TARGETS["layout_uncached_rps_vs_minimal"] = ("×", None, None)
 # Each page three ways (bench/pages.py): `<page>_uncached_…` with the page cache off, 8 sessions
 # and a step every 200 ms (issue #18's targets); `<page>_after_write_…` one request right after
 # a step, the cache on; `<page>_…` warm, every session's page in the cache.
@@ -181,10 +190,12 @@ NOTES = {
         "Uncached, a page runs 7-12 statements and renders its whole template, 6-16 times the "
         "Python of the minimal page (two queries, a small template and no layout), both measured "
         "under the same writes: 0.5x would need a page costing about twice the minimal page, "
-        "and the layout around a page of static text (the accessibility statement) already "
-        "costs 1.9-2.9 times it. Closing it: hand-written SQL and templates rendered "
-        "outside Django's engine, or pre-rendered fragments kept on the writes (both against the "
-        "core's simplicity, issue #14); the page cache is what meets it."
+        "and the minimal page's content inside the site's layout, measured in the same run "
+        "(`layout_uncached_rps_vs_minimal`, 0.55x on 2026-12-07's fast machine), already costs "
+        "nearly that: a page would have a tenth of the layout's cost left for its own queries "
+        "and content (the line under the table). Closing it: hand-written SQL and templates "
+        "rendered outside Django's engine, or pre-rendered fragments kept on the writes (both "
+        "against the core's simplicity, issue #14); the page cache is what meets it."
     ),
     "_after_write_p95_ms": (
         "Right after a step the data version has moved: the page is computed and stored (a miss) "
@@ -277,7 +288,7 @@ def figures_from(details: dict) -> dict:
             figures[f"{prefix}_statements"] = measured["statements"]["service"]
             figures[f"{prefix}_baseline_statements"] = measured["statements"]["baseline"]
     pages = details.get("pages", {})
-    page_names = [n for n in FIGURES if n.startswith(("minimal_", *PAGES))]
+    page_names = [n for n in FIGURES if n.startswith(("minimal_", "layout_", *PAGES))]
     if "error" in pages or not pages:
         unavailable(page_names, pages.get("error", "not run"))
     else:
@@ -330,8 +341,13 @@ def _page_figures(pages: dict) -> dict:
         reference = pages.get(name) or not_measured
         for measure in ("p95_ms", "rps"):
             figures[f"{name}_{measure}"] = reference.get(measure, reference.get("not_available"))
-    for page in PAGES:
-        result = pages.get("pages", {}).get(page, {})
+    for page in ["layout", *PAGES]:
+        # The layout reference is measured uncached only, beside the minimal page.
+        result = (
+            {"uncached": pages.get("layout_uncached")}
+            if page == "layout"
+            else pages.get("pages", {}).get(page, {})
+        )
         for mode, _label in PAGE_MODES:
             measured = result.get(mode) or not_measured
             values = measured.get("not_available") or {
@@ -371,7 +387,7 @@ def _page_figure(page: str, mode: str, measure: str) -> str:
 
 def _page_of(name: str) -> tuple[str, str] | None:
     """(page, mode) of a page figure's name, None for another figure."""
-    for page in ["minimal", *PAGES]:
+    for page in REFERENCES + PAGES:
         for mode, _label in PAGE_MODES:
             for measure, _shown in PAGE_MEASURES:
                 if name == _page_figure(page, mode, measure):
@@ -400,7 +416,7 @@ def _pages_block(assessed: dict, *, markdown: bool) -> tuple[list[str], set[str]
     shown: set[str] = set()
     unavailable: list[str] = []
     rows = []
-    for page in ["minimal", *PAGES]:
+    for page in REFERENCES + PAGES:
         first = True
         for measure, label in PAGE_MEASURES:
             names = [_page_figure(page, mode, measure) for mode, _ in PAGE_MODES]
@@ -521,6 +537,34 @@ def slow_phase_line(details: dict, machine: dict) -> str | None:
     )
 
 
+def layout_line(figures: dict) -> str | None:
+    """The layout reference against the pages, under the table: the uncached ratio no page can
+    pass, measured in the run (None when either side was not measured)."""
+
+    def value(name):
+        found = figures.get(name, {}).get("value")
+        return found if isinstance(found, int | float) else None
+
+    ceiling = value("layout_uncached_rps_vs_minimal")
+    pages = [r for p in PAGES if (r := value(f"{p}_uncached_rps_vs_minimal")) is not None]
+    if ceiling is None or not pages:
+        return None
+    _unit, _op, target = TARGETS[f"{PAGES[0]}_uncached_rps_vs_minimal"]
+    if ceiling > target:
+        room = (
+            f"a page at {target:g}× could cost at most {ceiling / target:.2f}× the layout "
+            "alone, its own queries and content included"
+        )
+    else:
+        room = f"no page can reach {target:g}×"
+    return (
+        f"Layout: the minimal page's content inside the site's layout answered "
+        f"{value('layout_uncached_rps'):,.1f} req/s uncached, {ceiling:.2f}× the minimal page "
+        f"(the pages {min(pages):.2f}–{max(pages):.2f}×, target {target:g}×). Every page costs "
+        f"that before it shows anything, so none can pass it: {room}."
+    )
+
+
 def paced_mail_line(details: dict) -> str | None:
     """The paced mail's attempts in one line, under the table: `notifications_p95_ms` is the
     last one's, and a pace the machine did not keep steady is shown, not only left out."""
@@ -607,6 +651,8 @@ if __name__ == "__main__":  # python -m bench.report bench/results.json: the Mar
 
     results = json.loads(Path(sys.argv[1]).read_text())
     print(markdown(results["figures"]))
+    if layout := layout_line(results["figures"]):
+        print(f"\n{layout}")
     if paced := paced_mail_line(results.get("details", {})):
         print(f"\n{paced}")
     print(f"\n{machine_line(results.get('machine', {}))}")

@@ -1,4 +1,5 @@
-"""The app's URLs plus /bench/minimal/, the reference page the pages are measured against."""
+"""The app's URLs plus the reference pages the pages are measured against: /bench/minimal/ and
+/bench/layout/ (the same content in the site's layout)."""
 
 from django.urls import include, path
 
@@ -6,5 +7,6 @@ from . import views
 
 urlpatterns = [
     path("bench/minimal/", views.MinimalView.as_view(), name="bench_minimal"),
+    path("bench/layout/", views.LayoutView.as_view(), name="bench_layout"),
     path("", include("policyflow.urls")),
 ]

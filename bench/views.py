@@ -1,9 +1,19 @@
-"""The practical limit of this stack: a logged-in template page with two queries (the session
-and the user), served by the same gunicorn as the pages it is compared with."""
+"""The practical limits of this stack, served by the same gunicorn as the pages compared with
+them: a logged-in template page with two queries (the session and the user), and the same
+content inside the site's layout behind the pages' read-permission check (the least a page of
+the app costs before it shows anything)."""
 
-from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.views.generic import TemplateView
 
 
 class MinimalView(LoginRequiredMixin, TemplateView):
     template_name = "bench/minimal.html"
+
+
+class LayoutView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
+    """The minimal page's content in ``base.html``: the menu, the language switch and the
+    footer, as around every page; the permission the overview, inbox and process pages ask."""
+
+    permission_required = "workflows.view_policyprocess"
+    template_name = "bench/layout.html"
