@@ -315,10 +315,12 @@ def _serve(env, *, page_cache: bool, workers: int, pages: dict, cookies, seconds
         with during() if during else contextlib.nullcontext() as background:
             before = _minimal(server, cookies=cookies, seconds=seconds, cached=page_cache)
             if layout:
+                started = time.monotonic()
                 references["layout"] = _load(
                     server, reverse("bench_layout"), "page",
                     cookies=cookies, seconds=seconds, cached=page_cache,
                 )  # fmt: skip
+                print(f"  the layout reference: {time.monotonic() - started:.0f} s", flush=True)
             for name, (path, kind) in pages.items():
                 if path.startswith("not available"):
                     results[name] = {"not_available": path}

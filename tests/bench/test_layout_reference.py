@@ -58,7 +58,7 @@ def test_the_report_sets_the_pages_uncached_ratios_against_the_layouts():
     )
 
     assert "answered 512.3 req/s uncached, 0.46× the minimal page" in line
-    assert "(the pages 0.08–0.15×, target 0.5×)" in line
+    assert "(the HTML pages 0.08–0.15×, target 0.5×)" in line
     assert "no page can reach 0.5×" in line
 
 
@@ -72,6 +72,19 @@ def test_the_report_says_how_much_room_the_layout_leaves_a_page_under_the_target
     )
 
     assert "a page at 0.5× could cost at most 1.10× the layout alone" in line
+
+
+def test_a_download_is_not_set_against_the_layout_it_does_not_have():
+    line = report.layout_line(
+        figures(
+            layout_uncached_rps=638.1,
+            layout_uncached_rps_vs_minimal=0.54,
+            inbox_uncached_rps_vs_minimal=0.11,
+            audit_csv_first_byte_uncached_rps_vs_minimal=0.17,
+        )
+    )
+
+    assert "(the HTML pages 0.11–0.11×" in line
 
 
 def test_a_run_without_the_layout_reference_prints_no_layout_line():
