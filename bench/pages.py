@@ -13,8 +13,8 @@ gunicorn (measured before and after the pages; their mean is the reference):
   repeated: the page a user lands on after their own step (always a miss).
 
 Uncached, the minimal page's content inside the site's layout (`bench.views.LayoutView`) is
-measured too, right after the minimal page: the least any page of the app costs, so its ratio to
-the minimal page is the ceiling of every page's.
+measured too, right after the minimal page: the least a page a signed-in reader opens costs, so
+its ratio to the minimal page is the ceiling of every measured page's.
 
 A failed request is counted (`failed`) and the page keeps its figures; a page that cannot be
 served at all says "not available: <why>" and the others still run.

@@ -569,7 +569,8 @@ def layout_line(figures: dict) -> str | None:
         f"Layout: the minimal page's content inside the site's layout answered "
         f"{value('layout_uncached_rps'):,.1f} req/s uncached, {ceiling:.2f}× the minimal page "
         f"(the HTML pages {min(pages):.2f}–{max(pages):.2f}×, target {target:g}×). Every page "
-        f"of the site costs that before it shows anything, so none can pass it: {room}."
+        f"a signed-in reader opens costs that before it shows anything, so none can pass it: "
+        f"{room}."
     )
 
 

@@ -1,7 +1,7 @@
 """The practical limits of this stack, served by the same gunicorn as the pages compared with
 them: a logged-in template page with two queries (the session and the user), and the same
-content inside the site's layout behind the pages' read-permission check (the least a page of
-the app costs before it shows anything)."""
+content inside the site's layout behind the pages' read-permission check (the least a page a
+signed-in reader opens costs before it shows anything)."""
 
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.views.generic import TemplateView
