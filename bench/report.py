@@ -25,7 +25,7 @@ PAGES = [
     "audit_csv_first_byte",
 ]
 
-# Downloads among them: no layout around their content.
+# Downloads among them: timed to their first byte (`bench.pages`), no layout around them.
 DOWNLOADS = {"audit_csv_first_byte"}
 
 # The pages the others are compared with (`bench.views`), shown first in the table.

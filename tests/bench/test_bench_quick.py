@@ -98,6 +98,9 @@ def test_results_file_has_every_figure_measured(tiny_run):
     assert "step_ratio_p95" in stdout  # the table is printed
     # The pages side by side: a miss (uncached), a hit (cached) and one right after a write.
     assert "uncached (miss)" in stdout and "cached (hit)" in stdout and "after a write" in stdout
+    # Under the table, the pages against the layout reference measured beside them.
+    layout = results["figures"]["layout_uncached_rps_vs_minimal"]["value"]
+    assert f"{layout:.2f}× the minimal page (the HTML pages " in stdout
 
 
 def test_every_page_is_measured_uncached_after_a_write_and_cached(tiny_run):
