@@ -236,6 +236,13 @@ def test_county_filter_shows_the_chosen_countys_municipalities(steering_client, 
     assert jonkoping.municipality.name in rows["0680"]["name"]
 
 
+def test_the_page_shows_no_note_written_for_its_developers(steering_client, seeded):
+    # A template comment over several lines is not a comment to Django's `{# #}`: it is shown.
+    for params in ({}, {"county": "all"}):
+        page = steering_client.get(OVERVIEW, params).content.decode()
+        assert "{#" not in page and "#}" not in page and "page_cache" not in page
+
+
 def test_the_board_defaults_to_kronoberg_and_can_show_every_county(steering_client, seeded):
     default = board_rows(steering_client.get(OVERVIEW))
     everything = table(steering_client.get(OVERVIEW, {"county": "all"}), "board-caption")
