@@ -258,7 +258,7 @@ def _locked_head(key: str, using: str):
 
 
 # The head row's fields, as `_head_sql` reads them and `_insert_sql` moves them (the key first).
-_HEAD_FIELDS = ("key", "seq", "hash", "occurred_at")
+_HEAD_FIELDS = ("key", "seq", "hash", "occurred_at", "county_code")
 
 
 @functools.cache
@@ -291,7 +291,7 @@ def append_event(*, head=None, head_is_remembered: bool = False, using: str = "d
     Texts must already have their people replaced by placeholders (see `audit.personal`). No
     savepoint: an event that cannot be written takes the history row that caused it down with it.
     """
-    from .models import ActorKind, AuditEvent, ChainHead, chain_of
+    from .models import PROJECT_CHAIN, ActorKind, AuditEvent, ChainHead, chain_of
 
     personal = fields.pop("personal", None) or {}
     actor_user = fields.get("actor_user")
@@ -317,7 +317,14 @@ def append_event(*, head=None, head_is_remembered: bool = False, using: str = "d
             **_others(fields),
         )
         event.hash = event_hash({name: getattr(event, name) for name in HASHED_FIELDS})
-        moved = {"seq": event.seq, "hash": event.hash, "occurred_at": event.occurred_at}
+        moved = {
+            "seq": event.seq,
+            "hash": event.hash,
+            "occurred_at": event.occurred_at,
+            # Which county's pages this chain's events change (`selectors.data_version`): a
+            # municipality's county; none for the project-wide chain, which changes every page.
+            "county_code": event.county_code if key != PROJECT_CHAIN else "",
+        }
         if connections[using].vendor == "postgresql":
             # One statement: the head moved (compare-and-set when remembered) and the event
             # inserted only if it did.
@@ -331,6 +338,7 @@ def append_event(*, head=None, head_is_remembered: bool = False, using: str = "d
             event.save(using=using, force_insert=True)
             ChainHead.objects.using(using).filter(key=key).update(**moved)
         head.seq, head.hash, head.occurred_at = event.seq, event.hash, event.occurred_at
+        head.county_code = moved["county_code"]
     return event
 
 

@@ -14,6 +14,10 @@ DEFAULTS = {
     "AUDIT_VERIFY_CHUNK_SIZE": 5000,
     # Seconds a rendered page part is kept at most (audit.page_cache).
     "PAGE_CACHE_SECONDS": 600,
+    # Which counties' writes may change what a reader's pages show: the dotted path of a callable
+    # (user -> list of county codes, or None for every county); None here: every write changes
+    # every page. A page is kept until a write in one of them (`audit.page_cache`).
+    "PAGE_CACHE_SCOPE": None,
     # A CSV download up to this size (characters) is kept like a page; larger ones only stream.
     "PAGE_CACHE_MAX_DOWNLOAD_CHARS": 2_000_000,
 }

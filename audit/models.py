@@ -193,6 +193,9 @@ class ChainHead(models.Model):
     seq = models.BigIntegerField(_("sequence number"), default=0)
     hash = models.CharField(max_length=64, default=GENESIS_HASH)
     occurred_at = models.DateTimeField(_("time"), null=True, blank=True)
+    # The county of a municipality's chain ("" for the chains of no municipality), kept by every
+    # append: a page reads the heads of its reader's counties only (`selectors.data_version`).
+    county_code = models.CharField(_("county code"), max_length=2, blank=True, default="")
 
     class Meta:
         ordering = ["key"]

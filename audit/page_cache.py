@@ -2,7 +2,8 @@
 
 A page is cached whole (`CachedPageMixin`), and its main content also on its own (Django's
 ``{% cache %}`` tag: a request that shows a message cannot use the whole page), under a key
-naming all it depends on: the data version (any write gives a new one, see
+naming all it depends on: the data version of the reader's counties (any write in them, or of no
+municipality, gives a new one; a write in another county does not: ``PAGE_CACHE_SCOPE``, see
 ``selectors.data_version``), the address with its query string, the language, today's date in
 the site's time zone (pages count days and flag overdue steps), the session and the browser's
 CSRF cookie (the content holds forms with tokens of that cookie) and the user's permissions (the
@@ -27,6 +28,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.middleware.csrf import get_token
 from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
+from django.utils.module_loading import import_string
 
 from . import single_flight
 from .conf import setting
@@ -156,11 +158,15 @@ def page_cache(request, name: str, *parts) -> PageCache:
         # Nothing is kept: no key to build, and no query for the data version.
         return PageCache(name, "", 0)
     permissions = ",".join(sorted(request.user.get_all_permissions()))
-    version = data_version()
+    counties = reader_scope(request.user)
+    version = data_version(counties)
     key = ":".join(
         str(part)
         for part in (
             version,
+            # The counties whose writes the version counts (a reader given another county
+            # has other pages).
+            "*" if counties is None else ",".join(sorted(counties)),
             request.get_full_path(),
             translation.get_language(),
             timezone.localdate().isoformat(),
@@ -175,6 +181,13 @@ def page_cache(request, name: str, *parts) -> PageCache:
         )
     )
     return PageCache(name, key, seconds, version)
+
+
+def reader_scope(user) -> list[str] | None:
+    """The county codes whose writes may change what ``user``'s pages show (PAGE_CACHE_SCOPE;
+    None: every county's)."""
+    path = setting("PAGE_CACHE_SCOPE")
+    return None if not path else import_string(path)(user)
 
 
 def _digest(text: str) -> str:

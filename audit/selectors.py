@@ -224,23 +224,35 @@ def display(
 # --- The chain's state ------------------------------------------------------------------------
 
 
-def data_version() -> str:
-    """A value that changes with every write PolicyFlow makes and every verification of the
-    audit chain ("0.0" before the first).
+def data_version(counties: Iterable[str] | None = None) -> str:
+    """A value that changes with every write PolicyFlow makes in ``counties`` (county codes;
+    None: in every county), every write that belongs to no municipality, every checkpoint and
+    every verification of the audit chain ("0.0.0" before the first).
 
     Every write appends an audit event in its own transaction, moving its chain's head on, so
-    the sum of the chains' lengths grows with every commit: a change counter for the whole
-    database (the newest event's id is not, now that chains commit in parallel: a lower id may
-    commit after a higher one); the newest verification's id says whether the trail's status
-    changed. One query over the chain heads (one row per municipality).
+    the sum of the chains' lengths grows with every commit: a change counter (the newest event's
+    id is not, now that chains commit in parallel: a lower id may commit after a higher one).
+    Each municipality's head names its county (`ChainHead.county_code`), so a page of Kronoberg
+    stays as it was while Skåne writes; the project-wide chain's head names none and counts for
+    every county. The newest checkpoint's and verification's numbers say whether the trail's
+    status changed. One query over the chain heads (one row per municipality).
     """
+    where, params = "", []
+    if counties is not None:
+        codes = sorted(set(counties))
+        where = " WHERE county_code = ''"
+        if codes:
+            where += f" OR county_code IN ({', '.join(['%s'] * len(codes))})"
+            params = codes
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT (SELECT sum(seq) FROM audit_chainhead),"
-            " (SELECT max(id) FROM audit_auditverification)"
+            f"SELECT (SELECT sum(seq) FROM audit_chainhead{where}),"  # noqa: S608 (placeholders)
+            " (SELECT max(seq) FROM audit_auditcheckpoint),"
+            " (SELECT max(id) FROM audit_auditverification)",
+            params,
         )
-        event_id, verification_id = cursor.fetchone()
-    return f"{event_id or 0}.{verification_id or 0}"
+        events, checkpoint, verification = cursor.fetchone()
+    return f"{events or 0}.{checkpoint or 0}.{verification or 0}"
 
 
 @dataclass(frozen=True)

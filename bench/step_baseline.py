@@ -226,7 +226,9 @@ class Baseline:
             prev = event.hash
             events.append(event)
         AuditEvent.objects.bulk_create(events)
-        ChainHead.objects.filter(key=head.key).update(seq=seq, hash=prev, occurred_at=occurred)
+        ChainHead.objects.filter(key=head.key).update(
+            seq=seq, hash=prev, occurred_at=occurred, county_code=head.county_code
+        )
 
     @staticmethod
     def _m2m_history(model, field, records, links, parent) -> None:

@@ -172,7 +172,7 @@ class EventChain:
         self.table = table
         self.ids = ids
         self.key = chain.hmac_key()
-        # Chain → [seq, hash, time] of its newest event.
+        # Chain → [seq, hash, time, county code] of its newest event.
         self.heads: dict[str, list] = {}
         self.last_time = None
         self.empty_digest = chain.personal_digest({}, self.key)
@@ -181,8 +181,8 @@ class EventChain:
     def write_heads(self) -> None:
         """Each chain's head row, as the appends through the services would have left it."""
         ChainHead.objects.bulk_create(
-            ChainHead(key=key, seq=seq, hash=hash_, occurred_at=at)
-            for key, (seq, hash_, at) in sorted(self.heads.items())
+            ChainHead(key=key, seq=seq, hash=hash_, occurred_at=at, county_code=county)
+            for key, (seq, hash_, at, county) in sorted(self.heads.items())
         )
 
     def append(self, values: dict) -> None:
@@ -192,9 +192,11 @@ class EventChain:
         self.last_time = occurred_at
         personal = values.get("personal") or {}
         name = chain_of(values.get("municipality_id"))
-        head = self.heads.setdefault(name, [0, GENESIS_HASH, None])
+        head = self.heads.setdefault(name, [0, GENESIS_HASH, None, ""])
         head[0] += 1
         head[2] = occurred_at
+        if values.get("municipality_id"):
+            head[3] = values.get("county_code", "")
         row = {
             "id": self.ids.take(AuditEvent),
             "chain": name,

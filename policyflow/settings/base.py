@@ -418,6 +418,8 @@ AUDIT_READ_PERMISSION = "workflows.view_policyprocess"
 AUDIT_ALERT_PERMISSION = "workflows.follow_policyprocess"
 # The audit trail of a reader's counties only (municipalities.scoping: roles per county).
 AUDIT_COUNTY_SCOPE = "municipalities.scoping.audit_county_codes"
+# A reader's pages show their counties only: a write in another county leaves them in the cache.
+PAGE_CACHE_SCOPE = "municipalities.scoping.visible_county_codes"
 # The delivery log of the counties a leader leads (the emails name contact persons).
 NOTIFICATIONS_LOG_SCOPE = "workflows.notify.log_scope"
 # Seconds the overview, inbox, process page and timelines keep their rendered content at most:

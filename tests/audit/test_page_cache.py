@@ -101,6 +101,37 @@ def test_a_new_verification_of_the_chain_shows_at_once_on_the_timeline_and_the_b
         assert "Last verified" in page and "has not been verified yet" not in page
 
 
+def test_a_new_checkpoint_shows_at_once_on_the_timeline(steering_client, seeded):
+    from audit.checkpoints import take_checkpoint
+
+    event("Before the checkpoint", municipality=vaxjo())
+    steering_client.get(TIMELINE)
+    assert "Latest checkpoint" not in steering_client.get(TIMELINE).content.decode()
+
+    take_checkpoint()
+
+    assert "Latest checkpoint: no. 1," in steering_client.get(TIMELINE).content.decode()
+
+
+def test_an_event_in_another_county_leaves_the_readers_timeline_in_the_cache(
+    steering_client, seeded
+):
+    from municipalities.models import Municipality
+
+    event("In Växjö", municipality=vaxjo())
+    first, fresh = get(steering_client, TIMELINE)
+    _again, cached = get(steering_client, TIMELINE)
+
+    # Malmö is in Skåne: nothing the steering group of Kronoberg reads.
+    event("In Malmö", municipality=Municipality.objects.select_related("county").get(code="1280"))
+    after_malmo, queries = get(steering_client, TIMELINE)
+    event("Again in Växjö", municipality=vaxjo())
+    after_vaxjo = get(steering_client, TIMELINE)[0]
+
+    assert after_malmo == first and queries == cached < fresh
+    assert "Again in Växjö" in after_vaxjo and "In Malmö" not in after_vaxjo
+
+
 def download(client, url: str) -> tuple[bytes, int]:
     """The CSV as the browser saves it, and the number of queries its request ran."""
     with CaptureQueriesContext(connection) as captured:

@@ -11,8 +11,9 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from tests.factories import UserFactory, member_of
+from tests.factories import UserFactory, leader_of, member_of
 from workflows import services
 
 from .helpers import current_task, english, walk_to  # noqa: F401
@@ -78,6 +79,74 @@ def test_a_completed_step_shows_at_once_on_every_page(leader_client, leader, pro
     assert "Hold the dialogue" in inbox and "Record first contact" not in inbox
     assert "In dialogue" in overview
     assert "Vera Växjö" in page  # the first contact, recorded in between
+
+
+def start_in_malmo(skane_leader):
+    """A step in Skåne: its project leader starts Malmö's process."""
+    from municipalities.models import Municipality
+
+    return services.start_process(
+        municipality=Municipality.objects.get(code="1280"), user=skane_leader
+    )
+
+
+@pytest.mark.parametrize("page", [0, 1, 2], ids=["inbox", "overview", "process"])
+def test_a_step_in_another_county_leaves_the_page_in_the_cache(leader_client, process, page):
+    skane_leader = leader_of("12", username="sune")
+    url = page_urls(process)[page]
+    leader_client.get(url)
+    first, fresh = get(leader_client, url)
+    _again, cached = get(leader_client, url)
+
+    start_in_malmo(skane_leader)
+    after, queries = get(leader_client, url)
+
+    # Kronoberg's project leader reads nothing of Skåne: the page is the one kept, read as
+    # cheaply as before the step.
+    assert after == first
+    assert queries == cached < fresh
+
+
+def test_a_step_in_another_of_the_readers_counties_shows_at_once(leader_client, leader, process):
+    skane_leader = leader_of("12", username="sune")
+    member_of(leader, "12", "leader")  # Pia leads Skåne's project too
+    all_counties = f"{OVERVIEW}?county=all"
+    leader_client.get(all_counties)
+    before = get(leader_client, all_counties)[0]
+
+    start_in_malmo(skane_leader)
+    after = get(leader_client, all_counties)[0]
+
+    # Skåne's row of the board: 33 municipalities, one more awaiting its first contact.
+    assert "Skåne län 33 33 0 " in text(before)
+    assert "Skåne län 33 32 1 " in text(after)
+
+
+def text(page: str) -> str:
+    """The words of the page as a reader reads them."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+
+
+def test_a_changed_stage_limit_shows_at_once_in_every_county(leader_client, process):
+    from workflows.models import StageLimit
+
+    get(leader_client, INBOX)
+    before = get(leader_client, INBOX)[0]
+
+    # A project-wide setting (no municipality's): every county's pages show it at once.
+    limit = StageLimit.objects.get(stage="contact")
+    limit.days = 30
+    limit.save()
+
+    # Växjö's first contact is due 30 days after its start instead of 14.
+    started = timezone.localdate(process.stage_entered_at)
+    assert due_date(before) == str(started + datetime.timedelta(days=14))
+    assert due_date(get(leader_client, INBOX)[0]) == str(started + datetime.timedelta(days=30))
+
+
+def due_date(page: str) -> str:
+    """The due date of the inbox's first step."""
+    return re.search(r'<time datetime="([\d-]+)"', page)[1]
 
 
 def test_another_session_never_gets_the_first_sessions_page(leader_client, leader, process):
