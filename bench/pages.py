@@ -10,7 +10,10 @@ gunicorn (measured before and after the pages; their mean is the reference):
 - **cached** (warm): the page cache on, as in production, nothing writing, every session's page
   in the cache: the best case;
 - **after a write**: with the cache on, a step through the services and then one timed request,
-  repeated: the page a user lands on after their own step (always a miss).
+  repeated: the page a user lands on after their own step (always a miss);
+- **cached, another county writing** (`report.ELSEWHERE_PAGES`): with the cache on, a reader of
+  the overview's county only while the background process steps in another county: those steps
+  leave the reader's pages in the cache (`PAGE_CACHE_SCOPE`), as most readers of a country live.
 
 Uncached, the minimal page's content inside the site's layout (`bench.views.LayoutView`) is
 measured too, right after the minimal page: the least a page a signed-in reader opens costs, so
@@ -31,6 +34,7 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.sessions.backends.db import SessionStore
+from django.db import transaction
 from django.db.models import Count
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.urls import NoReverseMatch, reverse
@@ -38,7 +42,8 @@ from django.utils.crypto import get_random_string
 
 from audit.models import AuditEvent
 from municipalities import access
-from municipalities.models import CountyProject, Membership
+from municipalities.models import County, CountyProject, Membership
+from municipalities.services import set_membership
 from workflows.models import PolicyProcess, Stage
 from workflows.overview import selectors as overview_selectors
 
@@ -74,6 +79,32 @@ def bench_user():
     # bulk_create sends no signals: the roles kept in the cache are read again.
     access.forget_everyone()
     return user
+
+
+def county_reader(county):
+    """The steering group's reader of one county (``county``) only: the pages of a county's
+    people, whose page cache a write in another county leaves alone (`audit.page_cache`)."""
+    user, _ = get_user_model().objects.get_or_create(
+        username=f"bench-steering-{county.code}",
+        defaults={"first_name": "Bench", "last_name": "Styrgrupp", "email": "s@region.example"},
+    )
+    with transaction.atomic():
+        set_membership(
+            user=user,
+            project=CountyProject.objects.get(county=county),
+            role=Membership.Role.STEERING,
+        )
+    return user
+
+
+def elsewhere(count: int, leader, county) -> list[int]:
+    """``count`` processes waiting at the draft step outside ``county`` (fewer when the data has
+    no more): the writes a reader of ``county`` does not see."""
+    # Another county's first (brought to the draft step there if need be), then any county's.
+    other = County.objects.exclude(pk=county.pk).order_by("code").first()
+    chosen = processes_at_draft(count, leader, county=other)
+    outside = PolicyProcess.objects.filter(pk__in=chosen).exclude(municipality__county=county)
+    return list(outside.values_list("pk", flat=True))
 
 
 def session_cookie(user) -> str:
@@ -391,6 +422,21 @@ def measure(
         env, page_cache=True, workers=workers, pages=pages, cookies=cookies, seconds=seconds,
         then=after_writes,
     )  # fmt: skip
+    # A reader of the writers' county's neighbour lives what most readers of a country live:
+    # steps in other counties, pages kept in the cache.
+    county = overview_selectors.county_by_code(None, user=user)
+    reader = county_reader(county)
+    others = elsewhere(WRITE_PROCESSES, user, county)
+    if others:
+        reading = {name: pages[name] for name in report.ELSEWHERE_PAGES}
+        cached_elsewhere = _serve(
+            env, page_cache=True, workers=workers, pages=reading, seconds=seconds,
+            cookies=[session_cookie(reader) for _ in range(connections)],
+            during=lambda: page_writes.Background(user, others, interval=WRITE_INTERVAL),
+        )  # fmt: skip
+    else:
+        why = {"not_available": f"not available: no process waits outside {county.name}"}
+        cached_elsewhere = {"pages": {name: why for name in report.ELSEWHERE_PAGES}}
     results = {}
     for name in pages:
         results[name] = {
@@ -401,6 +447,8 @@ def measure(
                 name, {"not_available": "not available: not measured"}
             ),
         }
+        if name in report.ELSEWHERE_PAGES:
+            results[name]["cached_elsewhere"] = cached_elsewhere["pages"][name]
     return {
         "minimal": cached["minimal"],
         "minimal_uncached": uncached["minimal"],
@@ -409,6 +457,12 @@ def measure(
         "layout_uncached": uncached.get("layout", {"not_available": "not available: not served"}),
         "pages": results,
         "background_writes": uncached.get("background_writes", {}),
+        "elsewhere": {
+            "reader_county": county.code,
+            "processes": len(others),
+            "background_writes": cached_elsewhere.get("background_writes", {}),
+            "minimal": cached_elsewhere.get("minimal", {}),
+        },
         "process_page_events": process_events,
         "connections": connections,
         "sessions": len(cookies),

@@ -96,8 +96,10 @@ def test_results_file_has_every_figure_measured(tiny_run):
     printed = run("-m", "bench.report", str(output))
     assert f", {python}; the yardstick template {speed} ms a rendering" in printed.stdout
     assert "step_ratio_p95" in stdout  # the table is printed
-    # The pages side by side: a miss (uncached), a hit (cached) and one right after a write.
+    # The pages side by side: a miss (uncached), a hit (cached), one right after a write, and
+    # a hit while another county writes.
     assert "uncached (miss)" in stdout and "cached (hit)" in stdout and "after a write" in stdout
+    assert "cached, another county writing" in stdout
     # Under the table, the pages against the layout reference measured beside them.
     layout = results["figures"]["layout_uncached_rps_vs_minimal"]["value"]
     assert f"{layout:.2f}× the minimal page (the HTML pages " in stdout
@@ -122,6 +124,13 @@ def test_every_page_is_measured_uncached_after_a_write_and_cached(tiny_run):
     assert pages["sessions"] == 8
     writes = pages["background_writes"]
     assert writes["steps"] > 0 and writes["failed"] == 0, writes
+    # A reader of one county read their pages while steps were taken in another county.
+    elsewhere = pages["elsewhere"]
+    assert elsewhere["background_writes"]["steps"] > 0, elsewhere
+    assert elsewhere["background_writes"]["failed"] == 0, elsewhere
+    for page in report.ELSEWHERE_PAGES:
+        value = figures[f"{page}_cached_elsewhere_rps_vs_minimal"]["value"]
+        assert isinstance(value, int | float), (page, value)
 
 
 def test_parts_ran_on_the_generated_data(tiny_run):
