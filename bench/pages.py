@@ -422,8 +422,8 @@ def measure(
         env, page_cache=True, workers=workers, pages=pages, cookies=cookies, seconds=seconds,
         then=after_writes,
     )  # fmt: skip
-    # A reader of the writers' county's neighbour lives what most readers of a country live:
-    # steps in other counties, pages kept in the cache.
+    # A reader of the overview's county only, while the steps are taken in another county: what
+    # most readers of a country live (other counties working), their pages kept in the cache.
     county = overview_selectors.county_by_code(None, user=user)
     reader = county_reader(county)
     others = elsewhere(WRITE_PROCESSES, user, county)

@@ -132,6 +132,33 @@ def test_an_event_in_another_county_leaves_the_readers_timeline_in_the_cache(
     assert "Again in Växjö" in after_vaxjo and "In Malmö" not in after_vaxjo
 
 
+def test_after_the_upgrade_that_named_the_heads_counties_another_countys_event_is_left_out(
+    steering_client, seeded
+):
+    """A trail written before chain heads named their county (migration 0007 fills them in)."""
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.db import connection as db
+
+    from audit.models import ChainHead
+    from municipalities.models import Municipality
+
+    malmo = Municipality.objects.select_related("county").get(code="1280")
+    event("In Växjö", municipality=vaxjo())
+    event("In Malmö", municipality=malmo)
+    ChainHead.objects.update(county_code="")  # as the heads were before the upgrade
+    with db.schema_editor() as editor:
+        import_module("audit.migrations.0007_chain_head_county").fill_county_codes(apps, editor)
+
+    first, fresh = get(steering_client, TIMELINE)
+    _again, cached = get(steering_client, TIMELINE)
+    event("Again in Malmö", municipality=malmo)
+
+    assert get(steering_client, TIMELINE) == (first, cached)
+    assert cached < fresh
+
+
 def download(client, url: str) -> tuple[bytes, int]:
     """The CSV as the browser saves it, and the number of queries its request ran."""
     with CaptureQueriesContext(connection) as captured:
