@@ -127,7 +127,7 @@ def text(page: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
 
 
-def test_a_changed_stage_limit_shows_at_once_in_every_county(leader_client, process):
+def test_a_changed_stage_limit_which_belongs_to_no_county_shows_at_once(leader_client, process):
     from workflows.models import StageLimit
 
     get(leader_client, INBOX)
