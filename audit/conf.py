@@ -1,6 +1,7 @@
 """The audit app's settings, with their defaults (the project sets them in policyflow.settings)."""
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 DEFAULTS = {
     # Who may read the timelines and exports (project leaders and the steering group).
@@ -25,3 +26,10 @@ DEFAULTS = {
 
 def setting(name: str):
     return getattr(settings, name, DEFAULTS[name])
+
+
+def counties_of(name: str, user) -> list[str] | None:
+    """The county codes the callable named by the setting ``name`` (a dotted path) gives for
+    ``user``; None (every county) when the setting names none."""
+    path = setting(name)
+    return None if not path else import_string(path)(user)

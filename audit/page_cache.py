@@ -28,10 +28,9 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.middleware.csrf import get_token
 from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
-from django.utils.module_loading import import_string
 
 from . import single_flight
-from .conf import setting
+from .conf import counties_of, setting
 from .selectors import data_version
 
 
@@ -158,7 +157,8 @@ def page_cache(request, name: str, *parts) -> PageCache:
         # Nothing is kept: no key to build, and no query for the data version.
         return PageCache(name, "", 0)
     permissions = ",".join(sorted(request.user.get_all_permissions()))
-    counties = reader_scope(request.user)
+    # The counties whose writes may change what this reader's pages show.
+    counties = counties_of("PAGE_CACHE_SCOPE", request.user)
     version = data_version(counties)
     key = ":".join(
         str(part)
@@ -181,13 +181,6 @@ def page_cache(request, name: str, *parts) -> PageCache:
         )
     )
     return PageCache(name, key, seconds, version)
-
-
-def reader_scope(user) -> list[str] | None:
-    """The county codes whose writes may change what ``user``'s pages show (PAGE_CACHE_SCOPE;
-    None: every county's)."""
-    path = setting("PAGE_CACHE_SCOPE")
-    return None if not path else import_string(path)(user)
 
 
 def _digest(text: str) -> str:

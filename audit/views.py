@@ -20,14 +20,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.functional import SimpleLazyObject
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
 from . import exports, registry, selectors, services
-from .conf import setting
+from .conf import counties_of, setting
 from .forms import PseudonymiseForm, TimelineFilterForm
 from .models import AuditEvent
 from .page_cache import CachedPageMixin, PageCache, cached_download, lazily, page_cache
@@ -51,8 +50,7 @@ class ReadMixin(LoginRequiredMixin, PermissionRequiredMixin):
 
 def reader_counties(user) -> list[str] | None:
     """The county codes ``user`` reads the trail of (None: every county)."""
-    path = setting("AUDIT_COUNTY_SCOPE")
-    return None if not path else import_string(path)(user)
+    return counties_of("AUDIT_COUNTY_SCOPE", user)
 
 
 class AdminMixin(LoginRequiredMixin):
