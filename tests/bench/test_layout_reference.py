@@ -47,14 +47,17 @@ def figures(**values: float) -> dict:
     return {name: {"value": value} for name, value in values.items()}
 
 
+def layout_line(**values: float) -> str | None:
+    """The line under the report's table for a run that measured ``values``."""
+    return report.layout_line(figures(**values))
+
+
 def test_the_report_sets_the_pages_uncached_ratios_against_the_layouts():
-    line = report.layout_line(
-        figures(
-            layout_uncached_rps=512.3,
-            layout_uncached_rps_vs_minimal=0.46,
-            county_overview_uncached_rps_vs_minimal=0.08,
-            inbox_uncached_rps_vs_minimal=0.15,
-        )
+    line = layout_line(
+        layout_uncached_rps=512.3,
+        layout_uncached_rps_vs_minimal=0.46,
+        county_overview_uncached_rps_vs_minimal=0.08,
+        inbox_uncached_rps_vs_minimal=0.15,
     )
 
     assert "answered 512.3 req/s uncached, 0.46× the minimal page" in line
@@ -63,25 +66,21 @@ def test_the_report_sets_the_pages_uncached_ratios_against_the_layouts():
 
 
 def test_the_report_says_how_much_room_the_layout_leaves_a_page_under_the_target():
-    line = report.layout_line(
-        figures(
-            layout_uncached_rps=604.2,
-            layout_uncached_rps_vs_minimal=0.55,
-            process_uncached_rps_vs_minimal=0.10,
-        )
+    line = layout_line(
+        layout_uncached_rps=604.2,
+        layout_uncached_rps_vs_minimal=0.55,
+        process_uncached_rps_vs_minimal=0.10,
     )
 
     assert "a page at 0.5× could cost at most 1.10× the layout alone" in line
 
 
 def test_a_download_is_not_set_against_the_layout_it_does_not_have():
-    line = report.layout_line(
-        figures(
-            layout_uncached_rps=638.1,
-            layout_uncached_rps_vs_minimal=0.54,
-            inbox_uncached_rps_vs_minimal=0.11,
-            audit_csv_first_byte_uncached_rps_vs_minimal=0.17,
-        )
+    line = layout_line(
+        layout_uncached_rps=638.1,
+        layout_uncached_rps_vs_minimal=0.54,
+        inbox_uncached_rps_vs_minimal=0.11,
+        audit_csv_first_byte_uncached_rps_vs_minimal=0.17,
     )
 
     assert "(the HTML pages 0.11–0.11×" in line

@@ -2,6 +2,7 @@
 to prove a refused request changed nothing, and show pages in English."""
 
 import datetime
+import re
 
 import pytest
 from django.utils import timezone, translation
@@ -187,3 +188,12 @@ def english(settings):
     settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
+
+
+def visible_text(response_or_html) -> str:
+    """The page's visible text, roughly: tags (and scripts and styles) dropped, whitespace
+    collapsed."""
+    html = getattr(response_or_html, "content", response_or_html)
+    html = html.decode() if isinstance(html, bytes) else html
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()

@@ -20,7 +20,7 @@ from tests.factories import ContactFactory, leader_of, member_of
 from workflows import services
 from workflows.assignment import services as assignment
 
-from .helpers import current_task, english, snapshot, walk_to  # noqa: F401
+from .helpers import current_task, english, snapshot, visible_text, walk_to  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -48,12 +48,6 @@ def client_of(user) -> Client:
 
 def start(code: str, leader):
     return services.start_process(municipality=Municipality.objects.get(code=code), user=leader)
-
-
-def text(response) -> str:
-    """The page's visible text, whitespace collapsed."""
-    body = re.sub(r"<[^>]+>", " ", response.content.decode())
-    return " ".join(body.split())
 
 
 def inbox_rows(client, tab: str | None = None) -> list[str]:
@@ -99,11 +93,11 @@ def test_a_leader_claims_an_unassigned_step_and_finds_it_under_mine(leader, bo, 
 
     response = bo_client.post(reverse("workflows:claim", args=[task.pk]), follow=True)
 
-    assert "The step “Hold the dialogue” is now yours." in text(response)
-    assert "Assigned to: Bo Berg" in text(response)
+    assert "The step “Hold the dialogue” is now yours." in visible_text(response)
+    assert "Assigned to: Bo Berg" in visible_text(response)
     assert inbox_rows(bo_client) == ["Växjö"]
     assert inbox_rows(bo_client, "unassigned") == []
-    assert "Bo Berg claimed the step “Hold the dialogue”" in text(response)
+    assert "Bo Berg claimed the step “Hold the dialogue”" in visible_text(response)
 
 
 def test_handing_a_step_over_with_a_note_shows_on_the_record_and_emails_the_colleague(
@@ -118,7 +112,7 @@ def test_handing_a_step_over_with_a_note_shows_on_the_record_and_emails_the_coll
         follow=True,
     )
 
-    page = text(response)
+    page = visible_text(response)
     assert "handed over to Bo Berg, who has been emailed." in page
     assert "Assigned to: Bo Berg" in page
     assert (
@@ -134,7 +128,7 @@ def test_handing_a_step_over_with_a_note_shows_on_the_record_and_emails_the_coll
     assert inbox_rows(bo_client) == ["Växjö"]
     assert inbox_rows(leader_client) == []
     assert inbox_rows(leader_client, "all") == ["Växjö"]
-    assert "Bo Berg" in text(leader_client.get(INBOX + "?tab=all"))
+    assert "Bo Berg" in visible_text(leader_client.get(INBOX + "?tab=all"))
 
 
 def test_handing_the_process_over_makes_the_colleague_responsible_for_its_next_steps(
@@ -152,7 +146,7 @@ def test_handing_the_process_over_makes_the_colleague_responsible_for_its_next_s
     process.refresh_from_db()
     assert process.lead == bo
     assert current_task(process).owner == bo
-    page = text(leader_client.get(reverse("workflows:process", args=[process.pk])))
+    page = visible_text(leader_client.get(reverse("workflows:process", args=[process.pk])))
     assert "Responsible project leader Bo Berg" in page
     assert "Pia Projektledare handed the process over to Bo Berg" in page
     email = Notification.objects.get(recipient_email=bo.email, event="work_handed_over")
@@ -170,7 +164,7 @@ def test_a_step_cannot_be_handed_to_a_leader_of_another_county(
     )
 
     assert response.status_code == 400
-    assert "Choose an active project leader of the county." in text(response)
+    assert "Choose an active project leader of the county." in visible_text(response)
     assert snapshot() == before
 
 
@@ -209,7 +203,7 @@ def test_a_leader_gives_an_away_colleagues_chosen_work_to_another_in_one_go(lead
     alvesta = start("0764", leader)
     page = bo_client.get(reverse("workflows:person_work", args=[leader.pk]))
     assert page.status_code == 200
-    assert "Open work of Pia Projektledare" in text(page)
+    assert "Open work of Pia Projektledare" in visible_text(page)
 
     response = bo_client.post(
         reverse("workflows:person_work", args=[leader.pk]),
@@ -222,7 +216,7 @@ def test_a_leader_gives_an_away_colleagues_chosen_work_to_another_in_one_go(lead
         follow=True,
     )
 
-    assert "given to Carl Cedar, who has been emailed." in text(response)
+    assert "given to Carl Cedar, who has been emailed." in visible_text(response)
     assert current_task(vaxjo).owner == carl
     assert current_task(ljungby).owner == carl
     assert current_task(alvesta).owner == leader  # not chosen
@@ -255,10 +249,10 @@ def test_a_deactivated_leaders_open_work_is_listed_for_reassignment(leader, bo, 
     leader.save()
 
     inbox = bo_client.get(INBOX)
-    assert "Pia Projektledare: 2 open items" in text(inbox)  # her step and her process
+    assert "Pia Projektledare: 2 open items" in visible_text(inbox)  # her step and her process
     work = bo_client.get(reverse("workflows:person_work", args=[leader.pk]))
-    assert "Pia Projektledare's account is deactivated" in text(work)
-    assert "Växjö: Record first contact" in text(work)
+    assert "Pia Projektledare's account is deactivated" in visible_text(work)
+    assert "Växjö: Record first contact" in visible_text(work)
 
 
 def test_another_countys_leader_cannot_see_or_take_a_persons_work(leader, bo, kalmar_leader):
@@ -320,5 +314,5 @@ def test_work_is_stranded_only_in_the_county_its_holder_no_longer_leads(leader, 
 
     # Her step and her process in Växjö; what she holds in Kalmar, which she still leads, is
     # not for Kronoberg's leaders, nor stranded for a leader of both.
-    assert "Pia Projektledare: 2 open items" in text(bo_client.get(INBOX))
-    assert "Pia Projektledare: 2 open items" in text(client_of(both).get(INBOX))
+    assert "Pia Projektledare: 2 open items" in visible_text(bo_client.get(INBOX))
+    assert "Pia Projektledare: 2 open items" in visible_text(client_of(both).get(INBOX))

@@ -13,10 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import UserFactory, leader_of, member_of
+from tests.factories import UserFactory, leader_of, member_of, national_reader
 from workflows import services
 
-from .helpers import current_task, english, walk_to  # noqa: F401
+from .helpers import current_task, english, visible_text, walk_to  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -118,13 +118,24 @@ def test_a_step_in_another_of_the_readers_counties_shows_at_once(leader_client, 
     after = get(leader_client, all_counties)[0]
 
     # Skåne's row of the board: 33 municipalities, one more awaiting its first contact.
-    assert "Skåne län 33 33 0 " in text(before)
-    assert "Skåne län 33 32 1 " in text(after)
+    assert "Skåne län 33 33 0 " in visible_text(before)
+    assert "Skåne län 33 32 1 " in visible_text(after)
 
 
-def text(page: str) -> str:
-    """The words of the page as a reader reads them."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+def test_a_national_readers_pages_show_a_step_in_any_county_at_once(process):
+    skane_leader = leader_of("12", username="sune")
+    reader = Client()
+    reader.force_login(national_reader(username="nora"))
+    all_counties = f"{OVERVIEW}?county=all"
+    reader.get(all_counties)
+    before = get(reader, all_counties)[0]
+
+    start_in_malmo(skane_leader)
+    after = get(reader, all_counties)[0]
+
+    # A reader of every county: every county's step gives their pages a new version.
+    assert "Skåne län 33 33 0 " in visible_text(before)
+    assert "Skåne län 33 32 1 " in visible_text(after)
 
 
 def test_a_changed_stage_limit_which_belongs_to_no_county_shows_at_once(leader_client, process):

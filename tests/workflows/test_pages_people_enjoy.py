@@ -11,21 +11,13 @@ from municipalities.models import Municipality
 from tests.factories import ContactFactory
 from workflows import services
 
-from .helpers import current_task, open_task, valid_step_data, walk_to
+from .helpers import current_task, open_task, valid_step_data, visible_text, walk_to
 
 pytestmark = pytest.mark.django_db
 
 
-def text(response_or_html) -> str:
-    """The page's visible text, roughly: tags dropped, whitespace collapsed."""
-    html = getattr(response_or_html, "content", response_or_html)
-    html = html.decode() if isinstance(html, bytes) else html
-    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
-
-
 def main_of(response) -> str:
-    return text(response).split("Hoppa till innehållet", 1)[-1]
+    return visible_text(response).split("Hoppa till innehållet", 1)[-1]
 
 
 @pytest.fixture
@@ -36,12 +28,12 @@ def process(leader, vaxjo):
 def test_the_process_page_opens_with_a_summary_card_and_the_one_next_action(leader_client, process):
     page = leader_client.get(reverse("workflows:process", args=[process.pk]))
     html = page.content.decode()
-    shown = text(page)
+    shown = visible_text(page)
 
     card = html[html.index('class="card summary-card"') : html.index("</section>")]
     assert 'class="badge badge-contact">Väntar på första kontakt</span>' in card
-    assert "Dagar i det här skedet 0 dagar (sedan" in text(card)
-    assert "Ligger hos Pia Projektledare" in text(card)
+    assert "Dagar i det här skedet 0 dagar (sedan" in visible_text(card)
+    assert "Ligger hos Pia Projektledare" in visible_text(card)
     step = reverse("workflows:step", args=[open_task(process, "contact").pk])
     assert re.search(
         rf'<a class="button" href="{step}">\s*Registrera första kontakten\s*</a>', card
@@ -56,7 +48,7 @@ def test_the_steps_are_a_swedish_list_with_the_current_one_marked(
 ):
     walk_to(process, leader, vaxjo_contact, "approval")
 
-    shown = text(leader_client.get(reverse("workflows:process", args=[process.pk])))
+    shown = visible_text(leader_client.get(reverse("workflows:process", args=[process.pk])))
 
     steps = shown[shown.index("Processen steg för steg") :]
     assert (
@@ -71,7 +63,7 @@ def test_the_steps_are_a_swedish_list_with_the_current_one_marked(
 def test_each_step_button_says_what_it_does(leader_client, leader, process, vaxjo_contact):
     def button(task) -> str:
         html = leader_client.get(reverse("workflows:step", args=[task.pk])).content.decode()
-        return text(
+        return visible_text(
             re.search(r'<button type="submit" class="button">(.*?)</button>', html, re.S)[1]
         )
 
@@ -119,7 +111,7 @@ def test_the_dialogue_step_records_a_meeting_and_comes_back_to_itself(
     task = walk_to(process, leader, vaxjo_contact, "dialogue")
     step = reverse("workflows:step", args=[task.pk])
     page = leader_client.get(step)
-    assert "Inga möten har registrerats ännu." in text(page)
+    assert "Inga möten har registrerats ännu." in visible_text(page)
 
     response = leader_client.post(
         reverse("workflows:add_meeting", args=[process.pk]),
@@ -128,7 +120,7 @@ def test_the_dialogue_step_records_a_meeting_and_comes_back_to_itself(
     )
 
     assert response.redirect_chain[-1][0] == step
-    shown = text(response)
+    shown = visible_text(response)
     assert "Mötet har registrerats." in shown and "Vera, Pia" in shown
     # An address elsewhere is not followed.
     response = leader_client.post(
@@ -150,7 +142,7 @@ def test_the_draft_step_shows_the_requested_changes_beside_the_text(
 
     page = leader_client.get(reverse("workflows:step", args=[open_task(process, "draft").pk]))
 
-    shown = text(page)
+    shown = visible_text(page)
     assert "Ändringar som begärdes i version 1 Nämn praktikplatserna. Vera Växjö" in shown
     assert "Spara som version 2" in shown
 
@@ -171,7 +163,7 @@ def test_the_task_list_finds_a_municipality_by_name(leader_client, two_processes
     assert "Älmhult" in rows and "Växjö" not in rows
     assert 'class="badge badge-dialogue">Dialog pågår</span>' in page.content.decode()
     nothing = leader_client.get(reverse("workflows:inbox"), {"q": "Kiruna"})
-    assert "Inget öppet steg i en kommun som matchar ”Kiruna”." in text(nothing)
+    assert "Inget öppet steg i en kommun som matchar ”Kiruna”." in visible_text(nothing)
 
 
 def test_the_process_list_filters_by_municipality_and_stage(leader_client, two_processes):
