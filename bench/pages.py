@@ -393,9 +393,8 @@ def measure(
     repeats = repeats or (5 if seconds < 1 else 20)
     # The writes are in the county the overview opens on (Kronoberg): its figures are computed
     # again after each stage change there, as its steering group lives it after a step.
-    writing = processes_at_draft(
-        WRITE_PROCESSES, user, county=overview_selectors.county_by_code(None, user=user)
-    )
+    county = overview_selectors.county_by_code(None, user=user)
+    writing = processes_at_draft(WRITE_PROCESSES, user, county=county)
 
     uncached = _serve(
         env, page_cache=False, workers=workers, pages=pages, cookies=cookies, seconds=seconds,
@@ -424,7 +423,6 @@ def measure(
     )  # fmt: skip
     # A reader of the overview's county only, while the steps are taken in another county: what
     # most readers of a country live (other counties working), their pages kept in the cache.
-    county = overview_selectors.county_by_code(None, user=user)
     reader = county_reader(county)
     others = elsewhere(WRITE_PROCESSES, user, county)
     if others:
