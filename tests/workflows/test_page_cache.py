@@ -107,35 +107,36 @@ def test_a_step_in_another_county_leaves_the_page_in_the_cache(leader_client, pr
     assert queries == cached < fresh
 
 
+def board_around_a_step_in_malmo(client, skane_leader) -> tuple[str, str]:
+    """The all-counties board's text, kept in the cache, then right after Malmö's step."""
+    all_counties = f"{OVERVIEW}?county=all"
+    client.get(all_counties)
+    before = get(client, all_counties)[0]
+    start_in_malmo(skane_leader)
+    return visible_text(before), visible_text(get(client, all_counties)[0])
+
+
 def test_a_step_in_another_of_the_readers_counties_shows_at_once(leader_client, leader, process):
     skane_leader = leader_of("12", username="sune")
     member_of(leader, "12", "leader")  # Pia leads Skåne's project too
-    all_counties = f"{OVERVIEW}?county=all"
-    leader_client.get(all_counties)
-    before = get(leader_client, all_counties)[0]
 
-    start_in_malmo(skane_leader)
-    after = get(leader_client, all_counties)[0]
+    before, after = board_around_a_step_in_malmo(leader_client, skane_leader)
 
     # Skåne's row of the board: 33 municipalities, one more awaiting its first contact.
-    assert "Skåne län 33 33 0 " in visible_text(before)
-    assert "Skåne län 33 32 1 " in visible_text(after)
+    assert "Skåne län 33 33 0 " in before
+    assert "Skåne län 33 32 1 " in after
 
 
 def test_a_national_readers_pages_show_a_step_in_any_county_at_once(process):
     skane_leader = leader_of("12", username="sune")
     reader = Client()
     reader.force_login(national_reader(username="nora"))
-    all_counties = f"{OVERVIEW}?county=all"
-    reader.get(all_counties)
-    before = get(reader, all_counties)[0]
 
-    start_in_malmo(skane_leader)
-    after = get(reader, all_counties)[0]
+    before, after = board_around_a_step_in_malmo(reader, skane_leader)
 
     # A reader of every county: every county's step gives their pages a new version.
-    assert "Skåne län 33 33 0 " in visible_text(before)
-    assert "Skåne län 33 32 1 " in visible_text(after)
+    assert "Skåne län 33 33 0 " in before
+    assert "Skåne län 33 32 1 " in after
 
 
 def test_a_changed_stage_limit_which_belongs_to_no_county_shows_at_once(leader_client, process):
